@@ -1,0 +1,89 @@
+//! `syscage`: a Linux seccomp toolkit. This binary is a thin shell over the
+//! `syscage` and `syscage-linux` libraries: argument parsing, output
+//! formatting and exit codes live here, nothing else.
+//!
+//! Exit codes: 0 success; 1 the checked thing failed (lint findings, diff
+//! found differences); 2 bad usage or bad input; a program run by
+//! `syscage run` has its own exit status passed through.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Write, compile, enforce, learn and take apart seccomp filters.
+#[derive(Parser)]
+#[command(name = "syscage", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Disassemble raw seccomp BPF (seccomp-tools syntax).
+    #[command(after_help = "Example:\n  syscage disasm examples/allow-stdio.bpf -a amd64")]
+    Disasm(cmd::disasm::Args),
+    /// Assemble seccomp-tools syntax into BPF.
+    #[command(after_help = "Example:\n  syscage asm examples/allow-stdio.asm -f c-array")]
+    Asm(cmd::asm::Args),
+    /// Run a filter on one syscall in the emulator.
+    #[command(after_help = "Example:\n  syscage emu examples/allow-stdio.bpf -a amd64 write 1 0x1000 5")]
+    Emu(cmd::emu::Args),
+    /// Translate syscall names to numbers and back.
+    #[command(after_help = "Example:\n  syscage resolve -a x86 read 0x3b")]
+    Resolve(cmd::resolve::Args),
+    /// Compile a Docker/OCI seccomp profile to BPF.
+    #[command(after_help = "Example:\n  syscage compile profile.json -a x86_64 --stats -f disasm")]
+    Compile(cmd::compile::Args),
+    /// Run a program under a seccomp filter.
+    #[command(after_help = "Example:\n  syscage run --deny mkdir -- mkdir /tmp/x")]
+    Run(cmd::run::Args),
+    /// Record a program's syscalls into a minimal profile.
+    #[command(after_help = "Example:\n  syscage record -o ls.json -- ls /")]
+    Record(cmd::record::Args),
+    /// Extract the seccomp filters of a program or a live process.
+    #[command(after_help = "Example:\n  syscage dump -p 1234")]
+    Dump(cmd::dump::Args),
+    /// Show the seccomp mode and filter count of processes.
+    #[command(after_help = "Example:\n  syscage status --json 1")]
+    Status(cmd::status::Args),
+    /// Explain what a filter or profile decides, per action.
+    #[command(after_help = "Example:\n  syscage explain filter.bpf -a amd64")]
+    Explain(cmd::explain::Args),
+    /// Look for bypasses and mistakes in a filter or profile.
+    #[command(after_help = "Example:\n  syscage lint filter.bpf")]
+    Lint(cmd::lint::Args),
+    /// Show where two filters or profiles decide differently.
+    #[command(after_help = "Example:\n  syscage diff --subset pulled.json baseline.json")]
+    Diff(cmd::diff::Args),
+    /// Turn a BPF filter back into a profile.
+    #[command(after_help = "Example:\n  syscage decompile filter.bpf -f docker")]
+    Decompile(cmd::decompile::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Disasm(a) => cmd::disasm::run(a),
+        Command::Asm(a) => cmd::asm::run(a),
+        Command::Emu(a) => cmd::emu::run(a),
+        Command::Resolve(a) => cmd::resolve::run(a),
+        Command::Compile(a) => cmd::compile::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Record(a) => cmd::record::run(a),
+        Command::Dump(a) => cmd::dump::run(a),
+        Command::Status(a) => cmd::status::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
+        Command::Lint(a) => cmd::lint::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
+        Command::Decompile(a) => cmd::decompile::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("syscage: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Seccomp actions (`SECCOMP_RET_*`), their order of severity and their
+//! 32-bit encoding in a filter's return value.
+
+use std::fmt;
+
+/// `SECCOMP_RET_KILL_PROCESS`.
+pub const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+/// `SECCOMP_RET_KILL_THREAD` (also `SECCOMP_RET_KILL`).
+pub const SECCOMP_RET_KILL_THREAD: u32 = 0x0000_0000;
+/// `SECCOMP_RET_TRAP`.
+pub const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
+/// `SECCOMP_RET_ERRNO`.
+pub const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+/// `SECCOMP_RET_USER_NOTIF`.
+pub const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
+/// `SECCOMP_RET_TRACE`.
+pub const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
+/// `SECCOMP_RET_LOG`.
+pub const SECCOMP_RET_LOG: u32 = 0x7ffc_0000;
+/// `SECCOMP_RET_ALLOW`.
+pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+/// `SECCOMP_RET_ACTION_FULL`: mask of the action bits.
+pub const SECCOMP_RET_ACTION_FULL: u32 = 0xffff_0000;
+/// `SECCOMP_RET_DATA`: mask of the data bits.
+pub const SECCOMP_RET_DATA: u32 = 0x0000_ffff;
+
+/// What the kernel does with a syscall, as a filter decides it
+/// (libseccomp's `SCMP_ACT_*`, OCI's `SCMP_ACT_*` names).
+///
+/// The derived order is by severity: `KillProcess` is the greatest, so the
+/// kernel's "most severe wins" is [`Ord::max`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Allow the syscall (`SCMP_ACT_ALLOW`).
+    Allow,
+    /// Allow and log it (`SCMP_ACT_LOG`).
+    Log,
+    /// Notify a ptrace tracer with this message (`SCMP_ACT_TRACE(msg)`).
+    Trace(u16),
+    /// Ask the user-space notification listener (`SCMP_ACT_NOTIFY`).
+    UserNotif,
+    /// Fail with this errno (`SCMP_ACT_ERRNO(errno)`).
+    Errno(u16),
+    /// Send SIGSYS with this value in `si_errno` (`SCMP_ACT_TRAP`).
+    Trap(u16),
+    /// Kill the calling thread (`SCMP_ACT_KILL_THREAD`, `SCMP_ACT_KILL`).
+    KillThread,
+    /// Kill the whole process (`SCMP_ACT_KILL_PROCESS`).
+    KillProcess,
+}
+
+impl Action {
+    /// Severity rank, 0 for `Allow` up to 7 for `KillProcess`.
+    pub const fn severity(self) -> u8 {
+        match self {
+            Action::Allow => 0,
+            Action::Log => 1,
+            Action::Trace(_) => 2,
+            Action::UserNotif => 3,
+            Action::Errno(_) => 4,
+            Action::Trap(_) => 5,
+            Action::KillThread => 6,
+            Action::KillProcess => 7,
+        }
+    }
+
+    /// The filter return value (`SECCOMP_RET_*` | data).
+    pub const fn to_ret(self) -> u32 {
+        match self {
+            Action::Allow => SECCOMP_RET_ALLOW,
+            Action::Log => SECCOMP_RET_LOG,
+            Action::Trace(d) => SECCOMP_RET_TRACE | d as u32,
+            Action::UserNotif => SECCOMP_RET_USER_NOTIF,
+            Action::Errno(d) => SECCOMP_RET_ERRNO | d as u32,
+            Action::Trap(d) => SECCOMP_RET_TRAP | d as u32,
+            Action::KillThread => SECCOMP_RET_KILL_THREAD,
+            Action::KillProcess => SECCOMP_RET_KILL_PROCESS,
+        }
+    }
+
+    /// Decodes a filter return value as the kernel does: an action value the
+    /// kernel does not know is treated as `KILL_PROCESS`
+    /// (`__seccomp_filter`'s default case). Data bits of actions that take
+    /// none are dropped; use [`Action::from_ret_exact`] to see them.
+    pub const fn from_ret(ret: u32) -> Action {
+        let data = (ret & SECCOMP_RET_DATA) as u16;
+        match ret & SECCOMP_RET_ACTION_FULL {
+            SECCOMP_RET_KILL_PROCESS => Action::KillProcess,
+            SECCOMP_RET_KILL_THREAD => Action::KillThread,
+            SECCOMP_RET_TRAP => Action::Trap(data),
+            SECCOMP_RET_ERRNO => Action::Errno(data),
+            SECCOMP_RET_USER_NOTIF => Action::UserNotif,
+            SECCOMP_RET_TRACE => Action::Trace(data),
+            SECCOMP_RET_LOG => Action::Log,
+            SECCOMP_RET_ALLOW => Action::Allow,
+            _ => Action::KillProcess,
+        }
+    }
+
+    /// Decodes a return value only when it is exactly the encoding of an
+    /// action (known action bits, no stray data bits).
+    pub fn from_ret_exact(ret: u32) -> Option<Action> {
+        let a = Action::from_ret(ret);
+        (a.to_ret() == ret).then_some(a)
+    }
+
+    /// The libseccomp / OCI name, e.g. `SCMP_ACT_ERRNO`.
+    pub const fn scmp_name(self) -> &'static str {
+        match self {
+            Action::Allow => "SCMP_ACT_ALLOW",
+            Action::Log => "SCMP_ACT_LOG",
+            Action::Trace(_) => "SCMP_ACT_TRACE",
+            Action::UserNotif => "SCMP_ACT_NOTIFY",
+            Action::Errno(_) => "SCMP_ACT_ERRNO",
+            Action::Trap(_) => "SCMP_ACT_TRAP",
+            Action::KillThread => "SCMP_ACT_KILL_THREAD",
+            Action::KillProcess => "SCMP_ACT_KILL_PROCESS",
+        }
+    }
+
+    /// The data carried in the low 16 bits, if the action has any.
+    pub const fn data(self) -> Option<u16> {
+        match self {
+            Action::Trace(d) | Action::Errno(d) | Action::Trap(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Whether the syscall goes ahead (`ALLOW` or `LOG`).
+    pub const fn permits(self) -> bool {
+        matches!(self, Action::Allow | Action::Log)
+    }
+}
+
+impl PartialOrd for Action {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Action {
+    /// By severity; between two actions of one kind, by data (as the
+    /// kernel's signed comparison of whole return values would not, this is
+    /// only a tie-break that keeps the order total).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.severity()
+            .cmp(&other.severity())
+            .then(self.data().cmp(&other.data()))
+    }
+}
+
+impl fmt::Display for Action {
+    /// seccomp-tools spelling: `ALLOW`, `ERRNO(1)`, `KILL_PROCESS`, ...
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Allow => f.write_str("ALLOW"),
+            Action::Log => f.write_str("LOG"),
+            Action::Trace(d) => write!(f, "TRACE({d})"),
+            Action::UserNotif => f.write_str("USER_NOTIF"),
+            Action::Errno(d) => write!(f, "ERRNO({d})"),
+            Action::Trap(d) => write!(f, "TRAP({d})"),
+            Action::KillThread => f.write_str("KILL"),
+            Action::KillProcess => f.write_str("KILL_PROCESS"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_matches_kernel_signed_order() {
+        // The kernel keeps the return value whose action, as s32, is lowest.
+        let all = [
+            Action::KillProcess,
+            Action::KillThread,
+            Action::Trap(0),
+            Action::Errno(0),
+            Action::UserNotif,
+            Action::Trace(0),
+            Action::Log,
+            Action::Allow,
+        ];
+        for a in all {
+            for b in all {
+                let sa = (a.to_ret() & SECCOMP_RET_ACTION_FULL) as i32;
+                let sb = (b.to_ret() & SECCOMP_RET_ACTION_FULL) as i32;
+                assert_eq!(a.cmp(&b), sb.cmp(&sa), "{a} vs {b}");
+                assert_eq!(Action::from_ret(a.to_ret()), a);
+            }
+        }
+        assert_eq!(Action::from_ret(0x1234_0000), Action::KillProcess);
+        assert_eq!(Action::from_ret_exact(0x7fff_0001), None);
+    }
+}

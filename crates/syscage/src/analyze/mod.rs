@@ -1,0 +1,2 @@
+//! Symbolic analysis of programs: lifting to decision tables, explain,
+//! lint, diff, decompile.

@@ -1,0 +1,1 @@
+//! The assembler: seccomp-tools' `asm` language to instructions.

@@ -1,0 +1,1 @@
+//! The optimizing compiler: [`crate::policy::Policy`] to [`crate::bpf::Program`].

@@ -1,0 +1,103 @@
+//! The reference evaluator: DESIGN.md's rule semantics and nothing else.
+
+use super::Policy;
+use crate::action::Action;
+use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::bpf::data::SeccompData;
+
+impl Policy {
+    /// The arch of the policy that handles `data`, or `None` for the
+    /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's.
+    pub fn arch_for(&self, data: &SeccompData) -> Option<Arch> {
+        let candidates = self.arches.iter().copied().filter(|a| a.audit() == data.arch);
+        let mut found = None;
+        for a in candidates {
+            let wants_x32 = data.nr & X32_SYSCALL_BIT != 0;
+            let is_x32 = a == Arch::X32;
+            if a.shares_audit_with().is_none() || wants_x32 == is_x32 {
+                found = Some(a);
+            }
+        }
+        found
+    }
+
+    /// The action the policy decides for one syscall: the most severe action
+    /// among the matching rules of its arch, else the unknown-syscall action
+    /// for a number the arch's table lacks (if set), else the default.
+    pub fn evaluate(&self, data: &SeccompData) -> Action {
+        let Some(arch) = self.arch_for(data) else {
+            return self.bad_arch_action;
+        };
+        let wide = arch.is_64bit() || arch == Arch::X32;
+        let mut named = false;
+        let mut best: Option<Action> = None;
+        for rule in &self.rules {
+            if rule.arch.is_some_and(|a| a != arch) || rule.syscall.resolve(arch) != Some(data.nr) {
+                continue;
+            }
+            named = true;
+            let all = rule
+                .conditions
+                .iter()
+                .all(|c| c.holds(data.args[c.arg as usize], wide));
+            if all {
+                best = Some(best.map_or(rule.action, |b| b.max(rule.action)));
+            }
+        }
+        if let Some(action) = best {
+            return action;
+        }
+        match self.unknown_action {
+            Some(unknown) if !named && arch.syscall_name(data.nr).is_none() => unknown,
+            _ => self.default_action,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::action::Action;
+    use crate::arch::Arch;
+    use crate::bpf::data::SeccompData;
+    use crate::policy::{CmpOp, Condition, Policy, Rule};
+
+    fn data(arch: Arch, nr: u32, args: [u64; 6]) -> SeccompData {
+        SeccompData {
+            nr,
+            arch: arch.audit(),
+            instruction_pointer: 0,
+            args,
+        }
+    }
+
+    #[test]
+    fn most_severe_match_wins() {
+        let mut p = Policy::new(Action::Allow);
+        p.arches = vec![Arch::X86_64];
+        p.add_rule(Rule::new("write", Action::Errno(1)));
+        p.add_rule(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))));
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [1 << 32, 0, 0, 0, 0, 0])), Action::KillThread);
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
+        // i386 and x32 are other arches here.
+        assert_eq!(p.evaluate(&data(Arch::X86, 4, [0; 6])), Action::KillProcess);
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])), Action::KillProcess);
+    }
+
+    #[test]
+    fn x32_and_unknown() {
+        let mut p = Policy::new(Action::Errno(1));
+        p.arches = vec![Arch::X86_64, Arch::X32];
+        p.unknown_action = Some(Action::Errno(38));
+        p.add_rule(Rule::new("read", Action::Allow));
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])), Action::Allow);
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 9999, [0; 6])), Action::Errno(38));
+        // 32-bit arch: only the low word of args and constants exists.
+        let mut q = Policy::new(Action::Allow);
+        q.arches = vec![Arch::X86];
+        q.add_rule(Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))));
+        assert_eq!(q.evaluate(&data(Arch::X86, 4, [1, 0, 0, 0, 0, 0])), Action::Errno(2));
+    }
+}

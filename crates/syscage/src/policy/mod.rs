@@ -1,0 +1,271 @@
+//! The policy IR: what a filter should decide, before it is compiled.
+//!
+//! A [`Policy`] is libseccomp's filter context (`scmp_filter_ctx`): a default
+//! action, the arches it covers, the action for other arches, an optional
+//! action for syscall numbers unknown to the tables, and [`Rule`]s, each a
+//! syscall, an action and an AND of argument [`Condition`]s.
+//!
+//! [`Policy::evaluate`] is the reference evaluator of DESIGN.md's rule
+//! semantics, deliberately simple: the compiler must agree with it on every
+//! input.
+
+mod eval;
+
+use crate::action::Action;
+use crate::arch::Arch;
+
+/// Comparison of one argument with a constant (libseccomp's `SCMP_CMP_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    /// `SCMP_CMP_EQ`: arg == value.
+    Eq(u64),
+    /// `SCMP_CMP_NE`: arg != value.
+    Ne(u64),
+    /// `SCMP_CMP_LT`: arg < value (unsigned).
+    Lt(u64),
+    /// `SCMP_CMP_LE`: arg <= value (unsigned).
+    Le(u64),
+    /// `SCMP_CMP_GT`: arg > value (unsigned).
+    Gt(u64),
+    /// `SCMP_CMP_GE`: arg >= value (unsigned).
+    Ge(u64),
+    /// `SCMP_CMP_MASKED_EQ`: (arg & mask) == value.
+    MaskedEq {
+        /// Bits of the argument that are compared.
+        mask: u64,
+        /// Value they must have.
+        value: u64,
+    },
+}
+
+impl CmpOp {
+    /// Whether `arg` satisfies the comparison (all operands already cut to
+    /// the compared width by the caller).
+    pub const fn holds(self, arg: u64) -> bool {
+        match self {
+            CmpOp::Eq(v) => arg == v,
+            CmpOp::Ne(v) => arg != v,
+            CmpOp::Lt(v) => arg < v,
+            CmpOp::Le(v) => arg <= v,
+            CmpOp::Gt(v) => arg > v,
+            CmpOp::Ge(v) => arg >= v,
+            CmpOp::MaskedEq { mask, value } => arg & mask == value,
+        }
+    }
+
+    /// The same comparison with every constant cut to its low 32 bits.
+    pub const fn low32(self) -> CmpOp {
+        const M: u64 = 0xffff_ffff;
+        match self {
+            CmpOp::Eq(v) => CmpOp::Eq(v & M),
+            CmpOp::Ne(v) => CmpOp::Ne(v & M),
+            CmpOp::Lt(v) => CmpOp::Lt(v & M),
+            CmpOp::Le(v) => CmpOp::Le(v & M),
+            CmpOp::Gt(v) => CmpOp::Gt(v & M),
+            CmpOp::Ge(v) => CmpOp::Ge(v & M),
+            CmpOp::MaskedEq { mask, value } => CmpOp::MaskedEq {
+                mask: mask & M,
+                value: value & M,
+            },
+        }
+    }
+
+    /// The OCI operator name (`SCMP_CMP_EQ`, ...).
+    pub const fn scmp_name(self) -> &'static str {
+        match self {
+            CmpOp::Eq(_) => "SCMP_CMP_EQ",
+            CmpOp::Ne(_) => "SCMP_CMP_NE",
+            CmpOp::Lt(_) => "SCMP_CMP_LT",
+            CmpOp::Le(_) => "SCMP_CMP_LE",
+            CmpOp::Gt(_) => "SCMP_CMP_GT",
+            CmpOp::Ge(_) => "SCMP_CMP_GE",
+            CmpOp::MaskedEq { .. } => "SCMP_CMP_MASKED_EQ",
+        }
+    }
+}
+
+/// How many bits of the argument a condition compares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Width {
+    /// All 64 bits (libseccomp's `SCMP_A0`..`SCMP_A5`).
+    #[default]
+    Bits64,
+    /// Only the low 32 bits (libseccomp's `SCMP_A0_32`..`SCMP_A5_32`).
+    Bits32,
+}
+
+/// One argument comparison (libseccomp's `struct scmp_arg_cmp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Condition {
+    /// Argument index, 0 to 5.
+    pub arg: u8,
+    /// The comparison and its constant(s).
+    pub op: CmpOp,
+    /// 64-bit (default) or 32-bit comparison.
+    pub width: Width,
+}
+
+impl Condition {
+    /// A 64-bit comparison of argument `arg` (libseccomp's `SCMP_A0(op, …)`).
+    pub const fn new(arg: u8, op: CmpOp) -> Self {
+        Condition {
+            arg,
+            op,
+            width: Width::Bits64,
+        }
+    }
+
+    /// A comparison of the low 32 bits of argument `arg` (`SCMP_A0_32(…)`).
+    pub const fn new32(arg: u8, op: CmpOp) -> Self {
+        Condition {
+            arg,
+            op,
+            width: Width::Bits32,
+        }
+    }
+
+    /// Whether the condition holds for argument value `value` on an arch
+    /// whose arguments are 64 bits wide (`wide`) or 32 (only the low word
+    /// exists, and constants are cut to it, as libseccomp does).
+    pub const fn holds(self, value: u64, wide: bool) -> bool {
+        if wide && matches!(self.width, Width::Bits64) {
+            self.op.holds(value)
+        } else {
+            self.op.low32().holds(value & 0xffff_ffff)
+        }
+    }
+}
+
+/// The syscall a rule is about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SyscallId {
+    /// By name, resolved per arch; an arch without it skips the rule.
+    Name(String),
+    /// By number, as `seccomp_data.nr` carries it, on every arch of the rule.
+    Nr(u32),
+}
+
+impl SyscallId {
+    /// The number on `arch`, if the arch has this syscall.
+    pub fn resolve(&self, arch: Arch) -> Option<u32> {
+        match self {
+            SyscallId::Name(n) => arch.syscall_nr(n),
+            SyscallId::Nr(nr) => Some(*nr),
+        }
+    }
+}
+
+impl From<&str> for SyscallId {
+    fn from(s: &str) -> Self {
+        SyscallId::Name(s.to_string())
+    }
+}
+
+/// One rule (libseccomp's `seccomp_rule_add`): `action` for `syscall` when
+/// every condition holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rule {
+    /// The syscall.
+    pub syscall: SyscallId,
+    /// What to do when the conditions hold.
+    pub action: Action,
+    /// Conditions, all of which must hold (empty: always).
+    pub conditions: Vec<Condition>,
+    /// Restricts the rule to one arch of the policy (`None`: all of them).
+    pub arch: Option<Arch>,
+}
+
+impl Rule {
+    /// An unconditional rule.
+    pub fn new(syscall: impl Into<SyscallId>, action: Action) -> Self {
+        Rule {
+            syscall: syscall.into(),
+            action,
+            conditions: Vec::new(),
+            arch: None,
+        }
+    }
+
+    /// Adds a condition (builder style).
+    pub fn with(mut self, cond: Condition) -> Self {
+        self.conditions.push(cond);
+        self
+    }
+
+    /// Restricts the rule to one arch (builder style).
+    pub fn on_arch(mut self, arch: Arch) -> Self {
+        self.arch = Some(arch);
+        self
+    }
+}
+
+/// Filter attributes (libseccomp's `SCMP_FLTATR_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Attributes {
+    /// Set `PR_SET_NO_NEW_PRIVS` before loading (`SCMP_FLTATR_CTL_NNP`).
+    pub no_new_privs: bool,
+    /// Sync the filter to all threads (`SECCOMP_FILTER_FLAG_TSYNC`).
+    pub tsync: bool,
+    /// Log every action but ALLOW (`SECCOMP_FILTER_FLAG_LOG`).
+    pub log: bool,
+    /// Leave speculative store bypass mitigation off (`SECCOMP_FILTER_FLAG_SPEC_ALLOW`).
+    pub spec_allow: bool,
+}
+
+impl Default for Attributes {
+    fn default() -> Self {
+        Attributes {
+            no_new_privs: true,
+            tsync: false,
+            log: false,
+            spec_allow: false,
+        }
+    }
+}
+
+/// A whole seccomp policy (libseccomp's filter context).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Action when no rule matches (`seccomp_init(def_action)`).
+    pub default_action: Action,
+    /// Action for an arch the policy does not name (`SCMP_FLTATR_ACT_BADARCH`).
+    pub bad_arch_action: Action,
+    /// Action for syscall numbers the arch's table does not know and no rule
+    /// names, if set (typically `Errno(ENOSYS)`).
+    pub unknown_action: Option<Action>,
+    /// Arches covered, in the order their checks appear (`seccomp_arch_add`).
+    pub arches: Vec<Arch>,
+    /// The rules, in the order they were added.
+    pub rules: Vec<Rule>,
+    /// Filter attributes.
+    pub attrs: Attributes,
+}
+
+impl Policy {
+    /// A policy with a default action for the native arch, no rules, and
+    /// KILL_PROCESS for other arches (`seccomp_init`).
+    pub fn new(default_action: Action) -> Self {
+        Policy {
+            default_action,
+            bad_arch_action: Action::KillProcess,
+            unknown_action: None,
+            arches: vec![Arch::native()],
+            rules: Vec::new(),
+            attrs: Attributes::default(),
+        }
+    }
+
+    /// Adds an arch if absent (`seccomp_arch_add`).
+    pub fn add_arch(&mut self, arch: Arch) -> &mut Self {
+        if !self.arches.contains(&arch) {
+            self.arches.push(arch);
+        }
+        self
+    }
+
+    /// Adds a rule (`seccomp_rule_add`).
+    pub fn add_rule(&mut self, rule: Rule) -> &mut Self {
+        self.rules.push(rule);
+        self
+    }
+}

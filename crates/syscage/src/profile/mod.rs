@@ -1,0 +1,1 @@
+//! Docker / OCI seccomp JSON profiles: parse, resolve, write.
