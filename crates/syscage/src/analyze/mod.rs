@@ -5,3 +5,8 @@ pub mod domain;
 pub mod lift;
 pub mod diff;
 pub mod verify;
+pub mod describe;
+pub mod view;
+pub mod explain;
+
+pub use describe::describe_word;
