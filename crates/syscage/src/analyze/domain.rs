@@ -226,10 +226,7 @@ impl WordDomain {
         let mut tries = 0;
         for &(lo, hi) in self.intervals.intervals() {
             let mut from = lo;
-            loop {
-                let Some(x) = next_with_bits(from, self.fixed_mask, self.fixed_value) else {
-                    break;
-                };
+            while let Some(x) = next_with_bits(from, self.fixed_mask, self.fixed_value) {
                 if x > hi {
                     break;
                 }

@@ -10,3 +10,4 @@ pub mod view;
 pub mod explain;
 
 pub use describe::describe_word;
+pub mod lint;

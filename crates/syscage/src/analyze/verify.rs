@@ -93,7 +93,7 @@ fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
         }
     }
     for rules in by_nr.values_mut() {
-        rules.sort_by(|a, b| b.action.cmp(&a.action));
+        rules.sort_by_key(|r| std::cmp::Reverse(r.action));
     }
     let mut known = IntervalSet::empty();
     for s in arch.syscalls() {
