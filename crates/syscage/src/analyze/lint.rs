@@ -140,7 +140,7 @@ pub fn lint(table: &DecisionTable, prog: &Program, extra: &[u32]) -> Vec<Finding
         per_arch(table, v, &mut out);
     }
     reachability(table, prog, &mut out);
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
 
