@@ -11,3 +11,4 @@ pub mod explain;
 
 pub use describe::describe_word;
 pub mod lint;
+pub mod decompile;

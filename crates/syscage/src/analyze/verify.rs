@@ -12,10 +12,10 @@
 use super::domain::{IntervalSet, WordDomain};
 use super::lift::{region_feasible, DecisionTable, Leaf, Region, Verdict, WORD_ARCH, WORD_NR};
 use crate::action::Action;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::Arch;
 use crate::bpf::data::{arg_offset, Half, SeccompData};
 use crate::bpf::ByteOrder;
-use crate::policy::{CmpOp, Condition, Policy, Rule, Width};
+use crate::policy::{CmpOp, Condition, Policy, Rule, Width, X86_64_CLASS_RANGES};
 use std::collections::BTreeMap;
 
 /// A region where the program and the policy disagree, with one input in it.
@@ -205,27 +205,28 @@ impl Checker<'_> {
             }
             let shared = Arch::from_audit(audit).and_then(Arch::shares_audit_with).is_some();
             if !shared {
-                let arch = self.arch_with_audit(audit, None);
+                let arch = self.arch_with_audit(audit);
                 self.arch(arch, &r, leaf.verdict)?;
                 continue;
             }
-            // x86_64's audit id: bit 30 of nr selects x32.
-            for (x32, value) in [(false, 0), (true, X32_SYSCALL_BIT)] {
+            // x86_64's audit id: the evaluator's number classes.
+            for (lo, hi) in X86_64_CLASS_RANGES {
                 let mut part = r.clone();
-                if part[WORD_NR].require_masked(X32_SYSCALL_BIT, value) && region_feasible(&part) {
-                    let arch = self.arch_with_audit(audit, Some(x32));
-                    self.arch(arch, &part, leaf.verdict)?;
+                part[WORD_NR].restrict(&IntervalSet::range(lo, hi));
+                if region_feasible(&part) {
+                    let probe = SeccompData { nr: lo, arch: audit, ..Default::default() };
+                    let arch = self.policy.arch_for(&probe);
+                    let entry = arch.and_then(|a| self.per_arch.iter().find(|(b, _)| *b == a));
+                    self.arch(entry, &part, leaf.verdict)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// The policy arch for an audit id (and x32-ness), if the policy has it.
-    fn arch_with_audit(&self, audit: u32, x32: Option<bool>) -> Option<&(Arch, ArchRules<'_>)> {
-        self.per_arch.iter().find(|(a, _)| {
-            a.audit() == audit && x32.is_none_or(|want| want == (*a == Arch::X32))
-        })
+    /// The policy arch for an audit id no other arch shares.
+    fn arch_with_audit(&self, audit: u32) -> Option<&(Arch, ArchRules<'_>)> {
+        self.per_arch.iter().find(|(a, _)| a.audit() == audit)
     }
 
     fn arch(
@@ -448,13 +449,15 @@ mod tests {
         Insn::Jmp { cond: JmpCond::Eq, src: Src::K(k), jt, jf }
     }
 
-    /// libseccomp's allowlist filter, with the x32 guard as a bit test.
+    /// libseccomp 2.5's allowlist filter for x86_64 (x32 numbers but -1 go
+    /// to the bad-arch action).
     fn allowlist() -> Program {
         Program::new(vec![
             Insn::LdAbs(4),
-            jeq(0xc000_003e, 0, 8),
+            jeq(0xc000_003e, 0, 9),
             Insn::LdAbs(0),
-            Insn::Jmp { cond: JmpCond::Set, src: Src::K(0x4000_0000), jt: 6, jf: 0 },
+            Insn::Jmp { cond: JmpCond::Ge, src: Src::K(0x4000_0000), jt: 0, jf: 1 },
+            jeq(u32::MAX, 0, 6),
             jeq(1, 4, 0),
             jeq(3, 3, 0),
             jeq(32, 2, 0),
