@@ -9,6 +9,9 @@ fn main() {
     let bytes = std::fs::read(&args[1]).expect("read");
     let prog = syscage::bpf::Program::from_bytes(&bytes, order).expect("decode");
     let table = syscage::analyze::lift::lift(&prog, order, &Default::default()).expect("lift");
-    let e = syscage::analyze::explain::explain(&table, &[syscage::arch::Arch::X86_64.audit()], &|_| None);
+    let e =
+        syscage::analyze::explain::explain(&table, &[syscage::arch::Arch::X86_64.audit()], &|_| {
+            None
+        });
     print!("{}", e.render(&args[1]));
 }

@@ -12,7 +12,10 @@ use syscage::bpf::{ByteOrder, Program};
 fn bpf(name: &str) -> (Program, ByteOrder) {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/seccomp-tools/bpf");
     let (path, order): (PathBuf, _) = if name.ends_with(".s390x") {
-        (base.join("s390x-big-endian").join(format!("{name}.bpf")), ByteOrder::Big)
+        (
+            base.join("s390x-big-endian").join(format!("{name}.bpf")),
+            ByteOrder::Big,
+        )
     } else {
         (base.join(format!("{name}.bpf")), ByteOrder::Little)
     };
@@ -37,7 +40,12 @@ fn fixtures_decompile_to_equivalent_policies() {
         for arch in &policy.arches {
             for nr in (0..600).chain([0x4000_0000, 0x4000_0001, 0xffff_ffff]) {
                 for a0 in [0u64, 1, 2, 0x1000, 0x31337, 0x7ffe_a12f_7d0e, 1 << 32] {
-                    let data = SeccompData { nr, arch: arch.audit(), instruction_pointer: 0, args: [a0, 0x1000, 2, 0x22, 0, 0] };
+                    let data = SeccompData {
+                        nr,
+                        arch: arch.audit(),
+                        instruction_pointer: 0,
+                        args: [a0, 0x1000, 2, 0x22, 0, 0],
+                    };
                     let emu = syscage::emu::run(&prog, &data, order).unwrap();
                     assert_eq!(policy.evaluate(&data), emu.action, "{name}: {data:x?}");
                 }
@@ -48,11 +56,23 @@ fn fixtures_decompile_to_equivalent_policies() {
 
 #[test]
 fn inexpressible_filters_are_refused_with_a_reason() {
-    let cases: [(&str, fn(&DecompileError) -> bool); 4] = [
-        ("twctf-2016-diary", |e| matches!(e, DecompileError::NoArchCheck)),
-        ("example.s390x", |e| matches!(e, DecompileError::NoArchCheck)),
-        ("CONFidence-2017-amigo", |e| matches!(e, DecompileError::MixedBadArch)),
-        ("misc_alu", |e| matches!(e, DecompileError::NoArchCheck | DecompileError::NotEquivalent(_))),
+    type Expect = fn(&DecompileError) -> bool;
+    let cases: [(&str, Expect); 4] = [
+        ("twctf-2016-diary", |e| {
+            matches!(e, DecompileError::NoArchCheck)
+        }),
+        ("example.s390x", |e| {
+            matches!(e, DecompileError::NoArchCheck)
+        }),
+        ("CONFidence-2017-amigo", |e| {
+            matches!(e, DecompileError::MixedBadArch)
+        }),
+        ("misc_alu", |e| {
+            matches!(
+                e,
+                DecompileError::NoArchCheck | DecompileError::NotEquivalent(_)
+            )
+        }),
     ];
     for (name, expected) in cases {
         let (prog, order) = bpf(name);

@@ -41,7 +41,11 @@ fn constants(prog: &Program) -> Vec<u32> {
 
 fn random_input(rng: &mut Rng, ks: &[u32]) -> SeccompData {
     let mut w = || {
-        let lo = if rng.next() % 4 == 0 { rng.next() as u32 } else { rng.pick(ks) };
+        let lo = if rng.next() % 4 == 0 {
+            rng.next() as u32
+        } else {
+            rng.pick(ks)
+        };
         let hi = if rng.next() % 2 == 0 { 0 } else { rng.pick(ks) };
         (hi as u64) << 32 | lo as u64
     };
@@ -69,7 +73,9 @@ fn check_agrees(name: &str, prog: &Program, order: ByteOrder, rng: &mut Rng, sam
             assert_eq!(leaf.verdict, Verdict::Ret(emu.ret), "{name}: {data:x?}");
         } else {
             assert!(
-                leaves.iter().any(|l| l.verdict == Verdict::Ret(emu.ret) || l.verdict == Verdict::Unknown),
+                leaves
+                    .iter()
+                    .any(|l| l.verdict == Verdict::Ret(emu.ret) || l.verdict == Verdict::Unknown),
                 "{name}: {data:x?}"
             );
         }

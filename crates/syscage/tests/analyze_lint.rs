@@ -28,8 +28,12 @@ fn every_seccomp_tools_audit_finding_is_reported() {
         let arch = Arch::from_name(arch).unwrap();
         let bytes = std::fs::read(data().join("bpf").join(format!("{name}.bpf"))).unwrap();
         let prog = Program::from_bytes(&bytes, ByteOrder::Little).unwrap();
-        let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let findings_expected = expected["reports"][0]["findings"].as_array().unwrap().clone();
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let findings_expected = expected["reports"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .clone();
         let table = match lift(&prog, ByteOrder::Little, &Limits::default()) {
             Ok(t) => t,
             // all_inst reads M[] before writing it: the kernel refuses it,
@@ -42,13 +46,21 @@ fn every_seccomp_tools_audit_finding_is_reported() {
         let ours = lint(&table, &prog, &[arch.audit()]);
         for f in findings_expected {
             let id = f["id"].as_str().unwrap();
-            let want: Vec<&str> = f["syscalls"].as_array().map_or(vec![], |a| a.iter().map(|s| s.as_str().unwrap()).collect());
+            let want: Vec<&str> = f["syscalls"]
+                .as_array()
+                .map_or(vec![], |a| a.iter().map(|s| s.as_str().unwrap()).collect());
             let hit = ours.iter().any(|o| {
                 o.id == id
                     && (f["arch"].is_null() || o.arch.as_deref() == f["arch"].as_str())
                     && want.iter().all(|w| o.syscalls.iter().any(|s| s == w))
             });
-            assert!(hit, "{name}: seccomp-tools finding {f} not reported; ours: {:#?}", ours.iter().map(|o| (&o.id, &o.title, &o.syscalls)).collect::<Vec<_>>());
+            assert!(
+                hit,
+                "{name}: seccomp-tools finding {f} not reported; ours: {:#?}",
+                ours.iter()
+                    .map(|o| (&o.id, &o.title, &o.syscalls))
+                    .collect::<Vec<_>>()
+            );
             checked += 1;
         }
     }

@@ -92,7 +92,10 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
             }
         }
     }
-    let default = counts.iter().max_by_key(|(_, n)| **n).map_or(Action::KillProcess, |(a, _)| *a);
+    let default = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map_or(Action::KillProcess, |(a, _)| *a);
     let mut policy = Policy::new(default);
     policy.arches.clear();
     policy.bad_arch_action = bad.unwrap_or(Action::KillProcess);
@@ -106,7 +109,12 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
     Ok(policy)
 }
 
-fn arch_rules(order: ByteOrder, v: &ArchView<'_>, arch: Arch, policy: &mut Policy) -> Result<(), DecompileError> {
+fn arch_rules(
+    order: ByteOrder,
+    v: &ArchView<'_>,
+    arch: Arch,
+    policy: &mut Policy,
+) -> Result<(), DecompileError> {
     let default = policy.default_action;
     policy.add_arch(arch);
     let x32_split = arch == Arch::X86_64;
@@ -116,7 +124,9 @@ fn arch_rules(order: ByteOrder, v: &ArchView<'_>, arch: Arch, policy: &mut Polic
             .known
             .iter()
             .filter(|(&n, _)| n & X32_SYSCALL_BIT != 0)
-            .all(|(_, d)| d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action));
+            .all(|(_, d)| {
+                d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
+            });
         if !x32_bad {
             policy.add_arch(Arch::X32);
         }
@@ -170,7 +180,11 @@ fn arch_rules(order: ByteOrder, v: &ArchView<'_>, arch: Arch, policy: &mut Polic
         }
         for &(lo, hi) in numbers.intervals() {
             for nr in lo..=hi {
-                let probe = SeccompData { nr, arch: arch.audit(), ..Default::default() };
+                let probe = SeccompData {
+                    nr,
+                    arch: arch.audit(),
+                    ..Default::default()
+                };
                 let on = policy.arch_for(&probe).unwrap_or(arch);
                 for conditions in conditions_of(order, &leaf.region, on)? {
                     let mut rule = Rule::new(SyscallId::Nr(nr), action).on_arch(on);
@@ -186,7 +200,11 @@ fn arch_rules(order: ByteOrder, v: &ArchView<'_>, arch: Arch, policy: &mut Polic
 
 /// The conditions (alternatives, each an AND) that select a region's
 /// argument values.
-fn conditions_of(order: ByteOrder, region: &Region, arch: Arch) -> Result<Vec<Vec<Condition>>, DecompileError> {
+fn conditions_of(
+    order: ByteOrder,
+    region: &Region,
+    arch: Arch,
+) -> Result<Vec<Vec<Condition>>, DecompileError> {
     for half in [Half::Low, Half::High] {
         if !region[(ip_offset(half, order) / 4) as usize].is_any() {
             return Err(DecompileError::InstructionPointer);

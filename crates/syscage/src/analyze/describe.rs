@@ -27,14 +27,24 @@ fn word(expr: &str, d: &WordDomain, base: u64) -> Vec<String> {
             _ => {
                 let parts: Vec<String> = iv
                     .iter()
-                    .map(|&(a, b)| if a == b { v(a) } else { format!("{}..={}", v(a), v(b)) })
+                    .map(|&(a, b)| {
+                        if a == b {
+                            v(a)
+                        } else {
+                            format!("{}..={}", v(a), v(b))
+                        }
+                    })
                     .collect();
                 format!("{expr} in {{{}}}", parts.join(", "))
             }
         });
     }
     if d.fixed_mask != 0 {
-        out.push(format!("({expr} & {}) == {}", hex(d.fixed_mask as u64), hex(d.fixed_value as u64)));
+        out.push(format!(
+            "({expr} & {}) == {}",
+            hex(d.fixed_mask as u64),
+            hex(d.fixed_value as u64)
+        ));
     }
     for &(m, x) in &d.excluded {
         out.push(if m == u32::MAX {
@@ -56,7 +66,11 @@ fn field(name: &str, lo: &WordDomain, hi: &WordDomain, wide: bool) -> Vec<String
         };
         return word(&expr, lo, 0);
     }
-    if let Some(h) = hi.intervals.as_single().filter(|_| hi.fixed_mask == 0 && hi.excluded.is_empty()) {
+    if let Some(h) = hi
+        .intervals
+        .as_single()
+        .filter(|_| hi.fixed_mask == 0 && hi.excluded.is_empty())
+    {
         if lo.is_any() {
             return vec![format!("({name} >> 32) == {}", hex(h as u64))];
         }
@@ -69,7 +83,12 @@ fn field(name: &str, lo: &WordDomain, hi: &WordDomain, wide: bool) -> Vec<String
 
 /// The conditions a region puts on the arguments and the instruction
 /// pointer, with argument names from `params` where given.
-pub fn arg_conditions(region: &Region, order: ByteOrder, params: Option<&[&str]>, wide: bool) -> Vec<String> {
+pub fn arg_conditions(
+    region: &Region,
+    order: ByteOrder,
+    params: Option<&[&str]>,
+    wide: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     for i in 0..6u8 {
         let lo = &region[(arg_offset(i, Half::Low, order) / 4) as usize];
@@ -104,7 +123,13 @@ mod tests {
         r[6].restrict(&IntervalSet::range(0x10, 0x20));
         assert!(r[8].require_masked(0x7e02_0000, 0));
         let c = arg_conditions(&r, ByteOrder::Little, Some(&["fd", "buf", "count"]), true);
-        assert_eq!(c, ["fd == 0x1", "0x10 <= (u32)buf <= 0x20", "((u32)count & 0x7e020000) == 0x0"]);
+        assert_eq!(
+            c,
+            [
+                "fd == 0x1",
+                "0x10 <= (u32)buf <= 0x20",
+                "((u32)count & 0x7e020000) == 0x0"
+            ]
+        );
     }
 }
-

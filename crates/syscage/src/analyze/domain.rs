@@ -107,7 +107,9 @@ impl IntervalSet {
 
     /// Values in either set.
     pub fn union(&self, other: &IntervalSet) -> IntervalSet {
-        self.complement().intersect(&other.complement()).complement()
+        self.complement()
+            .intersect(&other.complement())
+            .complement()
     }
 
     /// Values in `self` but not in `other`.
@@ -347,6 +349,9 @@ mod tests {
         assert_eq!(next_with_bits(0xffff_fff0, 0x1, 0x1), Some(0xffff_fff1));
         assert_eq!(next_with_bits(0xffff_ffff, 0x1, 0x0), None);
         assert_eq!(next_with_bits(0x8000_0000, 0x8000_0000, 0), None);
-        assert_eq!(next_with_bits(0x4000_0000, 0x4000_0000, 0), Some(0x8000_0000));
+        assert_eq!(
+            next_with_bits(0x4000_0000, 0x4000_0000, 0),
+            Some(0x8000_0000)
+        );
     }
 }

@@ -87,7 +87,10 @@ pub fn explain(
 ) -> Explanation {
     let views = arch_views(table, extra);
     let arch_checked = views.iter().any(|v| v.checked);
-    let arches = views.iter().map(|v| explain_arch(table, v, params)).collect();
+    let arches = views
+        .iter()
+        .map(|v| explain_arch(table, v, params))
+        .collect();
     // Other arches: the leaves an unchecked arch id can take.
     let checked: Vec<u32> = views.iter().map(|v| v.audit).collect();
     let mut others = IntervalSet::full();
@@ -110,7 +113,10 @@ pub fn explain(
         // same decisions by number, under other syscall names.
         groups.insert((0, 0), (Verdict::Unknown, vec![Item::SameNumbers]));
     }
-    for leaf in leaves.iter().filter(|_| uniform || arch_checked || views.is_empty()) {
+    for leaf in leaves
+        .iter()
+        .filter(|_| uniform || arch_checked || views.is_empty())
+    {
         let entry = groups
             .entry(verdict_key(leaf.verdict))
             .or_insert_with(|| (leaf.verdict, Vec::new()));
@@ -157,7 +163,10 @@ fn explain_arch(
     let default = counts.values().max_by_key(|(_, n)| *n).map(|(v, _)| *v);
     let mut groups: BTreeMap<(u8, u32), (Verdict, Vec<Item>)> = BTreeMap::new();
     let mut push = |v: Verdict, item: Item| {
-        let g = &mut groups.entry(verdict_key(v)).or_insert_with(|| (v, Vec::new())).1;
+        let g = &mut groups
+            .entry(verdict_key(v))
+            .or_insert_with(|| (v, Vec::new()))
+            .1;
         match (item, g.last_mut()) {
             (Item::Syscalls(mut names), Some(Item::Syscalls(prev))) => prev.append(&mut names),
             (item, _) => g.push(item),
@@ -262,10 +271,16 @@ fn render_items(out: &mut String, items: &[Item]) {
                     let _ = writeln!(out, "    {}", chunk.join(", "));
                 }
             }
-            Item::When { syscall, conditions } if conditions.is_empty() => {
+            Item::When {
+                syscall,
+                conditions,
+            } if conditions.is_empty() => {
                 let _ = writeln!(out, "    {syscall}");
             }
-            Item::When { syscall, conditions } => {
+            Item::When {
+                syscall,
+                conditions,
+            } => {
                 let _ = writeln!(out, "    {syscall} when {}", conditions.join(" && "));
             }
             Item::Default => {

@@ -381,7 +381,11 @@ fn constrain(d: &mut WordDomain, mask: u32, cond: JmpCond, k: u32, holds: bool) 
         }
         (JmpCond::Gt, true) => {
             let t = IntervalSet::range(k.saturating_add(1), u32::MAX);
-            let t = if k == u32::MAX { IntervalSet::empty() } else { t };
+            let t = if k == u32::MAX {
+                IntervalSet::empty()
+            } else {
+                t
+            };
             d.restrict(&if holds { t.clone() } else { t.complement() });
             true
         }
@@ -438,7 +442,9 @@ fn branch(
             return Flow::Next;
         }
         (Val::Word(w, m), Val::Const(k)) => Some((w, m, k, false)),
-        (Val::Const(k), Val::Word(w, m)) if m == u32::MAX || cond == JmpCond::Eq || cond == JmpCond::Set => {
+        (Val::Const(k), Val::Word(w, m))
+            if m == u32::MAX || cond == JmpCond::Eq || cond == JmpCond::Set =>
+        {
             Some((w, m, k, true))
         }
         _ => None,
@@ -450,8 +456,15 @@ fn branch(
     let mut keep_fall = true;
     match word_const {
         Some((w, m, k, swap)) => {
-            for (state, holds, keep) in [(&mut taken, true, &mut keep_taken), (&mut *st, false, &mut keep_fall)] {
-                let (c, h) = if swap { swapped(cond, holds) } else { (cond, holds) };
+            for (state, holds, keep) in [
+                (&mut taken, true, &mut keep_taken),
+                (&mut *st, false, &mut keep_fall),
+            ] {
+                let (c, h) = if swap {
+                    swapped(cond, holds)
+                } else {
+                    (cond, holds)
+                };
                 match constrain(&mut state.region[w], m, c, k, h) {
                     Some(ok) => *keep = ok,
                     None => state.exact = false,

@@ -69,47 +69,147 @@ pub struct Finding {
 const DANGEROUS: &[(&str, Severity, &str)] = &[
     ("execve", Severity::High, "arbitrary program execution"),
     ("execveat", Severity::High, "arbitrary program execution"),
-    ("io_uring_setup", Severity::High, "reads/writes/opens as ring operations, bypassing filters on those syscalls"),
-    ("process_vm_readv", Severity::High, "read another process's memory"),
-    ("process_vm_writev", Severity::High, "write another process's memory"),
-    ("ptrace", Severity::High, "inspect/inject into other processes"),
-    ("bpf", Severity::High, "load eBPF programs (kernel attack surface, tracing other processes)"),
+    (
+        "io_uring_setup",
+        Severity::High,
+        "reads/writes/opens as ring operations, bypassing filters on those syscalls",
+    ),
+    (
+        "process_vm_readv",
+        Severity::High,
+        "read another process's memory",
+    ),
+    (
+        "process_vm_writev",
+        Severity::High,
+        "write another process's memory",
+    ),
+    (
+        "ptrace",
+        Severity::High,
+        "inspect/inject into other processes",
+    ),
+    (
+        "bpf",
+        Severity::High,
+        "load eBPF programs (kernel attack surface, tracing other processes)",
+    ),
     ("kexec_load", Severity::High, "replace the running kernel"),
-    ("kexec_file_load", Severity::High, "replace the running kernel"),
+    (
+        "kexec_file_load",
+        Severity::High,
+        "replace the running kernel",
+    ),
     ("init_module", Severity::High, "load kernel code"),
     ("finit_module", Severity::High, "load kernel code"),
-    ("mount", Severity::High, "change the filesystem view (escape confinement)"),
-    ("unshare", Severity::High, "create namespaces (kernel attack surface, privilege in a user namespace)"),
+    (
+        "mount",
+        Severity::High,
+        "change the filesystem view (escape confinement)",
+    ),
+    (
+        "unshare",
+        Severity::High,
+        "create namespaces (kernel attack surface, privilege in a user namespace)",
+    ),
     ("setns", Severity::Medium, "join other namespaces"),
-    ("keyctl", Severity::Medium, "kernel keyrings are not namespaced"),
-    ("userfaultfd", Severity::Medium, "stall the kernel at chosen points (race exploitation)"),
-    ("perf_event_open", Severity::Medium, "kernel attack surface and side channels"),
+    (
+        "keyctl",
+        Severity::Medium,
+        "kernel keyrings are not namespaced",
+    ),
+    (
+        "userfaultfd",
+        Severity::Medium,
+        "stall the kernel at chosen points (race exploitation)",
+    ),
+    (
+        "perf_event_open",
+        Severity::Medium,
+        "kernel attack surface and side channels",
+    ),
     ("connect", Severity::Medium, "network access (exfiltration)"),
     ("socket", Severity::Medium, "network access (exfiltration)"),
 ];
 
 /// Families of syscalls that can do each other's job.
 const FAMILIES: &[(&[&str], Severity)] = &[
-    (&["open", "openat", "openat2", "creat", "open_by_handle_at"], Severity::High),
+    (
+        &["open", "openat", "openat2", "creat", "open_by_handle_at"],
+        Severity::High,
+    ),
     (&["execve", "execveat"], Severity::High),
     (&["fork", "vfork", "clone", "clone3"], Severity::Medium),
-    (&["kill", "tkill", "tgkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo"], Severity::Medium),
-    (&["ptrace", "process_vm_writev", "process_vm_readv"], Severity::Medium),
-    (&["mmap", "mmap2", "mprotect", "pkey_mprotect"], Severity::Low),
+    (
+        &[
+            "kill",
+            "tkill",
+            "tgkill",
+            "pidfd_send_signal",
+            "rt_sigqueueinfo",
+            "rt_tgsigqueueinfo",
+        ],
+        Severity::Medium,
+    ),
+    (
+        &["ptrace", "process_vm_writev", "process_vm_readv"],
+        Severity::Medium,
+    ),
+    (
+        &["mmap", "mmap2", "mprotect", "pkey_mprotect"],
+        Severity::Low,
+    ),
     (&["dup", "dup2", "dup3"], Severity::Low),
     (&["rename", "renameat", "renameat2"], Severity::Medium),
     (&["unlink", "unlinkat", "rmdir"], Severity::Medium),
-    (&["chmod", "fchmod", "fchmodat", "fchmodat2"], Severity::Medium),
-    (&["chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32"], Severity::Medium),
-    (&["link", "linkat", "symlink", "symlinkat"], Severity::Medium),
-    (&["mount", "move_mount", "fsmount", "open_tree"], Severity::High),
+    (
+        &["chmod", "fchmod", "fchmodat", "fchmodat2"],
+        Severity::Medium,
+    ),
+    (
+        &[
+            "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
+        ],
+        Severity::Medium,
+    ),
+    (
+        &["link", "linkat", "symlink", "symlinkat"],
+        Severity::Medium,
+    ),
+    (
+        &["mount", "move_mount", "fsmount", "open_tree"],
+        Severity::High,
+    ),
     (&["socket", "socketcall", "socketpair"], Severity::Medium),
-    (&["sendfile", "sendfile64", "splice", "copy_file_range"], Severity::Low),
+    (
+        &["sendfile", "sendfile64", "splice", "copy_file_range"],
+        Severity::Low,
+    ),
 ];
 
 const OPEN_FAMILY: &[&str] = &["open", "openat", "openat2", "creat", "open_by_handle_at"];
-const READ_FAMILY: &[&str] = &["read", "readv", "pread64", "preadv", "preadv2", "sendfile", "sendfile64", "mmap", "mmap2"];
-const WRITE_FAMILY: &[&str] = &["write", "writev", "pwrite64", "pwritev", "pwritev2", "sendfile", "sendfile64", "sendto", "sendmsg"];
+const READ_FAMILY: &[&str] = &[
+    "read",
+    "readv",
+    "pread64",
+    "preadv",
+    "preadv2",
+    "sendfile",
+    "sendfile64",
+    "mmap",
+    "mmap2",
+];
+const WRITE_FAMILY: &[&str] = &[
+    "write",
+    "writev",
+    "pwrite64",
+    "pwritev",
+    "pwritev2",
+    "sendfile",
+    "sendfile64",
+    "sendto",
+    "sendmsg",
+];
 
 /// `CLONE_NEW*` flags: creating namespaces with clone is `unshare`.
 const CLONE_NEW_FLAGS: u32 = 0x7e02_0080;
@@ -144,7 +244,13 @@ pub fn lint(table: &DecisionTable, prog: &Program, extra: &[u32]) -> Vec<Finding
     out
 }
 
-fn finding(id: &'static str, severity: Severity, title: String, detail: String, remediation: &str) -> Finding {
+fn finding(
+    id: &'static str,
+    severity: Severity,
+    title: String,
+    detail: String,
+    remediation: &str,
+) -> Finding {
     Finding {
         id,
         severity,
@@ -161,8 +267,16 @@ fn finding(id: &'static str, severity: Severity, title: String, detail: String, 
 const ARCH_FIX: &str = "Compare data[4] against your AUDIT_ARCH_* and KILL every architecture you do not explicitly handle.";
 
 fn arch_checks(table: &DecisionTable, views: &[ArchView<'_>], out: &mut Vec<Finding>) {
-    let checked: Vec<u32> = views.iter().filter(|v| v.checked).map(|v| v.audit).collect();
-    let verdicts: BTreeSet<_> = table.leaves.iter().map(|l| format!("{:?}", l.verdict)).collect();
+    let checked: Vec<u32> = views
+        .iter()
+        .filter(|v| v.checked)
+        .map(|v| v.audit)
+        .collect();
+    let verdicts: BTreeSet<_> = table
+        .leaves
+        .iter()
+        .map(|l| format!("{:?}", l.verdict))
+        .collect();
     if checked.is_empty() {
         if verdicts.len() > 1 {
             let mut f = finding(
@@ -172,7 +286,13 @@ fn arch_checks(table: &DecisionTable, views: &[ArchView<'_>], out: &mut Vec<Find
                 "The filter checks syscall numbers without ever comparing data[4] (arch). Numbers mean different syscalls under another AUDIT_ARCH, so the checks can be dodged by invoking through a different ABI (e.g. i386 numbering on amd64).".into(),
                 ARCH_FIX,
             );
-            f.insns = table.leaves.iter().flat_map(|l| l.path.iter().copied()).collect::<BTreeSet<_>>().into_iter().collect();
+            f.insns = table
+                .leaves
+                .iter()
+                .flat_map(|l| l.path.iter().copied())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
             out.push(f);
         }
         return;
@@ -211,10 +331,11 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
     for &(name, severity, why) in DANGEROUS {
         let Some(d) = decision(v, name) else { continue };
         let leaves: Vec<&&Leaf> = d.paths.iter().filter(|l| permits(l)).collect();
-        let Some(first) = leaves.first() else { continue };
-        let condition = (d.unconditional().is_none()).then(|| {
-            arg_conditions(&first.region, table.order, None, wide).join(" && ")
-        });
+        let Some(first) = leaves.first() else {
+            continue;
+        };
+        let condition = (d.unconditional().is_none())
+            .then(|| arg_conditions(&first.region, table.order, None, wide).join(" && "));
         let mut f = finding(
             "dangerous-allow",
             severity,
@@ -239,7 +360,8 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
                 "dangerous-allow",
                 Severity::High,
                 "clone with namespace flags is allowed".into(),
-                "clone reaches ALLOW with CLONE_NEW* flags - it creates namespaces like unshare.".into(),
+                "clone reaches ALLOW with CLONE_NEW* flags - it creates namespaces like unshare."
+                    .into(),
                 "Allow clone only when (flags & 0x7e020080) == 0, as container profiles do.",
             );
             f.syscalls = vec!["clone".into()];
@@ -270,7 +392,11 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
     for (&nr, d) in &v.known {
         if nr & X32_SYSCALL_BIT == 0 || arch != Arch::X86_64 {
             total += 1;
-            permitted += usize::from(d.unconditional().and_then(|x| x.action()).is_some_and(Action::permits));
+            permitted += usize::from(
+                d.unconditional()
+                    .and_then(|x| x.action())
+                    .is_some_and(Action::permits),
+            );
         }
     }
     if total > 0 && permitted * 2 > total {

@@ -40,7 +40,9 @@ pub enum VerifyError {
     #[error("path through instructions {0:?} is not lifted exactly: equivalence is not proven")]
     Inexact(Vec<usize>),
     /// The policy's conditions split a region into too many pieces.
-    #[error("too many condition combinations for syscall {nr} on {arch}: equivalence is not proven")]
+    #[error(
+        "too many condition combinations for syscall {nr} on {arch}: equivalence is not proven"
+    )]
     TooComplex {
         /// The arch.
         arch: Arch,
@@ -164,7 +166,9 @@ impl Checker<'_> {
             nr: words[WORD_NR],
             arch: words[WORD_ARCH],
             instruction_pointer: ip,
-            args: std::array::from_fn(|i| word64(off(i as u8, Half::Low), off(i as u8, Half::High))),
+            args: std::array::from_fn(|i| {
+                word64(off(i as u8, Half::Low), off(i as u8, Half::High))
+            }),
         };
         let got = match got {
             Verdict::Ret(r) => format!("{} ({r:#010x})", Action::from_ret(r)),
@@ -203,7 +207,9 @@ impl Checker<'_> {
             if !region_feasible(&r) {
                 continue;
             }
-            let shared = Arch::from_audit(audit).and_then(Arch::shares_audit_with).is_some();
+            let shared = Arch::from_audit(audit)
+                .and_then(Arch::shares_audit_with)
+                .is_some();
             if !shared {
                 let arch = self.arch_with_audit(audit);
                 self.arch(arch, &r, leaf.verdict)?;
@@ -214,7 +220,11 @@ impl Checker<'_> {
                 let mut part = r.clone();
                 part[WORD_NR].restrict(&IntervalSet::range(lo, hi));
                 if region_feasible(&part) {
-                    let probe = SeccompData { nr: lo, arch: audit, ..Default::default() };
+                    let probe = SeccompData {
+                        nr: lo,
+                        arch: audit,
+                        ..Default::default()
+                    };
                     let arch = self.policy.arch_for(&probe);
                     let entry = arch.and_then(|a| self.per_arch.iter().find(|(b, _)| *b == a));
                     self.arch(entry, &part, leaf.verdict)?;
@@ -243,7 +253,9 @@ impl Checker<'_> {
             (&rules.unnamed_known, self.policy.default_action),
             (
                 &rules.unnamed_unknown,
-                self.policy.unknown_action.unwrap_or(self.policy.default_action),
+                self.policy
+                    .unknown_action
+                    .unwrap_or(self.policy.default_action),
             ),
         ] {
             let mut r = region.clone();
@@ -338,13 +350,19 @@ impl Checker<'_> {
             }
             Cmp::Masked(m, v) => {
                 let ((mh, ml), (vh, vl)) = (split(m), split(v));
-                vec![vec![WordCons::Masked(hi, mh, vh), WordCons::Masked(lo, ml, vl)]]
+                vec![vec![
+                    WordCons::Masked(hi, mh, vh),
+                    WordCons::Masked(lo, ml, vl),
+                ]]
             }
             Cmp::NotMasked(m, v) => {
                 let ((mh, ml), (vh, vl)) = (split(m), split(v));
                 vec![
                     vec![WordCons::NotMasked(hi, mh, vh)],
-                    vec![WordCons::Masked(hi, mh, vh), WordCons::NotMasked(lo, ml, vl)],
+                    vec![
+                        WordCons::Masked(hi, mh, vh),
+                        WordCons::NotMasked(lo, ml, vl),
+                    ],
                 ]
             }
         }
@@ -446,7 +464,12 @@ mod tests {
     use crate::policy::Rule;
 
     fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
-        Insn::Jmp { cond: JmpCond::Eq, src: Src::K(k), jt, jf }
+        Insn::Jmp {
+            cond: JmpCond::Eq,
+            src: Src::K(k),
+            jt,
+            jf,
+        }
     }
 
     /// libseccomp 2.5's allowlist filter for x86_64 (x32 numbers but -1 go
@@ -456,7 +479,12 @@ mod tests {
             Insn::LdAbs(4),
             jeq(0xc000_003e, 0, 9),
             Insn::LdAbs(0),
-            Insn::Jmp { cond: JmpCond::Ge, src: Src::K(0x4000_0000), jt: 0, jf: 1 },
+            Insn::Jmp {
+                cond: JmpCond::Ge,
+                src: Src::K(0x4000_0000),
+                jt: 0,
+                jf: 1,
+            },
             jeq(u32::MAX, 0, 6),
             jeq(1, 4, 0),
             jeq(3, 3, 0),
@@ -472,7 +500,12 @@ mod tests {
         let mut p = Policy::new(Action::Errno(5));
         p.arches = vec![Arch::X86_64];
         p.bad_arch_action = Action::KillThread;
-        for (name, action) in [("write", Action::Allow), ("close", close), ("dup", Action::Allow), ("exit", Action::Allow)] {
+        for (name, action) in [
+            ("write", Action::Allow),
+            ("close", close),
+            ("dup", Action::Allow),
+            ("exit", Action::Allow),
+        ] {
             p.add_rule(Rule::new(name, action));
         }
         p
@@ -512,13 +545,21 @@ mod tests {
         p.arches = vec![Arch::X86_64, Arch::X32];
         p.bad_arch_action = Action::Errno(1);
         // x32 has write too (0x40000001): the program only allows x86_64's.
-        p.add_rule(Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Eq(1))).on_arch(Arch::X86_64));
+        p.add_rule(
+            Rule::new("write", Action::Allow)
+                .with(Condition::new(0, CmpOp::Eq(1)))
+                .on_arch(Arch::X86_64),
+        );
         assert_eq!(verify(&p, &table), Ok(()));
         let mut q = p.clone();
         q.rules[0].conditions[0] = Condition::new(0, CmpOp::Le(1));
-        assert!(matches!(verify(&q, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] == 0));
+        assert!(
+            matches!(verify(&q, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] == 0)
+        );
         let mut r = p.clone();
         r.rules[0].conditions[0] = Condition::new32(0, CmpOp::Eq(1));
-        assert!(matches!(verify(&r, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] >> 32 != 0));
+        assert!(
+            matches!(verify(&r, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] >> 32 != 0)
+        );
     }
 }

@@ -17,7 +17,10 @@ impl Decision<'_> {
     /// The verdict when it does not depend on arguments.
     pub fn unconditional(&self) -> Option<Verdict> {
         let first = self.paths.first()?.verdict;
-        self.paths.iter().all(|l| l.verdict == first).then_some(first)
+        self.paths
+            .iter()
+            .all(|l| l.verdict == first)
+            .then_some(first)
     }
 
     /// Whether some path returns a verdict that lets the syscall run.
@@ -103,7 +106,8 @@ pub fn arch_views<'t>(table: &'t DecisionTable, extra: &[u32]) -> Vec<ArchView<'
 /// The view of one arch id.
 pub fn view(table: &DecisionTable, audit: u32, checked: bool) -> ArchView<'_> {
     let arch = Arch::from_audit(audit);
-    let mut numbers: Vec<u32> = arch.map_or_else(Vec::new, |a| a.syscalls().iter().map(|s| s.nr).collect());
+    let mut numbers: Vec<u32> =
+        arch.map_or_else(Vec::new, |a| a.syscalls().iter().map(|s| s.nr).collect());
     if arch == Some(Arch::X86_64) {
         numbers.extend(Arch::X32.syscalls().iter().map(|s| s.nr));
     }
@@ -118,7 +122,11 @@ pub fn view(table: &DecisionTable, audit: u32, checked: bool) -> ArchView<'_> {
         let nr = &leaf.region[WORD_NR];
         for &n in &numbers {
             if nr.contains(n) {
-                known.entry(n).or_insert_with(|| Decision { paths: Vec::new() }).paths.push(leaf);
+                known
+                    .entry(n)
+                    .or_insert_with(|| Decision { paths: Vec::new() })
+                    .paths
+                    .push(leaf);
             }
         }
         let rest = nr.intervals.minus(&known_set);
