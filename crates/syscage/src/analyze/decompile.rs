@@ -215,10 +215,27 @@ fn conditions_of(
     for i in 0..6u8 {
         let lo = &region[(arg_offset(i, Half::Low, order) / 4) as usize];
         let hi = &region[(arg_offset(i, Half::High, order) / 4) as usize];
-        let mut per_arg = word_conditions(i, lo, false);
-        if wide {
-            per_arg = product(&per_arg, &word_conditions(i, hi, true));
-        }
+        let plain = |d: &WordDomain| d.fixed_mask == 0 && d.excluded.is_empty();
+        let per_arg = match (lo.intervals.intervals(), hi.intervals.as_single()) {
+            // One 64-bit range: one or two 64-bit comparisons.
+            ([(a, b)], Some(h)) if wide && plain(lo) && plain(hi) => {
+                let base = (h as u64) << 32;
+                let (l, u) = (base | *a as u64, base | *b as u64);
+                vec![if l == u {
+                    vec![Condition::new(i, CmpOp::Eq(l))]
+                } else {
+                    vec![
+                        Condition::new(i, CmpOp::Ge(l)),
+                        Condition::new(i, CmpOp::Le(u)),
+                    ]
+                }]
+            }
+            _ if wide => product(
+                &word_conditions(i, lo, false),
+                &word_conditions(i, hi, true),
+            ),
+            _ => word_conditions(i, lo, false),
+        };
         alternatives = product(&alternatives, &per_arg);
         if alternatives.len() > MAX_RULES_PER_PATH {
             return Err(DecompileError::TooManyRules(arch.to_string()));

@@ -144,6 +144,28 @@ pub enum LiftError {
     },
 }
 
+/// The instructions a path executed, shared between the paths that
+/// branched off it (cloning a state is then O(1) in the path length).
+#[derive(Clone, Default)]
+struct Trail(Option<std::rc::Rc<(usize, Trail)>>);
+
+impl Trail {
+    fn push(&self, pc: usize) -> Trail {
+        Trail(Some(std::rc::Rc::new((pc, self.clone()))))
+    }
+
+    fn to_vec(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut cur = &self.0;
+        while let Some(node) = cur {
+            out.push(node.0);
+            cur = &node.1 .0;
+        }
+        out.reverse();
+        out
+    }
+}
+
 /// A symbolic 32-bit value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Val {
@@ -161,7 +183,7 @@ struct State {
     mem: [Option<Val>; BPF_MEMWORDS as usize],
     region: Region,
     exact: bool,
-    path: Vec<usize>,
+    path: Trail,
     /// Set when the path has already ended (a division by zero).
     done: Option<Verdict>,
 }
@@ -187,7 +209,7 @@ pub fn lift_within(
         mem: [None; BPF_MEMWORDS as usize],
         region: start,
         exact: true,
-        path: Vec::new(),
+        path: Trail::default(),
         done: None,
     }];
     while let Some(mut st) = stack.pop() {
@@ -196,7 +218,7 @@ pub fn lift_within(
                 region: st.region,
                 verdict,
                 exact: st.exact,
-                path: st.path,
+                path: st.path.to_vec(),
             });
             continue;
         }
@@ -213,7 +235,7 @@ pub fn lift_within(
                 index: pc,
                 reason: "execution runs past the end of the program",
             })?;
-            st.path.push(pc);
+            st.path = st.path.push(pc);
             st.pc += 1;
             let verdict = match step(&mut st, insn, pc, &mut stack)? {
                 Flow::Next => continue,
@@ -224,7 +246,7 @@ pub fn lift_within(
                 region: st.region,
                 verdict,
                 exact: st.exact,
-                path: st.path,
+                path: st.path.to_vec(),
             });
             break;
         }
