@@ -36,6 +36,21 @@ impl IntervalSet {
         IntervalSet::range(v, v)
     }
 
+    /// The set of the given values (in any order, repeats allowed).
+    pub fn from_values(values: impl IntoIterator<Item = u32>) -> Self {
+        let mut v: Vec<u32> = values.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for x in v {
+            match out.last_mut() {
+                Some((_, hi)) if hi.checked_add(1) == Some(x) => *hi = x,
+                _ => out.push((x, x)),
+            }
+        }
+        IntervalSet(out)
+    }
+
     /// The intervals, in increasing order.
     pub fn intervals(&self) -> &[(u32, u32)] {
         &self.0
@@ -316,6 +331,15 @@ mod tests {
             // high bits are free and zero.
             let got = next_with_bits(from, mask, value);
             prop_assert_eq!(got, brute_next(from, mask, value));
+        }
+
+        #[test]
+        fn from_values_is_the_union_of_singles(v in proptest::collection::vec(0u32..64, 0..20), x in 0u32..64) {
+            let s = IntervalSet::from_values(v.iter().copied());
+            prop_assert_eq!(s.contains(x), v.contains(&x));
+            let mut u = IntervalSet::empty();
+            for &y in &v { u = u.union(&IntervalSet::single(y)); }
+            prop_assert_eq!(s, u);
         }
 
         #[test]

@@ -97,14 +97,8 @@ fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
     for rules in by_nr.values_mut() {
         rules.sort_by_key(|r| std::cmp::Reverse(r.action));
     }
-    let mut known = IntervalSet::empty();
-    for s in arch.syscalls() {
-        known = known.union(&IntervalSet::single(s.nr));
-    }
-    let mut named = IntervalSet::empty();
-    for &nr in by_nr.keys() {
-        named = named.union(&IntervalSet::single(nr));
-    }
+    let known = IntervalSet::from_values(arch.syscalls().iter().map(|s| s.nr));
+    let named = IntervalSet::from_values(by_nr.keys().copied());
     ArchRules {
         unnamed_known: known.minus(&named),
         unnamed_unknown: known.complement().minus(&named),

@@ -112,10 +112,7 @@ pub fn view(table: &DecisionTable, audit: u32, checked: bool) -> ArchView<'_> {
         numbers.extend(Arch::X32.syscalls().iter().map(|s| s.nr));
     }
     numbers.sort_unstable();
-    let mut known_set = IntervalSet::empty();
-    for &n in &numbers {
-        known_set = known_set.union(&IntervalSet::single(n));
-    }
+    let known_set = IntervalSet::from_values(numbers.iter().copied());
     let mut known: BTreeMap<u32, Decision> = BTreeMap::new();
     let mut unknown = Vec::new();
     for leaf in restrict_arch(table, audit) {
