@@ -4,22 +4,19 @@
 //! - Numbers a rule names take their [`decide`]d decision; numbers the
 //!   arch's table knows take the default action; other numbers take the
 //!   unknown-syscall action if the policy sets one, else the default.
-//! - On `AUDIT_ARCH_X86_64`, numbers with bit 30 (`__X32_SYSCALL_BIT`) are
-//!   x32's if x32 is in the policy, else the bad-arch action; numbers
-//!   without it are x86_64's, or the bad-arch action without x86_64 (so
-//!   `0x8000_0000..=0xbfff_ffff` is x86_64's, where libseccomp, which tests
-//!   `nr >= 0x4000_0000`, says x32). The x32 check is folded into the
-//!   number search.
-//! - `nr == -1` on `AUDIT_ARCH_X86_64` belongs to x86_64 (x32 without
-//!   x86_64), as in libseccomp 2.5, whose x86_64 filter lets `0xffffffff`
-//!   past its `nr >= 0x40000000` check.
+//! - On `AUDIT_ARCH_X86_64`, numbers from `0x4000_0000` up are x32's if
+//!   x32 is in the policy, else the bad-arch action; numbers below are
+//!   x86_64's, or the bad-arch action without x86_64; `nr == -1` goes to
+//!   x32 if present, else x86_64 (libseccomp 2.5's split, the reference
+//!   evaluator's [`Policy::arch_for`]). The x32 check is thus folded into
+//!   the number search.
 //! - Adjacent numbers with the same decision merge into one range.
 
 use super::decision::{decide, Decision, DecisionId, Decisions};
 use super::resolve::ArchRules;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::Arch;
 use crate::bpf::ByteOrder;
-use crate::policy::Policy;
+use crate::policy::{x86_64_class, Policy, X86_64Class, X86_64_CLASS_RANGES};
 
 /// Numbers `lo..=hi` share one decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,14 +66,20 @@ pub fn number_lines(policy: &Policy, resolved: &[ArchRules<'_>], decisions: &mut
         let windows: Vec<Window> = if audit == Arch::X86_64.audit() {
             let native = find(Arch::X86_64).map(|_| Arch::X86_64);
             let x32 = find(Arch::X32).map(|_| Arch::X32);
-            // Bit 30 decides, so the line alternates every 2^30 numbers.
-            vec![
-                Window { lo: 0, hi: X32_SYSCALL_BIT - 1, arch: native },
-                Window { lo: X32_SYSCALL_BIT, hi: 0x7fff_ffff, arch: x32 },
-                Window { lo: 0x8000_0000, hi: 0xbfff_ffff, arch: native },
-                Window { lo: 0xc000_0000, hi: u32::MAX - 1, arch: x32 },
-                Window { lo: u32::MAX, hi: u32::MAX, arch: native.or(x32) },
-            ]
+            // As `Policy::arch_for`: x86_64 below 0x4000_0000, x32 from
+            // there, -1 to x32 if present, else x86_64.
+            X86_64_CLASS_RANGES
+                .iter()
+                .map(|&(lo, hi)| Window {
+                    lo,
+                    hi,
+                    arch: match x86_64_class(lo) {
+                        X86_64Class::Native => native,
+                        X86_64Class::X32 => x32,
+                        X86_64Class::MinusOne => x32.or(native),
+                    },
+                })
+                .collect()
         } else {
             vec![Window { lo: 0, hi: u32::MAX, arch: Some(ar.arch) }]
         };
