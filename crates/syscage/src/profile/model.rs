@@ -81,7 +81,7 @@ impl ActionName {
         match self {
             ActionName::Kill | ActionName::KillThread => Action::KillThread,
             ActionName::KillProcess => Action::KillProcess,
-            ActionName::Trap => Action::Trap(data),
+            ActionName::Trap => Action::Trap(0),
             ActionName::Errno => Action::Errno(data),
             ActionName::Trace => Action::Trace(data),
             ActionName::Allow => Action::Allow,
@@ -90,8 +90,8 @@ impl ActionName {
         }
     }
 
-    /// The name and `errnoRet` that denote `action` (`None` when the data
-    /// is absent from the action).
+    /// The name and `errnoRet` that denote `action` (`None` for actions
+    /// without data; TRAP's data, which no profile can set, is dropped).
     pub fn from_action(action: Action) -> (ActionName, Option<u16>) {
         match action {
             Action::Allow => (ActionName::Allow, None),
@@ -99,7 +99,7 @@ impl ActionName {
             Action::Trace(d) => (ActionName::Trace, Some(d)),
             Action::UserNotif => (ActionName::Notify, None),
             Action::Errno(d) => (ActionName::Errno, Some(d)),
-            Action::Trap(d) => (ActionName::Trap, Some(d)),
+            Action::Trap(_) => (ActionName::Trap, None),
             Action::KillThread => (ActionName::KillThread, None),
             Action::KillProcess => (ActionName::KillProcess, None),
         }

@@ -20,6 +20,9 @@
 //! syscage enforces exactly that and reports every dropped rule whose
 //! action differed as a [`Warning`].
 //!
+//! libseccomp treats x32 as a 32-bit arch: its argument comparisons look
+//! at the low word only, so syscage's x32 rules compare 32 bits.
+//!
 //! The filter covers the native arch plus `architectures`
 //! (`seccomp_arch_add`); other arches get libseccomp's default bad-arch
 //! action, `SCMP_ACT_KILL` (kill the thread).
@@ -30,7 +33,7 @@ use super::names;
 use super::select::OciSeccomp;
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::policy::{Condition, Policy, Rule, SyscallId};
+use crate::policy::{Condition, Policy, Rule, SyscallId, Width};
 use std::collections::BTreeMap;
 
 /// Options of the translation.
@@ -229,7 +232,21 @@ impl OciSeccomp {
                     for (conds, action, _) in chains {
                         let mut rule = Rule::new(SyscallId::Name(name.clone()), action);
                         rule.conditions = conds;
-                        policy.add_rule(rule);
+                        if arches.contains(&Arch::X32) {
+                            // libseccomp's x32 is a 32-bit arch: it compares
+                            // only the low word of each argument there.
+                            for &arch in &arches {
+                                let mut r = rule.clone().on_arch(arch);
+                                if arch == Arch::X32 {
+                                    r.conditions
+                                        .iter_mut()
+                                        .for_each(|c| c.width = Width::Bits32);
+                                }
+                                policy.add_rule(r);
+                            }
+                        } else {
+                            policy.add_rule(rule);
+                        }
                     }
                 }
                 None => {}
