@@ -8,10 +8,15 @@ use syscage::arch::Arch;
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let Ok(p) = profile::parse(text) else { return };
     assert_eq!(profile::parse(&p.to_json()).as_ref(), Ok(&p));
-    let opts = ResolveOptions::docker(vec![Arch::X86_64, Arch::Aarch64], KernelVersion { major: 6, minor: 1 });
+    let opts = ResolveOptions::docker(
+        vec![Arch::X86_64, Arch::Aarch64],
+        KernelVersion { major: 6, minor: 1 },
+    );
     if let Ok((policy, _)) = p.to_policy(&opts) {
         let _ = profile::write_docker(&policy);
     }

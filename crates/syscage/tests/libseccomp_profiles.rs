@@ -214,7 +214,8 @@ fn numbers(arches: &[Arch]) -> Vec<(Arch, u32)> {
 /// Runs libseccomp's filter, syscage's compiled filter and syscage's
 /// reference evaluator; panics if the last two differ anywhere.
 fn differences(policy: &Policy, lib: &Program, arches: &[Arch]) -> BTreeSet<(Arch, u32)> {
-    let ours = syscage::compile::compile(policy, &CompileOptions::default()).expect("syscage compiles the policy");
+    let ours = syscage::compile::compile(policy, &CompileOptions::default())
+        .expect("syscage compiles the policy");
     let values = boundary_values(policy);
     let mut diffs = BTreeSet::new();
     for (arch, nr) in numbers(arches) {
@@ -387,9 +388,31 @@ fn docker_default_aarch64_matches_libseccomp() {
 }
 
 const POOL: [&str; 12] = [
-    "read", "write", "socket", "personality", "clone", "openat", "mmap", "ioctl", "setns", "kill", "getpid", "bind",
+    "read",
+    "write",
+    "socket",
+    "personality",
+    "clone",
+    "openat",
+    "mmap",
+    "ioctl",
+    "setns",
+    "kill",
+    "getpid",
+    "bind",
 ];
-const EDGES: [u64; 10] = [0, 1, 40, 0x7fff_ffff, 1 << 31, 0xffff_ffff, 1 << 32, 1 << 63, u64::MAX, 0x7e02_0000];
+const EDGES: [u64; 10] = [
+    0,
+    1,
+    40,
+    0x7fff_ffff,
+    1 << 31,
+    0xffff_ffff,
+    1 << 32,
+    1 << 63,
+    u64::MAX,
+    0x7e02_0000,
+];
 
 fn any_action() -> impl Strategy<Value = (ActionName, Option<u16>)> {
     prop_oneof![
@@ -405,8 +428,18 @@ fn any_action() -> impl Strategy<Value = (ActionName, Option<u16>)> {
 }
 
 fn any_arg() -> impl Strategy<Value = profile::ArgCond> {
-    (0u8..3, prop::sample::select(EDGES.to_vec()), prop::sample::select(EDGES.to_vec()), prop::sample::select(OpName::ALL.to_vec()))
-        .prop_map(|(index, value, value_two, op)| profile::ArgCond { index, value, value_two, op })
+    (
+        0u8..3,
+        prop::sample::select(EDGES.to_vec()),
+        prop::sample::select(EDGES.to_vec()),
+        prop::sample::select(OpName::ALL.to_vec()),
+    )
+        .prop_map(|(index, value, value_two, op)| profile::ArgCond {
+            index,
+            value,
+            value_two,
+            op,
+        })
 }
 
 fn any_oci() -> impl Strategy<Value = OciSeccomp> {
@@ -429,7 +462,10 @@ fn any_oci() -> impl Strategy<Value = OciSeccomp> {
                 if calls[i].2.is_empty() {
                     continue;
                 }
-                if let Some(first) = calls[..i].iter().find(|c| !c.2.is_empty() && c.0 == calls[i].0) {
+                if let Some(first) = calls[..i]
+                    .iter()
+                    .find(|c| !c.2.is_empty() && c.0 == calls[i].0)
+                {
                     calls[i].1 = first.1;
                 }
             }
@@ -438,20 +474,25 @@ fn any_oci() -> impl Strategy<Value = OciSeccomp> {
         .prop_map(|(da, de, arches, calls)| OciSeccomp {
             default_action: da,
             default_errno_ret: de,
-            architectures: std::iter::once("SCMP_ARCH_X86_64").chain(arches).map(str::to_string).collect(),
+            architectures: std::iter::once("SCMP_ARCH_X86_64")
+                .chain(arches)
+                .map(str::to_string)
+                .collect(),
             flags: Vec::new(),
             listener_path: None,
             listener_metadata: None,
             syscalls: calls
                 .into_iter()
                 .enumerate()
-                .map(|(i, (names, (action, errno_ret), args))| profile::OciSyscall {
-                    names: names.into_iter().map(str::to_string).collect(),
-                    action,
-                    errno_ret,
-                    args,
-                    source: i,
-                })
+                .map(
+                    |(i, (names, (action, errno_ret), args))| profile::OciSyscall {
+                        names: names.into_iter().map(str::to_string).collect(),
+                        action,
+                        errno_ret,
+                        args,
+                        source: i,
+                    },
+                )
                 .collect(),
         })
 }

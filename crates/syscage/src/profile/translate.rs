@@ -80,7 +80,10 @@ fn libseccomp_conditions(conds: &[Condition], arch: Arch) -> Vec<Condition> {
             if mask == 0 {
                 continue;
             }
-            c.op = CmpOp::MaskedEq { mask, value: value & mask };
+            c.op = CmpOp::MaskedEq {
+                mask,
+                value: value & mask,
+            };
         }
         out.push(c);
     }
@@ -194,7 +197,8 @@ impl OciSeccomp {
 
         // Per arch and name, what libseccomp keeps; names in first-seen order.
         let mut order: Vec<String> = Vec::new();
-        let mut per_arch: Vec<BTreeMap<String, Option<Entry>>> = vec![BTreeMap::new(); arches.len()];
+        let mut per_arch: Vec<BTreeMap<String, Option<Entry>>> =
+            vec![BTreeMap::new(); arches.len()];
         let mut missing: BTreeMap<String, (usize, Vec<Arch>)> = BTreeMap::new();
         for call in &self.syscalls {
             let action = call.action.to_action(call.errno_ret);
@@ -213,9 +217,15 @@ impl OciSeccomp {
                 vec![conds]
             };
             for name in &call.names {
-                let absent: Vec<Arch> = arches.iter().copied().filter(|a| a.syscall_nr(name).is_none()).collect();
+                let absent: Vec<Arch> = arches
+                    .iter()
+                    .copied()
+                    .filter(|a| a.syscall_nr(name).is_none())
+                    .collect();
                 if !absent.is_empty() {
-                    missing.entry(name.clone()).or_insert((call.source, absent.clone()));
+                    missing
+                        .entry(name.clone())
+                        .or_insert((call.source, absent.clone()));
                 }
                 if absent.len() == arches.len() {
                     continue;
@@ -239,7 +249,10 @@ impl OciSeccomp {
             let list: Vec<&str> = absent.iter().map(|a| a.name()).collect();
             warnings.push(Warning {
                 path: path(*src),
-                message: format!("syscall '{name}' does not exist on {}: skipped there", list.join(", ")),
+                message: format!(
+                    "syscall '{name}' does not exist on {}: skipped there",
+                    list.join(", ")
+                ),
             });
         }
         let mut seen = Vec::new();
@@ -256,11 +269,14 @@ impl OciSeccomp {
                 .zip(per_arch.iter_mut())
                 .filter_map(|(&a, m)| m.remove(&name).flatten().map(|e| (a, e)))
                 .collect();
-            let uniform = entries.len() == arches.len() && entries.iter().all(|(_, e)| *e == entries[0].1);
+            let uniform =
+                entries.len() == arches.len() && entries.iter().all(|(_, e)| *e == entries[0].1);
             let emit = |policy: &mut Policy, e: &Entry, arch: Option<Arch>| {
                 let rules: Vec<(Vec<Condition>, Action)> = match e {
                     Entry::Unconditional(action, _) => vec![(Vec::new(), *action)],
-                    Entry::Chains(chains) => chains.iter().map(|(c, a, _)| (c.clone(), *a)).collect(),
+                    Entry::Chains(chains) => {
+                        chains.iter().map(|(c, a, _)| (c.clone(), *a)).collect()
+                    }
                 };
                 for (conds, action) in rules {
                     let mut rule = Rule::new(SyscallId::Name(name.clone()), action);
