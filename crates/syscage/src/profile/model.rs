@@ -64,17 +64,15 @@ impl ActionName {
         ActionName::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
-    /// Whether the action carries 16 bits of data that `errnoRet` sets
-    /// (ERRNO's errno, and as runc also accepts, TRAP's and TRACE's data).
+    /// Whether the action carries 16 bits of data that `errnoRet` sets:
+    /// ERRNO's errno and TRACE's message (runc's `SetReturnCode` ignores
+    /// the number for every other action, TRAP included).
     pub const fn takes_data(self) -> bool {
-        matches!(
-            self,
-            ActionName::Errno | ActionName::Trap | ActionName::Trace
-        )
+        matches!(self, ActionName::Errno | ActionName::Trace)
     }
 
     /// The action, with runc's `getAction` rule for data: `errnoRet` when
-    /// given, else EPERM (1) for ERRNO, TRAP and TRACE.
+    /// given, else EPERM (1) for ERRNO and TRACE; TRAP always carries 0.
     pub fn to_action(self, errno_ret: Option<u16>) -> Action {
         const EPERM: u16 = 1;
         let data = errno_ret.unwrap_or(EPERM);
