@@ -220,7 +220,11 @@ impl WordDomain {
         }
         self.fixed_mask |= mask;
         self.fixed_value |= value;
-        true
+        // An excluded pattern that the fixed bits now force empties the domain.
+        !self
+            .excluded
+            .iter()
+            .any(|&(m, v)| m & !self.fixed_mask == 0 && self.fixed_value & m == v)
     }
 
     /// Adds `word & mask != value`. Returns false when the fixed bits

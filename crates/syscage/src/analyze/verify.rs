@@ -20,7 +20,12 @@ use std::collections::BTreeMap;
 
 /// A region where the program and the policy disagree, with one input in it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the program returns {got} where the policy decides {expected}, e.g. for {example:x?}")]
+#[error(
+    "the program returns {got} where the policy decides {expected}, e.g. for arch {:#x}, nr {:#x}, args {:#x?}",
+    example.arch,
+    example.nr,
+    example.args
+)]
 pub struct Mismatch {
     /// What the policy decides.
     pub expected: String,
@@ -61,6 +66,24 @@ struct ArchRules<'p> {
     unnamed_known: IntervalSet,
     /// Numbers neither known nor named.
     unnamed_unknown: IntervalSet,
+}
+
+/// Why a compiled program is not proven equivalent to its policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    /// The program could not be lifted.
+    #[error(transparent)]
+    Lift(#[from] super::lift::LiftError),
+    /// The lifted program and the policy disagree, or could not be compared.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// Lifts `program` (64-bit fields in `order`) and checks it against
+/// `policy`: the proof that a compiled filter does what its policy says.
+pub fn prove(policy: &Policy, program: &crate::bpf::Program, order: ByteOrder) -> Result<(), ProofError> {
+    let table = super::lift::lift(program, order, &super::lift::Limits::default())?;
+    Ok(verify(policy, &table)?)
 }
 
 /// Checks that `table` (a lifted program) decides like `policy` on every input.
