@@ -10,7 +10,9 @@ use syscage::compile::{compile, CompileOptions};
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 fn profile(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -19,14 +21,25 @@ fn default_profiles_compile_to_proven_filters() {
     for name in ["docker-default-seccomp.json", "podman-default-seccomp.json"] {
         let p = profile::parse(&profile(name)).unwrap();
         for host in [Arch::X86_64, Arch::Aarch64, Arch::S390x] {
-            let opts = ResolveOptions::docker(vec![host], KernelVersion { major: 6, minor: 18 });
+            let opts = ResolveOptions::docker(
+                vec![host],
+                KernelVersion {
+                    major: 6,
+                    minor: 18,
+                },
+            );
             let (policy, _) = p.to_policy(&opts).unwrap();
             let prog = compile(&policy, &CompileOptions::default()).unwrap();
-            prove(&policy, &prog, host.byte_order()).unwrap_or_else(|e| panic!("{name} on {host}: {e}"));
+            prove(&policy, &prog, host.byte_order())
+                .unwrap_or_else(|e| panic!("{name} on {host}: {e}"));
 
             // Flip one return value: the proof must fail and say where.
             let mut bad = prog.clone();
-            let i = bad.insns.iter().rposition(|i| matches!(i, Insn::Ret(0x7fff_0000))).unwrap();
+            let i = bad
+                .insns
+                .iter()
+                .rposition(|i| matches!(i, Insn::Ret(0x7fff_0000)))
+                .unwrap();
             bad.insns[i] = Insn::Ret(0x0005_0001);
             match prove(&policy, &bad, host.byte_order()) {
                 Err(ProofError::Verify(VerifyError::Mismatch(m))) => {

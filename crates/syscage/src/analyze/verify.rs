@@ -81,7 +81,11 @@ pub enum ProofError {
 
 /// Lifts `program` (64-bit fields in `order`) and checks it against
 /// `policy`: the proof that a compiled filter does what its policy says.
-pub fn prove(policy: &Policy, program: &crate::bpf::Program, order: ByteOrder) -> Result<(), ProofError> {
+pub fn prove(
+    policy: &Policy,
+    program: &crate::bpf::Program,
+    order: ByteOrder,
+) -> Result<(), ProofError> {
     let table = super::lift::lift(program, order, &super::lift::Limits::default())?;
     Ok(verify(policy, &table)?)
 }
@@ -213,17 +217,22 @@ impl Checker<'_> {
             audits = audits.union(&IntervalSet::single(arch.audit()));
         }
         // Arches the policy does not name.
-        let mut other = region.clone();
-        other[WORD_ARCH].restrict(&audits.complement());
-        if region_feasible(&other) {
+        let mut other_arch = region[WORD_ARCH].clone();
+        other_arch.restrict(&audits.complement());
+        if leaf.verdict.action() != Some(self.policy.bad_arch_action) && other_arch.is_feasible() {
+            let mut other = region.clone();
+            other[WORD_ARCH] = other_arch;
             self.expect(&other, self.policy.bad_arch_action, leaf.verdict)?;
         }
-        for &(audit, _) in audits.intervals() {
-            let mut r = region.clone();
-            r[WORD_ARCH].restrict(&IntervalSet::single(audit));
-            if !region_feasible(&r) {
+        let audit_values = self.per_arch.iter().map(|(a, _)| a.audit());
+        let mut seen = Vec::new();
+        for audit in audit_values {
+            if seen.contains(&audit) || !region[WORD_ARCH].contains(audit) {
                 continue;
             }
+            seen.push(audit);
+            let mut r = region.clone();
+            r[WORD_ARCH].restrict(&IntervalSet::single(audit));
             let shared = Arch::from_audit(audit)
                 .and_then(Arch::shares_audit_with)
                 .is_some();
@@ -275,14 +284,28 @@ impl Checker<'_> {
                     .unwrap_or(self.policy.default_action),
             ),
         ] {
-            let mut r = region.clone();
-            r[WORD_NR].restrict(set);
-            if region_feasible(&r) {
+            // Only the number word changes, and the others are feasible.
+            let mut nr = region[WORD_NR].clone();
+            nr.restrict(set);
+            if got.action() != Some(action) && nr.is_feasible() {
+                let mut r = region.clone();
+                r[WORD_NR] = nr;
                 self.expect(&r, action, got)?;
             }
         }
-        for (&nr, nr_rules) in &rules.by_nr {
+        let named = nr_dom
+            .intervals
+            .intervals()
+            .iter()
+            .flat_map(|&(lo, hi)| rules.by_nr.range(lo..=hi));
+        for (&nr, nr_rules) in named {
             if !nr_dom.contains(nr) {
+                continue;
+            }
+            // Unconditional rules only: the most severe (first) decides.
+            if nr_rules.iter().all(|r| r.conditions.is_empty())
+                && got.action() == Some(nr_rules[0].action)
+            {
                 continue;
             }
             let mut r = region.clone();

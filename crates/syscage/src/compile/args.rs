@@ -130,12 +130,20 @@ impl Emitter<'_> {
             CmpOp::Gt(v) | CmpOp::Le(v) => {
                 // arg > v  <=>  hi > vh || (hi == vh && lo > vl)
                 let (vh, vl) = split(v);
-                let (hit, miss) = if matches!(c.op, CmpOp::Gt(_)) { (pass, fail) } else { (fail, pass) };
+                let (hit, miss) = if matches!(c.op, CmpOp::Gt(_)) {
+                    (pass, fail)
+                } else {
+                    (fail, pass)
+                };
                 self.wide_order(hi_off, lo_off, vh, vl, JmpCond::Gt, hit, miss);
             }
             CmpOp::Ge(v) | CmpOp::Lt(v) => {
                 let (vh, vl) = split(v);
-                let (hit, miss) = if matches!(c.op, CmpOp::Ge(_)) { (pass, fail) } else { (fail, pass) };
+                let (hit, miss) = if matches!(c.op, CmpOp::Ge(_)) {
+                    (pass, fail)
+                } else {
+                    (fail, pass)
+                };
                 if vl == 0 {
                     // arg >= vh:0  <=>  hi >= vh
                     self.load(hi_off);
@@ -167,7 +175,16 @@ impl Emitter<'_> {
 
     /// `hi > vh || (hi == vh && lo OP vl)`, OP being `>` or `>=`.
     #[allow(clippy::too_many_arguments)]
-    fn wide_order(&mut self, hi_off: u32, lo_off: u32, vh: u32, vl: u32, op: JmpCond, hit: Target, miss: Target) {
+    fn wide_order(
+        &mut self,
+        hi_off: u32,
+        lo_off: u32,
+        vh: u32,
+        vl: u32,
+        op: JmpCond,
+        hit: Target,
+        miss: Target,
+    ) {
         self.load(hi_off);
         if op == JmpCond::Gt && vl == u32::MAX {
             // arg > vh:ffffffff  <=>  hi > vh

@@ -77,7 +77,10 @@ impl FrequencyTable {
     /// The built-in mix: `read`, `write`, `futex`, `epoll_wait` and friends first.
     pub fn default_mix() -> Self {
         FrequencyTable {
-            entries: DEFAULT_MIX.iter().map(|&(n, f)| (n.to_string(), f)).collect(),
+            entries: DEFAULT_MIX
+                .iter()
+                .map(|&(n, f)| (n.to_string(), f))
+                .collect(),
         }
     }
 
@@ -113,7 +116,11 @@ impl Weights {
             .iter()
             .enumerate()
             .map(|(i, &arch)| {
-                let aw = if i == 0 { 1.0 } else { opts.secondary_arch_weight };
+                let aw = if i == 0 {
+                    1.0
+                } else {
+                    opts.secondary_arch_weight
+                };
                 let table = arch.syscalls();
                 let known = table.len() as f64;
                 let mut hot: Vec<(u32, f64)> = Vec::new();

@@ -44,7 +44,13 @@ impl Node {
     pub fn depth_of(&self, nr: u32) -> usize {
         match self {
             Node::Leaf(_) => 0,
-            Node::Ge { k, lo, hi } => 1 + if nr >= *k { hi.depth_of(nr) } else { lo.depth_of(nr) },
+            Node::Ge { k, lo, hi } => {
+                1 + if nr >= *k {
+                    hi.depth_of(nr)
+                } else {
+                    lo.depth_of(nr)
+                }
+            }
             Node::Eq { k, miss, .. } => 1 + if nr == *k { 0 } else { miss.depth_of(nr) },
         }
     }
@@ -136,7 +142,9 @@ fn rebuild(ranges: &[Range], weights: &[f64], root: &[u32], n: usize, i: usize, 
 fn chain_parts(ranges: &[Range], weights: &[f64]) -> Option<(DecisionId, Vec<usize>)> {
     let mut best: Option<(DecisionId, Vec<usize>)> = None;
     for cand in [ranges[0].decision, ranges[1].decision] {
-        let ex: Vec<usize> = (0..ranges.len()).filter(|&k| ranges[k].decision != cand).collect();
+        let ex: Vec<usize> = (0..ranges.len())
+            .filter(|&k| ranges[k].decision != cand)
+            .collect();
         let ok = ex.len() <= MAX_CHAIN && ex.iter().all(|&k| ranges[k].lo == ranges[k].hi);
         if ok && best.as_ref().map_or(true, |b| ex.len() < b.1.len()) {
             best = Some((cand, ex));

@@ -9,7 +9,9 @@
 
 #![allow(dead_code)]
 
-use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use syscage::action::Action;
 use syscage::arch::Arch;
@@ -70,7 +72,8 @@ pub fn build(policy: &Policy, optimize: u32) -> Result<ScmpFilterContext, Bridge
         return Err(BridgeError::Untranslatable("unknown-syscall action".into()));
     }
     let mut ctx = ScmpFilterContext::new(action(policy.default_action)).map_err(other)?;
-    ctx.set_act_badarch(action(policy.bad_arch_action)).map_err(other)?;
+    ctx.set_act_badarch(action(policy.bad_arch_action))
+        .map_err(other)?;
     ctx.set_ctl_optimize(optimize).map_err(other)?;
     for &a in &policy.arches {
         if !ctx.is_arch_present(arch(a)).map_err(other)? {
@@ -85,9 +88,14 @@ pub fn build(policy: &Policy, optimize: u32) -> Result<ScmpFilterContext, Bridge
             return Err(BridgeError::Untranslatable("rule by number".into()));
         };
         if rule.arch.is_some() {
-            return Err(BridgeError::Untranslatable("rule restricted to one arch".into()));
+            return Err(BridgeError::Untranslatable(
+                "rule restricted to one arch".into(),
+            ));
         }
-        let sc = ScmpSyscall::from_name(name).map_err(|e| BridgeError::Rule { index, error: e.to_string() })?;
+        let sc = ScmpSyscall::from_name(name).map_err(|e| BridgeError::Rule {
+            index,
+            error: e.to_string(),
+        })?;
         let mut cmps = Vec::new();
         for c in &rule.conditions {
             if c.width == Width::Bits32 {
@@ -105,7 +113,10 @@ pub fn build(policy: &Policy, optimize: u32) -> Result<ScmpFilterContext, Bridge
             cmps.push(ScmpArgCompare::new(u32::from(c.arg), op, datum));
         }
         ctx.add_rule_conditional(action(rule.action), sc, &cmps)
-            .map_err(|e| BridgeError::Rule { index, error: e.to_string() })?;
+            .map_err(|e| BridgeError::Rule {
+                index,
+                error: e.to_string(),
+            })?;
     }
     Ok(ctx)
 }
