@@ -511,4 +511,54 @@ mod tests {
         );
         assert_eq!(t, ["return KILL(59)", "return ERRNO(1)"]);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Raw instructions biased towards the opcodes seccomp accepts, with
+        /// offsets near the interesting `seccomp_data` words.
+        fn raw_insn() -> impl Strategy<Value = RawInsn> {
+            let code = prop_oneof![
+                4 => prop::sample::select(vec![
+                    0x20u16, 0x00, 0x60, 0x80, 0x01, 0x61, 0x81, 0x02, 0x03, 0x04, 0x0c, 0x54,
+                    0x64, 0x74, 0x84, 0x05, 0x15, 0x1d, 0x25, 0x35, 0x45, 0x4d, 0x06, 0x16,
+                    0x07, 0x87,
+                ]),
+                1 => any::<u16>(),
+            ];
+            let k = prop_oneof![
+                3 => (0u32..16).prop_map(|i| i * 4),
+                2 => prop::sample::select(vec![0u32, 1, 2, 59, 0xc000_003e, 0x4000_0003, 0x4000_0000, 0x7fff_0000]),
+                1 => any::<u32>(),
+            ];
+            (code, any::<u8>(), any::<u8>(), k)
+                .prop_map(|(c, jt, jf, k)| RawInsn::new(c, jt, jf, k))
+        }
+
+        proptest! {
+            /// Any input prints one line per instruction, each starting with
+            /// its index, and never panics.
+            #[test]
+            fn one_line_per_instruction(raw in prop::collection::vec(raw_insn(), 1..80), bpf in any::<bool>()) {
+                let opts = DisasmOptions { no_bpf: !bpf, ..DisasmOptions::default() };
+                let text = disasm(&raw, Arch::X86_64, &opts);
+                let lines: Vec<&str> = text.lines().collect();
+                let skip = if bpf { 2 } else { 0 };
+                prop_assert_eq!(lines.len(), raw.len() + skip);
+                for (i, line) in lines[skip..].iter().enumerate() {
+                    let prefix = if bpf { format!(" {i:04}: ") } else { format!("{i:04}: ") };
+                    prop_assert!(line.starts_with(&prefix), "{}", line);
+                }
+            }
+
+            /// `--asm-able` output never carries inferred names or comments.
+            #[test]
+            fn asm_able_has_no_comments(raw in prop::collection::vec(raw_insn(), 1..80)) {
+                let opts = DisasmOptions { asm_able: true, ..DisasmOptions::default() };
+                let text = disasm(&raw, Arch::X86, &opts);
+                prop_assert!(!text.contains(" # "));
+            }
+        }
+    }
 }
