@@ -162,13 +162,22 @@ impl<'a> Disassembler<'a> {
         jt: u8,
         jf: u8,
     ) -> String {
+        let operand = self.operand(facts, cond, src);
+        if jt == jf && self.opts.asm_able {
+            // seccomp-tools prints `goto` (or `/* no-op */`), which
+            // assembles to a different instruction (or not at all).
+            let target = goto(index, jt.into());
+            return format!(
+                "if (A {} {operand}) {target} else {target}",
+                cond_symbol(cond)
+            );
+        }
         if jt == 0 && jf == 0 {
             return "/* no-op */".to_string();
         }
         if jt == jf {
             return goto(index, jt.into());
         }
-        let operand = self.operand(facts, cond, src);
         if jt == 0 {
             let test = match cond {
                 JmpCond::Eq => format!("A != {operand}"),
@@ -178,12 +187,7 @@ impl<'a> Disassembler<'a> {
             };
             return format!("if ({test}) {}", goto(index, jf.into()));
         }
-        let op = match cond {
-            JmpCond::Eq => "==",
-            JmpCond::Gt => ">",
-            JmpCond::Ge => ">=",
-            JmpCond::Set => "&",
-        };
+        let op = cond_symbol(cond);
         let mut s = format!("if (A {op} {operand}) {}", goto(index, jt.into()));
         if jf != 0 {
             s.push_str(" else ");
@@ -302,6 +306,16 @@ fn goto(index: usize, offset: u64) -> String {
     format!("goto {:04}", index as u64 + 1 + offset)
 }
 
+/// The C operator of a jump condition.
+fn cond_symbol(cond: JmpCond) -> &'static str {
+    match cond {
+        JmpCond::Eq => "==",
+        JmpCond::Gt => ">",
+        JmpCond::Ge => ">=",
+        JmpCond::Set => "&",
+    }
+}
+
 /// The C operator of an ALU operation.
 fn alu_symbol(op: AluOp) -> &'static str {
     match op {
@@ -382,6 +396,29 @@ mod tests {
                 "if (A & X) goto 0008",
                 "if (A > 3) goto 0009 else goto 0010",
                 "goto 0309",
+            ]
+        );
+    }
+
+    #[test]
+    fn asm_able_keeps_jumps_with_equal_targets() {
+        let opts = DisasmOptions {
+            asm_able: true,
+            ..DisasmOptions::default()
+        };
+        let t = lines(
+            &[
+                jmp(JmpCond::Eq, Src::K(3), 0, 0),
+                jmp(JmpCond::Set, Src::X, 1, 1),
+            ],
+            Arch::X86_64,
+            opts,
+        );
+        assert_eq!(
+            t,
+            [
+                "if (A == 3) goto 0001 else goto 0001",
+                "if (A & X) goto 0003 else goto 0003"
             ]
         );
     }
