@@ -5,10 +5,17 @@ The names come from the Linux kernel sources:
 
 1. the prototypes of include/linux/syscalls.h, where every parameter is named;
 2. otherwise the SYSCALL_DEFINEn(name, type, param, ...) definitions in the
-   kernel's .c files (generic code first, then x86, arm64, riscv, s390, the rest);
+   kernel's generic .c files (not arch/: arches name parameters differently);
+
+A name declared several times under #if/#else takes the #else declaration
+(the configuration most arches use); one declared only under different #if
+branches gets no names.
 3. otherwise, for an underscored syscall-table name (`_llseek`, `_newselect`),
    the parameters of its entry point (`sys_llseek`, `sys_select`);
 4. plus the hand-written OVERRIDES below, each with its reason.
+
+The committed table was generated from Debian's linux-source-6.12
+(6.12.117-1~deb12u1, bookworm-backports).
 
 Usage (Debian):
     apt-get install linux-source-6.12
