@@ -15,7 +15,7 @@ branches gets no names.
 4. plus the hand-written OVERRIDES below, each with its reason.
 
 The committed table was generated from Debian's linux-source-6.12
-(6.12.117-1~deb12u1, bookworm-backports).
+(6.12.117-1~deb12u1, Debian 12).
 
 Usage (Debian):
     apt-get install linux-source-6.12
