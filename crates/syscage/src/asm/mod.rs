@@ -3,3 +3,8 @@
 
 pub mod parse;
 pub mod print;
+
+// The assembler's parts and its output formats.
+pub mod grammar;
+pub mod lexer;
+pub mod output;
