@@ -255,10 +255,7 @@ impl<'a> Parser<'a> {
             return self.a_rvalue();
         }
         let alu = ALU_OPS.iter().find(|(s, _)| *s == op).map(|&(_, a)| a);
-        let next_is_assign = matches!(
-            self.peek_at(1).map(|t| &t.kind),
-            Some(TokenKind::Op("="))
-        );
+        let next_is_assign = matches!(self.peek_at(1).map(|t| &t.kind), Some(TokenKind::Op("=")));
         if let (Some(alu), true) = (alu, next_is_assign) {
             self.pos += 2;
             self.skip_newlines();
@@ -456,7 +453,11 @@ impl<'a> Parser<'a> {
             }
             TokenKind::Keyword(Keyword::InstructionPointer) => {
                 self.pos += 1;
-                let half = if self.shift_32()? { Half::High } else { Half::Low };
+                let half = if self.shift_32()? {
+                    Half::High
+                } else {
+                    Half::Low
+                };
                 Insn::LdAbs(ip_offset(half, self.arch.byte_order()))
             }
             TokenKind::Op(op) if ALU_OPS.iter().any(|(s, _)| s == op) => {
@@ -530,7 +531,10 @@ impl<'a> Parser<'a> {
     /// `mem[i]`, `i` from 0 to 15.
     fn memory(&mut self) -> Result<u32, AsmError> {
         let t = self.next();
-        debug_assert!(matches!(t.map(|t| &t.kind), Some(TokenKind::Keyword(Keyword::Mem))));
+        debug_assert!(matches!(
+            t.map(|t| &t.kind),
+            Some(TokenKind::Keyword(Keyword::Mem))
+        ));
         self.expect_op("[")?;
         let it = self.peek();
         let idx = self.constexpr()?;
@@ -622,18 +626,54 @@ fn non_next(t: Target) -> Option<Target> {
     (t.name != "next").then_some(t)
 }
 
-/// A syscall number by seccomp-tools' naming: the arch's own table, and on
-/// x86_64 also `x32_NAME`, which seccomp-tools defines as the x86_64 number
-/// of `NAME` with `__X32_SYSCALL_BIT` set.
+/// Names seccomp-tools' tables use where the kernel's current syscall
+/// tables (and the `syscalls` crate) spell them differently: older or
+/// alternative names of the same syscall. Looked up only when the name
+/// itself is not a syscall of the arch (so `getdents` stays 78 on x86_64).
+const SECCOMP_TOOLS_ALIASES: [(&str, &str); 8] = [
+    ("pread", "pread64"),
+    ("pwrite", "pwrite64"),
+    ("timerfd", "timerfd_create"),
+    ("getdents", "getdents64"),
+    ("newfstat", "fstat"),
+    ("newfstatat", "fstatat"),
+    ("madvise1", "madvise"),
+    // The `syscalls` crate names i386's syscall 17 with Rust's raw identifier.
+    ("break", "r#break"),
+];
+
+/// Syscalls newer than the `syscalls` crate's tables, with their number in
+/// the kernel's unified numbering (`include/uapi/asm-generic/unistd.h`, used
+/// by every arch for syscalls 424 and later, shifted by the arch's base).
+const NEWER_SYSCALLS: [(&str, u32); 3] = [
+    ("file_setattr", 469),
+    ("listns", 470),
+    ("rseq_slice_yield", 471),
+];
+
+/// A syscall number by seccomp-tools' naming: the arch's own table, the
+/// older names seccomp-tools still uses, and on x86_64 also `x32_NAME`,
+/// which seccomp-tools defines as the x86_64 number of `NAME` with
+/// `__X32_SYSCALL_BIT` set.
 pub fn syscall_nr(arch: Arch, name: &str) -> Option<u32> {
     if let Some(nr) = arch.syscall_nr(name) {
         return Some(nr);
     }
+    if let Some(&(_, canonical)) = SECCOMP_TOOLS_ALIASES.iter().find(|(a, _)| *a == name) {
+        if let Some(nr) = arch.syscall_nr(canonical) {
+            return Some(nr);
+        }
+    }
+    if let Some(&(_, unified)) = NEWER_SYSCALLS.iter().find(|(n, _)| *n == name) {
+        // pidfd_open is 434 in the unified numbering on every arch.
+        let base = arch.syscall_nr("pidfd_open")?.checked_sub(434)?;
+        return Some(base + unified);
+    }
     let base = name.strip_prefix("x32_")?;
-    (arch == Arch::X86_64)
-        .then(|| arch.syscall_nr(base))
-        .flatten()
-        .map(|nr| nr | X32_SYSCALL_BIT)
+    if arch != Arch::X86_64 || base.starts_with("x32_") {
+        return None;
+    }
+    syscall_nr(arch, base).map(|nr| nr | X32_SYSCALL_BIT)
 }
 
 /// Parses tokens into statements; syscall names resolve on `arch`.

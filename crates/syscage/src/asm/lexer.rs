@@ -103,8 +103,8 @@ pub struct Token {
 /// Operators in the order seccomp-tools tries them: ALU operators, then
 /// comparisons, then single punctuation.
 const OPERATORS: [&str; 21] = [
-    "+", "-", "*", "/", "|", "^", "<<", ">>", "==", "!=", ">=", "<=", ">", "<", "(", ")", "=",
-    "[", "]", "&", "!",
+    "+", "-", "*", "/", "|", "^", "<<", ">>", "==", "!=", ">=", "<=", ">", "<", "(", ")", "=", "[",
+    "]", "&", "!",
 ];
 
 /// `SECCOMP_RET_*` values of the action names seccomp-tools accepts.
@@ -200,11 +200,7 @@ impl Lexer {
     }
 
     fn error(&self, line: usize, col: usize, message: String) -> AsmError {
-        AsmError {
-            line,
-            col,
-            message,
-        }
+        AsmError { line, col, message }
     }
 
     /// A jump target word after `goto` or in `? jt : jf`.
@@ -246,7 +242,9 @@ impl Lexer {
         line: usize,
         col: usize,
     ) -> Result<(), AsmError> {
-        let hex = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X"));
+        let hex = digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"));
         let parsed = match hex {
             Some(h) if !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()) => {
                 i64::from_str_radix(h, 16).ok()
@@ -323,7 +321,9 @@ impl Lexer {
             return Err(self.error(
                 self.line,
                 self.col,
-                format!("expected ':' in '? LABEL : LABEL' (started at {line}:{col}), found {found}"),
+                format!(
+                    "expected ':' in '? LABEL : LABEL' (started at {line}:{col}), found {found}"
+                ),
             ));
         }
         self.bump();
@@ -367,7 +367,9 @@ impl Lexer {
                 return Err(self.error(
                     line,
                     col,
-                    format!("expected an instruction, a label, a number or an operator, found '{junk}'"),
+                    format!(
+                        "expected an instruction, a label, a number or an operator, found '{junk}'"
+                    ),
                 ));
             }
         }

@@ -121,7 +121,10 @@ fn resolve(statements: &[Statement]) -> Result<Program, AsmError> {
                 _ => {
                     return Err(err(
                         t,
-                        format!("expected a defined label, found '{}', which is not defined", t.name),
+                        format!(
+                            "expected a defined label, found '{}', which is not defined",
+                            t.name
+                        ),
                     ))
                 }
             },
@@ -191,10 +194,12 @@ mod tests {
     #[test]
     fn statements() {
         assert_eq!(
-            asm("A = arch\nA = sys_number\nA = args[1]\nA = args[1] >> 32\nA = args_h[1]\n\
+            asm(
+                "A = arch\nA = sys_number\nA = args[1]\nA = args[1] >> 32\nA = args_h[1]\n\
                  A = instruction_pointer >> 32\nA = data[4]\nA = len\nA = mem[3]\nA = X\nA = -A\n\
                  A = 0x10\nX = A\nX = mem[15]\nX = 7\nmem[3] = A\nmem[4] = X\nA &= 0xff\n\
-                 A += X\nA <<= 2\nreturn A\nreturn ERRNO(1)\nreturn KILL_PROCESS\nreturn 5"),
+                 A += X\nA <<= 2\nreturn A\nreturn ERRNO(1)\nreturn KILL_PROCESS\nreturn 5"
+            ),
             [
                 Insn::LdAbs(4),
                 Insn::LdAbs(0),
@@ -226,9 +231,15 @@ mod tests {
 
     #[test]
     fn big_endian_word_order() {
-        let p = assemble("A = args[2]\nA = args[2] >> 32\nA = instruction_pointer\nreturn A", Arch::S390x)
-            .unwrap();
-        assert_eq!(&p.insns[..3], &[Insn::LdAbs(36), Insn::LdAbs(32), Insn::LdAbs(12)]);
+        let p = assemble(
+            "A = args[2]\nA = args[2] >> 32\nA = instruction_pointer\nreturn A",
+            Arch::S390x,
+        )
+        .unwrap();
+        assert_eq!(
+            &p.insns[..3],
+            &[Insn::LdAbs(36), Insn::LdAbs(32), Insn::LdAbs(12)]
+        );
     }
 
     #[test]
@@ -287,17 +298,29 @@ mod tests {
         assert!(e.message.contains("32-bit"), "{e}");
         assert!(asm_err("").message.contains("at least one"));
         assert!(asm_err("next: return A").message.contains("reserved"));
-        assert!(asm_err("A = amd64.nope\nreturn A").message.contains("'nope'"));
-        assert!(asm_err("A = bogus.read\nreturn A").message.contains("'bogus'"));
+        assert!(asm_err("A = amd64.nope\nreturn A")
+            .message
+            .contains("'nope'"));
+        assert!(asm_err("A = bogus.read\nreturn A")
+            .message
+            .contains("'bogus'"));
         assert!(asm_err("A = A\nreturn A").message.starts_with("expected"));
         assert!(asm_err("A = +A\nreturn A").message.contains("-A"));
     }
 
     #[test]
     fn deep_nesting_does_not_overflow() {
-        let src = format!("A = {}1{}\nreturn A", "(".repeat(100_000), ")".repeat(100_000));
+        let src = format!(
+            "A = {}1{}\nreturn A",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         assert_eq!(asm(&src)[0], Insn::LdImm(1));
-        let src = format!("if ({}A == 1{}) goto 0\nreturn A", "!(".repeat(100_001), ")".repeat(100_001));
+        let src = format!(
+            "if ({}A == 1{}) goto 0\nreturn A",
+            "!(".repeat(100_001),
+            ")".repeat(100_001)
+        );
         assert_eq!(asm(&src)[0], Insn::Ja(0));
     }
 }
