@@ -1,15 +1,15 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
-pub mod asm;
-pub mod compile;
-pub mod decompile;
-pub mod diff;
 pub mod disasm;
-pub mod dump;
+pub mod asm;
 pub mod emu;
+pub mod resolve;
+pub mod compile;
+pub mod run;
+pub mod record;
+pub mod dump;
+pub mod status;
 pub mod explain;
 pub mod lint;
-pub mod record;
-pub mod resolve;
-pub mod run;
-pub mod status;
+pub mod diff;
+pub mod decompile;
