@@ -7,4 +7,5 @@ pub mod print;
 // The assembler's parts and its output formats.
 pub mod grammar;
 pub mod lexer;
+pub mod names;
 pub mod output;
