@@ -148,3 +148,34 @@ proptest! {
         prop_assert_eq!(canonical(&back), canonical(&p), "{}", text);
     }
 }
+
+/// Words and symbols of the language, glued at random: inputs that get deep
+/// into the parser, unlike random characters.
+fn token_soup() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "A", "X", "a", "x", "=", "==", "!=", ">=", "<=", ">", "<", "&", "!", "(", ")", "[", "]",
+        "+", "-", "*", "/", "|", "^", "<<", ">>", "?", ":", "if", "else", "goto", "jmp", "return",
+        "mem", "args", "args_h", "data", "len", "sys_number", "arch", "instruction_pointer",
+        "ALLOW", "ERRNO", "KILL", "TRACE", "ARCH_X86_64", "read", "amd64.write", "x32_read",
+        "next", "l1:", "l1", "0", "1", "32", "0x10", "-1", "4294967296", "99999999999999999999",
+        "\n", " ", "\t", "#c\n", "é", "0004:", "0004", "\u{0}", ".", "amd64.", ".read",
+    ]);
+    prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn assemble_never_panics(src in token_soup(), arch in prop::sample::select(ARCHES.to_vec())) {
+        if let Err(e) = assemble(&src, arch) {
+            prop_assert!(e.line >= 1 && e.col >= 1);
+            prop_assert!(e.message.starts_with("expected"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn assemble_never_panics_on_any_text(src in ".{0,200}") {
+        let _ = assemble(&src, Arch::X86_64);
+    }
+}
