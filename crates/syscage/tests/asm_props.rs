@@ -100,8 +100,11 @@ fn insn(i: usize, n: usize, mem: Vec<u32>) -> BoxedStrategy<Insn> {
 /// A valid program: a straight-line prefix of stores, then random
 /// instructions, then a RET.
 fn program() -> impl Strategy<Value = Program> {
-    (prop::collection::vec((0u32..16, any::<bool>()), 0..4), 1usize..48).prop_flat_map(
-        |(stores, body)| {
+    (
+        prop::collection::vec((0u32..16, any::<bool>()), 0..4),
+        1usize..48,
+    )
+        .prop_flat_map(|(stores, body)| {
             let mem: Vec<u32> = stores.iter().map(|&(m, _)| m).collect();
             let prefix: Vec<Insn> = stores
                 .iter()
@@ -111,15 +114,17 @@ fn program() -> impl Strategy<Value = Program> {
             let start = prefix.len();
             let middle: Vec<BoxedStrategy<Insn>> =
                 (start..n - 1).map(|i| insn(i, n, mem.clone())).collect();
-            (Just(prefix), middle, prop_oneof![action(), Just(Insn::RetA)]).prop_map(
-                |(mut insns, middle, last)| {
+            (
+                Just(prefix),
+                middle,
+                prop_oneof![action(), Just(Insn::RetA)],
+            )
+                .prop_map(|(mut insns, middle, last)| {
                     insns.extend(middle);
                     insns.push(last);
                     Program::new(insns)
-                },
-            )
-        },
-    )
+                })
+        })
 }
 
 /// A conditional jump whose two offsets agree is an unconditional one: the
@@ -153,12 +158,75 @@ proptest! {
 /// into the parser, unlike random characters.
 fn token_soup() -> impl Strategy<Value = String> {
     let piece = prop::sample::select(vec![
-        "A", "X", "a", "x", "=", "==", "!=", ">=", "<=", ">", "<", "&", "!", "(", ")", "[", "]",
-        "+", "-", "*", "/", "|", "^", "<<", ">>", "?", ":", "if", "else", "goto", "jmp", "return",
-        "mem", "args", "args_h", "data", "len", "sys_number", "arch", "instruction_pointer",
-        "ALLOW", "ERRNO", "KILL", "TRACE", "ARCH_X86_64", "read", "amd64.write", "x32_read",
-        "next", "l1:", "l1", "0", "1", "32", "0x10", "-1", "4294967296", "99999999999999999999",
-        "\n", " ", "\t", "#c\n", "é", "0004:", "0004", "\u{0}", ".", "amd64.", ".read",
+        "A",
+        "X",
+        "a",
+        "x",
+        "=",
+        "==",
+        "!=",
+        ">=",
+        "<=",
+        ">",
+        "<",
+        "&",
+        "!",
+        "(",
+        ")",
+        "[",
+        "]",
+        "+",
+        "-",
+        "*",
+        "/",
+        "|",
+        "^",
+        "<<",
+        ">>",
+        "?",
+        ":",
+        "if",
+        "else",
+        "goto",
+        "jmp",
+        "return",
+        "mem",
+        "args",
+        "args_h",
+        "data",
+        "len",
+        "sys_number",
+        "arch",
+        "instruction_pointer",
+        "ALLOW",
+        "ERRNO",
+        "KILL",
+        "TRACE",
+        "ARCH_X86_64",
+        "read",
+        "amd64.write",
+        "x32_read",
+        "next",
+        "l1:",
+        "l1",
+        "0",
+        "1",
+        "32",
+        "0x10",
+        "-1",
+        "4294967296",
+        "99999999999999999999",
+        "\n",
+        " ",
+        "\t",
+        "#c\n",
+        "é",
+        "0004:",
+        "0004",
+        "\u{0}",
+        ".",
+        "amd64.",
+        ".read",
     ]);
     prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
 }
