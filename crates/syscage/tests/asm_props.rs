@@ -247,3 +247,139 @@ proptest! {
         let _ = assemble(&src, Arch::X86_64);
     }
 }
+
+/// Spelling choices for the test's own printer.
+#[derive(Clone, Copy, Debug)]
+struct Style {
+    labels: bool,
+    ternary: bool,
+    names: bool,
+    upper: bool,
+}
+
+fn style() -> impl Strategy<Value = Style> {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(labels, ternary, names, upper)| Style {
+            labels,
+            ternary,
+            names,
+            upper,
+        },
+    )
+}
+
+/// Writes a program in seccomp-tools' language, independently of the
+/// disassembler: labels or relative numbers, `? :` or `if`, syscall names
+/// or numbers, upper- or lower-case keywords.
+fn print_program(p: &Program, arch: Arch, st: Style) -> String {
+    let kw = |s: &str| {
+        if st.upper {
+            s.to_uppercase()
+        } else {
+            s.to_string()
+        }
+    };
+    let (a, x) = (kw("a"), kw("x"));
+    let k = |v: u32| match (st.names, arch.syscall_name(v)) {
+        (true, Some(name)) if !name.contains('#') => format!("{}.{name}", arch.name()),
+        _ => format!("{v:#x}"),
+    };
+    let target = |i: usize, off: u32| {
+        if st.labels {
+            format!("L{}", i + 1 + off as usize)
+        } else {
+            off.to_string()
+        }
+    };
+    let op = |s: Src| match s {
+        Src::X => x.clone(),
+        Src::K(v) => k(v),
+    };
+    let data = |off: u32| match off {
+        0 => kw("sys_number"),
+        4 => kw("arch"),
+        8 => kw("instruction_pointer"),
+        12 => format!("{} >> 32", kw("instruction_pointer")),
+        o if o % 8 == 0 => format!("{}[{}]", kw("args"), (o - 16) / 8),
+        o => format!("{}[{}]", kw("args_h"), (o - 20) / 8),
+    };
+    let mut out = String::new();
+    for (i, insn) in p.insns.iter().enumerate() {
+        let line = match *insn {
+            Insn::LdAbs(o) if arch.byte_order() == syscage::bpf::ByteOrder::Little => {
+                format!("{a} = {}", data(o))
+            }
+            Insn::LdAbs(o) => format!("{a} = {}[{o}]", kw("data")),
+            Insn::LdImm(v) => format!("{a} = {}", k(v)),
+            Insn::LdMem(m) => format!("{a} = {}[{m}]", kw("mem")),
+            Insn::LdLen => format!("{a} = {}", kw("len")),
+            Insn::LdxImm(v) => format!("{x} = {}", k(v)),
+            Insn::LdxMem(m) => format!("{x} = {}[{m}]", kw("mem")),
+            Insn::LdxLen => unreachable!("not in the language"),
+            Insn::St(m) => format!("{}[{m}] = {a}", kw("mem")),
+            Insn::Stx(m) => format!("{}[{m}] = {x}", kw("mem")),
+            Insn::Alu(o, s) => {
+                let sym = match o {
+                    AluOp::Add => "+",
+                    AluOp::Sub => "-",
+                    AluOp::Mul => "*",
+                    AluOp::Div => "/",
+                    AluOp::Or => "|",
+                    AluOp::And => "&",
+                    AluOp::Lsh => "<<",
+                    AluOp::Rsh => ">>",
+                    AluOp::Xor => "^",
+                };
+                format!("{a} {sym}= {}", op(s))
+            }
+            Insn::Neg => format!("{a} = -{a}"),
+            Insn::Ja(off) => format!("{} {}", kw("goto"), target(i, off)),
+            Insn::Jmp { cond, src, jt, jf } => {
+                let c = match cond {
+                    JmpCond::Eq => "==",
+                    JmpCond::Gt => ">",
+                    JmpCond::Ge => ">=",
+                    JmpCond::Set => "&",
+                };
+                let (t, f) = (target(i, jt.into()), target(i, jf.into()));
+                if st.ternary {
+                    format!("{a} {c} {} ? {t} : {f}", op(src))
+                } else {
+                    format!(
+                        "{} ({a} {c} {}) {} {t} {} {} {f}",
+                        kw("if"),
+                        op(src),
+                        kw("goto"),
+                        kw("else"),
+                        kw("goto")
+                    )
+                }
+            }
+            Insn::Ret(v) => match Action::from_ret_exact(v) {
+                Some(act) => format!("{} {act}", kw("return")),
+                None => format!("{} {v:#x}", kw("return")),
+            },
+            Insn::RetA => format!("{} {a}", kw("return")),
+            Insn::Tax => format!("{x} = {a}"),
+            Insn::Txa => format!("{a} = {x}"),
+        };
+        out.push_str(&format!("L{i}: {line} # {i}\n"));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn asm_of_printed_program_is_identity(
+        p in program(),
+        arch in prop::sample::select(ARCHES.to_vec()),
+        st in style(),
+    ) {
+        let text = print_program(&p, arch, st);
+        let back = assemble(&text, arch)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(canonical(&back), canonical(&p), "{}", text);
+    }
+}
