@@ -284,3 +284,64 @@ fn seccomp_tools_syscall_names_resolve() {
     }
     assert!(checked > 1500, "{checked}");
 }
+
+/// `bpf/s390x-big-endian/*` were made by `seccomp-tools asm <src> -a s390x -f raw`.
+#[test]
+fn s390x_big_endian_fixtures_are_asm_output() {
+    let mut checked = 0;
+    for path in sorted_files(&data().join("bpf/s390x-big-endian")) {
+        let file = path.file_name().unwrap().to_str().unwrap();
+        let name = file
+            .strip_suffix(".s390x.bpf")
+            .unwrap_or_else(|| panic!("bpf/s390x-big-endian/{file}: unexpected name"));
+        let src = std::fs::read_to_string(asm_source(name)).unwrap();
+        let p = assemble(&src, Arch::S390x).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected = std::fs::read(&path).unwrap();
+        assert!(
+            p.to_bytes(Arch::S390x.byte_order()) == expected,
+            "{file}: bytes differ"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+}
+
+/// `-f disasm` is seccomp-tools' disassembly of the result: compare with
+/// `expected/disasm` wherever that holds the disassembly of an asm fixture
+/// (the amd64 ones whose bpf is `asm` output, and every s390x one).
+#[test]
+fn disasm_format_matches_expected_disasm() {
+    let mut checked = 0;
+    let mut sources = sorted_files(&data().join("asm"));
+    sources.extend(sorted_files(&data().join("asm/from-spec-inline")));
+    for src in sources {
+        let name = src.file_stem().unwrap().to_str().unwrap().to_string();
+        for (arch_name, file) in [
+            ("amd64", format!("amd64/{name}.disasm")),
+            ("s390x", format!("s390x/{name}.s390x.disasm")),
+        ] {
+            let expected_path = data().join("expected/disasm").join(&file);
+            if !expected_path.exists() {
+                continue;
+            }
+            let out = syscage(&[
+                "asm",
+                src.to_str().unwrap(),
+                "-a",
+                arch_name,
+                "-f",
+                "disasm",
+            ]);
+            assert!(out.status.success(), "{file}");
+            let expected = std::fs::read(&expected_path).unwrap();
+            assert!(
+                out.stdout == expected,
+                "{file}: differs\n--- got\n{}\n--- expected\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&expected)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8, "2 amd64 + 6 s390x disassemblies");
+}
