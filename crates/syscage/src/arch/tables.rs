@@ -58,6 +58,7 @@ fn build(arch: Arch) -> Vec<Syscall> {
         Arch::Mips64 | Arch::Mipsel64 => crate_table!(mips64),
         Arch::Loongarch64 => crate_table!(loongarch64),
     };
+    super::overrides::apply(arch, &mut v);
     v.sort_by_key(|s| s.nr);
     v
 }
@@ -84,7 +85,9 @@ pub(super) fn nr(arch: Arch, name: &str) -> Option<u32> {
 
 pub(super) fn name(arch: Arch, nr: u32) -> Option<&'static str> {
     let t = &table(arch).by_nr;
-    t.binary_search_by_key(&nr, |s| s.nr).ok().map(|i| t[i].name)
+    t.binary_search_by_key(&nr, |s| s.nr)
+        .ok()
+        .map(|i| t[i].name)
 }
 
 pub(super) fn all(arch: Arch) -> &'static [Syscall] {

@@ -2,7 +2,11 @@
 //! assembler ([`parse`]).
 
 pub mod parse;
+
+// The disassembler and what it builds on.
+pub mod infer;
 pub mod print;
+pub mod symbol;
 
 // The assembler's parts and its output formats.
 pub mod grammar;
