@@ -253,10 +253,12 @@ fn output_file_and_stdin() {
 }
 
 /// Every syscall name of seccomp-tools' tables assembles to seccomp-tools'
-/// number on its arch, and so do the `x32_NAME` forms on amd64.
+/// number on its arch; `x32_NAME` forms on amd64 too, except where x32 has
+/// its own number for NAME (see docs/compat.md).
 #[test]
 fn seccomp_tools_syscall_names_resolve() {
     let mut checked = 0;
+    let mut x32_differ = 0;
     for a in ["amd64", "i386", "aarch64", "riscv64", "s390x"] {
         let path = data().join(format!("tables/sys_nr_{a}.json"));
         let table: serde_json::Map<String, serde_json::Value> =
@@ -276,13 +278,26 @@ fn seccomp_tools_syscall_names_resolve() {
                 "{a} {name}"
             );
             if a == "amd64" {
+                // seccomp-tools: x32_NAME = the amd64 number with bit 30. syscage
+                // agrees wherever x32 has NAME at that number (all but x32's own
+                // 512-547 entries, where it takes x32's real number).
                 let p = assemble(&format!("A = x32_{name}\nreturn A"), arch(a)).unwrap();
-                assert_eq!(p.insns[0], Insn::LdImm(nr | 0x4000_0000), "x32_{name}");
+                let Insn::LdImm(got) = p.insns[0] else {
+                    panic!()
+                };
+                if got != nr | 0x4000_0000 {
+                    assert!(
+                        (0x4000_0200..0x4000_0224).contains(&got),
+                        "x32_{name}: {got:#x}"
+                    );
+                    x32_differ += 1;
+                }
             }
             checked += 1;
         }
     }
     assert!(checked > 1500, "{checked}");
+    assert!(x32_differ < 40, "{x32_differ} x32 names differ");
 }
 
 /// `bpf/s390x-big-endian/*` were made by `seccomp-tools asm <src> -a s390x -f raw`.

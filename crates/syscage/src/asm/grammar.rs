@@ -6,7 +6,7 @@
 //! input can exhaust the stack.
 
 use super::lexer::{Keyword, Token, TokenKind};
-use super::names::syscall_nr;
+use super::names::{prefixed_syscall_nr, syscall_nr};
 use super::parse::AsmError;
 use crate::arch::Arch;
 use crate::bpf::data::{arg_offset, ip_offset, Half, OFF_ARCH, OFF_NR, SECCOMP_DATA_SIZE};
@@ -235,12 +235,16 @@ impl<'a> Parser<'a> {
                 self.conditional()
             }
             TokenKind::Goto => Ok(Stmt::Goto(self.goto_expr()?)),
+            TokenKind::NoOp => {
+                self.pos += 1;
+                Ok(Stmt::Plain(Insn::Ja(0)))
+            }
             TokenKind::Keyword(Keyword::Return) => {
                 self.pos += 1;
                 self.return_value()
             }
             _ => Err(self.expected(
-                "an instruction ('A ...', 'X = ...', 'mem[i] = ...', 'if', 'goto' or 'return')",
+                "an instruction ('A ...', 'X = ...', 'mem[i] = ...', 'if', 'goto', 'return' or '/* no-op */')",
             )),
         }
     }
@@ -608,7 +612,7 @@ impl<'a> Parser<'a> {
                     "expected an architecture before '.{sys}', found unknown architecture '{arch_name}'"
                 ));
             };
-            return syscall_nr(arch, sys).ok_or_else(|| {
+            return prefixed_syscall_nr(arch, sys).ok_or_else(|| {
                 format!("expected a syscall name, found '{sys}', which {arch} does not have")
             });
         }
