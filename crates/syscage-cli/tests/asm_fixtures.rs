@@ -208,6 +208,36 @@ fn cli_errors_are_one_line_with_position() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A program is written as the text says (as seccomp-tools does); when the
+/// validator (`bpf::validate`, the kernel's rules) refuses it, standard
+/// error says so, and only then.
+#[test]
+fn refused_programs_are_written_with_a_warning() {
+    let dir = std::env::temp_dir().join(format!("syscage-asm-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // No final RET; M[] read before written; a fine filter.
+    let cases: [(&str, &[u8]); 3] = [
+        ("A = arch\n", &[0x20, 0, 0, 0, 4, 0, 0, 0]),
+        (
+            "A = mem[3]\nreturn A\n",
+            &[0x60, 0, 0, 0, 3, 0, 0, 0, 0x16, 0, 0, 0, 0, 0, 0, 0],
+        ),
+        ("return ALLOW\n", &[6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+    ];
+    for (i, (src, bytes)) in cases.into_iter().enumerate() {
+        let f = dir.join(format!("case{i}.asm"));
+        std::fs::write(&f, src).unwrap();
+        let out = syscage(&["asm", f.to_str().unwrap(), "-a", "amd64", "-f", "raw"]);
+        assert_eq!(out.status.code(), Some(0), "{src:?}");
+        assert_eq!(out.stdout, bytes, "{src:?}");
+        let raw = syscage::bpf::codec::decode(bytes, syscage::bpf::ByteOrder::Little).unwrap();
+        let refused = syscage::bpf::validate(&raw).is_err();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.contains("would refuse"), refused, "{src:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn output_file_and_stdin() {
     use std::io::Write;
