@@ -7,3 +7,9 @@ pub mod parse;
 pub mod infer;
 pub mod print;
 pub mod symbol;
+
+// The assembler's parts and its output formats.
+pub mod grammar;
+pub mod lexer;
+pub mod names;
+pub mod output;
