@@ -1,0 +1,277 @@
+//! Test program for `syscage dump`: installs known seccomp filters.
+//!
+//! `install_filters MODE`, where MODE is one of:
+//!
+//! - `stacked N`: N filters via seccomp(2), tags 1..=N
+//! - `prctl`: one filter via prctl(PR_SET_SECCOMP)
+//! - `log`: one filter via seccomp(2) with SECCOMP_FILTER_FLAG_LOG
+//! - `tsync`: three threads, then one filter with TSYNC from the main one
+//! - `fork`: one filter in the parent, then one in a forked child
+//! - `exec`: one filter, then exec itself in `prctl` mode
+//! - `strict` / `strict-seccomp`: strict mode via prctl / seccomp(2)
+//! - `rejected`: an install the kernel rejects (EINVAL), then a good one
+//! - `stdin`: read stdin to end of file, then one filter
+//! - `none`: no filter, exit code 3
+//! - `int80`: one filter via `int 0x80` (i386 seccomp(2)), 32-bit pointers
+//! - `serve`: filters (tags 1, 2 with LOG, 3), print `ready`, then echo
+//!   stdin lines back until end of file
+//!
+//! Every installed filter is logged, after it is installed, as a line
+//! `PID HEX-BYTES` appended to the file named by `$SYSCAGE_TESTPROG_LOG`
+//! (if set): the tests compare what `dump` finds with these lines.
+//!
+//! The filters allow everything: `A = arch; A = nr;` then `tag` no-op
+//! `if (A == 1000*tag+i) goto next` and `return ALLOW`, so each tag has its
+//! own bytes and length.
+
+use std::io::{BufRead, Write};
+
+const BPF_LD_W_ABS: u16 = 0x20;
+const BPF_JEQ_K: u16 = 0x15;
+const BPF_RET_K: u16 = 0x06;
+const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct SockFilter {
+    code: u16,
+    jt: u8,
+    jf: u8,
+    k: u32,
+}
+
+#[repr(C)]
+struct SockFprog {
+    len: u16,
+    filter: *const SockFilter,
+}
+
+fn filter(tag: u32) -> Vec<SockFilter> {
+    let mut f = vec![
+        SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 4 },
+        SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 0 },
+    ];
+    for i in 0..tag {
+        f.push(SockFilter { code: BPF_JEQ_K, jt: 0, jf: 0, k: 1000 * tag + i });
+    }
+    f.push(SockFilter { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_ALLOW });
+    f
+}
+
+fn bytes(f: &[SockFilter]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in f {
+        out.extend_from_slice(&i.code.to_ne_bytes());
+        out.push(i.jt);
+        out.push(i.jf);
+        out.extend_from_slice(&i.k.to_ne_bytes());
+    }
+    out
+}
+
+fn log(f: &[SockFilter]) {
+    let Some(path) = std::env::var_os("SYSCAGE_TESTPROG_LOG") else {
+        return;
+    };
+    let hex: String = bytes(f).iter().map(|b| format!("{b:02x}")).collect();
+    let line = format!("{} {hex}\n", std::process::id());
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .expect("open log");
+    file.write_all(line.as_bytes()).expect("write log");
+}
+
+fn no_new_privs() {
+    // SAFETY: prctl(PR_SET_NO_NEW_PRIVS, 1) takes no pointers.
+    let r = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    assert_eq!(r, 0, "PR_SET_NO_NEW_PRIVS");
+}
+
+fn install_seccomp(f: &[SockFilter], flags: u32) -> i64 {
+    let prog = SockFprog { len: f.len() as u16, filter: f.as_ptr() };
+    // SAFETY: `prog` and the filter it points to live across the call.
+    unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            1u32, // SECCOMP_SET_MODE_FILTER
+            flags,
+            &prog as *const SockFprog,
+        ) as i64
+    }
+}
+
+fn seccomp_tag(tag: u32, flags: u32) {
+    let f = filter(tag);
+    let r = install_seccomp(&f, flags);
+    assert_eq!(r, 0, "seccomp(SET_MODE_FILTER, {flags:#x}): {}", std::io::Error::last_os_error());
+    log(&f);
+}
+
+fn prctl_tag(tag: u32) {
+    let f = filter(tag);
+    let prog = SockFprog { len: f.len() as u16, filter: f.as_ptr() };
+    // SAFETY: `prog` and the filter it points to live across the call.
+    let r = unsafe { libc::prctl(libc::PR_SET_SECCOMP, 2, &prog as *const SockFprog, 0, 0) };
+    assert_eq!(r, 0, "prctl(PR_SET_SECCOMP): {}", std::io::Error::last_os_error());
+    log(&f);
+}
+
+fn strict(via_seccomp: bool) -> ! {
+    let msg = b"strict\n";
+    // SAFETY: raw syscalls without pointers except `msg`, which is live;
+    // after strict mode only read, write, exit and sigreturn are allowed,
+    // so the thread leaves with exit(2), not exit_group(2).
+    unsafe {
+        let r = if via_seccomp {
+            libc::syscall(libc::SYS_seccomp, 0u32, 0u32, 0usize)
+        } else {
+            libc::prctl(libc::PR_SET_SECCOMP, 1, 0, 0, 0) as libc::c_long
+        };
+        if r != 0 {
+            libc::_exit(5);
+        }
+        libc::syscall(libc::SYS_write, 1, msg.as_ptr(), msg.len());
+        libc::syscall(libc::SYS_exit, 0);
+    }
+    unreachable!()
+}
+
+#[cfg(target_arch = "x86_64")]
+fn int80() {
+    let f = filter(7);
+    // SAFETY: an anonymous private mapping below 4 GiB (MAP_32BIT) for the
+    // i386 `struct sock_fprog` and filter, which hold 32-bit pointers.
+    let mem = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_32BIT,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(mem, libc::MAP_FAILED);
+    let base = mem as usize;
+    let filter_addr = base + 16;
+    // SAFETY: the mapping is 4096 writable bytes; fprog at 0, filter at 16.
+    unsafe {
+        let p = mem as *mut u8;
+        std::ptr::write_unaligned(p as *mut u16, f.len() as u16);
+        std::ptr::write_unaligned(p.add(4) as *mut u32, filter_addr as u32);
+        std::ptr::copy_nonoverlapping(f.as_ptr() as *const u8, p.add(16), f.len() * 8);
+    }
+    let ret: i64;
+    // SAFETY: i386 seccomp(2) is syscall 354: ebx = op, ecx = flags,
+    // edx = fprog (below 4 GiB). `int 0x80` clobbers nothing but eax.
+    unsafe {
+        std::arch::asm!(
+            "xchg rbx, {op}",
+            "int 0x80",
+            "xchg rbx, {op}",
+            op = inout(reg) 1u64 => _,
+            inout("rax") 354i64 => ret,
+            in("rcx") 0u64,
+            in("rdx") base as u64,
+        );
+    }
+    assert_eq!(ret as i32, 0, "int 0x80 seccomp");
+    log(&f);
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn int80() {
+    panic!("int80 needs x86_64");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().map(String::as_str).unwrap_or("");
+    no_new_privs();
+    match mode {
+        "stacked" => {
+            let n: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
+            for tag in 1..=n {
+                seccomp_tag(tag, 0);
+            }
+        }
+        "prctl" => prctl_tag(5),
+        "log" => seccomp_tag(4, 2),
+        "tsync" => {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+            let threads: Vec<_> = (0..3)
+                .map(|_| {
+                    let rx = rx.clone();
+                    std::thread::spawn(move || {
+                        let _ = rx.lock().unwrap().recv();
+                    })
+                })
+                .collect();
+            seccomp_tag(6, 1); // SECCOMP_FILTER_FLAG_TSYNC
+            for _ in &threads {
+                tx.send(()).unwrap();
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+        }
+        "fork" => {
+            seccomp_tag(1, 0);
+            // SAFETY: fork in a single-threaded program; the child only
+            // installs a filter and exits.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                seccomp_tag(2, 0);
+                // SAFETY: leaving the child without running atexit handlers.
+                unsafe { libc::_exit(0) };
+            }
+            let mut status = 0;
+            // SAFETY: waiting for our own child.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            assert_eq!(status, 0);
+        }
+        "exec" => {
+            seccomp_tag(3, 0);
+            let exe = std::env::current_exe().unwrap();
+            let err = std::os::unix::process::CommandExt::exec(
+                std::process::Command::new(exe).arg("prctl"),
+            );
+            panic!("exec: {err}");
+        }
+        "strict" => strict(false),
+        "strict-seccomp" => strict(true),
+        "rejected" => {
+            let bad = [SockFilter { code: 0xffff, jt: 0, jf: 0, k: 0 }];
+            let r = install_seccomp(&bad, 0);
+            assert_eq!(r, -1, "the kernel accepted an invalid filter");
+            seccomp_tag(2, 0);
+        }
+        "stdin" => {
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s);
+            seccomp_tag(1, 0);
+        }
+        "none" => std::process::exit(3),
+        "int80" => int80(),
+        "serve" => {
+            seccomp_tag(1, 0);
+            seccomp_tag(2, 2); // SECCOMP_FILTER_FLAG_LOG
+            prctl_tag(3);
+            let mut out = std::io::stdout();
+            writeln!(out, "ready").unwrap();
+            out.flush().unwrap();
+            for line in std::io::stdin().lock().lines() {
+                let line = line.unwrap();
+                writeln!(out, "echo {line}").unwrap();
+                out.flush().unwrap();
+            }
+        }
+        other => {
+            eprintln!("install_filters: unknown mode '{other}'");
+            std::process::exit(2);
+        }
+    }
+}
