@@ -13,8 +13,10 @@
 //! - `stdin`: read stdin to end of file, then one filter
 //! - `none`: no filter, exit code 3
 //! - `int80`: one filter via `int 0x80` (i386 seccomp(2)), 32-bit pointers
-//! - `serve`: filters (tags 1, 2 with LOG, 3), print `ready`, then echo
-//!   stdin lines back until end of file
+//! - `serve`: filters (tag 1; tag 2 with LOG; tag 3 via prctl; tag 4 with
+//!   SPEC_ALLOW), print `ready`, then echo stdin lines back until end of
+//!   file
+//! - `strict-wait`: strict mode, then block reading stdin, then exit
 //!
 //! Every installed filter is logged, after it is installed, as a line
 //! `PID HEX-BYTES` appended to the file named by `$SYSCAGE_TESTPROG_LOG`
@@ -48,13 +50,33 @@ struct SockFprog {
 
 fn filter(tag: u32) -> Vec<SockFilter> {
     let mut f = vec![
-        SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 4 },
-        SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 0 },
+        SockFilter {
+            code: BPF_LD_W_ABS,
+            jt: 0,
+            jf: 0,
+            k: 4,
+        },
+        SockFilter {
+            code: BPF_LD_W_ABS,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
     ];
     for i in 0..tag {
-        f.push(SockFilter { code: BPF_JEQ_K, jt: 0, jf: 0, k: 1000 * tag + i });
+        f.push(SockFilter {
+            code: BPF_JEQ_K,
+            jt: 0,
+            jf: 0,
+            k: 1000 * tag + i,
+        });
     }
-    f.push(SockFilter { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_ALLOW });
+    f.push(SockFilter {
+        code: BPF_RET_K,
+        jt: 0,
+        jf: 0,
+        k: SECCOMP_RET_ALLOW,
+    });
     f
 }
 
@@ -90,7 +112,10 @@ fn no_new_privs() {
 }
 
 fn install_seccomp(f: &[SockFilter], flags: u32) -> i64 {
-    let prog = SockFprog { len: f.len() as u16, filter: f.as_ptr() };
+    let prog = SockFprog {
+        len: f.len() as u16,
+        filter: f.as_ptr(),
+    };
     // SAFETY: `prog` and the filter it points to live across the call.
     unsafe {
         libc::syscall(
@@ -105,16 +130,29 @@ fn install_seccomp(f: &[SockFilter], flags: u32) -> i64 {
 fn seccomp_tag(tag: u32, flags: u32) {
     let f = filter(tag);
     let r = install_seccomp(&f, flags);
-    assert_eq!(r, 0, "seccomp(SET_MODE_FILTER, {flags:#x}): {}", std::io::Error::last_os_error());
+    assert_eq!(
+        r,
+        0,
+        "seccomp(SET_MODE_FILTER, {flags:#x}): {}",
+        std::io::Error::last_os_error()
+    );
     log(&f);
 }
 
 fn prctl_tag(tag: u32) {
     let f = filter(tag);
-    let prog = SockFprog { len: f.len() as u16, filter: f.as_ptr() };
+    let prog = SockFprog {
+        len: f.len() as u16,
+        filter: f.as_ptr(),
+    };
     // SAFETY: `prog` and the filter it points to live across the call.
     let r = unsafe { libc::prctl(libc::PR_SET_SECCOMP, 2, &prog as *const SockFprog, 0, 0) };
-    assert_eq!(r, 0, "prctl(PR_SET_SECCOMP): {}", std::io::Error::last_os_error());
+    assert_eq!(
+        r,
+        0,
+        "prctl(PR_SET_SECCOMP): {}",
+        std::io::Error::last_os_error()
+    );
     log(&f);
 }
 
@@ -133,6 +171,22 @@ fn strict(via_seccomp: bool) -> ! {
             libc::_exit(5);
         }
         libc::syscall(libc::SYS_write, 1, msg.as_ptr(), msg.len());
+        libc::syscall(libc::SYS_exit, 0);
+    }
+    unreachable!()
+}
+
+fn strict_wait() -> ! {
+    let msg = b"ready\n";
+    let mut buf = [0u8; 64];
+    // SAFETY: raw syscalls on live buffers; strict mode allows only read,
+    // write and exit afterwards.
+    unsafe {
+        if libc::prctl(libc::PR_SET_SECCOMP, 1, 0, 0, 0) != 0 {
+            libc::_exit(5);
+        }
+        libc::syscall(libc::SYS_write, 1, msg.as_ptr(), msg.len());
+        while libc::syscall(libc::SYS_read, 0, buf.as_mut_ptr(), buf.len()) > 0 {}
         libc::syscall(libc::SYS_exit, 0);
     }
     unreachable!()
@@ -243,8 +297,14 @@ fn main() {
         }
         "strict" => strict(false),
         "strict-seccomp" => strict(true),
+        "strict-wait" => strict_wait(),
         "rejected" => {
-            let bad = [SockFilter { code: 0xffff, jt: 0, jf: 0, k: 0 }];
+            let bad = [SockFilter {
+                code: 0xffff,
+                jt: 0,
+                jf: 0,
+                k: 0,
+            }];
             let r = install_seccomp(&bad, 0);
             assert_eq!(r, -1, "the kernel accepted an invalid filter");
             seccomp_tag(2, 0);
@@ -260,6 +320,7 @@ fn main() {
             seccomp_tag(1, 0);
             seccomp_tag(2, 2); // SECCOMP_FILTER_FLAG_LOG
             prctl_tag(3);
+            seccomp_tag(4, 4); // SECCOMP_FILTER_FLAG_SPEC_ALLOW
             let mut out = std::io::stdout();
             writeln!(out, "ready").unwrap();
             out.flush().unwrap();

@@ -165,7 +165,8 @@ impl Output {
                 }
                 _ => render(self.format, f, false),
             };
-            std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, body)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("syscage: {} -> {}", describe(f), path.display());
             return Ok(());
         }
@@ -199,8 +200,12 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 /// One line about a filter: order, pid, call, flags, arch, size.
 fn describe(f: &DumpedFilter) -> String {
     let call = match (f.call, f.mode) {
-        (InstallCall::Prctl, SeccompMode::Filter) => "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)".into(),
-        (InstallCall::Prctl, SeccompMode::Strict) => "prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)".into(),
+        (InstallCall::Prctl, SeccompMode::Filter) => {
+            "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)".into()
+        }
+        (InstallCall::Prctl, SeccompMode::Strict) => {
+            "prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)".into()
+        }
         (InstallCall::Seccomp, SeccompMode::Filter) => "seccomp(SECCOMP_SET_MODE_FILTER)".into(),
         (InstallCall::Seccomp, SeccompMode::Strict) => "seccomp(SECCOMP_SET_MODE_STRICT)".into(),
         (InstallCall::Unknown, SeccompMode::Strict) => "strict mode".to_string(),

@@ -11,7 +11,11 @@ use syscage::bpf::RawInsn;
 /// and compat calls on x86_64, `mode1_syscalls_32` (`sigreturn` instead of
 /// `rt_sigreturn`).
 fn allowed(arch: Arch) -> Vec<u32> {
-    let sigreturn = if arch == Arch::X86 { "sigreturn" } else { "rt_sigreturn" };
+    let sigreturn = if arch == Arch::X86 {
+        "sigreturn"
+    } else {
+        "rt_sigreturn"
+    };
     ["read", "write", "exit", sigreturn]
         .iter()
         .filter_map(|n| arch.syscall_nr(n))

@@ -1,0 +1,77 @@
+//! Reading tracee memory.
+
+use std::io;
+
+use libc::{c_long, c_void, pid_t};
+
+use super::{TraceError, PTRACE_PEEKDATA};
+
+/// Reads `len` bytes at `addr` in the tracee: `process_vm_readv(2)`, and
+/// word by word with `PTRACE_PEEKDATA` when that fails (e.g. no
+/// `CONFIG_CROSS_MEMORY_ATTACH`). The tracee must be ptrace-stopped.
+pub fn read_memory(tid: pid_t, addr: u64, len: usize) -> Result<Vec<u8>, TraceError> {
+    let mut buf = vec![0u8; len];
+    if len == 0 {
+        return Ok(buf);
+    }
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr() as *mut c_void,
+        iov_len: len,
+    };
+    let remote = libc::iovec {
+        iov_base: addr as usize as *mut c_void,
+        iov_len: len,
+    };
+    // SAFETY: `local` points to `buf`, which holds `len` writable bytes;
+    // `remote` is only dereferenced by the kernel in the other process.
+    let n = unsafe { libc::process_vm_readv(tid, &local, 1, &remote, 1, 0) };
+    if n == len as isize {
+        return Ok(buf);
+    }
+    peek_memory(tid, addr, &mut buf).map_err(|source| TraceError::ReadMemory {
+        tid,
+        addr,
+        len,
+        error: source,
+    })?;
+    Ok(buf)
+}
+
+fn peek_memory(tid: pid_t, addr: u64, buf: &mut [u8]) -> Result<(), io::Error> {
+    const WORD: u64 = std::mem::size_of::<c_long>() as u64;
+    let start = addr & !(WORD - 1);
+    let end = addr
+        .checked_add(buf.len() as u64)
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
+    let mut word_addr = start;
+    while word_addr < end {
+        // SAFETY: errno is thread-local; PEEKDATA returns data, so errno is
+        // the only way to tell -1 the value from -1 the error.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: PTRACE_PEEKDATA takes an address in the tracee and no
+        // pointer in ours.
+        let w = unsafe {
+            libc::ptrace(
+                PTRACE_PEEKDATA,
+                tid,
+                word_addr as usize as *mut c_void,
+                std::ptr::null_mut::<c_void>(),
+            )
+        };
+        if w == -1 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error().unwrap_or(0) != 0 {
+                return Err(e);
+            }
+        }
+        let bytes = w.to_ne_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            let a = word_addr + i as u64;
+            if a >= addr && a < end {
+                buf[(a - addr) as usize] = *b;
+            }
+        }
+        word_addr += WORD;
+    }
+    Ok(())
+}
