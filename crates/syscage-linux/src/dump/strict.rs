@@ -67,3 +67,73 @@ fn load(offset: u32) -> RawInsn {
 fn jeq(k: u32, jt: u8, jf: u8) -> RawInsn {
     RawInsn::new(BPF_JMP | BPF_JEQ | BPF_K, jt, jf, k)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syscage::bpf::data::SeccompData;
+    use syscage::bpf::{ByteOrder, Program};
+
+    fn decide(prog: &Program, arch: Arch, nr: u32) -> Action {
+        let data = SeccompData {
+            nr: nr as i32 as _,
+            arch: arch.audit(),
+            ..Default::default()
+        };
+        syscage::emu::run(prog, &data, ByteOrder::Little)
+            .expect("strict filter runs")
+            .action
+    }
+
+    // Syscall numbers from <asm/unistd_64.h> and <asm/unistd_32.h>, and the
+    // kernel's mode1_syscalls / mode1_syscalls_32 (kernel/seccomp.c,
+    // arch/x86/include/asm/seccomp.h).
+    #[test]
+    fn x86_64_strict_filter_allows_exactly_mode1_syscalls() {
+        let raw = strict_mode_filter(Arch::X86_64);
+        let prog = syscage::bpf::validate::validate(&raw).expect("valid filter");
+        for nr in [0, 1, 60, 15] {
+            assert_eq!(
+                decide(&prog, Arch::X86_64, nr),
+                Action::Allow,
+                "x86_64 nr {nr}"
+            );
+        }
+        for nr in [2, 3, 59, 231, 157, 317, 0x4000_0000] {
+            assert_eq!(
+                decide(&prog, Arch::X86_64, nr),
+                Action::KillThread,
+                "x86_64 nr {nr}"
+            );
+        }
+        // int 0x80 from a 64-bit strict process: the 32-bit list.
+        for nr in [3, 4, 1, 119] {
+            assert_eq!(decide(&prog, Arch::X86, nr), Action::Allow, "i386 nr {nr}");
+        }
+        for nr in [0, 5, 173, 252] {
+            assert_eq!(
+                decide(&prog, Arch::X86, nr),
+                Action::KillThread,
+                "i386 nr {nr}"
+            );
+        }
+        assert_eq!(decide(&prog, Arch::Aarch64, 63), Action::KillThread);
+    }
+
+    #[test]
+    fn i386_strict_filter_uses_the_32_bit_list_only() {
+        let raw = strict_mode_filter(Arch::X86);
+        let prog = syscage::bpf::validate::validate(&raw).expect("valid filter");
+        for nr in [3, 4, 1, 119] {
+            assert_eq!(decide(&prog, Arch::X86, nr), Action::Allow, "i386 nr {nr}");
+        }
+        for nr in [0, 2, 11, 173, 252] {
+            assert_eq!(
+                decide(&prog, Arch::X86, nr),
+                Action::KillThread,
+                "i386 nr {nr}"
+            );
+        }
+        assert_eq!(decide(&prog, Arch::X86_64, 0), Action::KillThread);
+    }
+}
