@@ -49,8 +49,11 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// (pid, bytes) of each filter the test program logged, in order.
-fn logged(log: &Path) -> Vec<(i32, Vec<u8>)> {
+/// (pid, bytes) of each installed filter, in order.
+type Log = Vec<(i32, Vec<u8>)>;
+
+/// What the test program logged.
+fn logged(log: &Path) -> Log {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     text.lines()
         .map(|l| {
@@ -83,7 +86,7 @@ fn syscage(args: &[&str], log: Option<&Path>) -> Output {
 }
 
 /// `syscage dump -f json -- install_filters MODE…` → (exit code, filters, stderr, log).
-fn dump_json(name: &str, mode: &[&str]) -> (i32, Vec<Value>, String, Vec<(i32, Vec<u8>)>) {
+fn dump_json(name: &str, mode: &[&str]) -> (i32, Vec<Value>, String, Log) {
     let dir = scratch(name);
     let log = dir.join("log");
     let prog = testprog().to_str().unwrap();
