@@ -650,3 +650,48 @@ fn pid_and_command_together_is_a_usage_error() {
     let out = syscage(&["dump"], None);
     assert_one_line_error(&out, "give -p PID or -- CMD");
 }
+
+/// A process that ends while `-p` runs again and again: every dump either
+/// succeeds with all its filters or fails with one line and exit 2.
+#[test]
+fn process_exiting_while_being_dumped_repeatedly() {
+    if !have_cap_sys_admin() {
+        return;
+    }
+    for round in 0..4u64 {
+        let mut server = Server::start(&format!("race{round}"), "serve");
+        let pid = server.pid();
+        let stdin = server.child.stdin.take().unwrap();
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(5 + 15 * round));
+            drop(stdin); // `serve` exits at end of file
+        });
+        let (mut ok, mut failed) = (0, 0);
+        loop {
+            let out = syscage(&["dump", "-f", "json", "-p", &pid.to_string()], None);
+            match out.status.code() {
+                Some(0) => {
+                    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+                    assert_eq!(v.as_array().unwrap().len(), 4);
+                    ok += 1;
+                }
+                _ => {
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    assert_eq!(out.status.code(), Some(2), "{stderr}");
+                    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+                    assert!(
+                        stderr.contains(&format!("process {pid} exited during the dump"))
+                            || stderr.contains(&format!("no process with pid {pid}")),
+                        "{stderr}"
+                    );
+                    failed += 1;
+                    break;
+                }
+            }
+            assert!(ok < 10_000, "process never exited");
+        }
+        closer.join().unwrap();
+        let status = server.child.wait().unwrap();
+        assert!(status.success(), "serve ended with {status} (ok {ok}, failed {failed})");
+    }
+}
