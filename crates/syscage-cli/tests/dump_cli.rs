@@ -692,6 +692,83 @@ fn process_exiting_while_being_dumped_repeatedly() {
         }
         closer.join().unwrap();
         let status = server.child.wait().unwrap();
-        assert!(status.success(), "serve ended with {status} (ok {ok}, failed {failed})");
+        assert!(
+            status.success(),
+            "serve ended with {status} (ok {ok}, failed {failed})"
+        );
     }
+}
+
+/// Writes the hand-assembled static i386 program; returns its path and the
+/// bytes of the filter it installs.
+fn i386_program(name: &str) -> (PathBuf, Vec<u8>) {
+    let path = scratch(name).join("i386prog");
+    let out = Command::new(testprog())
+        .args(["write-i386", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let hex = String::from_utf8(out.stdout).unwrap();
+    let hex = hex.trim();
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    (path, bytes)
+}
+
+/// Arch detection: a 32-bit process's filter is read through the i386
+/// `struct sock_fprog` layout and named for i386, in both modes.
+#[test]
+fn i386_process_is_detected_in_both_modes() {
+    let (prog, bytes) = i386_program("i386");
+    // -- CMD (its "ready" goes to stdout, so the filter goes to a file)
+    let out_dir = prog.parent().unwrap().join("out");
+    let out = syscage(
+        &[
+            "dump",
+            "-f",
+            "json",
+            "-o",
+            out_dir.to_str().unwrap(),
+            "--no-stdin",
+            "--",
+            prog.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(hex_bytes(&f), bytes);
+    assert_eq!(f["arch"], "x86");
+    assert_eq!(f["call"], "seccomp");
+
+    // -p PID
+    if !have_cap_sys_admin() {
+        return;
+    }
+    let mut child = Command::new(&prog)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let filters = dump_pid_json(child.id());
+    assert_not_stopped(child.id());
+    drop(child.stdin.take()); // end of file: the program exits 0
+    assert!(child.wait().unwrap().success());
+    assert_eq!(filters.len(), 1);
+    assert_eq!(hex_bytes(&filters[0]), bytes);
+    assert_eq!(filters[0]["arch"], "x86");
 }

@@ -13,6 +13,10 @@
 //! - `stdin`: read stdin to end of file, then one filter
 //! - `none`: no filter, exit code 3
 //! - `int80`: one filter via `int 0x80` (i386 seccomp(2)), 32-bit pointers
+//! - `write-i386 PATH`: write a static i386 ELF program to PATH and print
+//!   the hex bytes of its filter; that program, when run, installs the
+//!   filter with i386 seccomp(2), prints `ready`, reads stdin to end of
+//!   file and exits 0
 //! - `serve`: filters (tag 1; tag 2 with LOG; tag 3 via prctl; tag 4 with
 //!   SPEC_ALLOW), print `ready`, then echo stdin lines back until end of
 //!   file
@@ -240,10 +244,96 @@ fn int80() {
     panic!("int80 needs x86_64");
 }
 
+/// A static i386 ELF executable (hand-assembled) that installs `filter(8)`
+/// with i386 seccomp(2) (syscall 354, 32-bit `struct sock_fprog`), writes
+/// `ready`, reads stdin until end of file and exits 0. Returns the file
+/// and the filter's bytes.
+fn i386_program() -> (Vec<u8>, Vec<u8>) {
+    const BASE: u32 = 0x0804_8000;
+    const CODE: u32 = 84; // after the ELF header (52) and one program header (32)
+    const FPROG: u32 = 256;
+    const MSG: u32 = 264;
+    const FILTER: u32 = 272;
+    const BUF: u32 = 512;
+    const SIZE: usize = 576;
+    let f = filter(8);
+    let fbytes = bytes(&f);
+    let mut code: Vec<u8> = Vec::new();
+    let mov = |code: &mut Vec<u8>, op: u8, v: u32| {
+        code.push(op);
+        code.extend_from_slice(&v.to_le_bytes());
+    };
+    let int80 = |code: &mut Vec<u8>| code.extend_from_slice(&[0xcd, 0x80]);
+    // prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    mov(&mut code, 0xb8, 172); // mov eax, 172
+    mov(&mut code, 0xbb, 38); // mov ebx, 38
+    mov(&mut code, 0xb9, 1); // mov ecx, 1
+    code.extend_from_slice(&[0x31, 0xd2, 0x31, 0xf6, 0x31, 0xff]); // xor edx,esi,edi
+    int80(&mut code);
+    // seccomp(SECCOMP_SET_MODE_FILTER, 0, &fprog)
+    mov(&mut code, 0xb8, 354);
+    mov(&mut code, 0xbb, 1);
+    code.extend_from_slice(&[0x31, 0xc9]); // xor ecx, ecx
+    mov(&mut code, 0xba, BASE + FPROG); // mov edx, fprog
+    int80(&mut code);
+    // write(1, "ready\n", 6)
+    mov(&mut code, 0xb8, 4);
+    mov(&mut code, 0xbb, 1);
+    mov(&mut code, 0xb9, BASE + MSG);
+    mov(&mut code, 0xba, 6);
+    int80(&mut code);
+    // do { eax = read(0, buf, 64) } while (eax > 0)
+    let top = code.len();
+    mov(&mut code, 0xb8, 3);
+    code.extend_from_slice(&[0x31, 0xdb]); // xor ebx, ebx
+    mov(&mut code, 0xb9, BASE + BUF);
+    mov(&mut code, 0xba, 64);
+    int80(&mut code);
+    code.extend_from_slice(&[0x85, 0xc0]); // test eax, eax
+    let rel = top as i64 - (code.len() as i64 + 2);
+    code.extend_from_slice(&[0x7f, rel as i8 as u8]); // jg top
+                                                      // exit(0)
+    mov(&mut code, 0xb8, 1);
+    code.extend_from_slice(&[0x31, 0xdb]);
+    int80(&mut code);
+    assert!(CODE as usize + code.len() <= FPROG as usize);
+    assert!(FILTER as usize + fbytes.len() <= BUF as usize);
+
+    let mut elf = vec![0u8; SIZE];
+    let put = |elf: &mut Vec<u8>, at: usize, b: &[u8]| elf[at..at + b.len()].copy_from_slice(b);
+    put(&mut elf, 0, &[0x7f, b'E', b'L', b'F', 1, 1, 1, 0]); // ELFCLASS32, LSB, v1, SYSV
+    put(&mut elf, 16, &2u16.to_le_bytes()); // ET_EXEC
+    put(&mut elf, 18, &3u16.to_le_bytes()); // EM_386
+    put(&mut elf, 20, &1u32.to_le_bytes()); // EV_CURRENT
+    put(&mut elf, 24, &(BASE + CODE).to_le_bytes()); // e_entry
+    put(&mut elf, 28, &52u32.to_le_bytes()); // e_phoff
+    put(&mut elf, 40, &52u16.to_le_bytes()); // e_ehsize
+    put(&mut elf, 42, &32u16.to_le_bytes()); // e_phentsize
+    put(&mut elf, 44, &1u16.to_le_bytes()); // e_phnum
+    let ph = 52;
+    put(&mut elf, ph, &1u32.to_le_bytes()); // PT_LOAD
+    put(&mut elf, ph + 4, &0u32.to_le_bytes()); // p_offset
+    put(&mut elf, ph + 8, &BASE.to_le_bytes()); // p_vaddr
+    put(&mut elf, ph + 12, &BASE.to_le_bytes()); // p_paddr
+    put(&mut elf, ph + 16, &(SIZE as u32).to_le_bytes()); // p_filesz
+    put(&mut elf, ph + 20, &(SIZE as u32).to_le_bytes()); // p_memsz
+    put(&mut elf, ph + 24, &7u32.to_le_bytes()); // PF_R | PF_W | PF_X
+    put(&mut elf, ph + 28, &0x1000u32.to_le_bytes()); // p_align
+    put(&mut elf, CODE as usize, &code);
+    // struct sock_fprog (i386): u16 len, 2 bytes padding, u32 filter
+    put(&mut elf, FPROG as usize, &(f.len() as u16).to_le_bytes());
+    put(&mut elf, FPROG as usize + 4, &(BASE + FILTER).to_le_bytes());
+    put(&mut elf, MSG as usize, b"ready\n");
+    put(&mut elf, FILTER as usize, &fbytes);
+    (elf, fbytes)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map(String::as_str).unwrap_or("");
-    no_new_privs();
+    if mode != "write-i386" {
+        no_new_privs();
+    }
     match mode {
         "stacked" => {
             let n: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
@@ -316,6 +406,15 @@ fn main() {
         }
         "none" => std::process::exit(3),
         "int80" => int80(),
+        "write-i386" => {
+            let path = args.get(1).expect("write-i386 PATH");
+            let (elf, filter_bytes) = i386_program();
+            std::fs::write(path, elf).expect("write ELF");
+            let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+            std::fs::set_permissions(path, mode).expect("chmod");
+            let hex: String = filter_bytes.iter().map(|b| format!("{b:02x}")).collect();
+            println!("{hex}");
+        }
         "serve" => {
             seccomp_tag(1, 0);
             seccomp_tag(2, 2); // SECCOMP_FILTER_FLAG_LOG
