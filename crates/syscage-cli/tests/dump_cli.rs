@@ -772,3 +772,52 @@ fn i386_process_is_detected_in_both_modes() {
     assert_eq!(hex_bytes(&filters[0]), bytes);
     assert_eq!(filters[0]["arch"], "x86");
 }
+
+#[test]
+fn pid_mode_from_a_seccomp_confined_syscage_says_what_is_needed() {
+    if !have_cap_sys_admin() {
+        return;
+    }
+    let server = Server::start("confined", "serve");
+    let out = Command::new(testprog())
+        .args(["wrap", SYSCAGE, "dump", "-p", &server.pid().to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "not running under seccomp");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("runs under a seccomp filter"));
+    assert_not_stopped(server.pid());
+}
+
+/// The default output is the disassembler's, for the target's arch (in a
+/// file per filter with `-o`: the program's own stdout would interleave).
+#[test]
+fn default_output_is_the_disassembly_for_the_targets_arch() {
+    use syscage::arch::Arch;
+    use syscage::asm::print::{disasm, DisasmOptions};
+    let (prog, bytes) = i386_program("disasm");
+    let out_dir = prog.parent().unwrap().join("out");
+    let out = syscage(
+        &[
+            "dump",
+            "-o",
+            out_dir.to_str().unwrap(),
+            "--no-stdin",
+            "--",
+            prog.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("arch x86,"), "{stderr}");
+    let files: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].to_str().unwrap().ends_with("-1.asm"), "{files:?}");
+    let raw = syscage::bpf::codec::decode(&bytes, syscage::bpf::ByteOrder::Little).unwrap();
+    let expected = disasm(&raw, Arch::X86, &DisasmOptions::default());
+    assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), expected);
+}

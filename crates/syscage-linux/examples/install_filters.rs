@@ -17,6 +17,8 @@
 //!   the hex bytes of its filter; that program, when run, installs the
 //!   filter with i386 seccomp(2), prints `ready`, reads stdin to end of
 //!   file and exits 0
+//! - `wrap CMD ARG…`: one filter (tag 9, not logged), then exec CMD: runs
+//!   CMD under seccomp
 //! - `serve`: filters (tag 1; tag 2 with LOG; tag 3 via prctl; tag 4 with
 //!   SPEC_ALLOW), print `ready`, then echo stdin lines back until end of
 //!   file
@@ -406,6 +408,14 @@ fn main() {
         }
         "none" => std::process::exit(3),
         "int80" => int80(),
+        "wrap" => {
+            let f = filter(9);
+            assert_eq!(install_seccomp(&f, 0), 0);
+            let err = std::os::unix::process::CommandExt::exec(
+                std::process::Command::new(&args[1]).args(&args[2..]),
+            );
+            panic!("exec {}: {err}", args[1]);
+        }
         "write-i386" => {
             let path = args.get(1).expect("write-i386 PATH");
             let (elf, filter_bytes) = i386_program();
