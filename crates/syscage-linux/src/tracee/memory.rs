@@ -75,3 +75,40 @@ fn peek_memory(tid: pid_t, addr: u64, buf: &mut [u8]) -> Result<(), io::Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracee::{spawn, StdinMode};
+    use std::io::{Read, Seek, SeekFrom};
+
+    /// `process_vm_readv`, `PTRACE_PEEKDATA` (unaligned start, odd length)
+    /// and `/proc/PID/mem` agree on a traced child's memory.
+    #[test]
+    fn peekdata_fallback_reads_what_process_vm_readv_and_proc_mem_read() {
+        let pid = spawn(&["sleep".into(), "30".into()], StdinMode::Null).expect("spawn traced");
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+        let line = maps
+            .lines()
+            .find(|l| l.contains("[stack]"))
+            .expect("stack mapping");
+        let start = u64::from_str_radix(line.split('-').next().unwrap(), 16).unwrap();
+        let (addr, len) = (start + 4096 - 13, 61);
+
+        let fast = read_memory(pid, addr, len).expect("process_vm_readv");
+        let mut slow = vec![0u8; len];
+        peek_memory(pid, addr, &mut slow).expect("PTRACE_PEEKDATA");
+        let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+        mem.seek(SeekFrom::Start(addr)).unwrap();
+        let mut proc_mem = vec![0u8; len];
+        mem.read_exact(&mut proc_mem).unwrap();
+
+        // SAFETY: killing and reaping our own traced child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+        }
+        assert_eq!(fast, proc_mem);
+        assert_eq!(slow, proc_mem);
+    }
+}

@@ -181,3 +181,49 @@ pub fn personality(tid: pid_t) -> Result<Arch, TraceError> {
         Ok(Arch::native())
     }
 }
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::tracee::{resume_syscall, spawn, wait_tid, StdinMode};
+
+    /// The register fallback decodes the same entries and exits as
+    /// `PTRACE_GET_SYSCALL_INFO`, for the first syscalls of a program.
+    #[test]
+    fn register_fallback_agrees_with_get_syscall_info() {
+        let pid = spawn(&["true".into()], StdinMode::Null).expect("spawn traced");
+        assert_eq!(personality(pid).unwrap(), Arch::X86_64);
+        let mut at_entry = true;
+        let mut seen = 0;
+        let mut exited = false;
+        for _ in 0..40 {
+            resume_syscall(pid, 0).unwrap();
+            let status = wait_tid(pid).unwrap();
+            if !libc::WIFSTOPPED(status) {
+                exited = true;
+                break;
+            }
+            assert_eq!(libc::WSTOPSIG(status), libc::SIGTRAP | 0x80);
+            let info = syscall_stop(pid, None).unwrap();
+            let eio = TraceError::Ptrace {
+                request: "test",
+                tid: pid,
+                error: io::Error::from_raw_os_error(libc::EIO),
+            };
+            let regs = syscall_stop_from_regs(pid, Some(at_entry), eio).unwrap();
+            assert_eq!(info, regs, "stop {seen}");
+            assert_eq!(matches!(info, SyscallStop::Entry { .. }), at_entry);
+            at_entry = !at_entry;
+            seen += 1;
+        }
+        assert!(seen > 4, "too few syscall stops: {seen}");
+        if exited {
+            return;
+        }
+        // SAFETY: killing and reaping our own traced child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+        }
+    }
+}
