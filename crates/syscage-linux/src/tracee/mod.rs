@@ -10,25 +10,40 @@
 //! or i386 from the `CS` register) and attaches to live processes without
 //! disturbing them ([`seize_and_interrupt`], [`detach`]).
 //!
-//! A tracer loop built on it looks like this:
+//! A tracer loop built on it looks like this (it counts the syscalls of
+//! `true` and of every thread and child it might start):
 //!
-//! ```no_run
-//! use syscage_linux::tracee::{self, Stop, StdinMode};
-//! let root = tracee::spawn(&["true".into()], StdinMode::Inherit)?;
+//! ```
+//! use std::collections::HashSet;
+//! use syscage_linux::tracee::{self, Stop, StdinMode, SyscallStop};
+//! let root = tracee::spawn(&["true".into()], StdinMode::Null)?;
+//! let mut known = HashSet::from([root]);
+//! let mut syscalls = 0;
 //! tracee::resume_syscall(root, 0)?;
-//! while let Some(stop) = tracee::wait_any()? {
+//! // `wait_any` reaps any child of this process: run a tracer loop where
+//! // no other children are waited for.
+//! while let Some(stop) = tracee::wait_any(|tid| !known.contains(&tid))? {
 //!     match stop {
-//!         Stop::Exited { .. } | Stop::Signaled { .. } => {}
+//!         Stop::Exited { tid, .. } | Stop::Signaled { tid, .. } => {
+//!             known.remove(&tid);
+//!         }
 //!         Stop::Syscall { tid } => {
-//!             let _info = tracee::syscall_stop(tid, None)?;
+//!             if let SyscallStop::Entry { .. } = tracee::syscall_stop(tid, None)? {
+//!                 syscalls += 1;
+//!             }
+//!             tracee::resume_syscall(tid, 0)?;
+//!         }
+//!         Stop::NewChild { tid } => {
+//!             known.insert(tid);
 //!             tracee::resume_syscall(tid, 0)?;
 //!         }
 //!         Stop::Signal { tid, sig } => tracee::resume_syscall(tid, sig)?,
-//!         Stop::Event { tid, .. } | Stop::GroupStop { tid, .. } | Stop::NewChild { tid } => {
+//!         Stop::Event { tid, .. } | Stop::GroupStop { tid, .. } => {
 //!             tracee::resume_syscall(tid, 0)?
 //!         }
 //!     }
 //! }
+//! assert!(syscalls > 0);
 //! # Ok::<(), syscage_linux::tracee::TraceError>(())
 //! ```
 //!
