@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use libc::pid_t;
-use syscage::arch::Arch;
+use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::bpf::{ByteOrder, RawInsn};
 
 use super::{
@@ -296,9 +296,13 @@ fn forget(threads: &mut HashMap<pid_t, ThreadState>, watchdog: &Watchdog, tid: p
     watchdog.with(|s| s.live.remove(&tid));
 }
 
-/// Syscall numbers of prctl and seccomp for an audit arch.
-fn install_syscalls(audit_arch: u32) -> Option<(Arch, u64, u64)> {
-    let arch = Arch::from_audit(audit_arch)?;
+/// The calling convention of a syscall stop and its numbers of prctl and
+/// seccomp. x32 shares x86_64's audit arch and sets bit 30 of `nr`.
+fn install_syscalls(audit_arch: u32, nr: u64) -> Option<(Arch, u64, u64)> {
+    let mut arch = Arch::from_audit(audit_arch)?;
+    if arch == Arch::X86_64 && nr & u64::from(X32_SYSCALL_BIT) != 0 {
+        arch = Arch::X32;
+    }
     let prctl = arch.syscall_nr("prctl")? as u64;
     let seccomp = arch.syscall_nr("seccomp")? as u64;
     Some((arch, prctl, seccomp))
@@ -311,7 +315,7 @@ fn install_at_entry(
     nr: u64,
     args: &[u64; 6],
 ) -> Option<PendingInstall> {
-    let (call_arch, prctl, seccomp) = install_syscalls(audit_arch)?;
+    let (call_arch, prctl, seccomp) = install_syscalls(audit_arch, nr)?;
     let (call, mode, flags, fprog) = if nr == prctl && args[0] == PR_SET_SECCOMP {
         match args[1] {
             SECCOMP_MODE_STRICT => (InstallCall::Prctl, SeccompMode::Strict, 0, 0),
@@ -351,10 +355,12 @@ fn install_at_entry(
 }
 
 /// Reads a `struct sock_fprog { unsigned short len; struct sock_filter *filter; }`
-/// laid out for the calling convention `arch` (compat: 4-byte pointer).
+/// laid out for the calling convention `arch`: compat calls (i386, x32,
+/// 32-bit arches) use `struct compat_sock_fprog` with a 4-byte pointer.
 fn read_fprog(tid: pid_t, arch: Arch, addr: u64) -> Option<Vec<RawInsn>> {
     let order = arch.byte_order();
-    let ptr_size = if arch.is_64bit() { 8 } else { 4 };
+    let compat = arch == Arch::X32 || !arch.is_64bit();
+    let ptr_size = if compat { 4 } else { 8 };
     let head = tracee::read_memory(tid, addr, 2 * ptr_size).ok()?;
     let len = match order {
         ByteOrder::Little => u16::from_le_bytes([head[0], head[1]]),
