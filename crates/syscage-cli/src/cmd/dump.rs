@@ -46,13 +46,17 @@ impl Format {
 /// Arguments of `syscage dump`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Dump the filters of this live process (needs CAP_SYS_ADMIN).
+    /// Dump the filters of this live process (or thread), oldest first; it
+    /// keeps running. Needs CAP_SYS_ADMIN. The kernel keeps only the LOG
+    /// flag of each filter.
     #[arg(short, long, value_name = "PID", conflicts_with_all = ["command", "limit", "timeout", "no_stdin"])]
     pid: Option<i32>,
     /// Output format.
     #[arg(short, long, value_enum, default_value = "disasm")]
     format: Format,
-    /// Write one file per filter into DIR, named PID-ORDER.EXT.
+    /// Write one file per filter into DIR, named PID-ORDER.EXT (PID of the
+    /// installing thread, ORDER from 1). Use it when the program itself
+    /// writes to stdout.
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
     /// Stop after N filters and kill the program.
@@ -64,7 +68,8 @@ pub struct Args {
     /// Give the program /dev/null as stdin instead of syscage's own.
     #[arg(long)]
     no_stdin: bool,
-    /// The program to run and its arguments (after `--`).
+    /// The program to run under ptrace and its arguments (after `--`).
+    /// Its threads, children and execs are followed until all have ended.
     #[arg(last = true, value_name = "CMD")]
     command: Vec<OsString>,
 }
