@@ -37,6 +37,26 @@ pub fn read_memory(tid: pid_t, addr: u64, len: usize) -> Result<Vec<u8>, TraceEr
     Ok(buf)
 }
 
+/// Reads a NUL-terminated string (a path, say) at `addr` in the tracee, at
+/// most `max` bytes; the NUL is not included. Reads page by page so a
+/// string that ends just before an unmapped page is still read.
+pub fn read_c_string(tid: pid_t, addr: u64, max: usize) -> Result<Vec<u8>, TraceError> {
+    const PAGE: u64 = 4096;
+    let mut out = Vec::new();
+    let mut at = addr;
+    while out.len() < max {
+        let chunk = ((PAGE - at % PAGE) as usize).min(max - out.len());
+        let bytes = read_memory(tid, at, chunk)?;
+        if let Some(end) = bytes.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&bytes[..end]);
+            return Ok(out);
+        }
+        out.extend_from_slice(&bytes);
+        at += chunk as u64;
+    }
+    Ok(out)
+}
+
 fn peek_memory(tid: pid_t, addr: u64, buf: &mut [u8]) -> Result<(), io::Error> {
     const WORD: u64 = std::mem::size_of::<c_long>() as u64;
     let start = addr & !(WORD - 1);
@@ -110,5 +130,29 @@ mod tests {
         }
         assert_eq!(fast, proc_mem);
         assert_eq!(slow, proc_mem);
+    }
+
+    /// The first argument of a traced `sleep` is read back from its
+    /// `argv` strings in `/proc/PID/cmdline` order.
+    #[test]
+    fn c_string_reads_up_to_nul() {
+        let pid = spawn(&["sleep".into(), "31".into()], StdinMode::Null).expect("spawn traced");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        // Field 48 of /proc/PID/stat is arg_start (proc(5)); fields after
+        // the parenthesized comm are split by spaces.
+        let after_comm = stat.rsplit_once(')').unwrap().1;
+        let fields: Vec<&str> = after_comm.split_whitespace().collect();
+        let arg_start: u64 = fields[48 - 3].parse().unwrap();
+        let argv0 = read_c_string(pid, arg_start, 4096).unwrap();
+        let argv1 = read_c_string(pid, arg_start + argv0.len() as u64 + 1, 4096).unwrap();
+        let short = read_c_string(pid, arg_start, 2).unwrap();
+        // SAFETY: killing and reaping our own traced child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+        }
+        assert_eq!(argv0, b"sleep");
+        assert_eq!(argv1, b"31");
+        assert_eq!(short, b"sl");
     }
 }

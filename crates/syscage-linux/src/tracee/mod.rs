@@ -61,7 +61,7 @@ mod attach;
 mod memory;
 mod syscall;
 pub use attach::{detach, seccomp_filter, seccomp_metadata, seize_and_interrupt};
-pub use memory::read_memory;
+pub use memory::{read_c_string, read_memory};
 pub use syscall::{personality, syscall_stop, SyscallStop, CS_I386, CS_X86_64};
 
 /// `PTRACE_O_TRACESYSGOOD`: syscall stops report `SIGTRAP | 0x80`.
