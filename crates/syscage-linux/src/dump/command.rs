@@ -157,6 +157,8 @@ pub fn dump_command(
     let mut filters: Vec<DumpedFilter> = Vec::new();
     let mut end = None;
     let mut limit_hit = false;
+    // Numbers of prctl and seccomp per calling convention, looked up once.
+    let mut install_nrs: HashMap<(u32, bool), Option<(Arch, u64, u64)>> = HashMap::new();
     let result = (|| -> Result<(), DumpError> {
         tracee::resume_syscall(root, 0)?;
         while let Some(stop) = tracee::wait_any(|t| !threads.contains_key(&t))? {
@@ -220,7 +222,11 @@ pub fn dump_command(
                             args,
                         }) => {
                             state.at_entry = false;
-                            state.pending = install_at_entry(tid, audit_arch, nr, &args);
+                            let nrs = *install_nrs
+                                .entry((audit_arch, nr & u64::from(X32_SYSCALL_BIT) != 0))
+                                .or_insert_with(|| install_syscalls(audit_arch, nr));
+                            state.pending =
+                                nrs.and_then(|nrs| install_at_entry(tid, nrs, nr, &args));
                         }
                         Ok(SyscallStop::Exit { rval, .. }) => {
                             state.at_entry = true;
@@ -311,11 +317,10 @@ fn install_syscalls(audit_arch: u32, nr: u64) -> Option<(Arch, u64, u64)> {
 /// Recognizes a filter install at syscall entry and reads its program.
 fn install_at_entry(
     tid: pid_t,
-    audit_arch: u32,
+    (call_arch, prctl, seccomp): (Arch, u64, u64),
     nr: u64,
     args: &[u64; 6],
 ) -> Option<PendingInstall> {
-    let (call_arch, prctl, seccomp) = install_syscalls(audit_arch, nr)?;
     let (call, mode, flags, fprog) = if nr == prctl && args[0] == PR_SET_SECCOMP {
         match args[1] {
             SECCOMP_MODE_STRICT => (InstallCall::Prctl, SeccompMode::Strict, 0, 0),
