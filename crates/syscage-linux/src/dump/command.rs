@@ -158,7 +158,7 @@ pub fn dump_command(
     let mut end = None;
     let mut limit_hit = false;
     // Numbers of prctl and seccomp per calling convention, looked up once.
-    let mut install_nrs: HashMap<(u32, bool), Option<(Arch, u64, u64)>> = HashMap::new();
+    let mut install_nrs: HashMap<(u32, bool), Option<InstallNrs>> = HashMap::new();
     let result = (|| -> Result<(), DumpError> {
         tracee::resume_syscall(root, 0)?;
         while let Some(stop) = tracee::wait_any(|t| !threads.contains_key(&t))? {
@@ -302,9 +302,12 @@ fn forget(threads: &mut HashMap<pid_t, ThreadState>, watchdog: &Watchdog, tid: p
     watchdog.with(|s| s.live.remove(&tid));
 }
 
+/// A calling convention and its numbers of prctl and seccomp.
+type InstallNrs = (Arch, u64, u64);
+
 /// The calling convention of a syscall stop and its numbers of prctl and
 /// seccomp. x32 shares x86_64's audit arch and sets bit 30 of `nr`.
-fn install_syscalls(audit_arch: u32, nr: u64) -> Option<(Arch, u64, u64)> {
+fn install_syscalls(audit_arch: u32, nr: u64) -> Option<InstallNrs> {
     let mut arch = Arch::from_audit(audit_arch)?;
     if arch == Arch::X86_64 && nr & u64::from(X32_SYSCALL_BIT) != 0 {
         arch = Arch::X32;
@@ -317,7 +320,7 @@ fn install_syscalls(audit_arch: u32, nr: u64) -> Option<(Arch, u64, u64)> {
 /// Recognizes a filter install at syscall entry and reads its program.
 fn install_at_entry(
     tid: pid_t,
-    (call_arch, prctl, seccomp): (Arch, u64, u64),
+    (call_arch, prctl, seccomp): InstallNrs,
     nr: u64,
     args: &[u64; 6],
 ) -> Option<PendingInstall> {
