@@ -22,6 +22,7 @@
 //! - `serve`: filters (tag 1; tag 2 with LOG; tag 3 via prctl; tag 4 with
 //!   SPEC_ALLOW), print `ready`, then echo stdin lines back until end of
 //!   file
+//! - `hang`: the filters of `serve`, then sleep forever
 //! - `strict-wait`: strict mode, then block reading stdin, then exit
 //!
 //! Every installed filter is logged, after it is installed, as a line
@@ -425,11 +426,16 @@ fn main() {
             let hex: String = filter_bytes.iter().map(|b| format!("{b:02x}")).collect();
             println!("{hex}");
         }
-        "serve" => {
+        "serve" | "hang" => {
             seccomp_tag(1, 0);
             seccomp_tag(2, 2); // SECCOMP_FILTER_FLAG_LOG
             prctl_tag(3);
             seccomp_tag(4, 4); // SECCOMP_FILTER_FLAG_SPEC_ALLOW
+            if mode == "hang" {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(3600));
+                }
+            }
             let mut out = std::io::stdout();
             writeln!(out, "ready").unwrap();
             out.flush().unwrap();

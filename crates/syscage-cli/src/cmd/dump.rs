@@ -126,7 +126,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             dump.pid,
             args.timeout.unwrap_or(0.0)
         ),
-        ProgramEnd::LimitReached => {}
+        ProgramEnd::LimitReached => eprintln!(
+            "syscage: stopped after {} filter(s): killed '{program}' (pid {})",
+            dump.filters.len(),
+            dump.pid
+        ),
         ProgramEnd::Exited(_) | ProgramEnd::Signaled(_) if dump.filters.is_empty() => {
             let how = match dump.end {
                 ProgramEnd::Exited(c) => format!("exited with status {c}"),
