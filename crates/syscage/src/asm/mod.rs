@@ -2,4 +2,8 @@
 //! assembler ([`parse`]).
 
 pub mod parse;
+
+// The disassembler and what it builds on.
+pub mod infer;
 pub mod print;
+pub mod symbol;
