@@ -29,9 +29,10 @@
 //! `PID HEX-BYTES` appended to the file named by `$SYSCAGE_TESTPROG_LOG`
 //! (if set): the tests compare what `dump` finds with these lines.
 //!
-//! The filters allow everything: `A = arch; A = nr;` then `tag` no-op
-//! `if (A == 1000*tag+i) goto next` and `return ALLOW`, so each tag has its
-//! own bytes and length.
+//! The filters allow everything: `A = arch; A = nr;` then, for i in
+//! 0..tag, `if (A == tag+i) goto last` (syscall numbers, named differently
+//! on x86_64 and i386), `return ALLOW`, and `last: return ALLOW`; so each
+//! tag has its own bytes and `tag + 4` instructions.
 
 use std::io::{BufRead, Write};
 
@@ -73,17 +74,19 @@ fn filter(tag: u32) -> Vec<SockFilter> {
     for i in 0..tag {
         f.push(SockFilter {
             code: BPF_JEQ_K,
-            jt: 0,
+            jt: (tag - i) as u8,
             jf: 0,
-            k: 1000 * tag + i,
+            k: tag + i,
         });
     }
-    f.push(SockFilter {
-        code: BPF_RET_K,
-        jt: 0,
-        jf: 0,
-        k: SECCOMP_RET_ALLOW,
-    });
+    for _ in 0..2 {
+        f.push(SockFilter {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ALLOW,
+        });
+    }
     f
 }
 

@@ -52,8 +52,8 @@ fn program_ends_and_streamed_filters() {
     })
     .unwrap();
     assert_eq!(dump.end, ProgramEnd::Exited(0));
-    // Tag t has t + 3 instructions (see the example).
-    assert_eq!(streamed, vec![(1, 4), (2, 5), (3, 6)]);
+    // Tag t has t + 4 instructions (see the example).
+    assert_eq!(streamed, vec![(1, 5), (2, 6), (3, 7)]);
     assert_eq!(dump.filters.len(), 3);
 
     // No filter: the exit code comes back.
