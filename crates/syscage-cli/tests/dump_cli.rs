@@ -829,3 +829,38 @@ fn default_output_is_the_disassembly_for_the_targets_arch() {
         "{text}"
     );
 }
+
+/// A process already traced (here by `syscage dump -- …`) cannot be
+/// attached to: one line naming the tracer, and it goes on.
+#[test]
+fn pid_mode_of_an_already_traced_process() {
+    if !have_cap_sys_admin() {
+        return;
+    }
+    let prog = testprog().to_str().unwrap();
+    let mut tracer = Command::new(SYSCAGE)
+        .args(["dump", "-f", "raw", "-o"])
+        .arg(scratch("traced").join("out"))
+        .args(["--", prog, "serve"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(tracer.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let children =
+        std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", tracer.id())).unwrap();
+    let traced: u32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    assert_eq!(proc_field(traced, "TracerPid"), tracer.id().to_string());
+
+    let out = syscage(&["dump", "-p", &traced.to_string()], None);
+    assert_one_line_error(&out, &format!("already traced by process {}", tracer.id()));
+
+    let stdin = tracer.stdin.as_mut().unwrap();
+    writeln!(stdin, "still there").unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "echo still there");
+    drop(tracer.stdin.take());
+    assert!(tracer.wait().unwrap().success());
+}

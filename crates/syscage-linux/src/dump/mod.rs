@@ -160,6 +160,14 @@ pub enum DumpError {
         /// What exactly was missing.
         detail: String,
     },
+    /// The kernel cannot hand filters back (`EMEDIUMTYPE`, `EIO`).
+    #[error("cannot read the filters of process {pid}: the kernel cannot return them: {reason}")]
+    KernelCannotDump {
+        /// The target.
+        pid: pid_t,
+        /// Why.
+        reason: &'static str,
+    },
     /// The process is already traced (ptrace allows one tracer).
     #[error("cannot attach to process {pid}: it is already traced by process {tracer}")]
     AlreadyTraced {

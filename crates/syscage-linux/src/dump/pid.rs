@@ -140,6 +140,18 @@ fn read_filters(pid: pid_t, mode: u32) -> Result<PidDump, DumpError> {
                     detail: format!(" ({e})"),
                 })
             }
+            Err(e) if e.errno() == Some(libc::EMEDIUMTYPE) => {
+                return Err(DumpError::KernelCannotDump {
+                    pid,
+                    reason: "it was built without CONFIG_CHECKPOINT_RESTORE, so it keeps no copy of the filters",
+                })
+            }
+            Err(e) if e.errno() == Some(libc::EIO) => {
+                return Err(DumpError::KernelCannotDump {
+                    pid,
+                    reason: "it has no PTRACE_SECCOMP_GET_FILTER (Linux < 4.4 or CONFIG_SECCOMP_FILTER off)",
+                })
+            }
             Err(e) => return Err(gone_or(pid, e)),
         };
         let flags = tracee::seccomp_metadata(pid, index).map_err(|e| gone_or(pid, e))? as u32;
