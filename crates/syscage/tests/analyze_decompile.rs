@@ -81,3 +81,67 @@ fn inexpressible_filters_are_refused_with_a_reason() {
         assert!(expected(&err), "{name}: {err}");
     }
 }
+
+/// The Docker and Podman defaults, compiled, decompiled and compiled
+/// again: the filters are equivalent (`diff` finds nothing). Resolved for
+/// one arch, the decompiled policy also survives being written as a Docker
+/// profile and read back.
+#[test]
+fn default_profiles_survive_decompile_and_recompile() {
+    use syscage::analyze::diff::diff;
+    use syscage::compile::{compile, CompileOptions};
+    use syscage::profile::{self, KernelVersion, ResolveOptions};
+    for name in ["docker-default-seccomp.json", "podman-default-seccomp.json"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data")
+            .join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (host, sub_arches) in [
+            (Arch::X86_64, true),
+            (Arch::Aarch64, true),
+            (Arch::Aarch64, false),
+            (Arch::X86_64, false),
+        ] {
+            let mut opts = ResolveOptions::docker(
+                vec![host],
+                KernelVersion {
+                    major: 6,
+                    minor: 18,
+                },
+            );
+            opts.sub_arches = sub_arches;
+            let (policy, _) = profile::parse(&text).unwrap().to_policy(&opts).unwrap();
+            let order = host.byte_order();
+            let original = compile(&policy, &CompileOptions::default()).unwrap();
+            let table = lift(&original, order, &Limits::default()).unwrap();
+            let decompiled =
+                decompile(&table, &[]).unwrap_or_else(|e| panic!("{name} {host}: {e}"));
+            let again = compile(&decompiled, &CompileOptions::default()).unwrap();
+            let d = diff(&original, &again, order, &Limits::default()).unwrap();
+            assert!(
+                d.is_empty(),
+                "{name} {host}: {} differences, first {:?}",
+                d.len(),
+                d.first()
+            );
+            if sub_arches {
+                // Per-arch rules (x32's 32-bit comparisons, numbers one
+                // sub-arch lacks) have no profile syntax.
+                continue;
+            }
+            let written =
+                profile::write_docker(&decompiled).unwrap_or_else(|e| panic!("{name} {host}: {e}"));
+            let mut exact = opts.clone();
+            exact.enosys_unknown = decompiled.unknown_action.is_some();
+            let (reread, _) = profile::parse(&written).unwrap().to_policy(&exact).unwrap();
+            let third = compile(&reread, &CompileOptions::default()).unwrap();
+            let d = diff(&original, &third, order, &Limits::default()).unwrap();
+            assert!(
+                d.is_empty(),
+                "{name} {host} via JSON: {} differences, first {:?}",
+                d.len(),
+                d.first()
+            );
+        }
+    }
+}

@@ -83,19 +83,73 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
             bad = Some(a);
         }
     }
-    // The global default: the most common unconditional action.
+    // The global default: the most common unconditional refusal when
+    // refusals are common enough to be the policy's intent (an allowlist,
+    // as profiles are written), else the most common action.
     let mut counts: BTreeMap<Action, usize> = BTreeMap::new();
     for v in &views {
-        for d in v.known.values() {
+        // x32 numbers count for x32 only when the policy has it: leave them out.
+        let native = |nr: u32| v.arch != Some(Arch::X86_64) || nr & X32_SYSCALL_BIT == 0;
+        for (_, d) in v.known.iter().filter(|(&nr, _)| native(nr)) {
             if let Some(a) = d.unconditional().and_then(|x| x.action()) {
                 *counts.entry(a).or_default() += 1;
             }
         }
     }
-    let default = counts
+    let total: usize = counts.values().sum();
+    let refusals: usize = counts
         .iter()
-        .max_by_key(|(_, n)| **n)
-        .map_or(Action::KillProcess, |(a, _)| *a);
+        .filter(|(a, _)| !a.permits())
+        .map(|(_, n)| n)
+        .sum();
+    // Candidates: the refusals when they are common enough to be the
+    // intent (an allowlist, as profiles are written), else every action.
+    let candidates: Vec<Action> = counts
+        .keys()
+        .copied()
+        .filter(|a| refusals * 20 < total || !a.permits())
+        .collect();
+    // Among them, the one that needs the fewest rules, counting a rule that
+    // must test one argument twice (which profiles cannot say) as many.
+    let cost = |default: Action| -> usize {
+        let mut cost = 0;
+        for v in &views {
+            let Some(arch) = v.arch else { continue };
+            for (&nr, d) in &v.known {
+                if arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0 {
+                    continue;
+                }
+                let mut ranges: BTreeMap<(Action, u8), Vec<(u64, u64)>> = BTreeMap::new();
+                for leaf in &d.paths {
+                    match leaf.verdict.action() {
+                        Some(a) if a == default => {}
+                        Some(a) => match single_arg_ranges(table.order, &leaf.region, arch) {
+                            Some((arg, mut set)) => {
+                                ranges.entry((a, arg)).or_default().append(&mut set)
+                            }
+                            None => cost += 1,
+                        },
+                        None => cost += 1,
+                    }
+                }
+                for set in ranges.into_values() {
+                    for (lo, hi) in merge_ranges(set) {
+                        cost += if lo != hi && lo > 0 && hi < u64::MAX {
+                            1000
+                        } else {
+                            1
+                        };
+                    }
+                }
+            }
+        }
+        cost
+    };
+    let default = candidates
+        .iter()
+        .copied()
+        .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
+        .unwrap_or(Action::KillProcess);
     let mut policy = Policy::new(default);
     policy.arches.clear();
     policy.bad_arch_action = bad.unwrap_or(Action::KillProcess);
@@ -105,6 +159,7 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
         };
         arch_rules(table.order, v, arch, &mut policy)?;
     }
+    merge_across_arches(&mut policy);
     verify(&policy, table)?;
     Ok(policy)
 }
@@ -143,9 +198,17 @@ fn arch_rules(
         let id = on
             .syscall_name(nr)
             .map_or(SyscallId::Nr(nr), |n| SyscallId::Name(n.to_string()));
+        // Paths that test one argument only, against ranges: merged per
+        // action into 64-bit ranges (`fd != 5` comes back as `fd <= 4` and
+        // `fd >= 6`, not as four word-level pieces).
+        let mut ranges: BTreeMap<(Action, u8), Vec<(u64, u64)>> = BTreeMap::new();
         for leaf in &d.paths {
             let action = action_of(leaf.verdict)?;
             if action == default {
+                continue;
+            }
+            if let Some((arg, mut set)) = single_arg_ranges(order, &leaf.region, on) {
+                ranges.entry((action, arg)).or_default().append(&mut set);
                 continue;
             }
             for conditions in conditions_of(order, &leaf.region, on)? {
@@ -154,29 +217,39 @@ fn arch_rules(
                 policy.add_rule(rule);
             }
         }
+        for ((action, arg), set) in ranges {
+            for (lo, hi) in merge_ranges(set) {
+                let mut rule = Rule::new(id.clone(), action).on_arch(on);
+                rule.conditions = range_conditions(arg, lo, hi);
+                policy.add_rule(rule);
+            }
+        }
     }
-    // Numbers the tables do not know.
-    let mut unknown_action: Option<Action> = policy.unknown_action;
+    // Numbers the tables do not know: the action of most of them becomes
+    // the unknown-syscall action (shared by every arch), the rest rules.
+    let mut entries = Vec::new();
     for (numbers, leaf) in &v.unknown {
-        let action = action_of(leaf.verdict)?;
         let mut numbers = numbers.clone();
         if x32_split && !policy.arches.contains(&Arch::X32) {
             // Those are bad-arch numbers for the policy already.
             numbers = numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1));
         }
-        if numbers.is_empty() || action == default && unknown_action.is_none() {
+        if !numbers.is_empty() {
+            entries.push((numbers, *leaf, action_of(leaf.verdict)?));
+        }
+    }
+    let mut unknown_action = policy.unknown_action;
+    if unknown_action.is_none() {
+        let biggest = entries.iter().max_by_key(|(n, _, _)| n.count());
+        unknown_action = biggest.map(|e| e.2).filter(|a| *a != default);
+    }
+    let expected = unknown_action.unwrap_or(default);
+    for (numbers, leaf, action) in entries {
+        if action == expected {
             continue;
         }
         if numbers.count() > MAX_UNKNOWN_NUMBERS {
-            match unknown_action {
-                None if action != default => unknown_action = Some(action),
-                Some(u) if u != action => return Err(DecompileError::Unknown(arch.to_string())),
-                _ => {}
-            }
-            continue;
-        }
-        if action == default {
-            continue;
+            return Err(DecompileError::Unknown(arch.to_string()));
         }
         for &(lo, hi) in numbers.intervals() {
             for nr in lo..=hi {
@@ -196,6 +269,147 @@ fn arch_rules(
     }
     policy.unknown_action = unknown_action;
     Ok(())
+}
+
+/// When a region tests exactly one argument, and only against ranges: that
+/// argument and its values as 64-bit ranges.
+fn single_arg_ranges(
+    order: ByteOrder,
+    region: &Region,
+    arch: Arch,
+) -> Option<(u8, Vec<(u64, u64)>)> {
+    let wide = arch.is_64bit() || arch == Arch::X32;
+    let words = |i: u8| {
+        (
+            &region[(arg_offset(i, Half::Low, order) / 4) as usize],
+            &region[(arg_offset(i, Half::High, order) / 4) as usize],
+        )
+    };
+    let mut tested = (0..6u8).filter(|&i| {
+        let (lo, hi) = words(i);
+        !lo.is_any() || (wide && !hi.is_any())
+    });
+    let arg = tested.next()?;
+    if tested.next().is_some() {
+        return None;
+    }
+    for half in [Half::Low, Half::High] {
+        if !region[(ip_offset(half, order) / 4) as usize].is_any() {
+            return None;
+        }
+    }
+    let (lo, hi) = words(arg);
+    let plain = |d: &WordDomain| d.fixed_mask == 0 && d.excluded.is_empty();
+    if !plain(lo) || !plain(hi) {
+        return None;
+    }
+    let his: &[(u32, u32)] = if wide {
+        hi.intervals.intervals()
+    } else {
+        &[(0, 0)]
+    };
+    let mut out = Vec::new();
+    if lo.intervals.is_full() {
+        for &(a, b) in his {
+            out.push(((a as u64) << 32, ((b as u64) << 32) | 0xffff_ffff));
+        }
+    } else {
+        for &(ha, hb) in his {
+            if hb - ha > 16 {
+                return None;
+            }
+            for h in ha..=hb {
+                for &(a, b) in lo.intervals.intervals() {
+                    out.push((((h as u64) << 32) | a as u64, ((h as u64) << 32) | b as u64));
+                }
+            }
+        }
+    }
+    if !wide {
+        // Only the low word exists: its top is the top of the argument.
+        for r in &mut out {
+            if r.1 == 0xffff_ffff && r.0 != r.1 {
+                r.1 = u64::MAX;
+            }
+        }
+    }
+    Some((arg, out))
+}
+
+/// Sorts ranges and joins the ones that touch.
+fn merge_ranges(mut set: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    set.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in set {
+        match out.last_mut() {
+            Some((_, hi)) if hi.checked_add(1).is_none_or(|n| n >= a) => *hi = (*hi).max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// `lo <= arg <= hi` in as few 64-bit comparisons as possible.
+fn range_conditions(arg: u8, lo: u64, hi: u64) -> Vec<Condition> {
+    match (lo, hi) {
+        (l, h) if l == h => vec![Condition::new(arg, CmpOp::Eq(l))],
+        (0, h) => vec![Condition::new(arg, CmpOp::Le(h))],
+        (l, u64::MAX) => vec![Condition::new(arg, CmpOp::Ge(l))],
+        (l, h) => vec![
+            Condition::new(arg, CmpOp::Ge(l)),
+            Condition::new(arg, CmpOp::Le(h)),
+        ],
+    }
+}
+
+/// Rules that say the same for every arch of the policy that has the
+/// syscall become one rule for all arches (what profiles can express).
+fn merge_across_arches(policy: &mut Policy) {
+    type Key = (Action, Vec<Condition>);
+    let mut by_name: BTreeMap<String, BTreeMap<Arch, Vec<Key>>> = BTreeMap::new();
+    for r in &policy.rules {
+        if let (SyscallId::Name(n), Some(a)) = (&r.syscall, r.arch) {
+            let mut conds = r.conditions.clone();
+            conds.sort_by_key(|c| format!("{c:?}"));
+            by_name
+                .entry(n.clone())
+                .or_default()
+                .entry(a)
+                .or_default()
+                .push((r.action, conds));
+        }
+    }
+    for (name, per_arch) in by_name {
+        let having: Vec<Arch> = policy
+            .arches
+            .iter()
+            .copied()
+            .filter(|a| a.syscall_nr(&name).is_some())
+            .collect();
+        let mut sets = having.iter().map(|a| {
+            let mut v = per_arch.get(a).cloned().unwrap_or_default();
+            v.sort_by_key(|k| format!("{k:?}"));
+            v
+        });
+        let Some(first) = sets.next() else { continue };
+        if first.is_empty() || !sets.all(|s| s == first) {
+            continue;
+        }
+        let mut kept = false;
+        policy.rules.retain_mut(|r| {
+            if r.syscall != SyscallId::Name(name.clone()) || r.arch.is_none() {
+                return true;
+            }
+            // Keep one arch's copies, made arch-independent.
+            if r.arch == Some(having[0]) {
+                r.arch = None;
+                kept = true;
+                return true;
+            }
+            false
+        });
+        debug_assert!(kept);
+    }
 }
 
 /// The conditions (alternatives, each an AND) that select a region's
@@ -237,6 +451,12 @@ fn conditions_of(
             _ => word_conditions(i, lo, false),
         };
         alternatives = product(&alternatives, &per_arg);
+        if !wide {
+            // Only the low word exists: a 64-bit comparison is the same test.
+            for c in alternatives.iter_mut().flatten() {
+                c.width = crate::policy::Width::Bits64;
+            }
+        }
         if alternatives.len() > MAX_RULES_PER_PATH {
             return Err(DecompileError::TooManyRules(arch.to_string()));
         }
@@ -273,16 +493,16 @@ fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Vec<Vec<Condition>> {
             Condition::new32(i, CmpOp::Le(v as u64))
         }
     };
+    // A mask on one word is a 64-bit mask with the other word's bits clear:
+    // the same test, and one profiles can express.
     let masked = |m: u32, v: u32| {
-        let op = CmpOp::MaskedEq {
-            mask: (m as u64) << shift,
-            value: (v as u64) << shift,
-        };
-        if high {
-            Condition::new(i, op)
-        } else {
-            Condition::new32(i, op)
-        }
+        Condition::new(
+            i,
+            CmpOp::MaskedEq {
+                mask: (m as u64) << shift,
+                value: (v as u64) << shift,
+            },
+        )
     };
     let mut alts: Vec<Vec<Condition>> = Vec::new();
     for &(a, b) in d.intervals.intervals() {

@@ -213,18 +213,14 @@ impl WordDomain {
     }
 
     /// Adds `word & mask == value`. Returns false when that is impossible
-    /// together with the fixed bits already known.
+    /// together with the bit constraints already known.
     pub fn require_masked(&mut self, mask: u32, value: u32) -> bool {
         if value & !mask != 0 || (self.fixed_value ^ value) & (self.fixed_mask & mask) != 0 {
             return false;
         }
         self.fixed_mask |= mask;
         self.fixed_value |= value;
-        // An excluded pattern that the fixed bits now force empties the domain.
-        !self
-            .excluded
-            .iter()
-            .any(|&(m, v)| m & !self.fixed_mask == 0 && self.fixed_value & m == v)
+        self.normalize()
     }
 
     /// Adds `word & mask != value`. Returns false when the fixed bits
@@ -233,13 +229,45 @@ impl WordDomain {
         if value & !mask != 0 {
             return true; // can never match: no constraint
         }
-        if mask & !self.fixed_mask == 0 && self.fixed_value & mask == value {
-            return false;
-        }
         if !self.excluded.contains(&(mask, value)) {
             self.excluded.push((mask, value));
         }
-        true
+        self.normalize()
+    }
+
+    /// Folds excluded patterns into the fixed bits where the fixed bits
+    /// decide them: a pattern the fixed bits already break is dropped, one
+    /// they match but for one free bit fixes that bit to the other value,
+    /// one they match entirely empties the domain (returns false).
+    fn normalize(&mut self) -> bool {
+        loop {
+            let mut changed = false;
+            let mut i = 0;
+            while i < self.excluded.len() {
+                let (m, v) = self.excluded[i];
+                let known = m & self.fixed_mask;
+                if (self.fixed_value ^ v) & known != 0 {
+                    self.excluded.swap_remove(i);
+                    changed = true;
+                    continue;
+                }
+                let free = m & !self.fixed_mask;
+                if free == 0 {
+                    return false;
+                }
+                if free.is_power_of_two() {
+                    self.fixed_mask |= free;
+                    self.fixed_value |= !v & free;
+                    self.excluded.swap_remove(i);
+                    changed = true;
+                    continue;
+                }
+                i += 1;
+            }
+            if !changed {
+                return true;
+            }
+        }
     }
 
     /// Finds a value satisfying every constraint.
