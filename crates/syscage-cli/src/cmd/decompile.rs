@@ -23,11 +23,26 @@ fn condition(c: &Condition) -> String {
 /// Arguments of `syscage decompile`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Raw BPF file (or `-` for stdin).
+    /// Raw BPF file (or `-` for stdin), or a profile.
     pub file: String,
     /// Architecture the filter is for; default: host.
     #[arg(short, long)]
     pub arch: Option<String>,
+    /// Output: a Docker profile, an OCI `linux.seccomp` object, or the
+    /// policy's rules as text (which can say more than a profile can).
+    #[arg(short, long, value_enum, default_value_t = Format::Docker)]
+    pub format: Format,
+}
+
+/// Output formats of `syscage decompile`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Docker / moby profile JSON.
+    Docker,
+    /// OCI runtime-spec `linux.seccomp` JSON.
+    Oci,
+    /// One line per rule.
+    Text,
 }
 
 /// Runs `syscage decompile`.
@@ -36,6 +51,20 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let loaded = input::load(&args.file, arch)?;
     let table = input::lift_loaded(&loaded, &args.file)?;
     let policy = decompile(&table, &[arch]).map_err(|e| anyhow::anyhow!("{}: {e}", args.file))?;
+    if args.format != Format::Text {
+        let text = match args.format {
+            Format::Docker => syscage::profile::write_docker(&policy),
+            _ => syscage::profile::write_oci(&policy),
+        }
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: the equivalent policy has no profile syntax ({e}); use -f text",
+                args.file
+            )
+        })?;
+        print!("{text}");
+        return Ok(0);
+    }
     println!("default: {}", policy.default_action);
     println!("bad arch: {}", policy.bad_arch_action);
     if let Some(u) = policy.unknown_action {

@@ -12,9 +12,9 @@ use syscage::arch::Arch;
 /// Arguments of `syscage diff`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// First filter (raw BPF).
+    /// First filter: raw BPF or a profile.
     pub a: String,
-    /// Second filter (raw BPF).
+    /// Second filter: raw BPF or a profile.
     pub b: String,
     /// Architecture the filters are for; default: host.
     #[arg(short, long)]

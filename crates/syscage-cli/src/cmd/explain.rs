@@ -7,7 +7,7 @@ use syscage::analyze::explain::{explain, Item};
 /// Arguments of `syscage explain`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Raw BPF file (or `-` for stdin).
+    /// Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH).
     pub file: String,
     /// Architecture the filter is for (byte order, syscall names); default: host.
     #[arg(short, long)]

@@ -1,14 +1,58 @@
 //! Loading what the analysis commands read: raw BPF (`struct sock_filter`
-//! bytes in the arch's byte order), or a Docker/OCI profile compiled for
-//! the arch.
+//! bytes in the arch's byte order), or a Docker/OCI profile (anything that
+//! starts with `{`), resolved as Docker would on the arch (its sub-arches,
+//! Docker's default capabilities, the running kernel) and compiled.
 
 use anyhow::{Context, Result};
 use syscage::analyze::lift::{lift, DecisionTable, Limits};
 use syscage::arch::Arch;
 use syscage::bpf::{ByteOrder, Program};
+use syscage::compile::{compile, CompileOptions};
+use syscage::policy::Policy;
+use syscage::profile::{self, KernelVersion, ProfileError, ResolveOptions};
+
+/// The running kernel's version (`uname -r`), for `minKernel`.
+pub fn running_kernel() -> Result<KernelVersion> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").context(
+        "cannot read the running kernel's version (/proc/sys/kernel/osrelease); pass --kernel X.Y",
+    )?;
+    KernelVersion::parse(release.trim()).with_context(|| {
+        format!(
+            "cannot parse the running kernel's version '{}'; pass --kernel X.Y",
+            release.trim()
+        )
+    })
+}
+
+/// A profile error as `FILE:LINE:COL: JSONPATH: message`.
+pub fn located(file: &str, e: &ProfileError) -> String {
+    match e.pos {
+        Some(pos) => format!("{file}:{}:{}: {}: {}", pos.line, pos.col, e.path, e.kind),
+        None => format!("{file}: {}: {}", e.path, e.kind),
+    }
+}
+
+/// Parses a profile and resolves it for `opts`; says on stderr how many
+/// warnings resolving gave (`syscage compile` prints them).
+pub fn profile_policy(file: &str, text: &str, opts: &ResolveOptions) -> Result<Policy> {
+    let (profile, spans) =
+        profile::parse_with_spans(text).map_err(|e| anyhow::anyhow!(located(file, &e)))?;
+    let (policy, warnings) = profile
+        .to_policy(opts)
+        .map_err(|e| anyhow::anyhow!(located(file, &spans.locate(e))))?;
+    if !warnings.is_empty() {
+        eprintln!(
+            "{file}: {} warning(s) while resolving the profile (syscage compile {file} lists them)",
+            warnings.len()
+        );
+    }
+    Ok(policy)
+}
 
 /// A program ready for analysis.
 pub struct Loaded {
+    /// The policy it was compiled from, when the input was a profile.
+    pub policy: Option<Policy>,
     /// The program.
     pub program: Program,
     /// Byte order of its 64-bit fields.
@@ -41,10 +85,22 @@ pub fn load(path: &str, arch: Arch) -> Result<Loaded> {
         .file_name()
         .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned());
     if is_json(&bytes) {
-        anyhow::bail!("{path}: profiles are not supported by this command yet; compile it first (syscage compile {path} -f raw)");
+        let text =
+            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path}: not UTF-8 JSON"))?;
+        let opts = ResolveOptions::docker(vec![arch], running_kernel()?);
+        let policy = profile_policy(path, &text, &opts)?;
+        let program = compile(&policy, &CompileOptions::default())
+            .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+        return Ok(Loaded {
+            policy: Some(policy),
+            program,
+            order,
+            source,
+        });
     }
     let program = Program::from_bytes(&bytes, order).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     Ok(Loaded {
+        policy: None,
         program,
         order,
         source,

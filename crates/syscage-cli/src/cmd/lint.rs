@@ -7,7 +7,7 @@ use syscage::analyze::lint::{lint, Severity};
 /// Arguments of `syscage lint`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Raw BPF file (or `-` for stdin).
+    /// Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH).
     pub file: String,
     /// Architecture the filter is for; default: host.
     #[arg(short, long)]
@@ -22,7 +22,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let arch = input::arch(args.arch.as_deref())?;
     let loaded = input::load(&args.file, arch)?;
     let table = input::lift_loaded(&loaded, &args.file)?;
-    let findings = lint(&table, &loaded.program, &[arch.audit()]);
+    let mut findings = lint(&table, &loaded.program, &[arch.audit()]);
+    if let Some(policy) = &loaded.policy {
+        // A profile states its default: judge that, not the majority.
+        if !policy.default_action.permits() {
+            findings.retain(|f| f.id != "permissive-default");
+        }
+        findings.extend(syscage::analyze::lint::lint_policy(policy));
+    }
     if args.json {
         let list: Vec<_> = findings
             .iter()

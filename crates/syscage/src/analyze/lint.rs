@@ -134,10 +134,7 @@ const DANGEROUS: &[(&str, Severity, &str)] = &[
 
 /// Families of syscalls that can do each other's job.
 const FAMILIES: &[(&[&str], Severity)] = &[
-    (
-        &["open", "openat", "openat2", "creat", "open_by_handle_at"],
-        Severity::High,
-    ),
+    (&["open", "openat", "openat2"], Severity::High),
     (&["execve", "execveat"], Severity::High),
     (&["fork", "vfork", "clone", "clone3"], Severity::Medium),
     (
@@ -187,7 +184,7 @@ const FAMILIES: &[(&[&str], Severity)] = &[
     ),
 ];
 
-const OPEN_FAMILY: &[&str] = &["open", "openat", "openat2", "creat", "open_by_handle_at"];
+const OPEN_FAMILY: &[&str] = &["open", "openat", "openat2"];
 const READ_FAMILY: &[&str] = &[
     "read",
     "readv",
