@@ -465,7 +465,7 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
                     .filter(|&i| {
                         let lo = (arg_offset(i, Half::Low, table.order) / 4) as usize;
                         let hi = (arg_offset(i, Half::High, table.order) / 4) as usize;
-                        !leaf.region[lo].is_any() && leaf.region[hi].is_any()
+                        !leaf.region[lo].intervals.is_full() && leaf.region[hi].is_any()
                     })
                     .collect();
                 if let Some(&i) = low_only.first() {
@@ -474,7 +474,7 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
                         "arg-low-word-only",
                         Severity::Medium,
                         format!("{name} checks only the low 32 bits of args[{i}]"),
-                        format!("A path to ALLOW compares the low word of the 64-bit args[{i}] and ignores the high word, so a value with high bits set passes as its low bits."),
+                        format!("A path to ALLOW compares the low word of the 64-bit args[{i}] with a value and ignores the high word, so a value with high bits set passes as its low bits (masks that only cover low bits are fine and not reported)."),
                         "Compare both halves (libseccomp's 64-bit SCMP_A* comparisons do), or mask explicitly.",
                     );
                     f.syscalls = vec![name];
