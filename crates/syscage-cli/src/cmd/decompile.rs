@@ -63,6 +63,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             )
         })?;
         print!("{text}");
+        // Profiles cannot say what happens to numbers the tables do not
+        // know; runtimes decide (runc: ENOSYS, `syscage compile`'s default).
+        eprintln!(
+            "{}: note: {}",
+            args.file,
+            match policy.unknown_action {
+                Some(a) => format!("syscall numbers unknown to the tables get {a}; compile with the ENOSYS stub (syscage compile's default) to keep that"),
+                None => format!("syscall numbers unknown to the tables get the default action ({}); compile with --no-enosys to keep that", policy.default_action),
+            }
+        );
         return Ok(0);
     }
     println!("default: {}", policy.default_action);

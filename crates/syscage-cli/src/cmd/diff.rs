@@ -45,10 +45,30 @@ fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
         (None, None) => describe_word("arch", &d.region[WORD_ARCH]),
     };
     let nr = &d.region[WORD_NR];
+    let name = |n: u32| {
+        let a = match arch {
+            Some(Arch::X86_64) if n & syscage::arch::X32_SYSCALL_BIT != 0 => Arch::X32,
+            Some(a) => a,
+            None => return format!("{n:#x}"),
+        };
+        let prefix = if a == Arch::X32 { "x32:" } else { "" };
+        a.syscall_name(n)
+            .map_or_else(|| format!("{n:#x}"), |s| format!("{prefix}{s}"))
+    };
     let nr_text = match (nr.intervals.as_single(), arch) {
-        (Some(n), Some(a)) => a
-            .syscall_name(n)
-            .map_or_else(|| format!("{n:#x}"), str::to_string),
+        (Some(n), Some(_)) => name(n),
+        // A few numbers: name them all.
+        (None, Some(_))
+            if nr.intervals.count() <= 16 && nr.fixed_mask == 0 && nr.excluded.is_empty() =>
+        {
+            nr.intervals
+                .intervals()
+                .iter()
+                .flat_map(|&(a, b)| a..=b)
+                .map(name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
         _ if nr.is_any() => "any syscall".to_string(),
         _ => describe_word("sys_number", nr),
     };

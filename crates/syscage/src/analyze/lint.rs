@@ -152,11 +152,8 @@ const FAMILIES: &[(&[&str], Severity)] = &[
         &["ptrace", "process_vm_writev", "process_vm_readv"],
         Severity::Medium,
     ),
-    (
-        &["mmap", "mmap2", "mprotect", "pkey_mprotect"],
-        Severity::Low,
-    ),
-    (&["dup", "dup2", "dup3"], Severity::Low),
+    (&["mprotect", "pkey_mprotect"], Severity::Medium),
+    (&["dup2", "dup3"], Severity::Low),
     (&["rename", "renameat", "renameat2"], Severity::Medium),
     (&["unlink", "unlinkat", "rmdir"], Severity::Medium),
     (
@@ -397,13 +394,22 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
         }
     }
     if total > 0 && permitted * 2 > total {
-        out.push(with_arch(finding(
+        let mut f = finding(
             "permissive-default",
             Severity::High,
             "Default action is ALLOW (denylist)".into(),
             "Any syscall the filter does not explicitly block is allowed; a denylist is bypassable by any syscall the author overlooked.".into(),
             "Use an allowlist: default to KILL/ERRNO and permit only the needed syscalls.",
-        )));
+        );
+        // The path most numbers take to ALLOW.
+        f.insns = table
+            .leaves
+            .iter()
+            .filter(|l| permits(l) && l.region[WORD_ARCH].contains(v.audit))
+            .max_by_key(|l| l.region[super::lift::WORD_NR].intervals.count())
+            .map(|l| l.path.clone())
+            .unwrap_or_default();
+        out.push(with_arch(f));
     }
     // Equivalent syscalls: some denied, another allowed.
     for &(family, severity) in FAMILIES {
