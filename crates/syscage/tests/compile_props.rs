@@ -39,11 +39,31 @@ const EDGES: [u64; 12] = [
     0x8000_0000_ffff_ffff,
 ];
 
-const ARCHES: [Arch; 5] = [Arch::X86_64, Arch::X32, Arch::X86, Arch::Aarch64, Arch::S390x];
+const ARCHES: [Arch; 5] = [
+    Arch::X86_64,
+    Arch::X32,
+    Arch::X86,
+    Arch::Aarch64,
+    Arch::S390x,
+];
 
 const NAMES: [&str; 16] = [
-    "read", "write", "open", "openat", "execve", "mmap", "ioctl", "clone", "personality", "socket",
-    "futex", "close", "getpid", "rt_sigaction", "epoll_wait", "kexec_load",
+    "read",
+    "write",
+    "open",
+    "openat",
+    "execve",
+    "mmap",
+    "ioctl",
+    "clone",
+    "personality",
+    "socket",
+    "futex",
+    "close",
+    "getpid",
+    "rt_sigaction",
+    "epoll_wait",
+    "kexec_load",
 ];
 
 fn value() -> impl Strategy<Value = u64> {
@@ -76,7 +96,10 @@ fn op() -> impl Strategy<Value = CmpOp> {
         value().prop_map(CmpOp::Le),
         value().prop_map(CmpOp::Gt),
         value().prop_map(CmpOp::Ge),
-        (value(), value()).prop_map(|(mask, v)| CmpOp::MaskedEq { mask, value: v & mask }),
+        (value(), value()).prop_map(|(mask, v)| CmpOp::MaskedEq {
+            mask,
+            value: v & mask
+        }),
         (value(), value()).prop_map(|(mask, value)| CmpOp::MaskedEq { mask, value }),
     ]
 }
@@ -100,7 +123,12 @@ fn syscall() -> impl Strategy<Value = SyscallId> {
 
 fn policy() -> impl Strategy<Value = Policy> {
     let arches = proptest::sample::subsequence(ARCHES.to_vec(), 1..=4).prop_shuffle();
-    let rule = (syscall(), action(), proptest::collection::vec(condition(), 0..4), 0usize..8);
+    let rule = (
+        syscall(),
+        action(),
+        proptest::collection::vec(condition(), 0..4),
+        0usize..8,
+    );
     (
         arches,
         action(),
@@ -133,11 +161,25 @@ fn arg_values(p: &Policy) -> Vec<u64> {
     for r in &p.rules {
         for c in &r.conditions {
             let ks: Vec<u64> = match c.op {
-                CmpOp::MaskedEq { mask, value } => vec![value, value | !mask, value ^ (mask & mask.wrapping_neg())],
-                CmpOp::Eq(k) | CmpOp::Ne(k) | CmpOp::Lt(k) | CmpOp::Le(k) | CmpOp::Gt(k) | CmpOp::Ge(k) => vec![k],
+                CmpOp::MaskedEq { mask, value } => {
+                    vec![value, value | !mask, value ^ (mask & mask.wrapping_neg())]
+                }
+                CmpOp::Eq(k)
+                | CmpOp::Ne(k)
+                | CmpOp::Lt(k)
+                | CmpOp::Le(k)
+                | CmpOp::Gt(k)
+                | CmpOp::Ge(k) => vec![k],
             };
             for k in ks {
-                v.extend([k, k.wrapping_add(1), k.wrapping_sub(1), k ^ (1 << 32), k ^ 0xffff_ffff_0000_0000, k & 0xffff_ffff]);
+                v.extend([
+                    k,
+                    k.wrapping_add(1),
+                    k.wrapping_sub(1),
+                    k ^ (1 << 32),
+                    k ^ 0xffff_ffff_0000_0000,
+                    k & 0xffff_ffff,
+                ]);
             }
         }
     }
@@ -147,7 +189,23 @@ fn arg_values(p: &Policy) -> Vec<u64> {
 }
 
 fn numbers(p: &Policy) -> Vec<u32> {
-    let mut v: Vec<u32> = vec![0, 1, 2, 3, 59, 335, 9999, 0x3fff_ffff, X32_SYSCALL_BIT, X32_SYSCALL_BIT | 1, X32_SYSCALL_BIT | 59, X32_SYSCALL_BIT | 520, u32::MAX, u32::MAX - 1, 0x8000_0000];
+    let mut v: Vec<u32> = vec![
+        0,
+        1,
+        2,
+        3,
+        59,
+        335,
+        9999,
+        0x3fff_ffff,
+        X32_SYSCALL_BIT,
+        X32_SYSCALL_BIT | 1,
+        X32_SYSCALL_BIT | 59,
+        X32_SYSCALL_BIT | 520,
+        u32::MAX,
+        u32::MAX - 1,
+        0x8000_0000,
+    ];
     for r in &p.rules {
         for a in Arch::ALL {
             if let Some(n) = r.syscall.resolve(a) {
@@ -161,7 +219,10 @@ fn numbers(p: &Policy) -> Vec<u32> {
 }
 
 fn cases() -> u32 {
-    std::env::var("SYSCAGE_PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
+    std::env::var("SYSCAGE_PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000)
 }
 
 proptest! {

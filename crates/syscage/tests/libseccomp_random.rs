@@ -50,9 +50,27 @@ const ARCHES: [Arch; 4] = [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64];
 /// 2.5.4 knows (not `socket`: on x86 libseccomp also filters the
 /// multiplexed `socketcall`).
 const NAMES: [&str; 21] = [
-    "read", "write", "openat", "close", "execve", "mmap", "ioctl", "clone", "personality", "futex",
-    "getpid", "rt_sigaction", "kexec_load", "ptrace", "setns", "unshare", "mount", "keyctl", "bpf",
-    "io_uring_setup", "clone3",
+    "read",
+    "write",
+    "openat",
+    "close",
+    "execve",
+    "mmap",
+    "ioctl",
+    "clone",
+    "personality",
+    "futex",
+    "getpid",
+    "rt_sigaction",
+    "kexec_load",
+    "ptrace",
+    "setns",
+    "unshare",
+    "mount",
+    "keyctl",
+    "bpf",
+    "io_uring_setup",
+    "clone3",
 ];
 
 const EDGES: [u64; 11] = [
@@ -103,7 +121,10 @@ fn op(narrow: bool) -> impl Strategy<Value = CmpOp> {
         value(narrow).prop_map(CmpOp::Le),
         value(narrow).prop_map(CmpOp::Gt),
         value(narrow).prop_map(CmpOp::Ge),
-        (value(narrow), value(narrow)).prop_map(|(mask, v)| CmpOp::MaskedEq { mask, value: v & mask }),
+        (value(narrow), value(narrow)).prop_map(|(mask, v)| CmpOp::MaskedEq {
+            mask,
+            value: v & mask
+        }),
     ]
 }
 
@@ -117,8 +138,12 @@ fn conditions(narrow: bool) -> impl Strategy<Value = Vec<Condition>> {
 }
 
 fn policy() -> impl Strategy<Value = Policy> {
-    (proptest::sample::subsequence(ARCHES.to_vec(), 1..=4), action(true), action(true)).prop_flat_map(
-        |(arches, default, bad)| {
+    (
+        proptest::sample::subsequence(ARCHES.to_vec(), 1..=4),
+        action(true),
+        action(true),
+    )
+        .prop_flat_map(|(arches, default, bad)| {
             let narrow = arches.contains(&Arch::X86) || arches.contains(&Arch::X32);
             let per_syscall = (
                 proptest::sample::select(NAMES.to_vec()),
@@ -145,7 +170,8 @@ fn policy() -> impl Strategy<Value = Policy> {
                     // (libseccomp's stale-accumulator bug, see below).
                     let mut used: Vec<u8> = Vec::new();
                     for c in conds {
-                        let c: Vec<Condition> = c.into_iter().filter(|c| !used.contains(&c.arg)).collect();
+                        let c: Vec<Condition> =
+                            c.into_iter().filter(|c| !used.contains(&c.arg)).collect();
                         if c.is_empty() {
                             continue;
                         }
@@ -157,8 +183,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                 }
                 p
             })
-        },
-    )
+        })
 }
 
 fn arg_values(p: &Policy) -> Vec<u64> {
@@ -170,7 +195,12 @@ fn arg_values(p: &Policy) -> Vec<u64> {
                     v.push(value | !mask);
                     value
                 }
-                CmpOp::Eq(k) | CmpOp::Ne(k) | CmpOp::Lt(k) | CmpOp::Le(k) | CmpOp::Gt(k) | CmpOp::Ge(k) => k,
+                CmpOp::Eq(k)
+                | CmpOp::Ne(k)
+                | CmpOp::Lt(k)
+                | CmpOp::Le(k)
+                | CmpOp::Gt(k)
+                | CmpOp::Ge(k) => k,
             };
             v.extend([k, k.wrapping_add(1), k.wrapping_sub(1), k ^ (1 << 32)]);
         }
@@ -182,10 +212,22 @@ fn arg_values(p: &Policy) -> Vec<u64> {
 
 /// Every number of `arch` to compare.
 fn numbers(arch: Arch) -> Vec<u32> {
-    let base = if arch == Arch::X32 { X32_SYSCALL_BIT } else { 0 };
+    let base = if arch == Arch::X32 {
+        X32_SYSCALL_BIT
+    } else {
+        0
+    };
     let top = arch.syscalls().last().unwrap().nr + 64;
     let mut v: Vec<u32> = (base..=top).collect();
-    v.extend([u32::MAX, 0x3fff_ffff, 0x7fff_ffff, 0x8000_0000, 0xbfff_ffff, 0xc000_0000, 0xffff_fffe]);
+    v.extend([
+        u32::MAX,
+        0x3fff_ffff,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xbfff_ffff,
+        0xc000_0000,
+        0xffff_fffe,
+    ]);
     v
 }
 
@@ -206,7 +248,12 @@ fn check(p: &Policy, ours: &Program, theirs: &Program, seed: u64) -> Result<(), 
             let named = p.rules.iter().any(|r| r.syscall.resolve(arch) == Some(nr));
             let rounds = if named { 24 } else { 1 };
             for round in 0..rounds {
-                let mut d = SeccompData { nr, arch: audit, instruction_pointer: 0, args: [0; 6] };
+                let mut d = SeccompData {
+                    nr,
+                    arch: audit,
+                    instruction_pointer: 0,
+                    args: [0; 6],
+                };
                 if round > 0 {
                     for a in &mut d.args {
                         *a = args[(next() % args.len() as u64) as usize];
@@ -235,7 +282,10 @@ fn check(p: &Policy, ours: &Program, theirs: &Program, seed: u64) -> Result<(), 
 }
 
 fn cases() -> u32 {
-    std::env::var("SYSCAGE_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)
+    std::env::var("SYSCAGE_DIFF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(256)
 }
 
 proptest! {
@@ -263,13 +313,19 @@ proptest! {
 fn libseccomp_stale_accumulator_bug() {
     let mut p = Policy::new(Action::Trap(0));
     p.arches = vec![Arch::X86_64];
-    p.rules.push(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Le(7))));
+    p.rules
+        .push(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Le(7))));
     p.rules.push(
         Rule::new("write", Action::KillThread)
             .with(Condition::new(0, CmpOp::Gt(0xf74a_2c30_8c21_03a4)))
             .with(Condition::new(4, CmpOp::Gt(1 << 31))),
     );
-    let d = SeccompData { nr: 1, arch: Arch::X86_64.audit(), instruction_pointer: 0, args: [0xf74a_2f82, 0, 0, 0, (1 << 32) + 1, 0] };
+    let d = SeccompData {
+        nr: 1,
+        arch: Arch::X86_64.audit(),
+        instruction_pointer: 0,
+        args: [0xf74a_2f82, 0, 0, 0, (1 << 32) + 1, 0],
+    };
     let ours = compile(&p, &CompileOptions::default()).unwrap();
     let o = syscage::emu::run(&ours, &d, Arch::X86_64.byte_order()).unwrap();
     assert_eq!(o.action, Action::Trap(0));
@@ -277,7 +333,11 @@ fn libseccomp_stale_accumulator_bug() {
     for level in [1, 2] {
         let theirs = bridge::export(&bridge::build(&p, level).unwrap());
         let t = syscage::emu::run(&theirs, &d, Arch::X86_64.byte_order()).unwrap();
-        assert_eq!(t.action, Action::KillThread, "libseccomp fixed? then drop this exclusion (level {level})");
+        assert_eq!(
+            t.action,
+            Action::KillThread,
+            "libseccomp fixed? then drop this exclusion (level {level})"
+        );
     }
 }
 /// libseccomp 2.5.4's missing `nr` load, the other exception the random
@@ -292,15 +352,41 @@ fn libseccomp_missing_nr_load_bug() {
     let mut p = Policy::new(Action::Log);
     p.arches = vec![Arch::Aarch64];
     p.rules.push(Rule::new("epoll_wait", Action::Trace(0)));
-    p.rules.push(Rule::new("openat", Action::Trace(0)).with(Condition::new(0, CmpOp::MaskedEq { mask: 255, value: 255 })));
-    let d = SeccompData { nr: 56, arch: Arch::Aarch64.audit(), instruction_pointer: 0, args: [0xff, 0, 0, 0, 0, 0] };
+    p.rules
+        .push(Rule::new("openat", Action::Trace(0)).with(Condition::new(
+            0,
+            CmpOp::MaskedEq {
+                mask: 255,
+                value: 255,
+            },
+        )));
+    let d = SeccompData {
+        nr: 56,
+        arch: Arch::Aarch64.audit(),
+        instruction_pointer: 0,
+        args: [0xff, 0, 0, 0, 0, 0],
+    };
     assert_eq!(p.evaluate(&d), Action::Trace(0));
     let ours = compile(&p, &CompileOptions::default()).unwrap();
-    assert_eq!(syscage::emu::run(&ours, &d, Arch::Aarch64.byte_order()).unwrap().action, Action::Trace(0));
+    assert_eq!(
+        syscage::emu::run(&ours, &d, Arch::Aarch64.byte_order())
+            .unwrap()
+            .action,
+        Action::Trace(0)
+    );
     // Optimize level 1 (linear) has the bug, level 2 (binary tree) not.
     let level1 = bridge::export(&bridge::build(&p, 1).unwrap());
     let t = syscage::emu::run(&level1, &d, Arch::Aarch64.byte_order()).unwrap();
-    assert_eq!(t.action, Action::Log, "libseccomp fixed? then allow such names again");
+    assert_eq!(
+        t.action,
+        Action::Log,
+        "libseccomp fixed? then allow such names again"
+    );
     let level2 = bridge::export(&bridge::build(&p, 2).unwrap());
-    assert_eq!(syscage::emu::run(&level2, &d, Arch::Aarch64.byte_order()).unwrap().action, Action::Trace(0));
+    assert_eq!(
+        syscage::emu::run(&level2, &d, Arch::Aarch64.byte_order())
+            .unwrap()
+            .action,
+        Action::Trace(0)
+    );
 }

@@ -54,7 +54,11 @@ pub struct NumberLine {
 }
 
 /// Builds the number line of every audit id of `resolved`, in policy order.
-pub fn number_lines(policy: &Policy, resolved: &[ArchRules<'_>], decisions: &mut Decisions) -> Vec<NumberLine> {
+pub fn number_lines(
+    policy: &Policy,
+    resolved: &[ArchRules<'_>],
+    decisions: &mut Decisions,
+) -> Vec<NumberLine> {
     let bad = decisions.intern(Decision::Action(policy.bad_arch_action));
     let mut lines: Vec<NumberLine> = Vec::new();
     for ar in resolved {
@@ -81,13 +85,24 @@ pub fn number_lines(policy: &Policy, resolved: &[ArchRules<'_>], decisions: &mut
                 })
                 .collect()
         } else {
-            vec![Window { lo: 0, hi: u32::MAX, arch: Some(ar.arch) }]
+            vec![Window {
+                lo: 0,
+                hi: u32::MAX,
+                arch: Some(ar.arch),
+            }]
         };
         let mut ranges: Vec<Range> = Vec::new();
         for w in &windows {
             match w.arch.and_then(find) {
                 Some(rules) => arch_ranges(policy, rules, w.lo, w.hi, decisions, &mut ranges),
-                None => push(&mut ranges, Range { lo: w.lo, hi: w.hi, decision: bad }),
+                None => push(
+                    &mut ranges,
+                    Range {
+                        lo: w.lo,
+                        hi: w.hi,
+                        decision: bad,
+                    },
+                ),
             }
         }
         lines.push(NumberLine {
@@ -130,10 +145,20 @@ fn arch_ranges(
     let mut named: Vec<(u32, DecisionId)> = rules
         .by_nr
         .range(lo..=hi)
-        .map(|(&nr, rs)| (nr, decisions.intern(decide(rs, policy.default_action, rules.wide))))
+        .map(|(&nr, rs)| {
+            (
+                nr,
+                decisions.intern(decide(rs, policy.default_action, rules.wide)),
+            )
+        })
         .collect();
     if gap != default {
-        let table = rules.arch.syscalls().iter().map(|s| s.nr).filter(|&n| n >= lo && n <= hi);
+        let table = rules
+            .arch
+            .syscalls()
+            .iter()
+            .map(|s| s.nr)
+            .filter(|&n| n >= lo && n <= hi);
         let mut points: Vec<(u32, DecisionId)> = Vec::with_capacity(named.len() + 512);
         let mut ni = named.iter().peekable();
         for t in table {
@@ -161,15 +186,36 @@ fn arch_ranges(
     let mut done = false;
     for (nr, d) in named {
         if nr > cur {
-            push(out, Range { lo: cur, hi: nr - 1, decision: gap });
+            push(
+                out,
+                Range {
+                    lo: cur,
+                    hi: nr - 1,
+                    decision: gap,
+                },
+            );
         }
-        push(out, Range { lo: nr, hi: nr, decision: d });
+        push(
+            out,
+            Range {
+                lo: nr,
+                hi: nr,
+                decision: d,
+            },
+        );
         match nr.checked_add(1) {
             Some(n) => cur = n,
             None => done = true,
         }
     }
     if !done && cur <= hi {
-        push(out, Range { lo: cur, hi, decision: gap });
+        push(
+            out,
+            Range {
+                lo: cur,
+                hi,
+                decision: gap,
+            },
+        );
     }
 }
