@@ -89,6 +89,13 @@ fn report(text: &str) {
     };
     let ours_flat = Program::from_bytes(&syscage_bytes(text, &flat), ByteOrder::Little).unwrap();
     row("syscage (uniform weights)", &ours_flat);
+    let mut stub = opts();
+    stub.enosys_unknown = true;
+    let (p, _) = profile::parse(text).unwrap().to_policy(&stub).unwrap();
+    row(
+        "syscage, ENOSYS for unknown numbers",
+        &compile(&p, &CompileOptions::default()).unwrap(),
+    );
     row("libseccomp 2.5 optimize 1", &libseccomp_bytes(text, 1));
     row("libseccomp 2.5 optimize 2", &libseccomp_bytes(text, 2));
 }
@@ -100,6 +107,10 @@ fn main() {
     let mut g = c.benchmark_group("docker-default json->bytes");
     g.bench_function("syscage", |b| {
         b.iter(|| syscage_bytes(black_box(&text), &CompileOptions::default()))
+    });
+    let (policy, _) = profile::parse(&text).unwrap().to_policy(&opts()).unwrap();
+    g.bench_function("syscage-compile-only", |b| {
+        b.iter(|| compile(black_box(&policy), &CompileOptions::default()).unwrap())
     });
     g.bench_function("libseccomp-opt1", |b| {
         b.iter(|| libseccomp_bytes(black_box(&text), 1))
