@@ -154,14 +154,22 @@ pub fn compile_with_warnings(
     let mut decisions = decision::Decisions::default();
     let lines = ranges::number_lines(policy, &resolved, &mut decisions);
     let weights = frequency::Weights::new(opts, &arches);
+    // The primary arch's line gets the optimal search; secondary lines
+    // (x86 on an x86_64 host) the cheaper weight-balanced one.
+    let primary = arches[0].audit();
     let sections: Vec<emit::Section> = lines
         .iter()
         .map(|line| {
             let w = weights.range_weights(line, &decisions);
+            let tree = if line.audit == primary {
+                search::build(&line.ranges, &w)
+            } else {
+                search::balanced(&line.ranges, &w)
+            };
             emit::Section {
                 audit: line.audit,
                 order: line.order,
-                tree: search::build(&line.ranges, &w),
+                tree,
             }
         })
         .collect();

@@ -56,6 +56,9 @@ impl Node {
     }
 }
 
+/// Intervals this short are always solved exactly.
+const SMALL: usize = 16;
+
 /// Most exceptions in one `JEQ` chain.
 const MAX_CHAIN: usize = 4;
 /// Longest line solved by the dynamic program; longer ones are split by weight.
@@ -97,11 +100,14 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
                     (lo, hi) = (i + 1, j);
                 }
             }
-            for s in lo..=hi {
-                let c = w + cost[at(i, s - 1)] + cost_t[at(j, s)];
+            // cost[i][s-1] and cost[s][j] for s in lo..=hi, as two slices.
+            let left = &cost[at(i, lo - 1)..=at(i, hi - 1)];
+            let right = &cost_t[at(j, lo)..=at(j, hi)];
+            for (k, (a, b)) in left.iter().zip(right).enumerate() {
+                let c = w + a + b;
                 if c < best {
                     best = c;
-                    best_root = s as u32;
+                    best_root = (lo + k) as u32;
                 }
             }
             if (3..=2 * MAX_CHAIN + 1).contains(&len) {
@@ -217,10 +223,13 @@ fn chain(ranges: &[Range], weights: &[f64]) -> Option<Node> {
     Some(node)
 }
 
-/// Splits at the weight median, for lines too long for the dynamic program.
-fn balanced(ranges: &[Range], weights: &[f64]) -> Node {
-    if ranges.len() == 1 {
-        return Node::Leaf(ranges[0].decision);
+/// Splits at the weight median down to intervals of [`SMALL`] ranges,
+/// solved exactly: `O(n log n)`, for lines too long for the dynamic program
+/// and for the lines of secondary arches (x86 on an x86_64 host), where
+/// compile time matters more than the last tenth of a step.
+pub fn balanced(ranges: &[Range], weights: &[f64]) -> Node {
+    if ranges.len() <= SMALL {
+        return build(ranges, weights);
     }
     let total: f64 = weights.iter().sum();
     let mut acc = 0.0;
