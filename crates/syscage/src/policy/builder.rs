@@ -84,6 +84,10 @@ pub const fn arg(index: u8) -> ArgRef {
 }
 
 /// Argument `index` compared on its low 32 bits (`SCMP_A<index>_32`).
+///
+/// As DESIGN.md says, only the low words are compared. libseccomp 2.5's
+/// `SCMP_A0_32` differs: it only truncates the datum (`seccomp.h`'s
+/// `_SCMP_CMP32_1`) and still compares all 64 bits on 64-bit arches.
 pub const fn arg32(index: u8) -> ArgRef {
     ArgRef {
         index,
