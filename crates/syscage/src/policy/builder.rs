@@ -9,7 +9,7 @@
 //! use syscage::arch::Arch;
 //! use syscage::policy::{arg, arg32, Policy};
 //!
-//! let mut p = Policy::init(Action::Errno(1));
+//! let mut p = Policy::init(Action::Errno(1)).unwrap();
 //! p.arch_remove(Arch::native()).unwrap();
 //! p.arch_add(Arch::X86_64).unwrap();
 //! p.rule_add(Action::Allow, "read", &[]).unwrap();
