@@ -182,17 +182,14 @@ impl OciSeccomp {
                 }),
             }
         }
-        if self.default_action == ActionName::Notify
-            || self.syscalls.iter().any(|s| s.action == ActionName::Notify)
-        {
-            if self.listener_path.is_none() {
-                warnings.push(Warning {
-                    path: "$".to_string(),
-                    message:
-                        "SCMP_ACT_NOTIFY without listenerPath: nobody will answer the notifications"
-                            .to_string(),
-                });
-            }
+        let notifies = self.default_action == ActionName::Notify
+            || self.syscalls.iter().any(|s| s.action == ActionName::Notify);
+        if notifies && self.listener_path.is_none() {
+            warnings.push(Warning {
+                path: "$".to_string(),
+                message: "SCMP_ACT_NOTIFY without listenerPath: nobody will answer the notifications"
+                    .to_string(),
+            });
         }
 
         // Per arch and name, what libseccomp keeps; names in first-seen order.
