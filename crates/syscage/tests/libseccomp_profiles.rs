@@ -306,9 +306,13 @@ fn docker_opts(arch: Arch) -> ResolveOptions {
 }
 
 fn check_profile(file: &str, arch: Arch, all: &[Arch], expected_unknown: &[&str]) {
+    check_profile_with(file, docker_opts(arch), all, expected_unknown);
+}
+
+fn check_profile_with(file: &str, opts: ResolveOptions, all: &[Arch], expected_unknown: &[&str]) {
+    let arch = opts.arches[0];
     let text = std::fs::read_to_string(format!("{DATA}/{file}")).unwrap();
     let p = profile::parse(&text).unwrap();
-    let opts = docker_opts(arch);
     let oci = p.resolve_oci(arch, &opts);
     let (policy, _warnings) = p.to_policy(&opts).unwrap();
     assert_eq!(policy.arches, all);
@@ -362,6 +366,39 @@ fn docker_default_x86_64_matches_libseccomp() {
         &[Arch::X86_64, Arch::X86, Arch::X32],
         &DOCKER_NEWER_THAN_LIBSECCOMP_2_5,
     );
+}
+
+/// Every capability the profiles mention and an old kernel: the other
+/// branches of includes/excludes (clone without the namespace mask, mount,
+/// bpf, ... allowed; ptrace's minKernel 4.8 not met).
+#[test]
+fn docker_and_podman_with_all_caps_on_kernel_4_7_match_libseccomp() {
+    let caps = [
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_CHROOT",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_SYS_NICE",
+        "CAP_SYSLOG",
+        "CAP_BPF",
+        "CAP_PERFMON",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_AUDIT_WRITE",
+    ];
+    let mut opts = docker_opts(Arch::X86_64);
+    opts.caps = caps.iter().map(|c| c.to_string()).collect();
+    opts.kernel = KernelVersion { major: 4, minor: 7 };
+    let all = [Arch::X86_64, Arch::X86, Arch::X32];
+    // The CAP_SYS_ADMIN rule also names the lsm_* syscalls (Linux 6.8).
+    let mut unknown = DOCKER_NEWER_THAN_LIBSECCOMP_2_5.to_vec();
+    unknown.extend(["lsm_get_self_attr", "lsm_list_modules", "lsm_set_self_attr"]);
+    check_profile_with("docker-default-seccomp.json", opts.clone(), &all, &unknown);
+    check_profile_with("podman-default-seccomp.json", opts, &all, &[]);
 }
 
 #[test]
