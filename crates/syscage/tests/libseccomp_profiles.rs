@@ -539,3 +539,20 @@ fn libseccomp_2_5_mis_merges_range_rules_across_high_words() {
         syscage::action::Action::Allow
     );
 }
+
+/// No capabilities at all: Podman's socket rules then overlap with
+/// different actions (EPERM for a0 == 40, EINVAL for a0 == 16 && a2 == 9,
+/// ALLOW for a0 == 16 && a2 != 9 and for a0 != 16).
+#[test]
+fn docker_and_podman_without_caps_match_libseccomp() {
+    let mut opts = docker_opts(Arch::X86_64);
+    opts.caps.clear();
+    let all = [Arch::X86_64, Arch::X86, Arch::X32];
+    check_profile_with(
+        "docker-default-seccomp.json",
+        opts.clone(),
+        &all,
+        &DOCKER_NEWER_THAN_LIBSECCOMP_2_5,
+    );
+    check_profile_with("podman-default-seccomp.json", opts, &all, &[]);
+}
