@@ -32,7 +32,9 @@
 //! libseccomp decides by the order of its decision tree, syscage by
 //! severity. libseccomp 2.5.4 also mis-merges some OR'ed rules (range
 //! comparisons whose constants differ in the high word, multi-argument
-//! chains with NE); syscage enforces the OR as written there.
+//! chains with NE), and loses an arch's load of `nr` when that arch's
+//! first syscall block is a name the arch lacks; syscage enforces the
+//! rules as written there.
 //!
 //! libseccomp treats x32 as a 32-bit arch: its argument comparisons look
 //! at the low word only, so syscage's x32 rules compare 32 bits. Conditions
