@@ -9,7 +9,11 @@ impl Policy {
     /// The arch of the policy that handles `data`, or `None` for the
     /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's.
     pub fn arch_for(&self, data: &SeccompData) -> Option<Arch> {
-        let candidates = self.arches.iter().copied().filter(|a| a.audit() == data.arch);
+        let candidates = self
+            .arches
+            .iter()
+            .copied()
+            .filter(|a| a.audit() == data.arch);
         let mut found = None;
         for a in candidates {
             let wants_x32 = data.nr & X32_SYSCALL_BIT != 0;
@@ -75,13 +79,21 @@ mod tests {
         let mut p = Policy::new(Action::Allow);
         p.arches = vec![Arch::X86_64];
         p.add_rule(Rule::new("write", Action::Errno(1)));
-        p.add_rule(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))));
+        p.add_rule(
+            Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))),
+        );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [1 << 32, 0, 0, 0, 0, 0])), Action::KillThread);
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 1, [1 << 32, 0, 0, 0, 0, 0])),
+            Action::KillThread
+        );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
         // i386 and x32 are other arches here.
         assert_eq!(p.evaluate(&data(Arch::X86, 4, [0; 6])), Action::KillProcess);
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])), Action::KillProcess);
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])),
+            Action::KillProcess
+        );
     }
 
     #[test]
@@ -90,14 +102,25 @@ mod tests {
         p.arches = vec![Arch::X86_64, Arch::X32];
         p.unknown_action = Some(Action::Errno(38));
         p.add_rule(Rule::new("read", Action::Allow));
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])), Action::Allow);
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])),
+            Action::Allow
+        );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
         assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 9999, [0; 6])), Action::Errno(38));
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 9999, [0; 6])),
+            Action::Errno(38)
+        );
         // 32-bit arch: only the low word of args and constants exists.
         let mut q = Policy::new(Action::Allow);
         q.arches = vec![Arch::X86];
-        q.add_rule(Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))));
-        assert_eq!(q.evaluate(&data(Arch::X86, 4, [1, 0, 0, 0, 0, 0])), Action::Errno(2));
+        q.add_rule(
+            Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))),
+        );
+        assert_eq!(
+            q.evaluate(&data(Arch::X86, 4, [1, 0, 0, 0, 0, 0])),
+            Action::Errno(2)
+        );
     }
 }
