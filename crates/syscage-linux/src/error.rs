@@ -18,11 +18,12 @@ pub enum Error {
     #[error("the kernel would refuse this filter: {0}")]
     Invalid(#[from] ValidateError),
     /// Stacking the filter would pass `MAX_INSNS_PER_PATH` (32768): the
-    /// kernel counts every filter's length plus 4 per filter already installed.
-    #[error("stacked filters would total {total} instructions (each earlier filter counts 4 extra), over the kernel's limit of 32768")]
+    /// kernel counts every filter's eBPF length plus 4 per filter already
+    /// installed (`ENOMEM`).
+    #[error("stacked filters would count {} instructions for the kernel (each filter's eBPF length, 4 more per earlier filter), over its limit of 32768", total.map_or("too many".to_string(), |t| t.to_string()))]
     StackLimit {
-        /// The kernel's count with the new filter.
-        total: usize,
+        /// The kernel's count with the new filter, when known.
+        total: Option<usize>,
     },
     /// The filter returns an action this kernel does not offer
     /// (`SECCOMP_GET_ACTION_AVAIL` said `EOPNOTSUPP`).

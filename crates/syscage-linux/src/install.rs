@@ -11,7 +11,8 @@ use crate::probe;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use syscage::action::Action;
-use syscage::bpf::insn::{BPF_MAXINSNS, MAX_INSNS_PER_PATH};
+use crate::limits::{self, MAX_INSNS_PER_PATH};
+use syscage::bpf::insn::BPF_MAXINSNS;
 use syscage::bpf::{Insn, Program};
 
 /// Filter flags (`SECCOMP_FILTER_FLAG_*`).
@@ -114,16 +115,16 @@ pub fn has_cap_sys_admin() -> bool {
         .is_some_and(|caps| caps & (1 << 21) != 0)
 }
 
-/// The kernel's count of instructions on the longest path if `len` more are
-/// stacked on the filters already installed: each earlier filter counts its
-/// length plus 4. Filters installed by other code (e.g. a parent process)
-/// are counted at their smallest possible size, 1 + 4.
-pub fn stacked_total(len: usize) -> usize {
+/// The kernel's count for `MAX_INSNS_PER_PATH` if `prog` is stacked on the
+/// filters already installed (see [`limits`]): each filter counts its eBPF
+/// length, each earlier one 4 more. Filters installed by other code (e.g. a
+/// parent process) are counted at their smallest possible size.
+pub fn stacked_total(prog: &Program) -> usize {
     let ours = STACKED.load(Ordering::Relaxed);
     let installed = crate::status::read_self().ok().and_then(|s| s.filters).unwrap_or(0) as usize;
     let ours_count = OURS_COUNT.load(Ordering::Relaxed);
     let others = installed.saturating_sub(ours_count);
-    len + ours + others * 5
+    limits::converted_len(prog) + ours + others * (limits::MIN_CONVERTED_LEN + limits::PER_FILTER_PENALTY)
 }
 
 static OURS_COUNT: AtomicUsize = AtomicUsize::new(0);
@@ -140,9 +141,9 @@ pub fn check(prog: &Program, opts: &InstallOptions) -> Result<()> {
         return Err(Error::Invalid(syscage::bpf::ValidateError::Length(prog.len())));
     }
     syscage::bpf::validate(&prog.to_raw())?;
-    let total = stacked_total(prog.len());
+    let total = stacked_total(prog);
     if total > MAX_INSNS_PER_PATH {
-        return Err(Error::StackLimit { total });
+        return Err(Error::StackLimit { total: Some(total) });
     }
     let mut seen = Vec::new();
     for insn in &prog.insns {
@@ -211,7 +212,7 @@ pub fn install(prog: &Program, opts: &InstallOptions) -> Result<Installed> {
     check(prog, opts)?;
     let raw: Vec<libc::sock_filter> = raw_filter(prog);
     let installed = install_raw(&raw, opts)?;
-    STACKED.fetch_add(prog.len() + 4, Ordering::Relaxed);
+    STACKED.fetch_add(limits::converted_len(prog) + limits::PER_FILTER_PENALTY, Ordering::Relaxed);
     OURS_COUNT.fetch_add(1, Ordering::Relaxed);
     Ok(installed)
 }
@@ -247,9 +248,7 @@ pub fn install_raw(raw: &[libc::sock_filter], opts: &InstallOptions) -> Result<I
     if r < 0 {
         let errno = -r as i32;
         return Err(match errno {
-            libc::ENOMEM => Error::StackLimit {
-                total: stacked_total(raw.len()),
-            },
+            libc::ENOMEM => Error::StackLimit { total: None },
             libc::EBUSY if opts.flags.new_listener => Error::ListenerBusy,
             libc::EACCES => Error::NeedsNoNewPrivs,
             libc::ESRCH if opts.flags.tsync => Error::Tsync(-1),

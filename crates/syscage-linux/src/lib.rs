@@ -16,6 +16,7 @@
 pub mod audit;
 pub mod error;
 pub mod install;
+pub mod limits;
 pub mod notify;
 pub mod probe;
 pub mod runner;

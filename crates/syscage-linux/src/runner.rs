@@ -273,9 +273,7 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
                 call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)",
                 source,
             },
-            _ if errno == libc::ENOMEM => Error::StackLimit {
-                total: crate::install::stacked_total(0),
-            },
+            _ if errno == libc::ENOMEM => Error::StackLimit { total: None },
             _ if errno == libc::EACCES => Error::NeedsNoNewPrivs,
             _ => Error::Sys {
                 call: "seccomp(SECCOMP_SET_MODE_FILTER)",
