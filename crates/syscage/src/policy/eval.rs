@@ -7,13 +7,16 @@ use crate::bpf::data::SeccompData;
 
 impl Policy {
     /// The arch of the policy that handles `data`, or `None` for the
-    /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's.
+    /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's,
+    /// except `nr == -1` (a syscall skipped by a tracer, or `syscall(-1)`),
+    /// which libseccomp 2.5 lets through to the x86_64 rules, or to the x32
+    /// ones when the filter has no x86_64 (`gen_bpf.c`'s `_gen_bpf_arch`).
     pub fn arch_for(&self, data: &SeccompData) -> Option<Arch> {
-        let candidates = self
-            .arches
-            .iter()
-            .copied()
-            .filter(|a| a.audit() == data.arch);
+        let candidates = self.arches.iter().copied().filter(|a| a.audit() == data.arch);
+        if data.nr == u32::MAX && data.arch == Arch::X86_64.audit() {
+            let has = |a: Arch| self.arches.contains(&a);
+            return [Arch::X86_64, Arch::X32].into_iter().find(|&a| has(a));
+        }
         let mut found = None;
         for a in candidates {
             let wants_x32 = data.nr & X32_SYSCALL_BIT != 0;
@@ -79,21 +82,13 @@ mod tests {
         let mut p = Policy::new(Action::Allow);
         p.arches = vec![Arch::X86_64];
         p.add_rule(Rule::new("write", Action::Errno(1)));
-        p.add_rule(
-            Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))),
-        );
+        p.add_rule(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))));
         assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
-        assert_eq!(
-            p.evaluate(&data(Arch::X86_64, 1, [1 << 32, 0, 0, 0, 0, 0])),
-            Action::KillThread
-        );
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [1 << 32, 0, 0, 0, 0, 0])), Action::KillThread);
         assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
         // i386 and x32 are other arches here.
         assert_eq!(p.evaluate(&data(Arch::X86, 4, [0; 6])), Action::KillProcess);
-        assert_eq!(
-            p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])),
-            Action::KillProcess
-        );
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])), Action::KillProcess);
     }
 
     #[test]
@@ -102,25 +97,14 @@ mod tests {
         p.arches = vec![Arch::X86_64, Arch::X32];
         p.unknown_action = Some(Action::Errno(38));
         p.add_rule(Rule::new("read", Action::Allow));
-        assert_eq!(
-            p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])),
-            Action::Allow
-        );
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])), Action::Allow);
         assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
         assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
-        assert_eq!(
-            p.evaluate(&data(Arch::X86_64, 9999, [0; 6])),
-            Action::Errno(38)
-        );
+        assert_eq!(p.evaluate(&data(Arch::X86_64, 9999, [0; 6])), Action::Errno(38));
         // 32-bit arch: only the low word of args and constants exists.
         let mut q = Policy::new(Action::Allow);
         q.arches = vec![Arch::X86];
-        q.add_rule(
-            Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))),
-        );
-        assert_eq!(
-            q.evaluate(&data(Arch::X86, 4, [1, 0, 0, 0, 0, 0])),
-            Action::Errno(2)
-        );
+        q.add_rule(Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))));
+        assert_eq!(q.evaluate(&data(Arch::X86, 4, [1, 0, 0, 0, 0, 0])), Action::Errno(2));
     }
 }
