@@ -5,9 +5,9 @@
 //! registers itself as the audit daemon over the audit netlink socket
 //! (`NETLINK_AUDIT`, `AUDIT_SET` with `AUDIT_STATUS_PID`) and receives every
 //! record. Otherwise the kernel prints the records to its log under a rate
-//! limit; syscage then reads `/dev/kmsg` and counts the records lost, from
-//! the kernel's `audit_lost` counter (`AUDIT_GET`) when it may ask for it,
-//! else from the gaps in the records' serial numbers.
+//! limit (`printk_ratelimit`); syscage then reads `/dev/kmsg` and counts
+//! the records lost from the gaps in the records' serial numbers (see
+//! [`Collector::finish`]).
 
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
@@ -98,8 +98,7 @@ pub struct Collected {
     pub source: Source,
     /// The records, in arrival order.
     pub records: Vec<SeccompRecord>,
-    /// Records the kernel dropped meanwhile (its `audit_lost` counter, or
-    /// the gaps in serial numbers when that counter cannot be read); `None`
+    /// Records the kernel dropped meanwhile (gaps in serial numbers); `None`
     /// when it cannot be known.
     pub lost: Option<u64>,
 }
@@ -109,7 +108,6 @@ pub struct Collector {
     source: Source,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Vec<SeccompRecord>>>,
-    lost_before: Option<u32>,
 }
 
 fn netlink_socket() -> Result<OwnedFd> {
@@ -188,6 +186,14 @@ fn recv(fd: &OwnedFd, timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
     while off + 16 <= total {
         let len = u32::from_ne_bytes(buf[off..off + 4].try_into().unwrap_or_default()) as usize;
         let ty = u16::from_ne_bytes(buf[off + 4..off + 6].try_into().unwrap_or_default());
+        if ty >= 1100 {
+            // Audit records carry nlmsg_len without the header (audit_log_end's
+            // "length quirk"), one record per datagram: take the rest.
+            let end = (off + 16 + len).min(total);
+            let body: Vec<u8> = buf[off + 16..end].iter().copied().take_while(|&b| b != 0).collect();
+            out.push((ty, body));
+            break;
+        }
         if len < 16 || off + len > total {
             break;
         }
@@ -197,11 +203,10 @@ fn recv(fd: &OwnedFd, timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
     Ok(out)
 }
 
-/// `struct audit_status` as `AUDIT_GET` returns it (first 8 words).
+/// `struct audit_status` as `AUDIT_GET` returns it: the daemon's pid (word 3).
 #[derive(Clone, Copy, Debug, Default)]
 struct AuditStatus {
     pid: u32,
-    lost: u32,
 }
 
 fn audit_get(fd: &OwnedFd) -> Result<AuditStatus> {
@@ -211,7 +216,7 @@ fn audit_get(fd: &OwnedFd) -> Result<AuditStatus> {
         for (ty, p) in recv(fd, Duration::from_millis(200))? {
             if ty == AUDIT_GET && p.len() >= 28 {
                 let w = |i: usize| u32::from_ne_bytes(p[i * 4..i * 4 + 4].try_into().unwrap_or_default());
-                return Ok(AuditStatus { pid: w(3), lost: w(6) });
+                return Ok(AuditStatus { pid: w(3) });
             }
             if ty == NLMSG_ERROR && p.len() >= 4 {
                 let err = i32::from_ne_bytes(p[0..4].try_into().unwrap_or_default());
@@ -245,10 +250,36 @@ fn audit_set_pid(fd: &OwnedFd, pid: u32) -> Result<()> {
     Err(Error::errno("AUDIT_SET", libc::ETIMEDOUT))
 }
 
-/// The kernel's `audit_lost` counter, if this process may ask for it.
-fn audit_lost() -> Option<u32> {
-    let fd = netlink_socket().ok()?;
-    audit_get(&fd).ok().map(|s| s.lost)
+/// Forks a child that logs one `getppid` (SECCOMP_RET_LOG) and exits;
+/// returns its pid once it has ended.
+fn log_anchor() -> Option<u32> {
+    let raw = [libc::sock_filter {
+        code: 0x06,
+        jt: 0,
+        jf: 0,
+        k: syscage::action::SECCOMP_RET_LOG,
+    }];
+    // SAFETY: the child makes only async-signal-safe calls (prctl, seccomp,
+    // getppid, _exit); `raw` was built before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return None;
+    }
+    if pid == 0 {
+        // SAFETY: as above.
+        unsafe {
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            let r = crate::install::load(&raw, 0);
+            if r >= 0 || r == crate::install::PRCTL_USED {
+                libc::syscall(libc::SYS_getppid);
+            }
+            libc::_exit(0)
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    Some(pid as u32)
 }
 
 impl Collector {
@@ -312,7 +343,6 @@ impl Collector {
             source: Source::Netlink,
             stop,
             thread: Some(thread),
-            lost_before: None,
         })
     }
 
@@ -326,7 +356,6 @@ impl Collector {
             .map_err(|source| Error::Io { path: path.into(), source })?;
         // SAFETY: lseek on our own fd; SEEK_END on /dev/kmsg moves to the newest record.
         unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_END) };
-        let lost_before = audit_lost();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -362,7 +391,6 @@ impl Collector {
             source: Source::Kmsg,
             stop,
             thread: Some(thread),
-            lost_before,
         })
     }
 
@@ -373,19 +401,47 @@ impl Collector {
 
     /// Stops (after the records still in flight have arrived) and returns
     /// what was collected.
+    ///
+    /// From the kernel log, the records the rate limit dropped are counted
+    /// from serial numbers: syscage waits for the printk rate limit to
+    /// reset (`/proc/sys/kernel/printk_ratelimit` seconds), then logs one
+    /// syscall of its own from a child (the anchor); every serial number
+    /// between the first record seen and the anchor that was not seen was
+    /// dropped (other audit events of the system in that time count too).
     pub fn finish(mut self) -> Collected {
+        let anchor = match self.source {
+            Source::Netlink => None,
+            Source::Kmsg => {
+                let secs = std::fs::read_to_string("/proc/sys/kernel/printk_ratelimit")
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .unwrap_or(5);
+                std::thread::sleep(Duration::from_millis(secs * 1000 + 100));
+                log_anchor()
+            }
+        };
         self.stop.store(true, Ordering::Release);
-        let records = self
+        let mut records = self
             .thread
             .take()
             .and_then(|t| t.join().ok())
             .unwrap_or_default();
         let lost = match self.source {
             Source::Netlink => Some(0),
-            Source::Kmsg => match (self.lost_before, audit_lost()) {
-                (Some(a), Some(b)) => Some(b.wrapping_sub(a) as u64),
-                _ => serial_gaps(&records),
-            },
+            Source::Kmsg => {
+                let anchor = anchor.and_then(|pid| {
+                    let i = records.iter().position(|r| r.pid == pid)?;
+                    Some(records.remove(i).serial)
+                });
+                match (anchor, records.iter().map(|r| r.serial).min()) {
+                    (Some(end), Some(first)) if end > first => {
+                        let seen = records.iter().filter(|r| r.serial < end).count() as u64;
+                        Some((end - first).saturating_sub(seen))
+                    }
+                    (Some(_), None) => Some(0),
+                    _ => serial_gaps(&records),
+                }
+            }
         };
         Collected {
             source: self.source,
