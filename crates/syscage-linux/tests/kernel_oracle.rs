@@ -335,7 +335,7 @@ extern "C" fn on_sigsys(_sig: i32, info: *mut libc::siginfo_t, _ctx: *mut libc::
     let slot = &s.slots[s.current.load(Ordering::Relaxed) as usize];
     if slot.trapped.load(Ordering::Relaxed) != 0 {
         // A second SIGSYS within the call: its rt_sigreturn was trapped too.
-        // Keep the first and stop here; the main thread ends the child.
+        // Keep the first and stop here; the test process ends the child.
         s.stuck.store(1, Ordering::Release);
         loop {
             std::hint::spin_loop();
@@ -445,8 +445,6 @@ fn pthread_dead(t: libc::pthread_t) -> bool {
 /// The child: threads first (no filter yet), then the job; never returns.
 fn child_main(s: &'static Shared, job: &Job<'_>) -> ! {
     use std::os::unix::thread::JoinHandleExt;
-    // SAFETY: alarm only schedules SIGALRM for this child, a guard against a hang.
-    unsafe { libc::alarm(20) };
     SHARED.store(s as *const Shared as *mut Shared, Ordering::Relaxed);
     // SAFETY: a SA_SIGINFO handler that only stores into the shared mapping.
     unsafe {
@@ -457,7 +455,7 @@ fn child_main(s: &'static Shared, job: &Job<'_>) -> ! {
     }
     if !job.tsync_sibling {
         // Under TSYNC every thread gets the filter: no supervisor then, and
-        // this thread makes no syscall until _exit.
+        // this thread makes no syscall once the filter may be there.
         std::thread::spawn(move || supervisor(s));
     }
     let job_ptr = job as *const Job<'_> as usize;
@@ -486,18 +484,45 @@ fn child_main(s: &'static Shared, job: &Job<'_>) -> ! {
     // pthread_create restores the signal mask after clone: the TSYNC
     // installer waits until this thread is past every syscall of its own.
     s.main_ready.store(1, Ordering::Release);
+    // No syscall from here on (under TSYNC this thread is filtered too):
+    // the test process ends the child once a flag says it is done.
     loop {
-        if s.finished.load(Ordering::Acquire) != 0 || s.stuck.load(Ordering::Acquire) != 0 {
-            break;
-        }
         if pthread_dead(t) {
             s.thread_died.store(1, Ordering::Release);
-            break;
+            loop {
+                std::hint::spin_loop();
+            }
         }
         std::hint::spin_loop();
     }
-    // SAFETY: ends the child at once, all threads with it.
-    unsafe { libc::_exit(0) }
+}
+
+/// Waits for the child to die, or kills it once it is done (all calls
+/// made, its caller thread killed, or stuck in a nested SIGSYS).
+fn reap(s: &Shared, pid: i32, label: &str) -> child::Ended {
+    let start = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: polls our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return if libc::WIFEXITED(status) {
+                child::Ended::Exit(libc::WEXITSTATUS(status))
+            } else {
+                child::Ended::Signal(libc::WTERMSIG(status))
+            };
+        }
+        let done = [&s.finished, &s.stuck, &s.thread_died].iter().any(|f| f.load(Ordering::Acquire) != 0);
+        let hung = start.elapsed() > std::time::Duration::from_secs(10);
+        if done || hung {
+            // SAFETY: kills our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let ended = child::wait(pid);
+            assert!(!hung, "{label}: child hung at call {}", s.current.load(Ordering::Relaxed));
+            return ended;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(50));
+    }
 }
 
 // ---------------------------------------------------------------- outcomes
@@ -518,15 +543,14 @@ fn observe(label: &str, s: &'static Shared, filters: &[(Vec<libc::sock_filter>, 
     while start < calls.len() {
         reset(s);
         let job = Job { filters, calls, start, tsync_sibling: tsync };
-        // SAFETY: the child runs child_main, which ends with _exit.
+        // SAFETY: the child runs child_main, which never returns (the test process kills it).
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0);
         if pid == 0 {
             child_main(s, &job);
         }
-        let ended = child::wait(pid);
-        assert_eq!(s.install_errno.load(Ordering::Acquire), 0, "the kernel refused a checked filter");
-        assert_ne!(ended, child::Ended::Signal(libc::SIGALRM), "child hung at call {}", s.current.load(Ordering::Relaxed));
+        let ended = reap(s, pid, label);
+        assert_eq!(s.install_errno.load(Ordering::Acquire), 0, "{label}: the kernel refused a checked filter");
         let mut progressed = false;
         for i in start..calls.len() {
             let slot = &s.slots[i];
