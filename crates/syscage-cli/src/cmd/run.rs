@@ -224,9 +224,29 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         None
     };
-    let outcome = runner::run(&args.command, &enforcement, true).map_err(|e| anyhow!("{e}"))?;
+    let mut outcome = runner::run(&args.command, &enforcement, true).map_err(|e| anyhow!("{e}"))?;
     if let Some(c) = collector {
-        print_log(&c.finish(), outcome.pid);
+        let collected = c.finish();
+        print_log(&collected, outcome.pid);
+        if outcome.seccomp.is_none() {
+            // The audit record of the kill names the syscall when ptrace could not
+            // (a thread other than the main one was killed).
+            outcome.seccomp = collected
+                .records
+                .iter()
+                .find(|r| {
+                    let kill = matches!(
+                        Action::from_ret(r.code),
+                        Action::KillThread | Action::KillProcess
+                    );
+                    kill && r.sig == libc::SIGSYS as u32 && r.pid >= outcome.pid
+                })
+                .map(|r| SyscallStop {
+                    nr: r.syscall,
+                    arch: r.arch,
+                    trap_data: None,
+                });
+        }
     }
     report_death(&args.command[0].to_string_lossy(), &outcome, args.strict);
     let code = outcome.termination.shell_code();
