@@ -249,4 +249,29 @@ fn main() {
         println!();
     }
     println!("(in parentheses: against no filter; for the denied acct, against unfiltered getppid, since a denied call does no work)");
+    println!();
+    println!("Instructions each filter runs per call (emulator; the kernel's action cache skips the filter for cacheable calls):");
+    print!("| filter |");
+    for (label, _, _) in CASES {
+        print!(" {label} |");
+    }
+    println!();
+    println!("|---|{}", "---:|".repeat(CASES.len()));
+    for (name, p, spec) in &filters {
+        let (Some(p), false) = (p, spec) else {
+            continue;
+        };
+        print!("| {name} |");
+        for (_, nr, a0) in CASES {
+            let d = syscage::bpf::data::SeccompData {
+                nr: nr as u32,
+                arch: Arch::X86_64.audit(),
+                args: [a0, 0, 0, 0, 0, 0],
+                ..Default::default()
+            };
+            let out = syscage::emu::run(p, &d, ByteOrder::Little).expect("runs");
+            print!(" {} ({}) |", out.steps, out.action);
+        }
+        println!();
+    }
 }
