@@ -346,6 +346,8 @@ struct Shared {
     main_ready: AtomicU32,
     /// The caller is stuck in a nested SIGSYS handler.
     stuck: AtomicU32,
+    /// Process id of the child (audit records name the thread group).
+    caller_pid: AtomicI32,
     slots: [Slot; MAX_CALLS],
 }
 
@@ -422,6 +424,9 @@ fn spin_until(flag: &AtomicU32) {
 
 /// The thread that makes the calls: baseline unfiltered, then filtered.
 fn caller(s: &'static Shared, job: &Job<'_>, install_here: bool) {
+    // SAFETY: getpid takes no argument (no filter yet).
+    s.caller_pid
+        .store(unsafe { libc::getpid() }, Ordering::Release);
     for i in job.start..job.calls.len() {
         s.slots[i]
             .baseline
@@ -925,6 +930,75 @@ fn fixed_policies_every_action_and_abi() {
     ];
     made += check_case(s, "x32 bad arch", &[p], &[Flags::default()], &calls, false);
     assert!(made >= 80, "{made}");
+}
+
+#[test]
+fn log_action_writes_one_audit_record_per_logged_call() {
+    if !require_kernel() {
+        return;
+    }
+    let collector = match syscage_linux::audit::Collector::start_netlink() {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(!ci(), "CI runs as root without an audit daemon: {e}");
+            return;
+        }
+    };
+    let s = shared_map();
+    let nr = |n: &str| Arch::X86_64.syscall_nr(n).unwrap();
+    let mut p = Policy::new(Action::Allow);
+    p.arches = vec![Arch::X86_64];
+    p.add_rule(Rule::new("getppid", Action::Log));
+    p.add_rule(Rule::new("close", Action::Log).with(Condition::new(
+        0,
+        CmpOp::MaskedEq {
+            mask: 1 << 32,
+            value: 1 << 32,
+        },
+    )));
+    let mut rng = Rng(seed());
+    let calls: Vec<Call> = (0..40)
+        .map(|_| {
+            let name = rng.pick(&["getppid", "getpid", "close", "close"]);
+            Call {
+                abi: Abi::X64,
+                nr: nr(name),
+                args: [value(&mut rng), 0, 0, 0, 0, 0],
+            }
+        })
+        .collect();
+    let prog = compile(&p, &CompileOptions::default()).unwrap();
+    let logged = calls
+        .iter()
+        .filter(|c| {
+            syscage::emu::run(&prog, &c.data(), ByteOrder::Little)
+                .unwrap()
+                .action
+                == Action::Log
+        })
+        .count();
+    check_case(s, "log", &[p], &[Flags::default()], &calls, false);
+    let pid = s.caller_pid.load(Ordering::Acquire) as u32;
+    let got = collector.finish();
+    let records: Vec<_> = got.records.iter().filter(|r| r.pid == pid).collect();
+    assert_eq!(records.len(), logged, "one record per logged call");
+    assert!(records
+        .iter()
+        .all(|r| r.code == Action::Log.to_ret() && r.arch == Arch::X86_64.audit()));
+    let logged_nrs: Vec<u32> = calls
+        .iter()
+        .filter(|c| {
+            syscage::emu::run(&prog, &c.data(), ByteOrder::Little)
+                .unwrap()
+                .action
+                == Action::Log
+        })
+        .map(|c| c.nr)
+        .collect();
+    assert_eq!(
+        records.iter().map(|r| r.syscall).collect::<Vec<_>>(),
+        logged_nrs
+    );
 }
 
 #[test]
