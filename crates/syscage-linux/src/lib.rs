@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod dump;
 pub mod error;
 pub mod install;
 pub mod limits;
@@ -21,5 +22,6 @@ pub mod notify;
 pub mod probe;
 pub mod runner;
 pub mod status;
+pub mod tracee;
 
 pub use error::{Error, Result};

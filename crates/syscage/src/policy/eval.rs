@@ -3,29 +3,57 @@
 use super::Policy;
 use crate::action::Action;
 use crate::arch::{Arch, X32_SYSCALL_BIT};
+
+/// How a syscall number on x86_64's audit id is told apart between x86_64
+/// and x32 (the split is constant on each of [`X86_64_CLASS_RANGES`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum X86_64Class {
+    /// Below `0x40000000`: an x86_64 number.
+    Native,
+    /// `0x40000000..=0xfffffffe`: an x32 number.
+    X32,
+    /// `0xffffffff` (-1).
+    MinusOne,
+}
+
+/// The number ranges on which [`x86_64_class`] is constant.
+pub const X86_64_CLASS_RANGES: [(u32, u32); 3] = [
+    (0, X32_SYSCALL_BIT - 1),
+    (X32_SYSCALL_BIT, u32::MAX - 1),
+    (u32::MAX, u32::MAX),
+];
+
+/// The class of a number on x86_64's audit id.
+pub const fn x86_64_class(nr: u32) -> X86_64Class {
+    if nr == u32::MAX {
+        X86_64Class::MinusOne
+    } else if nr >= X32_SYSCALL_BIT {
+        X86_64Class::X32
+    } else {
+        X86_64Class::Native
+    }
+}
 use crate::bpf::data::SeccompData;
 
 impl Policy {
     /// The arch of the policy that handles `data`, or `None` for the
-    /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's,
-    /// except `nr == -1` (a syscall skipped by a tracer, or `syscall(-1)`),
-    /// which libseccomp 2.5 lets through to the x86_64 rules, or to the x32
-    /// ones when the filter has no x86_64 (`gen_bpf.c`'s `_gen_bpf_arch`).
+    /// bad-arch action.
+    ///
+    /// On x86_64's audit id, numbers from `0x40000000` up are x32's (as
+    /// libseccomp tells them apart, with `nr >= 0x40000000`), except that
+    /// `nr == -1` (a tracer's "skip this syscall") stays with x86_64 when
+    /// the policy has no x32, rather than taking the bad-arch action.
     pub fn arch_for(&self, data: &SeccompData) -> Option<Arch> {
-        let candidates = self.arches.iter().copied().filter(|a| a.audit() == data.arch);
-        if data.nr == u32::MAX && data.arch == Arch::X86_64.audit() {
-            let has = |a: Arch| self.arches.contains(&a);
-            return [Arch::X86_64, Arch::X32].into_iter().find(|&a| has(a));
+        let has = |a: Arch| self.arches.contains(&a);
+        if data.arch != Arch::X86_64.audit() {
+            return self.arches.iter().copied().find(|a| a.audit() == data.arch);
         }
-        let mut found = None;
-        for a in candidates {
-            let wants_x32 = data.nr & X32_SYSCALL_BIT != 0;
-            let is_x32 = a == Arch::X32;
-            if a.shares_audit_with().is_none() || wants_x32 == is_x32 {
-                found = Some(a);
-            }
+        match x86_64_class(data.nr) {
+            X86_64Class::Native => has(Arch::X86_64).then_some(Arch::X86_64),
+            X86_64Class::X32 => has(Arch::X32).then_some(Arch::X32),
+            X86_64Class::MinusOne if has(Arch::X32) => Some(Arch::X32),
+            X86_64Class::MinusOne => has(Arch::X86_64).then_some(Arch::X86_64),
         }
-        found
     }
 
     /// The action the policy decides for one syscall: the most severe action
@@ -82,13 +110,30 @@ mod tests {
         let mut p = Policy::new(Action::Allow);
         p.arches = vec![Arch::X86_64];
         p.add_rule(Rule::new("write", Action::Errno(1)));
-        p.add_rule(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))));
+        p.add_rule(
+            Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))),
+        );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [1 << 32, 0, 0, 0, 0, 0])), Action::KillThread);
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 1, [1 << 32, 0, 0, 0, 0, 0])),
+            Action::KillThread
+        );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
         // i386 and x32 are other arches here.
         assert_eq!(p.evaluate(&data(Arch::X86, 4, [0; 6])), Action::KillProcess);
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])), Action::KillProcess);
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])),
+            Action::KillProcess
+        );
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 0x8000_0000, [0; 6])),
+            Action::KillProcess
+        );
+        // -1 stays with x86_64 (libseccomp 2.5 does the same).
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, u32::MAX, [0; 6])),
+            Action::Allow
+        );
     }
 
     #[test]
@@ -97,14 +142,25 @@ mod tests {
         p.arches = vec![Arch::X86_64, Arch::X32];
         p.unknown_action = Some(Action::Errno(38));
         p.add_rule(Rule::new("read", Action::Allow));
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])), Action::Allow);
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])),
+            Action::Allow
+        );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);
         assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
-        assert_eq!(p.evaluate(&data(Arch::X86_64, 9999, [0; 6])), Action::Errno(38));
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 9999, [0; 6])),
+            Action::Errno(38)
+        );
         // 32-bit arch: only the low word of args and constants exists.
         let mut q = Policy::new(Action::Allow);
         q.arches = vec![Arch::X86];
-        q.add_rule(Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))));
-        assert_eq!(q.evaluate(&data(Arch::X86, 4, [1, 0, 0, 0, 0, 0])), Action::Errno(2));
+        q.add_rule(
+            Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))),
+        );
+        assert_eq!(
+            q.evaluate(&data(Arch::X86, 4, [1, 0, 0, 0, 0, 0])),
+            Action::Errno(2)
+        );
     }
 }
