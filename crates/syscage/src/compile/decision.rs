@@ -129,7 +129,7 @@ pub fn decide(rules: &[&Rule], default: Action, wide: bool) -> Decision {
         arms.retain(|a| a.action > u);
     }
     // Stable: most severe first, policy order among equals.
-    arms.sort_by(|a, b| b.action.cmp(&a.action));
+    arms.sort_by_key(|a| std::cmp::Reverse(a.action));
     // Without them, the most severe matching arm decides, even below the
     // default; an arm giving the fallback only matters when less severe
     // arms follow it.

@@ -87,7 +87,12 @@ fn node(code: &mut Code, n: &Node, decisions: &Decisions, order: ByteOrder) {
             let leaf = Node::Leaf(*hit);
             let jt = target(code, &leaf, decisions);
             let jf = target(code, miss, decisions);
-            code.push(Op::Jmp { cond: JmpCond::Eq, k: *k, jt, jf });
+            code.push(Op::Jmp {
+                cond: JmpCond::Eq,
+                k: *k,
+                jt,
+                jf,
+            });
             place(code, jf, miss, decisions, order);
             place(code, jt, &leaf, decisions, order);
             return;

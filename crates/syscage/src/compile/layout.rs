@@ -76,7 +76,12 @@ impl Code {
 enum Item {
     Ld(u32),
     And(u32),
-    Jmp { cond: JmpCond, k: u32, jt: Label, jf: Label },
+    Jmp {
+        cond: JmpCond,
+        k: u32,
+        jt: Label,
+        jf: Label,
+    },
     Ja(Label),
     Ret(u32),
     Place(Label),
@@ -179,7 +184,12 @@ pub fn assemble(code: Code) -> Result<Program, CompileError> {
                         t
                     };
                     let (njt, njf) = (fix(jt), fix(jf));
-                    out.push(Item::Jmp { cond, k, jt: njt, jf: njf });
+                    out.push(Item::Jmp {
+                        cond,
+                        k,
+                        jt: njt,
+                        jf: njf,
+                    });
                     if !tramps.is_empty() {
                         changed = true;
                         for (_, t, item) in tramps {

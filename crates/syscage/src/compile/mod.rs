@@ -114,7 +114,10 @@ impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Warning::UnknownSyscall { arch, name } => {
-                write!(f, "syscall '{name}' does not exist on {arch}; its rules are skipped there")
+                write!(
+                    f,
+                    "syscall '{name}' does not exist on {arch}; its rules are skipped there"
+                )
             }
             Warning::RuleArchNotInPolicy { arch } => {
                 write!(f, "a rule is restricted to {arch}, which the policy does not cover; it is ignored")
@@ -138,7 +141,10 @@ pub fn compile(policy: &Policy, opts: &CompileOptions) -> Result<Program, Compil
 }
 
 /// Compiles a policy, also returning the compiler's warnings.
-pub fn compile_with_warnings(policy: &Policy, opts: &CompileOptions) -> Result<Compiled, CompileError> {
+pub fn compile_with_warnings(
+    policy: &Policy,
+    opts: &CompileOptions,
+) -> Result<Compiled, CompileError> {
     let mut warnings = Vec::new();
     let arches = target_arches(policy, opts);
     if arches.is_empty() {
@@ -151,7 +157,7 @@ pub fn compile_with_warnings(policy: &Policy, opts: &CompileOptions) -> Result<C
     let sections: Vec<emit::Section> = lines
         .iter()
         .map(|line| {
-            let w = weights.range_weights(line);
+            let w = weights.range_weights(line, &decisions);
             emit::Section {
                 audit: line.audit,
                 order: line.order,
@@ -170,7 +176,10 @@ pub fn compile_with_warnings(policy: &Policy, opts: &CompileOptions) -> Result<C
 fn target_arches(policy: &Policy, opts: &CompileOptions) -> Vec<Arch> {
     let mut out: Vec<Arch> = Vec::new();
     for &a in &policy.arches {
-        let wanted = opts.only_arches.as_ref().map_or(true, |only| only.contains(&a));
+        let wanted = opts
+            .only_arches
+            .as_ref()
+            .is_none_or(|only| only.contains(&a));
         if wanted && !out.contains(&a) {
             out.push(a);
         }

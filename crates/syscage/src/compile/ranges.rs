@@ -4,22 +4,19 @@
 //! - Numbers a rule names take their [`decide`]d decision; numbers the
 //!   arch's table knows take the default action; other numbers take the
 //!   unknown-syscall action if the policy sets one, else the default.
-//! - On `AUDIT_ARCH_X86_64`, numbers with bit 30 (`__X32_SYSCALL_BIT`) are
-//!   x32's if x32 is in the policy, else the bad-arch action; numbers
-//!   without it are x86_64's, or the bad-arch action without x86_64 (so
-//!   `0x8000_0000..=0xbfff_ffff` is x86_64's, where libseccomp, which tests
-//!   `nr >= 0x4000_0000`, says x32). The x32 check is folded into the
-//!   number search.
-//! - `nr == -1` on `AUDIT_ARCH_X86_64` belongs to x86_64 (x32 without
-//!   x86_64), as in libseccomp 2.5, whose x86_64 filter lets `0xffffffff`
-//!   past its `nr >= 0x40000000` check.
+//! - On `AUDIT_ARCH_X86_64`, numbers from `0x4000_0000` up are x32's if
+//!   x32 is in the policy, else the bad-arch action; numbers below are
+//!   x86_64's, or the bad-arch action without x86_64; `nr == -1` goes to
+//!   x32 if present, else x86_64 (libseccomp 2.5's split, the reference
+//!   evaluator's [`Policy::arch_for`]). The x32 check is thus folded into
+//!   the number search.
 //! - Adjacent numbers with the same decision merge into one range.
 
 use super::decision::{decide, Decision, DecisionId, Decisions};
 use super::resolve::ArchRules;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::Arch;
 use crate::bpf::ByteOrder;
-use crate::policy::Policy;
+use crate::policy::{x86_64_class, Policy, X86_64Class, X86_64_CLASS_RANGES};
 
 /// Numbers `lo..=hi` share one decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +54,11 @@ pub struct NumberLine {
 }
 
 /// Builds the number line of every audit id of `resolved`, in policy order.
-pub fn number_lines(policy: &Policy, resolved: &[ArchRules<'_>], decisions: &mut Decisions) -> Vec<NumberLine> {
+pub fn number_lines(
+    policy: &Policy,
+    resolved: &[ArchRules<'_>],
+    decisions: &mut Decisions,
+) -> Vec<NumberLine> {
     let bad = decisions.intern(Decision::Action(policy.bad_arch_action));
     let mut lines: Vec<NumberLine> = Vec::new();
     for ar in resolved {
@@ -69,22 +70,39 @@ pub fn number_lines(policy: &Policy, resolved: &[ArchRules<'_>], decisions: &mut
         let windows: Vec<Window> = if audit == Arch::X86_64.audit() {
             let native = find(Arch::X86_64).map(|_| Arch::X86_64);
             let x32 = find(Arch::X32).map(|_| Arch::X32);
-            // Bit 30 decides, so the line alternates every 2^30 numbers.
-            vec![
-                Window { lo: 0, hi: X32_SYSCALL_BIT - 1, arch: native },
-                Window { lo: X32_SYSCALL_BIT, hi: 0x7fff_ffff, arch: x32 },
-                Window { lo: 0x8000_0000, hi: 0xbfff_ffff, arch: native },
-                Window { lo: 0xc000_0000, hi: u32::MAX - 1, arch: x32 },
-                Window { lo: u32::MAX, hi: u32::MAX, arch: native.or(x32) },
-            ]
+            // As `Policy::arch_for`: x86_64 below 0x4000_0000, x32 from
+            // there, -1 to x32 if present, else x86_64.
+            X86_64_CLASS_RANGES
+                .iter()
+                .map(|&(lo, hi)| Window {
+                    lo,
+                    hi,
+                    arch: match x86_64_class(lo) {
+                        X86_64Class::Native => native,
+                        X86_64Class::X32 => x32,
+                        X86_64Class::MinusOne => x32.or(native),
+                    },
+                })
+                .collect()
         } else {
-            vec![Window { lo: 0, hi: u32::MAX, arch: Some(ar.arch) }]
+            vec![Window {
+                lo: 0,
+                hi: u32::MAX,
+                arch: Some(ar.arch),
+            }]
         };
         let mut ranges: Vec<Range> = Vec::new();
         for w in &windows {
             match w.arch.and_then(find) {
                 Some(rules) => arch_ranges(policy, rules, w.lo, w.hi, decisions, &mut ranges),
-                None => push(&mut ranges, Range { lo: w.lo, hi: w.hi, decision: bad }),
+                None => push(
+                    &mut ranges,
+                    Range {
+                        lo: w.lo,
+                        hi: w.hi,
+                        decision: bad,
+                    },
+                ),
             }
         }
         lines.push(NumberLine {
@@ -127,10 +145,20 @@ fn arch_ranges(
     let mut named: Vec<(u32, DecisionId)> = rules
         .by_nr
         .range(lo..=hi)
-        .map(|(&nr, rs)| (nr, decisions.intern(decide(rs, policy.default_action, rules.wide))))
+        .map(|(&nr, rs)| {
+            (
+                nr,
+                decisions.intern(decide(rs, policy.default_action, rules.wide)),
+            )
+        })
         .collect();
     if gap != default {
-        let table = rules.arch.syscalls().iter().map(|s| s.nr).filter(|&n| n >= lo && n <= hi);
+        let table = rules
+            .arch
+            .syscalls()
+            .iter()
+            .map(|s| s.nr)
+            .filter(|&n| n >= lo && n <= hi);
         let mut points: Vec<(u32, DecisionId)> = Vec::with_capacity(named.len() + 512);
         let mut ni = named.iter().peekable();
         for t in table {
@@ -158,15 +186,36 @@ fn arch_ranges(
     let mut done = false;
     for (nr, d) in named {
         if nr > cur {
-            push(out, Range { lo: cur, hi: nr - 1, decision: gap });
+            push(
+                out,
+                Range {
+                    lo: cur,
+                    hi: nr - 1,
+                    decision: gap,
+                },
+            );
         }
-        push(out, Range { lo: nr, hi: nr, decision: d });
+        push(
+            out,
+            Range {
+                lo: nr,
+                hi: nr,
+                decision: d,
+            },
+        );
         match nr.checked_add(1) {
             Some(n) => cur = n,
             None => done = true,
         }
     }
     if !done && cur <= hi {
-        push(out, Range { lo: cur, hi, decision: gap });
+        push(
+            out,
+            Range {
+                lo: cur,
+                hi,
+                decision: gap,
+            },
+        );
     }
 }

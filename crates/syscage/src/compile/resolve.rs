@@ -21,7 +21,11 @@ pub struct ArchRules<'p> {
 }
 
 /// Resolves every rule on every arch of `arches`.
-pub fn resolve<'p>(policy: &'p Policy, arches: &[Arch], warnings: &mut Vec<Warning>) -> Vec<ArchRules<'p>> {
+pub fn resolve<'p>(
+    policy: &'p Policy,
+    arches: &[Arch],
+    warnings: &mut Vec<Warning>,
+) -> Vec<ArchRules<'p>> {
     for rule in &policy.rules {
         if let Some(a) = rule.arch {
             if !policy.arches.contains(&a) {

@@ -44,7 +44,13 @@ impl Node {
     pub fn depth_of(&self, nr: u32) -> usize {
         match self {
             Node::Leaf(_) => 0,
-            Node::Ge { k, lo, hi } => 1 + if nr >= *k { hi.depth_of(nr) } else { lo.depth_of(nr) },
+            Node::Ge { k, lo, hi } => {
+                1 + if nr >= *k {
+                    hi.depth_of(nr)
+                } else {
+                    lo.depth_of(nr)
+                }
+            }
             Node::Eq { k, miss, .. } => 1 + if nr == *k { 0 } else { miss.depth_of(nr) },
         }
     }
@@ -54,8 +60,6 @@ impl Node {
 const MAX_CHAIN: usize = 4;
 /// Longest line solved by the dynamic program; longer ones are split by weight.
 const MAX_DP: usize = 1500;
-/// Marks an interval solved by an exception chain.
-const CHAIN: u32 = u32::MAX;
 
 /// Builds the search tree of `ranges` (covering the line in order) with
 /// one weight per range.
@@ -70,8 +74,14 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
         prefix[i + 1] = prefix[i] + weights[i];
     }
     let wsum = |i: usize, j: usize| prefix[j + 1] - prefix[i];
+    // cost[i][j] by start and, transposed, by end: the split loop reads
+    // both along contiguous memory.
     let mut cost = vec![0.0f64; n * n];
+    let mut cost_t = vec![0.0f64; n * n];
+    // Best split of each interval (kept even when a chain wins, for
+    // Knuth's bound), and whether a chain won.
     let mut root = vec![0u32; n * n];
+    let mut chained = vec![false; n * n];
     let at = |i: usize, j: usize| i * n + j;
     for len in 2..=n {
         for i in 0..=n - len {
@@ -81,20 +91,14 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
             let mut best_root = 0u32;
             let (mut lo, mut hi) = (i + 1, j);
             if len > 2 {
-                let left = root[at(i, j - 1)];
-                let right = root[at(i + 1, j)];
-                if left != CHAIN {
-                    lo = (left as usize).max(i + 1);
-                }
-                if right != CHAIN {
-                    hi = (right as usize).min(j);
-                }
+                lo = (root[at(i, j - 1)] as usize).max(i + 1);
+                hi = (root[at(i + 1, j)] as usize).min(j);
                 if lo > hi {
                     (lo, hi) = (i + 1, j);
                 }
             }
             for s in lo..=hi {
-                let c = w + cost[at(i, s - 1)] + cost[at(s, j)];
+                let c = w + cost[at(i, s - 1)] + cost_t[at(j, s)];
                 if c < best {
                     best = c;
                     best_root = s as u32;
@@ -104,57 +108,98 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
                 if let Some(c) = chain_cost(&ranges[i..=j], &weights[i..=j]) {
                     if c < best {
                         best = c;
-                        best_root = CHAIN;
+                        chained[at(i, j)] = true;
                     }
                 }
             }
             cost[at(i, j)] = best;
+            cost_t[at(j, i)] = best;
             root[at(i, j)] = best_root;
         }
     }
-    rebuild(ranges, weights, &root, n, 0, n - 1)
+    let tables = Tables {
+        root: &root,
+        chained: &chained,
+        n,
+    };
+    tables.rebuild(ranges, weights, 0, n - 1)
 }
 
-fn rebuild(ranges: &[Range], weights: &[f64], root: &[u32], n: usize, i: usize, j: usize) -> Node {
-    if i == j {
-        return Node::Leaf(ranges[i].decision);
-    }
-    let r = root[i * n + j];
-    if r == CHAIN {
-        return chain(&ranges[i..=j], &weights[i..=j]).expect("chain cost implies a chain");
-    }
-    let s = r as usize;
-    Node::Ge {
-        k: ranges[s].lo,
-        lo: Box::new(rebuild(ranges, weights, root, n, i, s - 1)),
-        hi: Box::new(rebuild(ranges, weights, root, n, s, j)),
-    }
+/// The solved dynamic program.
+struct Tables<'t> {
+    root: &'t [u32],
+    chained: &'t [bool],
+    n: usize,
 }
 
-/// The base decision and exceptions of an interval that is one decision
-/// around at most [`MAX_CHAIN`] single numbers, heaviest exception first.
-fn chain_parts(ranges: &[Range], weights: &[f64]) -> Option<(DecisionId, Vec<usize>)> {
-    let mut best: Option<(DecisionId, Vec<usize>)> = None;
-    for cand in [ranges[0].decision, ranges[1].decision] {
-        let ex: Vec<usize> = (0..ranges.len()).filter(|&k| ranges[k].decision != cand).collect();
-        let ok = ex.len() <= MAX_CHAIN && ex.iter().all(|&k| ranges[k].lo == ranges[k].hi);
-        if ok && best.as_ref().map_or(true, |b| ex.len() < b.1.len()) {
-            best = Some((cand, ex));
+impl Tables<'_> {
+    fn rebuild(&self, ranges: &[Range], weights: &[f64], i: usize, j: usize) -> Node {
+        if i == j {
+            return Node::Leaf(ranges[i].decision);
+        }
+        if self.chained[i * self.n + j] {
+            return chain(&ranges[i..=j], &weights[i..=j]).expect("chain cost implies a chain");
+        }
+        let s = self.root[i * self.n + j] as usize;
+        Node::Ge {
+            k: ranges[s].lo,
+            lo: Box::new(self.rebuild(ranges, weights, i, s - 1)),
+            hi: Box::new(self.rebuild(ranges, weights, s, j)),
         }
     }
-    best.map(|(d, mut ex)| {
-        ex.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
-        (d, ex)
-    })
 }
 
+/// The base decision and exceptions of the cheapest chain of an interval
+/// that is one decision around at most [`MAX_CHAIN`] single numbers,
+/// heaviest exception first.
+fn chain_parts(ranges: &[Range], weights: &[f64]) -> Option<(DecisionId, Vec<usize>)> {
+    let mut best: Option<(f64, DecisionId)> = None;
+    for cand in [ranges[0].decision, ranges[1].decision] {
+        if let Some(c) = chain_cost_for(ranges, weights, cand) {
+            if best.is_none_or(|b| c < b.0) {
+                best = Some((c, cand));
+            }
+        }
+    }
+    let (_, base) = best?;
+    let mut ex: Vec<usize> = (0..ranges.len())
+        .filter(|&k| ranges[k].decision != base)
+        .collect();
+    ex.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+    Some((base, ex))
+}
+
+/// Cost of the cheapest exception chain of an interval.
 fn chain_cost(ranges: &[Range], weights: &[f64]) -> Option<f64> {
-    let (_, ex) = chain_parts(ranges, weights)?;
-    let total: f64 = weights.iter().sum();
-    let ex_w: f64 = ex.iter().map(|&k| weights[k]).sum();
-    let mut c = (total - ex_w) * ex.len() as f64;
-    for (pos, &k) in ex.iter().enumerate() {
-        c += weights[k] * (pos + 1) as f64;
+    let a = chain_cost_for(ranges, weights, ranges[0].decision);
+    let b = chain_cost_for(ranges, weights, ranges[1].decision);
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// Cost of the exception chain around base decision `base`, without
+/// allocating (it runs for every short interval of the dynamic program).
+fn chain_cost_for(ranges: &[Range], weights: &[f64], base: DecisionId) -> Option<f64> {
+    let mut ex = [0.0f64; MAX_CHAIN];
+    let mut m = 0;
+    let mut base_w = 0.0;
+    for (r, &w) in ranges.iter().zip(weights) {
+        if r.decision == base {
+            base_w += w;
+        } else if m < MAX_CHAIN && r.lo == r.hi {
+            ex[m] = w;
+            m += 1;
+        } else {
+            return None;
+        }
+    }
+    let ex = &mut ex[..m];
+    ex.sort_by(|a, b| b.total_cmp(a));
+    let mut c = base_w * m as f64;
+    for (pos, w) in ex.iter().enumerate() {
+        c += w * (pos + 1) as f64;
     }
     Some(c)
 }

@@ -62,7 +62,11 @@ pub fn stats(prog: &Program, arches: &[Arch]) -> Stats {
         .iter()
         .map(|&arch| {
             let table = arch.syscalls();
-            let base = if arch == Arch::X32 { X32_SYSCALL_BIT } else { 0 };
+            let base = if arch == Arch::X32 {
+                X32_SYSCALL_BIT
+            } else {
+                0
+            };
             let top = table.last().map_or(base, |s| s.nr).saturating_add(MARGIN);
             let steps = |nr: u32| {
                 let d = SeccompData {
@@ -83,7 +87,10 @@ pub fn stats(prog: &Program, arches: &[Arch]) -> Stats {
                 wsum += w * s as f64;
                 wtot += w;
             }
-            let consts: Vec<Option<u32>> = known.iter().map(|&(nr, _)| const_ret(prog, arch.audit(), nr)).collect();
+            let consts: Vec<Option<u32>> = known
+                .iter()
+                .map(|&(nr, _)| const_ret(prog, arch.audit(), nr))
+                .collect();
             ArchStats {
                 arch,
                 numbers: all.len(),
@@ -94,11 +101,17 @@ pub fn stats(prog: &Program, arches: &[Arch]) -> Stats {
                 known_max: known.iter().map(|k| k.1).max().unwrap_or(0),
                 weighted_mean: if wtot > 0.0 { wsum / wtot } else { 0.0 },
                 const_paths: consts.iter().filter(|c| c.is_some()).count(),
-                cache_allow: consts.iter().filter(|c| **c == Some(SECCOMP_RET_ALLOW)).count(),
+                cache_allow: consts
+                    .iter()
+                    .filter(|c| **c == Some(SECCOMP_RET_ALLOW))
+                    .count(),
             }
         })
         .collect();
-    Stats { len: prog.len(), arches }
+    Stats {
+        len: prog.len(),
+        arches,
+    }
 }
 
 /// The return value `seccomp_is_const_allow`'s emulation reaches for
@@ -112,7 +125,12 @@ pub fn const_ret(prog: &Program, audit: u32, nr: u32) -> Option<u32> {
             Insn::LdAbs(OFF_ARCH) => a = audit,
             Insn::Alu(AluOp::And, Src::K(k)) => a &= k,
             Insn::Ja(k) => pc = pc.checked_add(k as usize)?,
-            Insn::Jmp { cond, src: Src::K(k), jt, jf } => {
+            Insn::Jmp {
+                cond,
+                src: Src::K(k),
+                jt,
+                jf,
+            } => {
                 pc += if cond.holds(a, k) { jt } else { jf } as usize;
             }
             Insn::Ret(k) => return Some(k),

@@ -225,7 +225,10 @@ impl Policy {
             }
         }
         if let SyscallId::Name(name) = &rule.syscall {
-            let mut arches = self.arches.iter().filter(|a| rule.arch.map_or(true, |r| r == **a));
+            let mut arches = self
+                .arches
+                .iter()
+                .filter(|a| rule.arch.is_none_or(|r| r == **a));
             if !arches.any(|a| a.syscall_nr(name).is_some()) {
                 let list: Vec<&str> = self.arches.iter().map(|a| a.name()).collect();
                 return Err(PolicyError::UnknownSyscall {
@@ -301,10 +304,17 @@ mod tests {
     fn validation() {
         let mut p = Policy::init(Action::Allow).unwrap();
         p.arches = vec![Arch::X86_64];
-        assert_eq!(p.arch_add(Arch::X86_64).unwrap_err(), PolicyError::ArchPresent(Arch::X86_64));
-        assert_eq!(p.arch_remove(Arch::X86).unwrap_err(), PolicyError::ArchAbsent(Arch::X86));
         assert_eq!(
-            p.rule_add(Action::Allow, "read", &[arg(6).eq(0)]).unwrap_err(),
+            p.arch_add(Arch::X86_64).unwrap_err(),
+            PolicyError::ArchPresent(Arch::X86_64)
+        );
+        assert_eq!(
+            p.arch_remove(Arch::X86).unwrap_err(),
+            PolicyError::ArchAbsent(Arch::X86)
+        );
+        assert_eq!(
+            p.rule_add(Action::Allow, "read", &[arg(6).eq(0)])
+                .unwrap_err(),
             PolicyError::ArgIndex(6)
         );
         assert!(matches!(
@@ -315,8 +325,14 @@ mod tests {
             p.rule_add(Action::Errno(5000), "read", &[]).unwrap_err(),
             PolicyError::ErrnoRange(5000)
         );
-        assert!(p.rule_add(Action::Allow, "read", &[arg32(1).masked_eq(1, 3)]).is_err());
-        p.rule_add(Action::Allow, "read", &[arg32(1).masked_eq(3, 1)]).unwrap();
-        assert_eq!(p.rules[0].conditions[0], Condition::new32(1, CmpOp::MaskedEq { mask: 3, value: 1 }));
+        assert!(p
+            .rule_add(Action::Allow, "read", &[arg32(1).masked_eq(1, 3)])
+            .is_err());
+        p.rule_add(Action::Allow, "read", &[arg32(1).masked_eq(3, 1)])
+            .unwrap();
+        assert_eq!(
+            p.rules[0].conditions[0],
+            Condition::new32(1, CmpOp::MaskedEq { mask: 3, value: 1 })
+        );
     }
 }
