@@ -164,7 +164,7 @@ fn shaped(len: usize, shape: u8) -> Program {
         _ => Insn::Ret(Action::Allow.to_ret()),
     };
     let mut insns = vec![Insn::LdxImm(1)];
-    insns.extend(std::iter::repeat(body).take(len - 3));
+    insns.extend(std::iter::repeat_n(body, len - 3));
     // Shape 3 jumps over the next instruction: keep a RET after every jump target.
     insns.push(Insn::Ret(Action::Allow.to_ret()));
     insns.push(Insn::Ret(Action::Allow.to_ret()));

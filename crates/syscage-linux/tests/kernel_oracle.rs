@@ -699,7 +699,7 @@ fn stacked_ret(programs: &[Program], data: &SeccompData) -> (u32, usize) {
             .expect("valid program")
             .ret;
         let rank = (ret & SECCOMP_RET_ACTION_FULL) as i32;
-        if best.map_or(true, |(b, _)| rank < (b & SECCOMP_RET_ACTION_FULL) as i32) {
+        if best.is_none_or(|(b, _)| rank < (b & SECCOMP_RET_ACTION_FULL) as i32) {
             best = Some((ret, i));
         }
     }
