@@ -211,7 +211,14 @@ fn check_flags(opts: &InstallOptions) -> Result<()> {
         ));
     }
     for (name, bit) in f.named() {
-        if !probe::flag_available(bit) {
+        // The kernel refuses WAIT_KILLABLE_RECV without NEW_LISTENER before
+        // it looks at the program: probe them together.
+        let probe_bits = if bit == libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV {
+            bit | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+        } else {
+            bit
+        };
+        if !probe::flag_available(probe_bits) {
             return Err(Error::FlagUnavailable(name));
         }
     }

@@ -124,8 +124,10 @@ pub const fn sysctl_name(action: Action) -> &'static str {
     }
 }
 
-/// Whether the kernel knows a filter flag: installing with an invalid
-/// program gives `EFAULT` for a known flag, `EINVAL` for an unknown one.
+/// Whether the kernel knows a filter flag (or a set of flags it takes
+/// together: WAIT_KILLABLE_RECV only comes with NEW_LISTENER): installing
+/// with an invalid program gives `EFAULT` for known flags, `EINVAL` for an
+/// unknown one.
 pub fn flag_available(flag: libc::c_ulong) -> bool {
     // A null program pointer makes a kernel that accepts the flag fail with
     // EFAULT when copying the program; an unknown flag fails with EINVAL first.

@@ -307,3 +307,47 @@ fn status_shows_mode_filters_and_nnp_of_another_process() {
     assert_eq!(st.no_new_privs, Some(true));
     let _ = (tx_w, rx_r);
 }
+
+#[test]
+fn every_filter_flag_is_accepted_by_the_kernel() {
+    require_seccomp();
+    let combos = [
+        Flags {
+            tsync: true,
+            ..Flags::default()
+        },
+        Flags {
+            log: true,
+            ..Flags::default()
+        },
+        Flags {
+            spec_allow: true,
+            ..Flags::default()
+        },
+        Flags {
+            new_listener: true,
+            wait_killable_recv: true,
+            ..Flags::default()
+        },
+        Flags {
+            tsync: true,
+            tsync_esrch: true,
+            new_listener: true,
+            ..Flags::default()
+        },
+    ];
+    for flags in combos {
+        let ended = in_child(|| {
+            let opts = InstallOptions {
+                flags,
+                ..InstallOptions::default()
+            };
+            match install::install(&allow_all(2), &opts) {
+                Ok(got) if got.listener.is_some() == flags.new_listener => 0,
+                Ok(_) => 1,
+                Err(_) => 2,
+            }
+        });
+        assert_eq!(ended, Ended::Exit(0), "{flags:?}");
+    }
+}
