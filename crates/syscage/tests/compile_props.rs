@@ -383,3 +383,27 @@ fn unknown_names_warn_per_arch() {
         Action::Allow
     );
 }
+
+/// No arch at all: every syscall takes the bad-arch action, as the
+/// evaluator says.
+#[test]
+fn no_arch_means_bad_arch_everywhere() {
+    let mut p = Policy::new(Action::Allow);
+    p.arches.clear();
+    p.bad_arch_action = Action::Errno(9);
+    let prog = compile(&p, &CompileOptions::default()).unwrap();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let d = SeccompData {
+            nr: 0,
+            arch: arch.audit(),
+            instruction_pointer: 0,
+            args: [0; 6],
+        };
+        assert_eq!(
+            syscage::emu::run(&prog, &d, arch.byte_order())
+                .unwrap()
+                .action,
+            p.evaluate(&d)
+        );
+    }
+}

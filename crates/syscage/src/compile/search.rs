@@ -56,6 +56,12 @@ impl Node {
     }
 }
 
+/// Marks, in a split table entry, an interval solved by a chain.
+const CHAIN_BIT: u32 = 1 << 31;
+
+/// Intervals this short are always solved exactly.
+const SMALL: usize = 16;
+
 /// Most exceptions in one `JEQ` chain.
 const MAX_CHAIN: usize = 4;
 /// Longest line solved by the dynamic program; longer ones are split by weight.
@@ -74,15 +80,20 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
         prefix[i + 1] = prefix[i] + weights[i];
     }
     let wsum = |i: usize, j: usize| prefix[j + 1] - prefix[i];
-    // cost[i][j] by start and, transposed, by end: the split loop reads
-    // both along contiguous memory.
-    let mut cost = vec![0.0f64; n * n];
-    let mut cost_t = vec![0.0f64; n * n];
+    // Intervals i..=j stored as triangles: `cost` row by row (contiguous in
+    // j), `cost_t` column by column (contiguous in i), so the split loop
+    // reads both along contiguous memory; half the memory of squares.
+    let row_base: Vec<usize> = (0..n)
+        .map(|i| i * n - i * i.saturating_sub(1) / 2)
+        .collect();
+    let row = |i: usize, j: usize| row_base[i] + (j - i);
+    let col = |j: usize, i: usize| j * (j + 1) / 2 + i;
+    let cells = n * (n + 1) / 2;
+    let mut cost = vec![0.0f64; cells];
+    let mut cost_t = vec![0.0f64; cells];
     // Best split of each interval (kept even when a chain wins, for
-    // Knuth's bound), and whether a chain won.
-    let mut root = vec![0u32; n * n];
-    let mut chained = vec![false; n * n];
-    let at = |i: usize, j: usize| i * n + j;
+    // Knuth's bound), with CHAIN_BIT when a chain won.
+    let mut root = vec![0u32; cells];
     for len in 2..=n {
         for i in 0..=n - len {
             let j = i + len - 1;
@@ -91,36 +102,38 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
             let mut best_root = 0u32;
             let (mut lo, mut hi) = (i + 1, j);
             if len > 2 {
-                lo = (root[at(i, j - 1)] as usize).max(i + 1);
-                hi = (root[at(i + 1, j)] as usize).min(j);
+                lo = ((root[row(i, j - 1)] & !CHAIN_BIT) as usize).max(i + 1);
+                hi = ((root[row(i + 1, j)] & !CHAIN_BIT) as usize).min(j);
                 if lo > hi {
                     (lo, hi) = (i + 1, j);
                 }
             }
-            for s in lo..=hi {
-                let c = w + cost[at(i, s - 1)] + cost_t[at(j, s)];
+            // cost[i][s-1] and cost[s][j] for s in lo..=hi, as two slices.
+            let left = &cost[row(i, lo - 1)..=row(i, hi - 1)];
+            let right = &cost_t[col(j, lo)..=col(j, hi)];
+            for (k, (a, b)) in left.iter().zip(right).enumerate() {
+                let c = w + a + b;
                 if c < best {
                     best = c;
-                    best_root = s as u32;
+                    best_root = (lo + k) as u32;
                 }
             }
             if (3..=2 * MAX_CHAIN + 1).contains(&len) {
                 if let Some(c) = chain_cost(&ranges[i..=j], &weights[i..=j]) {
                     if c < best {
                         best = c;
-                        chained[at(i, j)] = true;
+                        best_root |= CHAIN_BIT;
                     }
                 }
             }
-            cost[at(i, j)] = best;
-            cost_t[at(j, i)] = best;
-            root[at(i, j)] = best_root;
+            cost[row(i, j)] = best;
+            cost_t[col(j, i)] = best;
+            root[row(i, j)] = best_root;
         }
     }
     let tables = Tables {
         root: &root,
-        chained: &chained,
-        n,
+        row_base: &row_base,
     };
     tables.rebuild(ranges, weights, 0, n - 1)
 }
@@ -128,8 +141,7 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
 /// The solved dynamic program.
 struct Tables<'t> {
     root: &'t [u32],
-    chained: &'t [bool],
-    n: usize,
+    row_base: &'t [usize],
 }
 
 impl Tables<'_> {
@@ -137,10 +149,11 @@ impl Tables<'_> {
         if i == j {
             return Node::Leaf(ranges[i].decision);
         }
-        if self.chained[i * self.n + j] {
+        let r = self.root[self.row_base[i] + (j - i)];
+        if r & CHAIN_BIT != 0 {
             return chain(&ranges[i..=j], &weights[i..=j]).expect("chain cost implies a chain");
         }
-        let s = self.root[i * self.n + j] as usize;
+        let s = r as usize;
         Node::Ge {
             k: ranges[s].lo,
             lo: Box::new(self.rebuild(ranges, weights, i, s - 1)),
@@ -217,10 +230,13 @@ fn chain(ranges: &[Range], weights: &[f64]) -> Option<Node> {
     Some(node)
 }
 
-/// Splits at the weight median, for lines too long for the dynamic program.
-fn balanced(ranges: &[Range], weights: &[f64]) -> Node {
-    if ranges.len() == 1 {
-        return Node::Leaf(ranges[0].decision);
+/// Splits at the weight median down to intervals of [`SMALL`] ranges,
+/// solved exactly: `O(n log n)`, for lines too long for the dynamic program
+/// and for the lines of secondary arches (x86 on an x86_64 host), where
+/// compile time matters more than the last tenth of a step.
+pub fn balanced(ranges: &[Range], weights: &[f64]) -> Node {
+    if ranges.len() <= SMALL {
+        return build(ranges, weights);
     }
     let total: f64 = weights.iter().sum();
     let mut acc = 0.0;
