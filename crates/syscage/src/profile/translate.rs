@@ -50,7 +50,7 @@ use super::select::OciSeccomp;
 use crate::action::Action;
 use crate::arch::Arch;
 use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Options of the translation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -302,6 +302,7 @@ impl OciSeccomp {
 
         // Per arch and name, what libseccomp keeps; names in first-seen order.
         let mut order: Vec<String> = Vec::new();
+        let mut ordered: HashSet<String> = HashSet::new();
         let mut per_arch: Vec<BTreeMap<String, Option<Entry>>> =
             vec![BTreeMap::new(); arches.len()];
         let mut missing: BTreeMap<String, (usize, Vec<Arch>)> = BTreeMap::new();
@@ -336,7 +337,7 @@ impl OciSeccomp {
                 if absent.len() == arches.len() {
                     continue;
                 }
-                if !order.contains(name) && arches.iter().any(|a| a.syscall_nr(name).is_some()) {
+                if absent.len() < arches.len() && ordered.insert(name.clone()) {
                     order.push(name.clone());
                 }
                 for (i, &arch) in arches.iter().enumerate() {
@@ -345,7 +346,7 @@ impl OciSeccomp {
                         if let (Some((muxer, call_nr)), Arch::X86) = (mux, arch) {
                             let mut muxed = vec![Condition::new32(0, CmpOp::Eq(call_nr))];
                             muxed.extend(conds.iter().copied().filter(|c| c.arg != 0));
-                            if !order.iter().any(|n| n == muxer) {
+                            if ordered.insert(muxer.to_string()) {
                                 order.push(muxer.to_string());
                             }
                             let entry = per_arch[i].entry(muxer.to_string()).or_insert(None);
