@@ -28,7 +28,9 @@ enum Command {
     #[command(after_help = "Example:\n  syscage asm examples/allow-stdio.asm -f c-array")]
     Asm(cmd::asm::Args),
     /// Run a filter on one syscall in the emulator.
-    #[command(after_help = "Example:\n  syscage emu examples/allow-stdio.bpf -a amd64 write 1 0x1000 5")]
+    #[command(
+        after_help = "Example:\n  syscage emu examples/allow-stdio.bpf -a amd64 write 1 0x1000 5"
+    )]
     Emu(cmd::emu::Args),
     /// Translate syscall names to numbers and back.
     #[command(after_help = "Example:\n  syscage resolve -a x86 read 0x3b")]

@@ -1,10 +1,228 @@
-//! `syscage emu`.
+//! `syscage emu`: run a raw filter on one syscall in the emulator, with the
+//! output of seccomp-tools' `emu` (the disassembly, cut off a few lines
+//! after the returning instruction, then `return ACTION at line NNNN`).
+
+use super::resolve::{parse_arch, parse_number, syscall_nr};
+use anyhow::{anyhow, bail, Context};
+use serde::Serialize;
+use std::io::Read;
+use syscage::action::{Action, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA};
+use syscage::arch::Arch;
+use syscage::asm::print::{disasm, DisasmOptions};
+use syscage::bpf::data::{SeccompData, OFF_ARCH, OFF_ARGS, OFF_NR};
+use syscage::bpf::{codec, Insn, Program};
+use syscage::emu::{self, Outcome};
 
 /// Arguments of `syscage emu`.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(allow_negative_numbers = true)]
+pub struct Args {
+    /// Raw BPF file (`struct sock_filter[]`, in the arch's byte order), or `-` for stdin.
+    pub file: String,
+    /// Architecture (amd64, i386, x86_64, x86, x32, aarch64, ...); default: the host's.
+    #[arg(short = 'a', long = "arch")]
+    pub arch: Option<String>,
+    /// Syscall name or number (`seccomp_data.nr`).
+    pub syscall: Option<String>,
+    /// Up to six syscall arguments (decimal, 0x hex, 0o, 0b; `-N` is two's complement).
+    #[arg(value_name = "ARG")]
+    pub args: Vec<String>,
+    /// `seccomp_data.instruction_pointer`.
+    #[arg(long = "ip", value_name = "N")]
+    pub ip: Option<String>,
+    /// Print only the executed instructions, in execution order.
+    #[arg(long)]
+    pub trace: bool,
+    /// Print only the result line.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Print the result as JSON (ret, action, data, line, steps, trace).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `--json` prints.
+#[derive(Serialize)]
+struct JsonOutcome {
+    /// The 32-bit return value.
+    ret: u32,
+    /// The action, libseccomp spelling (`SCMP_ACT_ERRNO`).
+    action: &'static str,
+    /// The action's data (errno, trap or trace value), if it has any.
+    data: Option<u16>,
+    /// Index of the returning instruction.
+    line: usize,
+    /// Instructions executed.
+    steps: usize,
+    /// Indices of the executed instructions.
+    trace: Vec<usize>,
+}
+
+/// The inputs seccomp-tools leaves undefined unless given.
+struct Given {
+    nr: bool,
+    ip: bool,
+    args: usize,
+}
+
+/// The name of the `seccomp_data` field at `offset`, when it was not given.
+fn undefined_field(offset: u32, given: &Given) -> Option<String> {
+    match offset {
+        OFF_NR if !given.nr => Some("sys_number (give a SYSCALL)".into()),
+        OFF_ARCH | OFF_NR => None,
+        o if o < OFF_ARGS => (!given.ip).then(|| "instruction_pointer (give --ip N)".into()),
+        o => {
+            let i = ((o - OFF_ARGS) / 8) as usize;
+            (i >= given.args).then(|| format!("args[{i}] (give at least {} ARGs)", i + 1))
+        }
+    }
+}
+
+/// The `return ...` word of seccomp-tools: the action name, with the errno
+/// for ERRNO. Unlike seccomp-tools, TRAP and TRACE keep non-zero data, and
+/// an unknown action value is printed as a number with the kernel's reading.
+fn ret_text(ret: u32) -> String {
+    let action = Action::from_ret(ret);
+    let data = ret & SECCOMP_RET_DATA;
+    match Action::from_ret(ret & SECCOMP_RET_ACTION_FULL) {
+        Action::KillProcess if ret & SECCOMP_RET_ACTION_FULL != 0x8000_0000 => {
+            format!("{ret:#010x} ({action})")
+        }
+        Action::Errno(_) => format!("ERRNO({data})"),
+        Action::Trap(_) if data == 0 => "TRAP".into(),
+        Action::Trace(_) if data == 0 => "TRACE".into(),
+        _ => action.to_string(),
+    }
+}
+
+fn read_input(file: &str) -> anyhow::Result<Vec<u8>> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading stdin")?;
+        Ok(buf)
+    } else {
+        std::fs::read(file).with_context(|| format!("{file}: cannot read"))
+    }
+}
 
 /// Runs `syscage emu`; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("'syscage emu' is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let arch: Arch = parse_arch(args.arch.as_deref())?;
+    let order = arch.byte_order();
+    let bytes = read_input(&args.file)?;
+    let raw = codec::decode(&bytes, order).map_err(|e| anyhow!("{}: {e}", args.file))?;
+    let prog = Program::from_raw(&raw).map_err(|e| anyhow!("{}: {e}", args.file))?;
+    if let Err(e) = syscage::bpf::validate(&raw) {
+        eprintln!(
+            "syscage: warning: {}: the kernel would refuse this filter: {e}",
+            args.file
+        );
+    }
+
+    if args.args.len() > 6 {
+        bail!(
+            "a syscall has at most 6 arguments, {} were given",
+            args.args.len()
+        );
+    }
+    let nr = args
+        .syscall
+        .as_deref()
+        .map(|s| syscall_nr(arch, s))
+        .transpose()?;
+    let mut data = SeccompData {
+        nr: nr.unwrap_or(0),
+        arch: arch.audit(),
+        ..Default::default()
+    };
+    for (i, text) in args.args.iter().enumerate() {
+        data.args[i] = parse_number(text).ok_or_else(|| {
+            anyhow!("argument {i} '{text}' is not a number (expected decimal, 0x hex, 0o octal or 0b binary)")
+        })?;
+    }
+    if let Some(ip) = &args.ip {
+        data.instruction_pointer = parse_number(ip)
+            .ok_or_else(|| anyhow!("--ip '{ip}' is not a number (expected decimal or 0x hex)"))?;
+    }
+    let given = Given {
+        nr: nr.is_some(),
+        ip: args.ip.is_some(),
+        args: args.args.len(),
+    };
+
+    let out: Outcome = emu::run_traced(&prog, &data, order)
+        .map_err(|e| anyhow!("{}: the filter cannot run: {e}", args.file))?;
+    let trace = out.trace.clone().unwrap_or_default();
+    for &pc in &trace {
+        if let Insn::LdAbs(k) = prog.insns[pc] {
+            if let Some(field) = undefined_field(k, &given) {
+                bail!("instruction {pc:04} reads {field}, which is undefined");
+            }
+        }
+    }
+    let line = trace.last().copied().unwrap_or(0);
+
+    if args.json {
+        let json = JsonOutcome {
+            ret: out.ret,
+            action: out.action.scmp_name(),
+            data: out.action.data(),
+            line,
+            steps: out.steps,
+            trace,
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(0);
+    }
+
+    let mut text = String::new();
+    if args.trace || !args.quiet {
+        let listing = disasm(&raw, arch, &DisasmOptions::default());
+        let lines: Vec<&str> = listing.split_inclusive('\n').collect();
+        let (header, body) = lines.split_at(lines.len().min(2));
+        if args.trace {
+            text.extend(header.iter().copied());
+            for &pc in &trace {
+                text.push_str(body.get(pc).copied().unwrap_or("\n"));
+            }
+        } else {
+            text.extend(header.iter().copied());
+            for (idx, l) in body.iter().enumerate() {
+                text.push_str(l);
+                // seccomp-tools: stop when more than 3 lines remain and we are
+                // more than 4 lines past the returning instruction.
+                let rem = body.len() - idx - 1;
+                if rem > 3 && idx > line + 4 {
+                    text.push_str(&format!("... (omitting {rem} lines)\n"));
+                    break;
+                }
+            }
+        }
+        text.push('\n');
+    }
+    text.push_str(&format!("return {} at line {line:04}\n", ret_text(out.ret)));
+    print!("{text}");
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_words() {
+        assert_eq!(ret_text(0x7fff_0000), "ALLOW");
+        assert_eq!(ret_text(0), "KILL");
+        assert_eq!(ret_text(0x8000_0000), "KILL_PROCESS");
+        assert_eq!(ret_text(0x0005_0005), "ERRNO(5)");
+        assert_eq!(ret_text(0x0005_0000), "ERRNO(0)");
+        assert_eq!(ret_text(0x0003_0000), "TRAP");
+        assert_eq!(ret_text(0x0003_0007), "TRAP(7)");
+        assert_eq!(ret_text(0x7ff0_0000), "TRACE");
+        assert_eq!(ret_text(0x7ffc_0000), "LOG");
+        assert_eq!(ret_text(0x7fc0_0000), "USER_NOTIF");
+        assert_eq!(ret_text(0x1234_0005), "0x12340005 (KILL_PROCESS)");
+    }
 }

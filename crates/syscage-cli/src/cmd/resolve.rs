@@ -1,10 +1,155 @@
-//! `syscage resolve`.
+//! `syscage resolve`: syscall names to numbers and back, like libseccomp's
+//! `scmp_sys_resolver`. Also home of the number and syscall parsing that
+//! `syscage emu` shares.
+
+use anyhow::{anyhow, bail, Context};
+use serde::Serialize;
+use syscage::arch::Arch;
 
 /// Arguments of `syscage resolve`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Architecture (amd64, i386, x86_64, x86, x32, aarch64, arm, riscv64, s390x, ...); default: the host's.
+    #[arg(short = 'a', long = "arch")]
+    pub arch: Option<String>,
+    /// Print a JSON array of {"name", "nr"} objects.
+    #[arg(long)]
+    pub json: bool,
+    /// Syscall names or numbers (decimal, 0x hex, 0o octal, 0b binary).
+    #[arg(required = true, value_name = "NAME|NUMBER")]
+    pub queries: Vec<String>,
+}
+
+/// One resolved syscall.
+#[derive(Serialize)]
+struct Resolved {
+    name: &'static str,
+    nr: u32,
+}
+
+/// Parses an arch name in any spelling, or the host's arch when absent.
+pub fn parse_arch(name: Option<&str>) -> anyhow::Result<Arch> {
+    match name {
+        None => Ok(Arch::native()),
+        Some(n) => n.parse::<Arch>().map_err(|e| anyhow!(e)),
+    }
+}
+
+/// Parses an unsigned number: decimal, `0x` hex, `0o` octal or `0b` binary;
+/// a leading `-` gives the two's complement (`-1` is `u64::MAX`).
+pub fn parse_number(text: &str) -> Option<u64> {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let body = body.replace('_', "");
+    let lower = body.to_ascii_lowercase();
+    let value = if let Some(h) = lower.strip_prefix("0x") {
+        u64::from_str_radix(h, 16).ok()?
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        u64::from_str_radix(o, 8).ok()?
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        u64::from_str_radix(b, 2).ok()?
+    } else if !lower.is_empty() && lower.bytes().all(|c| c.is_ascii_digit()) {
+        lower.parse::<u64>().ok()?
+    } else {
+        return None;
+    };
+    if neg {
+        (value <= 1 << 63).then(|| value.wrapping_neg())
+    } else {
+        Some(value)
+    }
+}
+
+/// The 32-bit `seccomp_data.nr` for a syscall given by name on `arch` or by
+/// number (a negative number is the `int` as the kernel stores it).
+pub fn syscall_nr(arch: Arch, text: &str) -> anyhow::Result<u32> {
+    if let Some(nr) = arch.syscall_nr(text) {
+        return Ok(nr);
+    }
+    match parse_number(text) {
+        Some(n) if n <= u32::MAX as u64 => Ok(n as u32),
+        Some(n) if n >= (i32::MIN as i64) as u64 => Ok(n as u32),
+        Some(_) => bail!("syscall number '{text}' does not fit in 32 bits"),
+        None => bail!(
+            "unknown syscall '{text}' on {arch} (expected a syscall name of {arch} or a number)"
+        ),
+    }
+}
+
+fn resolve_one(arch: Arch, query: &str) -> anyhow::Result<Resolved> {
+    if let Some(nr) = arch.syscall_nr(query) {
+        let name = arch
+            .syscall_name(nr)
+            .ok_or_else(|| anyhow!("syscall '{query}' has number {nr} on {arch} but no name"))?;
+        return Ok(Resolved { name, nr });
+    }
+    let nr = match parse_number(query) {
+        Some(n) if n <= u32::MAX as u64 => n as u32,
+        Some(_) => bail!("syscall number '{query}' does not fit in 32 bits"),
+        None => bail!("unknown syscall '{query}' on {arch} (expected a syscall name or number)"),
+    };
+    let name = arch
+        .syscall_name(nr)
+        .ok_or_else(|| anyhow!("no syscall has number {nr} on {arch}"))?;
+    Ok(Resolved { name, nr })
+}
 
 /// Runs `syscage resolve`; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("'syscage resolve' is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let arch = parse_arch(args.arch.as_deref())?;
+    let resolved = args
+        .queries
+        .iter()
+        .map(|q| resolve_one(arch, q))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&resolved).context("writing JSON")?;
+        println!("{text}");
+    } else {
+        for r in &resolved {
+            println!("{} {}", r.name, r.nr);
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("59"), Some(59));
+        assert_eq!(parse_number("0x3b"), Some(59));
+        assert_eq!(parse_number("0X3B"), Some(59));
+        assert_eq!(parse_number("0o73"), Some(59));
+        assert_eq!(parse_number("0b111011"), Some(59));
+        assert_eq!(parse_number("-1"), Some(u64::MAX));
+        assert_eq!(parse_number("-100"), Some((-100i64) as u64));
+        assert_eq!(parse_number("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "-",
+            "0x",
+            "12a",
+            "read",
+            "18446744073709551616",
+            "1.5",
+            " 1",
+        ] {
+            assert_eq!(parse_number(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn syscalls() {
+        assert_eq!(syscall_nr(Arch::X86_64, "execve").unwrap(), 59);
+        assert_eq!(syscall_nr(Arch::X86, "execve").unwrap(), 11);
+        assert_eq!(syscall_nr(Arch::X86_64, "0x3e7").unwrap(), 999);
+        assert_eq!(syscall_nr(Arch::X86_64, "-1").unwrap(), u32::MAX);
+        assert!(syscall_nr(Arch::X86_64, "nosuchcall").is_err());
+        assert!(syscall_nr(Arch::X86_64, "0x100000000").is_err());
+    }
 }

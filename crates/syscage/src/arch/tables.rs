@@ -84,7 +84,9 @@ pub(super) fn nr(arch: Arch, name: &str) -> Option<u32> {
 
 pub(super) fn name(arch: Arch, nr: u32) -> Option<&'static str> {
     let t = &table(arch).by_nr;
-    t.binary_search_by_key(&nr, |s| s.nr).ok().map(|i| t[i].name)
+    t.binary_search_by_key(&nr, |s| s.nr)
+        .ok()
+        .map(|i| t[i].name)
 }
 
 pub(super) fn all(arch: Arch) -> &'static [Syscall] {

@@ -110,7 +110,10 @@ mod tests {
             encode(&raw, ByteOrder::Little),
             [0x15, 0, 1, 2, 0x3e, 0, 0, 0xc0]
         );
-        assert_eq!(encode(&raw, ByteOrder::Big), [0, 0x15, 1, 2, 0xc0, 0, 0, 0x3e]);
+        assert_eq!(
+            encode(&raw, ByteOrder::Big),
+            [0, 0x15, 1, 2, 0xc0, 0, 0, 0x3e]
+        );
         for order in [ByteOrder::Little, ByteOrder::Big] {
             assert_eq!(decode(&encode(&raw, order), order).unwrap(), raw);
         }
@@ -121,7 +124,11 @@ mod tests {
         assert_eq!(decode(&[], ByteOrder::Little), Err(CodecError::Empty));
         assert_eq!(
             decode(&[0; 12], ByteOrder::Little),
-            Err(CodecError::Truncated { len: 12, index: 1, rest: 4 })
+            Err(CodecError::Truncated {
+                len: 12,
+                index: 1,
+                rest: 4
+            })
         );
     }
 }

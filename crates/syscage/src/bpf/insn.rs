@@ -99,7 +99,12 @@ impl RawInsn {
 
     /// Builds a non-jump raw instruction, like the kernel's `BPF_STMT` macro.
     pub const fn stmt(code: u16, k: u32) -> Self {
-        RawInsn { code, jt: 0, jf: 0, k }
+        RawInsn {
+            code,
+            jt: 0,
+            jf: 0,
+            k,
+        }
     }
 }
 

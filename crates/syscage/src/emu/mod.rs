@@ -35,7 +35,9 @@ pub enum EmuError {
     #[error("instruction {0}: execution runs past the end of the program")]
     FellOff(usize),
     /// A load outside `struct seccomp_data` or not 32-bit aligned.
-    #[error("instruction {index}: load at offset {offset} is outside struct seccomp_data or unaligned")]
+    #[error(
+        "instruction {index}: load at offset {offset} is outside struct seccomp_data or unaligned"
+    )]
     BadLoad {
         /// Index of the load.
         index: usize,
@@ -105,9 +107,10 @@ fn exec(
         let mut next = pc + 1;
         match insn {
             Insn::LdAbs(k) => {
-                a = data
-                    .word_at(k, order)
-                    .ok_or(EmuError::BadLoad { index: pc, offset: k })?
+                a = data.word_at(k, order).ok_or(EmuError::BadLoad {
+                    index: pc,
+                    offset: k,
+                })?
             }
             Insn::LdImm(k) => a = k,
             Insn::LdMem(k) => a = load_mem(&mem, k)?,
@@ -182,12 +185,23 @@ mod tests {
         };
         let prog = Program::new(vec![
             Insn::LdAbs(20),
-            Insn::Jmp { cond: JmpCond::Eq, src: Src::K(1), jt: 0, jf: 1 },
+            Insn::Jmp {
+                cond: JmpCond::Eq,
+                src: Src::K(1),
+                jt: 0,
+                jf: 1,
+            },
             Insn::Ret(0x0005_0001),
             Insn::Ret(0x7fff_0000),
         ]);
-        assert_eq!(run(&prog, &data, ByteOrder::Little).unwrap().action, Action::Errno(1));
-        assert_eq!(run(&prog, &data, ByteOrder::Big).unwrap().action, Action::Allow);
+        assert_eq!(
+            run(&prog, &data, ByteOrder::Little).unwrap().action,
+            Action::Errno(1)
+        );
+        assert_eq!(
+            run(&prog, &data, ByteOrder::Big).unwrap().action,
+            Action::Allow
+        );
         let bad = Program::new(vec![Insn::LdMem(3), Insn::RetA]);
         assert!(matches!(
             run(&bad, &data, ByteOrder::Little),

@@ -7,9 +7,16 @@ use crate::bpf::data::SeccompData;
 
 impl Policy {
     /// The arch of the policy that handles `data`, or `None` for the
-    /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's.
+    /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's,
+    /// except `nr == -1` (a syscall skipped by a tracer, or `syscall(-1)`),
+    /// which libseccomp 2.5 lets through to the x86_64 rules, or to the x32
+    /// ones when the filter has no x86_64 (`gen_bpf.c`'s `_gen_bpf_arch`).
     pub fn arch_for(&self, data: &SeccompData) -> Option<Arch> {
         let candidates = self.arches.iter().copied().filter(|a| a.audit() == data.arch);
+        if data.nr == u32::MAX && data.arch == Arch::X86_64.audit() {
+            let has = |a: Arch| self.arches.contains(&a);
+            return [Arch::X86_64, Arch::X32].into_iter().find(|&a| has(a));
+        }
         let mut found = None;
         for a in candidates {
             let wants_x32 = data.nr & X32_SYSCALL_BIT != 0;

@@ -9,7 +9,10 @@
 //! semantics, deliberately simple: the compiler must agree with it on every
 //! input.
 
+mod builder;
 mod eval;
+
+pub use builder::{arg, arg32, ArgRef, PolicyError, MAX_ERRNO};
 
 use crate::action::Action;
 use crate::arch::Arch;
