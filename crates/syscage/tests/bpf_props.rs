@@ -36,8 +36,12 @@ fn any_insn() -> impl Strategy<Value = Insn> {
         (alu_op(), src()).prop_map(|(op, s)| Insn::Alu(op, s)),
         Just(Insn::Neg),
         any::<u32>().prop_map(Insn::Ja),
-        (jmp_cond(), src(), any::<u8>(), any::<u8>())
-            .prop_map(|(cond, src, jt, jf)| Insn::Jmp { cond, src, jt, jf }),
+        (jmp_cond(), src(), any::<u8>(), any::<u8>()).prop_map(|(cond, src, jt, jf)| Insn::Jmp {
+            cond,
+            src,
+            jt,
+            jf
+        }),
         any::<u32>().prop_map(Insn::Ret),
         Just(Insn::RetA),
         Just(Insn::Tax),
@@ -157,14 +161,18 @@ fn biased_raw_program() -> impl Strategy<Value = Vec<RawInsn>> {
 fn seccomp_data() -> impl Strategy<Value = SeccompData> {
     let word = prop_oneof![3 => 0u32..512, 1 => Just(0xc000_003e), 1 => any::<u32>()];
     let dword = prop_oneof![2 => 0u64..64, 1 => any::<u64>()];
-    (word.clone(), word, any::<u64>(), prop::array::uniform6(dword)).prop_map(
-        |(nr, arch, instruction_pointer, args)| SeccompData {
+    (
+        word.clone(),
+        word,
+        any::<u64>(),
+        prop::array::uniform6(dword),
+    )
+        .prop_map(|(nr, arch, instruction_pointer, args)| SeccompData {
             nr,
             arch,
             instruction_pointer,
             args,
-        },
-    )
+        })
 }
 
 proptest! {
@@ -226,6 +234,12 @@ fn biased_generator_makes_many_valid_programs() {
         .filter(|_| validate(&strategy.new_tree(&mut runner).unwrap().current()).is_ok())
         .count();
     eprintln!("{valid} of {total} generated programs are valid");
-    assert!(valid * 5 >= total, "only {valid} of {total} generated programs are valid");
-    assert!(valid * 10 <= total * 9, "{valid} of {total}: the rejections are not exercised");
+    assert!(
+        valid * 5 >= total,
+        "only {valid} of {total} generated programs are valid"
+    );
+    assert!(
+        valid * 10 <= total * 9,
+        "{valid} of {total}: the rejections are not exercised"
+    );
 }

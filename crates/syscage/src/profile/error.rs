@@ -69,7 +69,7 @@ pub enum ProfileErrorKind {
         max: u64,
     },
     /// `errnoRet` on an action that carries no data.
-    #[error("errnoRet is not allowed with {0} (only SCMP_ACT_ERRNO, SCMP_ACT_TRAP and SCMP_ACT_TRACE take one)")]
+    #[error("errnoRet is not allowed with {0} (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take one)")]
     ErrnoRetOnAction(&'static str),
     /// Both `name` and `names` in one rule.
     #[error("both 'name' and 'names' are given (use either 'name' or 'names')")]

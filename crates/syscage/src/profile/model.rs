@@ -64,24 +64,22 @@ impl ActionName {
         ActionName::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
-    /// Whether the action carries 16 bits of data that `errnoRet` sets
-    /// (ERRNO's errno, and as runc also accepts, TRAP's and TRACE's data).
+    /// Whether the action carries 16 bits of data that `errnoRet` sets:
+    /// ERRNO's errno and TRACE's message (runc's `SetReturnCode` ignores
+    /// the number for every other action, TRAP included).
     pub const fn takes_data(self) -> bool {
-        matches!(
-            self,
-            ActionName::Errno | ActionName::Trap | ActionName::Trace
-        )
+        matches!(self, ActionName::Errno | ActionName::Trace)
     }
 
     /// The action, with runc's `getAction` rule for data: `errnoRet` when
-    /// given, else EPERM (1) for ERRNO, TRAP and TRACE.
+    /// given, else EPERM (1) for ERRNO and TRACE; TRAP always carries 0.
     pub fn to_action(self, errno_ret: Option<u16>) -> Action {
         const EPERM: u16 = 1;
         let data = errno_ret.unwrap_or(EPERM);
         match self {
             ActionName::Kill | ActionName::KillThread => Action::KillThread,
             ActionName::KillProcess => Action::KillProcess,
-            ActionName::Trap => Action::Trap(data),
+            ActionName::Trap => Action::Trap(0),
             ActionName::Errno => Action::Errno(data),
             ActionName::Trace => Action::Trace(data),
             ActionName::Allow => Action::Allow,
@@ -90,8 +88,8 @@ impl ActionName {
         }
     }
 
-    /// The name and `errnoRet` that denote `action` (`None` when the data
-    /// is absent from the action).
+    /// The name and `errnoRet` that denote `action` (`None` for actions
+    /// without data; TRAP's data, which no profile can set, is dropped).
     pub fn from_action(action: Action) -> (ActionName, Option<u16>) {
         match action {
             Action::Allow => (ActionName::Allow, None),
@@ -99,7 +97,7 @@ impl ActionName {
             Action::Trace(d) => (ActionName::Trace, Some(d)),
             Action::UserNotif => (ActionName::Notify, None),
             Action::Errno(d) => (ActionName::Errno, Some(d)),
-            Action::Trap(d) => (ActionName::Trap, Some(d)),
+            Action::Trap(_) => (ActionName::Trap, None),
             Action::KillThread => (ActionName::KillThread, None),
             Action::KillProcess => (ActionName::KillProcess, None),
         }

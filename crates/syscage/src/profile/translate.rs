@@ -20,6 +20,11 @@
 //! syscage enforces exactly that and reports every dropped rule whose
 //! action differed as a [`Warning`].
 //!
+//! libseccomp treats x32 as a 32-bit arch: its argument comparisons look
+//! at the low word only, so syscage's x32 rules compare 32 bits. Conditions
+//! are normalized as libseccomp compiles them ([`libseccomp_conditions`]),
+//! per arch, and rules are restricted to an arch where the result differs.
+//!
 //! The filter covers the native arch plus `architectures`
 //! (`seccomp_arch_add`); other arches get libseccomp's default bad-arch
 //! action, `SCMP_ACT_KILL` (kill the thread).
@@ -30,7 +35,7 @@ use super::names;
 use super::select::OciSeccomp;
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::policy::{Condition, Policy, Rule, SyscallId};
+use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
 use std::collections::BTreeMap;
 
 /// Options of the translation.
@@ -47,12 +52,42 @@ pub struct TranslateOptions {
 /// `ENOSYS`.
 const ENOSYS: u16 = 38;
 
-/// The rules libseccomp ends up with for one syscall name.
+/// The rules libseccomp ends up with for one syscall name on one arch.
+#[derive(Clone, PartialEq, Eq)]
 enum Entry {
     /// An unconditional rule: (action, source rule).
     Unconditional(Action, usize),
     /// Conditional rules, in order: (conditions, action, source rule).
     Chains(Vec<(Vec<Condition>, Action, usize)>),
+}
+
+/// A rule's conditions as libseccomp 2.5 compiles them for `arch`
+/// (`_db_rule_gen_64` / `_db_rule_gen_32`): on a 32-bit arch (x32
+/// included) only the low words are compared; `MASKED_EQ` compares with
+/// `datum & mask` (bits of the datum outside the mask are ignored, not
+/// "never equal"); a `MASKED_EQ` with mask 0 is always true and
+/// disappears, and a rule left without conditions is unconditional.
+fn libseccomp_conditions(conds: &[Condition], arch: Arch) -> Vec<Condition> {
+    let narrow = !arch.is_64bit() || arch == Arch::X32;
+    let mut out = Vec::new();
+    for c in conds {
+        let mut c = *c;
+        if narrow {
+            c.op = c.op.low32();
+            c.width = Width::Bits32;
+        }
+        if let CmpOp::MaskedEq { mask, value } = c.op {
+            if mask == 0 {
+                continue;
+            }
+            c.op = CmpOp::MaskedEq {
+                mask,
+                value: value & mask,
+            };
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn path(source: usize) -> String {
@@ -160,9 +195,10 @@ impl OciSeccomp {
             }
         }
 
-        // Per name, in first-seen order, what libseccomp keeps.
+        // Per arch and name, what libseccomp keeps; names in first-seen order.
         let mut order: Vec<String> = Vec::new();
-        let mut entries: BTreeMap<String, Option<Entry>> = BTreeMap::new();
+        let mut per_arch: Vec<BTreeMap<String, Option<Entry>>> =
+            vec![BTreeMap::new(); arches.len()];
         let mut missing: BTreeMap<String, (usize, Vec<Arch>)> = BTreeMap::new();
         for call in &self.syscalls {
             let action = call.action.to_action(call.errno_ret);
@@ -194,19 +230,18 @@ impl OciSeccomp {
                 if absent.len() == arches.len() {
                     continue;
                 }
-                if !entries.contains_key(name) {
+                if !order.contains(name) {
                     order.push(name.clone());
                 }
-                let entry = entries.entry(name.clone()).or_insert(None);
-                for conds in &rules {
-                    add(
-                        entry,
-                        name,
-                        conds.clone(),
-                        action,
-                        call.source,
-                        &mut warnings,
-                    );
+                for (i, &arch) in arches.iter().enumerate() {
+                    if arch.syscall_nr(name).is_none() {
+                        continue;
+                    }
+                    let entry = per_arch[i].entry(name.clone()).or_insert(None);
+                    for conds in &rules {
+                        let conds = libseccomp_conditions(conds, arch);
+                        add(entry, name, conds, action, call.source, &mut warnings);
+                    }
                 }
             }
         }
@@ -220,19 +255,42 @@ impl OciSeccomp {
                 ),
             });
         }
+        let mut seen = Vec::new();
+        warnings.retain(|w| {
+            let new = !seen.contains(w);
+            if new {
+                seen.push(w.clone());
+            }
+            new
+        });
         for name in order {
-            match entries.remove(&name).flatten() {
-                Some(Entry::Unconditional(action, _)) => {
-                    policy.add_rule(Rule::new(SyscallId::Name(name.clone()), action));
-                }
-                Some(Entry::Chains(chains)) => {
-                    for (conds, action, _) in chains {
-                        let mut rule = Rule::new(SyscallId::Name(name.clone()), action);
-                        rule.conditions = conds;
-                        policy.add_rule(rule);
+            let entries: Vec<(Arch, Entry)> = arches
+                .iter()
+                .zip(per_arch.iter_mut())
+                .filter_map(|(&a, m)| m.remove(&name).flatten().map(|e| (a, e)))
+                .collect();
+            let uniform =
+                entries.len() == arches.len() && entries.iter().all(|(_, e)| *e == entries[0].1);
+            let emit = |policy: &mut Policy, e: &Entry, arch: Option<Arch>| {
+                let rules: Vec<(Vec<Condition>, Action)> = match e {
+                    Entry::Unconditional(action, _) => vec![(Vec::new(), *action)],
+                    Entry::Chains(chains) => {
+                        chains.iter().map(|(c, a, _)| (c.clone(), *a)).collect()
                     }
+                };
+                for (conds, action) in rules {
+                    let mut rule = Rule::new(SyscallId::Name(name.clone()), action);
+                    rule.conditions = conds;
+                    rule.arch = arch;
+                    policy.add_rule(rule);
                 }
-                None => {}
+            };
+            if uniform {
+                emit(&mut policy, &entries[0].1, None);
+            } else {
+                for (arch, e) in &entries {
+                    emit(&mut policy, e, Some(*arch));
+                }
             }
         }
         Ok((policy, warnings))

@@ -7,6 +7,7 @@
 use super::error::{ProfileError, ProfileErrorKind};
 use super::model::*;
 use super::select::OciSeccomp;
+use crate::action::Action;
 use crate::policy::{Policy, SyscallId, Width};
 
 /// A JSON value to print.
@@ -223,6 +224,16 @@ impl Profile {
             pos: None,
             kind: ProfileErrorKind::Inexpressible(msg),
         };
+        if matches!(policy.default_action, Action::Trap(d) if d != 0) {
+            return Err(ProfileError {
+                path: "defaultAction".to_string(),
+                pos: None,
+                kind: ProfileErrorKind::Inexpressible(format!(
+                    "{} (a profile's TRAP carries 0)",
+                    policy.default_action
+                )),
+            });
+        }
         let (default_action, default_errno_ret) = ActionName::from_action(policy.default_action);
         let mut profile = Profile::new(default_action);
         profile.default_errno_ret = default_errno_ret.filter(|_| default_action.takes_data());
@@ -269,6 +280,12 @@ impl Profile {
                 return Err(bad(
                     i,
                     format!("'{name}' has an unconditional rule and rules of other actions"),
+                ));
+            }
+            if matches!(rule.action, Action::Trap(d) if d != 0) {
+                return Err(bad(
+                    i,
+                    format!("{} (a profile's TRAP carries 0)", rule.action),
                 ));
             }
             if rule.action == policy.default_action {
