@@ -10,7 +10,7 @@ use super::args::{self, ArgSource, Match};
 use std::collections::{BTreeMap, BTreeSet};
 use syscage::action::Action;
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
-use syscage::policy::{CmpOp, Condition, Policy, Rule};
+use syscage::policy::{CmpOp, Condition, Policy, Rule, SyscallId};
 
 /// `EPERM`: the errno of the profile's default action.
 pub const EPERM: u16 = 1;
@@ -181,20 +181,75 @@ fn conditions(fields: &[args::ArgField], key: &[u64]) -> Vec<Condition> {
         .collect()
 }
 
-/// Rules collected by name, deduplicated across arches.
+/// Rules collected by name, deduplicated across arches and runs.
 #[derive(Default)]
 struct RuleSet {
     /// Per name: the condition lists of its ALLOW rules (an empty list is
     /// an unconditional rule, which makes the others redundant).
-    allow: BTreeMap<String, BTreeSet<Vec<(u8, CmpKey)>>>,
+    allow: BTreeMap<String, Vec<Vec<Condition>>>,
     /// Names answered with ENOSYS (clone3 without namespaces).
     enosys: BTreeSet<String>,
+    /// Any other rule, kept as it is.
+    others: Vec<Rule>,
 }
 
-/// `CmpOp` as an ordered key.
-type CmpKey = (u8, u64, u64);
+impl RuleSet {
+    fn allow_when(&mut self, name: &str, conds: Vec<Condition>) {
+        let alternatives = self.allow.entry(name.to_string()).or_default();
+        if !alternatives.contains(&conds) {
+            alternatives.push(conds);
+        }
+    }
 
-fn cmp_key(op: CmpOp) -> CmpKey {
+    /// Adds a rule of an existing policy.
+    fn add(&mut self, rule: &Rule, arches: &[Arch]) {
+        let name = match &rule.syscall {
+            SyscallId::Name(n) => Some(n.clone()),
+            SyscallId::Nr(nr) => arches
+                .iter()
+                .find_map(|a| a.syscall_name(*nr))
+                .map(str::to_string),
+        };
+        match (name, rule.action, rule.arch) {
+            (Some(name), Action::Allow, None) => self.allow_when(&name, rule.conditions.clone()),
+            (Some(name), Action::Errno(ENOSYS), None) if rule.conditions.is_empty() => {
+                self.enosys.insert(name);
+            }
+            _ => {
+                if !self.others.contains(rule) {
+                    self.others.push(rule.clone());
+                }
+            }
+        }
+    }
+
+    fn into_rules(self) -> Vec<Rule> {
+        let mut rules = Vec::new();
+        for (name, mut alternatives) in self.allow.clone() {
+            if alternatives.contains(&Vec::new()) {
+                rules.push(Rule::new(name.as_str(), Action::Allow));
+                continue;
+            }
+            alternatives.sort_by_key(|conds| conds.iter().map(|c| cmp_key(c.op)).collect::<Vec<_>>());
+            for conds in alternatives {
+                let mut rule = Rule::new(name.as_str(), Action::Allow);
+                rule.conditions = conds;
+                rules.push(rule);
+            }
+        }
+        for name in &self.enosys {
+            let unconditional = self.allow.get(name).is_some_and(|a| a.contains(&Vec::new()));
+            if !unconditional {
+                rules.push(Rule::new(name.as_str(), Action::Errno(ENOSYS)));
+            }
+        }
+        rules.extend(self.others);
+        rules
+    }
+}
+
+/// `CmpOp` as an ordered key, for a deterministic rule order.
+fn cmp_key(op: CmpOp) -> (u8, u64, u64) {
     match op {
         CmpOp::Eq(v) => (0, v, 0),
         CmpOp::MaskedEq { mask, value } => (1, mask, value),
@@ -206,50 +261,22 @@ fn cmp_key(op: CmpOp) -> CmpKey {
     }
 }
 
-fn cmp_op(key: CmpKey) -> CmpOp {
-    match key {
-        (0, v, _) => CmpOp::Eq(v),
-        (1, mask, value) => CmpOp::MaskedEq { mask, value },
-        (2, v, _) => CmpOp::Ne(v),
-        (3, v, _) => CmpOp::Lt(v),
-        (4, v, _) => CmpOp::Le(v),
-        (5, v, _) => CmpOp::Gt(v),
-        (_, v, _) => CmpOp::Ge(v),
+/// Merges two recorded policies (`--append`): the arches of both, every
+/// call either allows; an unconditional `ALLOW` of a syscall absorbs its
+/// conditional ones and a `clone3` `ENOSYS`. Default, bad-arch and
+/// unknown-syscall actions come from `recorded`.
+pub fn merge_policies(existing: &Policy, recorded: &Policy) -> Policy {
+    let mut merged = recorded.clone();
+    merged.arches = existing.arches.clone();
+    for arch in &recorded.arches {
+        merged.add_arch(*arch);
     }
-}
-
-impl RuleSet {
-    fn allow_when(&mut self, name: &str, conds: Vec<Condition>) {
-        let key = conds.iter().map(|c| (c.arg, cmp_key(c.op))).collect();
-        self.allow.entry(name.to_string()).or_default().insert(key);
+    let mut set = RuleSet::default();
+    for rule in existing.rules.iter().chain(&recorded.rules) {
+        set.add(rule, &merged.arches);
     }
-
-    fn into_rules(self) -> Vec<Rule> {
-        let mut rules = Vec::new();
-        for (name, alternatives) in &self.allow {
-            if alternatives.contains(&Vec::new()) {
-                rules.push(Rule::new(name.as_str(), Action::Allow));
-                continue;
-            }
-            for conds in alternatives {
-                let mut rule = Rule::new(name.as_str(), Action::Allow);
-                for &(arg, op) in conds {
-                    rule = rule.with(Condition::new(arg, cmp_op(op)));
-                }
-                rules.push(rule);
-            }
-        }
-        for name in &self.enosys {
-            let unconditional = self
-                .allow
-                .get(name)
-                .is_some_and(|a| a.contains(&Vec::new()));
-            if !unconditional {
-                rules.push(Rule::new(name.as_str(), Action::Errno(ENOSYS)));
-            }
-        }
-        rules
-    }
+    merged.rules = set.into_rules();
+    merged
 }
 
 #[cfg(test)]
@@ -444,6 +471,30 @@ mod tests {
             let d = p.evaluate(&call(Arch::X86_64, "ioctl", [0, req, 0, 0, 0, 0]));
             assert_eq!(d, Action::Allow);
         }
+    }
+
+    #[test]
+    fn merging_policies_allows_what_either_allowed() {
+        let a = recording(true, &[(Arch::X86_64, "ioctl", [0, 1, 0, 0, 0, 0])]).to_policy();
+        let mut rb = recording(false, &[(Arch::X86_64, "read", [0; 6])]);
+        let clone3 = Arch::X86_64.syscall_nr("clone3").expect("clone3");
+        rb.count(Arch::X86_64, clone3, 1, 1);
+        let b = rb.to_policy();
+        let m = merge_policies(&a, &b);
+        let d = |name, a| m.evaluate(&call(Arch::X86_64, name, a));
+        assert_eq!(d("ioctl", [0, 1, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(d("ioctl", [0, 2, 0, 0, 0, 0]), Action::Errno(EPERM));
+        assert_eq!(d("read", [0; 6]), Action::Allow);
+        assert_eq!(d("clone3", [0; 6]), Action::Allow);
+        assert_eq!(d("write", [0; 6]), Action::Errno(EPERM));
+        // Merging is idempotent.
+        assert_eq!(merge_policies(&m, &m).rules, m.rules);
+        // Unconditional ioctl from one run absorbs the conditional one.
+        let c = recording(false, &[(Arch::X86_64, "ioctl", [0; 6])]).to_policy();
+        let m2 = merge_policies(&m, &c);
+        let ioctls = m2.rules.iter().filter(|r| r.syscall == "ioctl".into()).count();
+        assert_eq!(ioctls, 1);
+        assert_eq!(m2.evaluate(&call(Arch::X86_64, "ioctl", [0, 2, 0, 0, 0, 0])), Action::Allow);
     }
 
     #[test]
