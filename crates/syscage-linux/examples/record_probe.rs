@@ -47,7 +47,8 @@ fn threads(n: usize) {
                     .open("/dev/null")
                     .expect("open /dev/null");
                 for _ in 0..100 {
-                    f.write_all(format!("thread {i}\n").as_bytes()).expect("write");
+                    f.write_all(format!("thread {i}\n").as_bytes())
+                        .expect("write");
                 }
                 i
             })
@@ -111,13 +112,11 @@ fn int80_mode(extra: bool) {
     let uid = int80(199);
     // SAFETY: getpid/getuid take no arguments.
     let (native_pid, native_uid) = unsafe { (libc::getpid(), libc::getuid()) };
-    println!(
-        "int80: getpid {} (native {}), getuid32 {} (native {})",
-        pid, native_pid, uid, native_uid
-    );
     if pid != native_pid || uid as u32 != native_uid {
+        println!("int80: getpid {pid} (native {native_pid}), getuid32 {uid} (native {native_uid})");
         exit(4);
     }
+    println!("int80: getpid and getuid32 agree with the native calls");
     if extra {
         let r = int80(64);
         report_extra(r.min(0) as i64, -r.min(0));
@@ -179,7 +178,11 @@ fn storm(n: u64) {
     println!(
         "storm: child status {}, handled {} signals",
         libc::WEXITSTATUS(status),
-        if HANDLED.load(Ordering::Relaxed) > 0 { "some" } else { "no" }
+        if HANDLED.load(Ordering::Relaxed) > 0 {
+            "some"
+        } else {
+            "no"
+        }
     );
 }
 
@@ -226,7 +229,9 @@ fn main() {
             let sig: i32 = arg(1, "15").parse().expect("signal number");
             // SAFETY: signals our parent; no memory involved.
             unsafe { libc::kill(libc::getppid(), sig) };
-            std::thread::sleep(Duration::from_secs_f64(arg(2, "0").parse().expect("seconds")));
+            std::thread::sleep(Duration::from_secs_f64(
+                arg(2, "0").parse().expect("seconds"),
+            ));
             println!("killparent: still here");
         }
         _ => {

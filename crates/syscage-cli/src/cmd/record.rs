@@ -34,7 +34,12 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct Args {
     /// Write the profile to OUT (default: stdout).
-    #[arg(short = 'o', long = "output", value_name = "OUT", conflicts_with = "append")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        conflicts_with = "append"
+    )]
     pub output: Option<PathBuf>,
     /// Profile format.
     #[arg(short = 'f', long = "format", value_enum, default_value = "docker")]
@@ -95,9 +100,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let destination = args.append.as_ref().or(args.output.as_ref());
     match destination {
-        Some(path) => {
-            std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?
-        }
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
@@ -113,7 +117,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             "syscage: {} syscalls ({} distinct) recorded; profile {} {}",
             recording.total(),
             recording.calls.len(),
-            if existing.is_some() { "merged into" } else { "written to" },
+            if existing.is_some() {
+                "merged into"
+            } else {
+                "written to"
+            },
             path.display()
         );
     }
@@ -126,13 +134,16 @@ fn exit_code(outcome: &Outcome) -> u8 {
 
 /// Reads a profile to merge into, as `syscage run` would load it.
 fn load(path: &Path) -> anyhow::Result<Policy> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{}:{e}", path.display()))?;
     let opts = ResolveOptions {
         caps: Vec::new(),
         ..ResolveOptions::docker(Vec::new(), running_kernel())
     };
-    let (policy, _warnings) = parsed.to_policy(&opts).map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    let (policy, _warnings) = parsed
+        .to_policy(&opts)
+        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
     Ok(policy)
 }
 
@@ -157,15 +168,29 @@ pub fn summary(recording: &Recording) -> String {
             (s.count, name, arch, s.first_pid)
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    rows.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+    });
     let mut out = String::new();
-    out.push_str(&format!("{:>10} {:<24} {:<8} {:>9}\n", "calls", "syscall", "arch", "first pid"));
+    out.push_str(&format!(
+        "{:>10} {:<24} {:<8} {:>9}\n",
+        "calls", "syscall", "arch", "first pid"
+    ));
     out.push_str(&format!("{:->10} {:-<24} {:-<8} {:->9}\n", "", "", "", ""));
     for (count, name, arch, pid) in &rows {
-        out.push_str(&format!("{count:>10} {name:<24} {:<8} {pid:>9}\n", arch.name()));
+        out.push_str(&format!(
+            "{count:>10} {name:<24} {:<8} {pid:>9}\n",
+            arch.name()
+        ));
     }
     out.push_str(&format!("{:->10} {:-<24}\n", "", ""));
-    out.push_str(&format!("{:>10} total ({} distinct)\n", recording.total(), rows.len()));
+    out.push_str(&format!(
+        "{:>10} total ({} distinct)\n",
+        recording.total(),
+        rows.len()
+    ));
     out
 }
 

@@ -230,7 +230,8 @@ impl RuleSet {
                 rules.push(Rule::new(name.as_str(), Action::Allow));
                 continue;
             }
-            alternatives.sort_by_key(|conds| conds.iter().map(|c| cmp_key(c.op)).collect::<Vec<_>>());
+            alternatives
+                .sort_by_key(|conds| conds.iter().map(|c| cmp_key(c.op)).collect::<Vec<_>>());
             for conds in alternatives {
                 let mut rule = Rule::new(name.as_str(), Action::Allow);
                 rule.conditions = conds;
@@ -238,7 +239,10 @@ impl RuleSet {
             }
         }
         for name in &self.enosys {
-            let unconditional = self.allow.get(name).is_some_and(|a| a.contains(&Vec::new()));
+            let unconditional = self
+                .allow
+                .get(name)
+                .is_some_and(|a| a.contains(&Vec::new()));
             if !unconditional {
                 rules.push(Rule::new(name.as_str(), Action::Errno(ENOSYS)));
             }
@@ -492,9 +496,16 @@ mod tests {
         // Unconditional ioctl from one run absorbs the conditional one.
         let c = recording(false, &[(Arch::X86_64, "ioctl", [0; 6])]).to_policy();
         let m2 = merge_policies(&m, &c);
-        let ioctls = m2.rules.iter().filter(|r| r.syscall == "ioctl".into()).count();
+        let ioctls = m2
+            .rules
+            .iter()
+            .filter(|r| r.syscall == "ioctl".into())
+            .count();
         assert_eq!(ioctls, 1);
-        assert_eq!(m2.evaluate(&call(Arch::X86_64, "ioctl", [0, 2, 0, 0, 0, 0])), Action::Allow);
+        assert_eq!(
+            m2.evaluate(&call(Arch::X86_64, "ioctl", [0, 2, 0, 0, 0, 0])),
+            Action::Allow
+        );
     }
 
     #[test]
