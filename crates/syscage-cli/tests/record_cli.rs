@@ -673,3 +673,19 @@ fn ctrl_c_ends_the_program_and_still_writes_the_profile() {
         assert_nothing_left(&m);
     }
 }
+
+#[test]
+fn an_ignored_signal_stays_ignored_for_the_program() {
+    // As under nohup: the program inherits SIGHUP ignored and survives it.
+    let dir = scratch("ignored");
+    let script = format!(
+        "trap '' HUP; exec {SYSCAGE} record -o {}/p.json -- sh -c 'kill -HUP $$; echo alive'",
+        s(&dir)
+    );
+    let out = plain(&["sh", "-c", &script]);
+    if !traced(&out) {
+        return;
+    }
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "alive\n");
+}

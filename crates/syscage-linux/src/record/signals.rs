@@ -9,6 +9,9 @@
 //! (a tracee killing its parent) is dropped. The recorder then keeps
 //! tracing until the program is gone and still writes its profile.
 //!
+//! A signal the recorder was started with ignored stays ignored (and so
+//! is inherited ignored by the program, as it would be untraced).
+//!
 //! The handler is installed without `SA_RESTART`, so `waitpid` returns
 //! `EINTR` and the tracer looks at the notes at once.
 
@@ -74,6 +77,14 @@ impl Handlers {
             // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
             // value; `note` only touches atomics, which is async-signal-safe.
             unsafe {
+                // An ignored signal stays ignored, so the program inherits
+                // that as it would untraced (`nohup`, background jobs).
+                let mut current: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut current) == 0
+                    && current.sa_sigaction == libc::SIG_IGN
+                {
+                    continue;
+                }
                 let mut act: libc::sigaction = std::mem::zeroed();
                 act.sa_sigaction = note as *const () as usize;
                 act.sa_flags = libc::SA_SIGINFO;

@@ -95,7 +95,7 @@ pub(crate) fn spawn(cmd: &[OsString]) -> Result<Child, RecordError> {
     let (fail_rd, fail_wr) = pipe().map_err(RecordError::Spawn)?;
 
     // SAFETY: fork in a process that may have other threads: the child
-    // only makes async-signal-safe calls (close, sigprocmask, signal, read,
+    // only makes async-signal-safe calls (close, signal, read,
     // prctl, execve, write, _exit) on memory prepared before the fork.
     let pid = unsafe { libc::fork() };
     if pid == -1 {
@@ -201,11 +201,8 @@ unsafe fn child_exec(
     unsafe {
         libc::close(sync_wr);
         libc::close(fail_rd);
-        // The program starts as it would from a shell: no blocked signals,
-        // SIGPIPE at its default (Rust's runtime ignores it).
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        // SIGPIPE back to its default, which Rust's runtime changed to
+        // "ignore" (the signal mask is inherited unchanged, as untraced).
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         let mut b = 0u8;
         let r = loop {
