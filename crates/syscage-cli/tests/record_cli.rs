@@ -316,6 +316,20 @@ fn int80_syscalls_are_recorded_under_i386() {
 }
 
 #[test]
+fn syscalls_unknown_to_the_tables_get_enosys() {
+    // The kernel answers 999 with ENOSYS (38); under the profile (and its
+    // KILL_PROCESS variant) the unknown-syscall action gives the same.
+    let Some(profile) = record_then_run("unknown", &[], &[probe(), "unknown"]) else {
+        return;
+    };
+    let out = plain(&[probe(), "unknown"]);
+    assert_eq!(text(&out.stdout), "unknown: -1, errno 38\n");
+    assert!(!allowed_names(&profile).iter().any(|n| n.contains("999")));
+    let out = syscage(&["record", "-o", "/dev/null", "--", probe(), "unknown"]);
+    assert!(text(&out.stderr).contains("syscall 999 on x86_64 is not in syscage's tables"));
+}
+
+#[test]
 fn one_syscall_more_than_recorded_is_denied() {
     for (name, mode) in [
         ("extra-threads", "threads"),

@@ -10,6 +10,7 @@
 //! - `socket inet|unix`: one socket of that family.
 //! - `storm N`: N signals from another process and a thread, with a handler.
 //! - `stop`: stops itself (SIGSTOP); a child sends SIGCONT.
+//! - `unknown`: syscall number 999, which no table knows.
 //! - `sleep SECS [MARK]`: sleeps (for kill and Ctrl-C tests).
 //! - `killparent SIG [SECS] [MARK]`: sends SIG to its parent, then sleeps SECS.
 
@@ -222,6 +223,12 @@ fn main() {
         Some("socket") => socket_mode(&arg(1, "inet")),
         Some("storm") => storm(arg(1, "1000").parse().expect("signal count")),
         Some("stop") => stop(),
+        Some("unknown") => {
+            // 999 is no syscall on x86_64 (the table ends in the 400s).
+            // SAFETY: an unknown number makes the kernel return ENOSYS.
+            let r = unsafe { libc::syscall(999) };
+            println!("unknown: {r}, errno {}", errno());
+        }
         Some("sleep") => std::thread::sleep(Duration::from_secs_f64(
             arg(1, "30").parse().expect("seconds"),
         )),

@@ -377,6 +377,9 @@ mod tests {
                     "prctl",
                     [libc::PR_SET_NAME as u64, 0, 0, 0, 0, 0],
                 ),
+                (Arch::X86_64, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+                (Arch::X86_64, "mmap", [0, 4096, rx, 0x22, u64::MAX, 0]),
+                (Arch::X86_64, "fcntl", [3, libc::F_GETFL as u64, 0, 0, 0, 0]),
             ],
         );
         let p = r.to_policy();
@@ -389,6 +392,9 @@ mod tests {
         assert!(allow("ioctl", [7, 0x5401, 0, 0, 0, 0]));
         assert!(allow("clone", [thread | 17, 1, 2, 3, 0, 0]));
         assert!(allow("prctl", [libc::PR_SET_NAME as u64, 9, 0, 0, 0, 0]));
+        assert!(allow("personality", [0xffff_ffff, 0, 0, 0, 0, 0]));
+        assert!(allow("mmap", [0, 8192, libc::PROT_EXEC as u64, 0x22, 0, 0]));
+        assert!(allow("fcntl", [9, libc::F_GETFL as u64, 0, 0, 0, 0]));
         // What was not recorded.
         assert!(!allow("socket", [af_packet, stream, 0, 0, 0, 0]));
         assert!(!allow(
