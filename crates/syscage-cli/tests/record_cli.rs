@@ -515,14 +515,17 @@ fn assert_nothing_left(mark: &str) {
     }
 }
 
-/// Waits until a process carrying `mark` runs; returns its pid.
+/// Waits until the test program carrying `mark` runs; returns its pid.
 fn wait_for_mark(mark: &str, syscage: &mut Child) -> Option<i32> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if let Some((pid, _)) = with_mark(mark)
-            .into_iter()
-            .find(|(p, _)| *p != syscage.id() as i32)
-        {
+        // The program itself, once exec'd (not the recorder, nor its child
+        // between fork and execve, whose command line is the recorder's).
+        let exec_d = |p: i32| {
+            std::fs::read_link(format!("/proc/{p}/exe"))
+                .is_ok_and(|e| e.to_string_lossy().contains("record_probe"))
+        };
+        if let Some((pid, _)) = with_mark(mark).into_iter().find(|(p, _)| exec_d(*p)) {
             return Some(pid);
         }
         if syscage.try_wait().expect("try_wait").is_some() {
