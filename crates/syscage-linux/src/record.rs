@@ -129,7 +129,7 @@ pub fn record(
     progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Outcome, RecordError> {
     let handlers = signals::Handlers::install();
-    let child = spawn::spawn(cmd)?;
+    let child = spawn::spawn(cmd, handlers.replaced())?;
     let mut tracer = tracer::Tracer::new(child.pid, options.args, progress);
     tracer.run(&handlers)?;
     drop(handlers);

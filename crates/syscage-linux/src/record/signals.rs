@@ -116,6 +116,15 @@ impl Handlers {
     }
 }
 
+impl Handlers {
+    /// The dispositions the handlers replaced, for the child to put back
+    /// between fork and execve (so a Ctrl-C in that instant acts as it
+    /// would on the program).
+    pub(crate) fn replaced(&self) -> &[(libc::c_int, libc::sigaction)] {
+        &self.old
+    }
+}
+
 impl Drop for Handlers {
     fn drop(&mut self) {
         for (sig, prev) in &self.old {

@@ -60,8 +60,12 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Forks `cmd`, seizes the child with the recorder's options and lets it
-/// install the filter and exec.
-pub(crate) fn spawn(cmd: &[OsString]) -> Result<Child, RecordError> {
+/// install the filter and exec. `restore` lists signal dispositions the
+/// child puts back first (those the recorder's own handlers replaced).
+pub(crate) fn spawn(
+    cmd: &[OsString],
+    restore: &[(libc::c_int, libc::sigaction)],
+) -> Result<Child, RecordError> {
     let program = cmd.first().ok_or(RecordError::NoCommand)?;
     let path = resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
     let path = cstring(path.into_os_string().into_vec())?;
@@ -113,6 +117,7 @@ pub(crate) fn spawn(cmd: &[OsString]) -> Result<Child, RecordError> {
                 &argp,
                 &envp,
                 &prog,
+                restore,
             )
         }
     }
@@ -195,12 +200,16 @@ unsafe fn child_exec(
     argp: &[*const libc::c_char],
     envp: &[*const libc::c_char],
     prog: &libc::sock_fprog,
+    restore: &[(libc::c_int, libc::sigaction)],
 ) -> ! {
     // SAFETY (whole block): plain syscalls on our own fds and on buffers
     // that stay alive until execve or _exit.
     unsafe {
         libc::close(sync_wr);
         libc::close(fail_rd);
+        for (sig, act) in restore {
+            libc::sigaction(*sig, act, std::ptr::null_mut());
+        }
         // SIGPIPE back to its default, which Rust's runtime changed to
         // "ignore" (the signal mask is inherited unchanged, as untraced).
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
