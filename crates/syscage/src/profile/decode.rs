@@ -362,7 +362,7 @@ impl Decoder {
             }
         }
         let name = name.map(|(s, _, _)| s);
-        if name.as_deref().is_none_or(str::is_empty) && names.is_empty() {
+        if name.as_deref().unwrap_or_default().is_empty() && names.is_empty() {
             return Err(err(path, node.pos, K::NoName));
         }
         let Some((p, n)) = f.take("action") else {
