@@ -5,12 +5,18 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_syscage"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn require_seccomp() {
     let ok = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.contains("Seccomp:"));
-    assert!(ok || std::env::var("CI").as_deref() != Ok("true"), "CI needs seccomp");
+    assert!(
+        ok || std::env::var("CI").as_deref() != Ok("true"),
+        "CI needs seccomp"
+    );
 }
 
 fn stderr(o: &Output) -> String {
@@ -21,11 +27,14 @@ fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("syscage-run-cli-{}-{name}", std::process::id()))
 }
 
-fn assert_refused(o: &Output, needle: &str, marker: &PathBuf) {
+fn assert_refused(o: &Output, needle: &str, marker: &std::path::Path) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(2), "stderr: {err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("syscage: error: ") && err.contains(needle), "{err}");
+    assert!(
+        err.starts_with("syscage: error: ") && err.contains(needle),
+        "{err}"
+    );
     assert!(!marker.exists(), "the program ran");
 }
 
@@ -52,11 +61,19 @@ fn ordinary_programs_run_under_the_default_profile() {
     // Under the default profile, the program really is filtered.
     let o = syscage(&["run", "--", "cat", "/proc/self/status"]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("Seccomp:\t2") && out.contains("NoNewPrivs:\t1"), "{out}");
+    assert!(
+        out.contains("Seccomp:\t2") && out.contains("NoNewPrivs:\t1"),
+        "{out}"
+    );
     // ... and what runtimes deny gets EPERM (errno 1): unshare(CLONE_NEWUTS), as root.
     let py = "import ctypes; c = ctypes.CDLL(None, use_errno=True); print(c.unshare(0x04000000), ctypes.get_errno())";
     let o = syscage(&["run", "--", "python3", "-c", py]);
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "-1 1", "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "-1 1",
+        "{}",
+        stderr(&o)
+    );
     let _ = std::fs::remove_file(exe);
     let _ = std::fs::remove_file(c);
 }
@@ -65,12 +82,32 @@ fn ordinary_programs_run_under_the_default_profile() {
 fn deny_with_errno_fails_the_syscall() {
     require_seccomp();
     let d = temp("dir");
-    let o = syscage(&["run", "--deny", "mkdir,mkdirat", "--", "mkdir", d.to_str().unwrap()]);
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "mkdir,mkdirat",
+        "--",
+        "mkdir",
+        d.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("Operation not permitted"));
     assert!(!d.exists());
-    let o = syscage(&["run", "--deny", "mkdir,mkdirat", "--action", "errno:38", "--", "mkdir", d.to_str().unwrap()]);
-    assert!(stderr(&o).contains("Function not implemented"), "{}", stderr(&o));
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "mkdir,mkdirat",
+        "--action",
+        "errno:38",
+        "--",
+        "mkdir",
+        d.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("Function not implemented"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -79,29 +116,72 @@ fn allow_list_refuses_the_rest() {
     // `true` needs more than exit_group: everything else fails with EPERM, and
     // the dynamic loader gives up; with execve and exit_group alone the
     // kernel still runs the program up to its first refused syscall.
-    let o = syscage(&["run", "--allow", "execve,exit_group", "--action", "kill", "--", "true"]);
+    let o = syscage(&[
+        "run",
+        "--allow",
+        "execve,exit_group",
+        "--action",
+        "kill",
+        "--",
+        "true",
+    ]);
     assert_eq!(o.status.code(), Some(128 + 31), "{}", stderr(&o));
-    assert!(stderr(&o).contains("killed by seccomp (SIGSYS) at "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("killed by seccomp (SIGSYS) at "),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn a_kill_names_the_syscall_and_exits_like_a_shell() {
     require_seccomp();
-    let o = syscage(&["run", "--deny", "mkdir", "--action", "kill", "--", "mkdir", "/nonexistent-syscage/x"]);
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "mkdir",
+        "--action",
+        "kill",
+        "--",
+        "mkdir",
+        "/nonexistent-syscage/x",
+    ]);
     assert_eq!(o.status.code(), Some(128 + libc::SIGSYS));
     let err = stderr(&o);
     assert!(err.contains("mkdir (83, x86_64)"), "{err}");
-    let o = syscage(&["run", "--deny", "getppid", "--action", "trap:7", "--", "sh", "-c", "echo $PPID"]);
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "getppid",
+        "--action",
+        "trap:7",
+        "--",
+        "sh",
+        "-c",
+        "echo $PPID",
+    ]);
     // dash reads $PPID with getppid at start-up.
     assert_eq!(o.status.code(), Some(128 + libc::SIGSYS), "{}", stderr(&o));
-    assert!(stderr(&o).contains("SECCOMP_RET_TRAP (data 7) at getppid (110, x86_64)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("SECCOMP_RET_TRAP (data 7) at getppid (110, x86_64)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn exit_status_is_passed_through() {
     require_seccomp();
-    assert_eq!(syscage(&["run", "--", "sh", "-c", "exit 42"]).status.code(), Some(42));
-    assert_eq!(syscage(&["run", "--deny", "mkdir", "--", "sh", "-c", "kill -TERM $$"]).status.code(), Some(128 + 15));
+    assert_eq!(
+        syscage(&["run", "--", "sh", "-c", "exit 42"]).status.code(),
+        Some(42)
+    );
+    assert_eq!(
+        syscage(&["run", "--deny", "mkdir", "--", "sh", "-c", "kill -TERM $$"])
+            .status
+            .code(),
+        Some(128 + 15)
+    );
 }
 
 #[test]
@@ -109,14 +189,32 @@ fn bad_input_is_one_line_exit_2_and_the_program_never_starts() {
     require_seccomp();
     let marker = temp("marker");
     let m = marker.to_str().unwrap();
-    assert_refused(&syscage(&["run", "--", "/nonexistent/program"]), "/nonexistent/program", &marker);
-    assert_refused(&syscage(&["run", "--deny", "nosuchsyscall", "--", "touch", m]), "nosuchsyscall", &marker);
-    assert_refused(&syscage(&["run", "--deny", "mkdir", "--action", "explode", "--", "touch", m]), "explode", &marker);
+    assert_refused(
+        &syscage(&["run", "--", "/nonexistent/program"]),
+        "/nonexistent/program",
+        &marker,
+    );
+    assert_refused(
+        &syscage(&["run", "--deny", "nosuchsyscall", "--", "touch", m]),
+        "nosuchsyscall",
+        &marker,
+    );
+    assert_refused(
+        &syscage(&[
+            "run", "--deny", "mkdir", "--action", "explode", "--", "touch", m,
+        ]),
+        "explode",
+        &marker,
+    );
     let bad = temp("bad.json");
     std::fs::write(&bad, "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": [{\"names\": [\"read\"], \"action\": 7}]}").unwrap();
     let o = syscage(&["run", "--profile", bad.to_str().unwrap(), "--", "touch", m]);
     assert_refused(&o, &format!("{}:2:", bad.display()), &marker);
-    assert_refused(&syscage(&["run", "--profile", "/nonexistent.json", "--", "touch", m]), "/nonexistent.json", &marker);
+    assert_refused(
+        &syscage(&["run", "--profile", "/nonexistent.json", "--", "touch", m]),
+        "/nonexistent.json",
+        &marker,
+    );
     let _ = std::fs::remove_file(bad);
 }
 
@@ -130,7 +228,12 @@ fn log_counts_every_syscall() {
     assert!(err.contains("syscalls logged"), "{err}");
     let count = |name: &str| {
         err.lines()
-            .find(|l| l.trim_end().ends_with(&format!("{name} ({}, x86_64)", syscage::arch::Arch::X86_64.syscall_nr(name).unwrap())))
+            .find(|l| {
+                l.trim_end().ends_with(&format!(
+                    "{name} ({}, x86_64)",
+                    syscage::arch::Arch::X86_64.syscall_nr(name).unwrap()
+                ))
+            })
             .and_then(|l| l.split_whitespace().next()?.parse::<u64>().ok())
     };
     if err.contains("audit netlink") {
@@ -152,7 +255,8 @@ fn status_shows_a_filtered_process() {
     let parent = child.id();
     let mut pid = None;
     for _ in 0..200 {
-        let kids = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
+        let kids = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+            .unwrap_or_default();
         if let Some(p) = kids.split_whitespace().next() {
             let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
             if comm.trim() == "sleep" {
@@ -174,7 +278,11 @@ fn status_shows_a_filtered_process() {
     let o = syscage(&["status"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.lines().next().unwrap().contains("PID"));
-    assert!(out.lines().any(|l| l.split_whitespace().next() == Some("1")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().next() == Some("1")),
+        "{out}"
+    );
     let o = syscage(&["status", "999999999"]);
     assert_eq!(o.status.code(), Some(2));
 }

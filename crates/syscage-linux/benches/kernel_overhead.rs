@@ -9,7 +9,9 @@
 //! best nanoseconds per call. Run: `cargo bench -p syscage-linux --bench kernel_overhead`
 //! (`SYSCAGE_BENCH_ITERS` sets N, default 200000).
 
-use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use std::io::{Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
 use syscage::action::Action;
@@ -20,7 +22,10 @@ use syscage::policy::{CmpOp, Policy, SyscallId};
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 use syscage_linux::install::{self, InstallOptions};
 
-const DOCKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/docker-default-seccomp.json");
+const DOCKER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/docker-default-seccomp.json"
+);
 
 fn docker_policy() -> Policy {
     let text = std::fs::read_to_string(DOCKER).expect("shared/data/docker-default-seccomp.json");
@@ -58,7 +63,8 @@ fn scmp_arch(a: Arch) -> ScmpArch {
 /// libseccomp's filter for the same policy, exported as BPF.
 fn libseccomp_program(policy: &Policy, optimize: u32) -> (Program, usize) {
     let mut ctx = ScmpFilterContext::new(scmp_action(policy.default_action)).unwrap();
-    ctx.set_act_badarch(scmp_action(policy.bad_arch_action)).unwrap();
+    ctx.set_act_badarch(scmp_action(policy.bad_arch_action))
+        .unwrap();
     ctx.set_ctl_optimize(optimize).unwrap();
     for a in &policy.arches {
         ctx.add_arch(scmp_arch(*a)).unwrap();
@@ -91,7 +97,10 @@ fn libseccomp_program(policy: &Policy, optimize: u32) -> (Program, usize) {
                 ScmpArgCompare::new(c.arg as u32, op, datum)
             })
             .collect();
-        if ctx.add_rule_conditional(scmp_action(rule.action), sys, &conds).is_err() {
+        if ctx
+            .add_rule_conditional(scmp_action(rule.action), sys, &conds)
+            .is_err()
+        {
             skipped += 1;
         }
     }
@@ -100,7 +109,10 @@ fn libseccomp_program(policy: &Policy, optimize: u32) -> (Program, usize) {
     let mut bytes = Vec::new();
     file.rewind().unwrap();
     file.read_to_end(&mut bytes).unwrap();
-    (Program::from_bytes(&bytes, ByteOrder::Little).expect("libseccomp's BPF decodes"), skipped)
+    (
+        Program::from_bytes(&bytes, ByteOrder::Little).expect("libseccomp's BPF decodes"),
+        skipped,
+    )
 }
 
 fn tempfile() -> std::fs::File {
@@ -147,10 +159,17 @@ fn measure(prog: Option<&Program>, spec_allow: bool, iters: u32) -> Vec<f64> {
             opts.flags.spec_allow = spec_allow;
             install::install_raw(raw, &opts).expect("load");
         }
-        let times: Vec<f64> = CASES.iter().map(|(_, nr, a0)| time_calls(*nr, *a0, iters)).collect();
+        let times: Vec<f64> = CASES
+            .iter()
+            .map(|(_, nr, a0)| time_calls(*nr, *a0, iters))
+            .collect();
         // SAFETY: fds[1] is our pipe's write end.
         let mut w = unsafe { std::fs::File::from_raw_fd(fds[1]) };
-        let text = times.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
+        let text = times
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
         let _ = w.write_all(text.as_bytes());
         drop(w);
         // SAFETY: ends the child.
@@ -166,14 +185,19 @@ fn measure(prog: Option<&Program>, spec_allow: bool, iters: u32) -> Vec<f64> {
     // SAFETY: waits for our child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
     let _ = r.as_raw_fd();
-    text.split_whitespace().map(|t| t.parse().unwrap()).collect()
+    text.split_whitespace()
+        .map(|t| t.parse().unwrap())
+        .collect()
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let iters: u32 = std::env::var("SYSCAGE_BENCH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let iters: u32 = std::env::var("SYSCAGE_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
     let policy = docker_policy();
     let ours = compile(&policy, &CompileOptions::default()).expect("compile");
     let (lin, skipped1) = libseccomp_program(&policy, 1);
@@ -211,7 +235,11 @@ fn main() {
         for j in 0..CASES.len() {
             // A denied syscall never runs: its overhead is against the
             // cheapest unfiltered syscall, getppid.
-            let base = if CASES[j].0.contains("denied") { best[0][0] } else { best[0][j] };
+            let base = if CASES[j].0.contains("denied") {
+                best[0][0]
+            } else {
+                best[0][j]
+            };
             if i == 0 {
                 print!(" {:.1} |", best[i][j]);
             } else {
@@ -221,4 +249,29 @@ fn main() {
         println!();
     }
     println!("(in parentheses: against no filter; for the denied acct, against unfiltered getppid, since a denied call does no work)");
+    println!();
+    println!("Instructions each filter runs per call (emulator; the kernel's action cache skips the filter for cacheable calls):");
+    print!("| filter |");
+    for (label, _, _) in CASES {
+        print!(" {label} |");
+    }
+    println!();
+    println!("|---|{}", "---:|".repeat(CASES.len()));
+    for (name, p, spec) in &filters {
+        let (Some(p), false) = (p, spec) else {
+            continue;
+        };
+        print!("| {name} |");
+        for (_, nr, a0) in CASES {
+            let d = syscage::bpf::data::SeccompData {
+                nr: nr as u32,
+                arch: Arch::X86_64.audit(),
+                args: [a0, 0, 0, 0, 0, 0],
+                ..Default::default()
+            };
+            let out = syscage::emu::run(p, &d, ByteOrder::Little).expect("runs");
+            print!(" {} ({}) |", out.steps, out.action);
+        }
+        println!();
+    }
 }

@@ -62,7 +62,9 @@ pub fn parse_record(text: &str) -> Option<SeccompRecord> {
     };
     let (mut have_arch, mut have_nr) = (false, false);
     for field in rest[close + 1..].split_whitespace() {
-        let Some((k, v)) = field.split_once('=') else { continue };
+        let Some((k, v)) = field.split_once('=') else {
+            continue;
+        };
         match k {
             "pid" => rec.pid = v.parse().ok()?,
             "comm" => rec.comm = v.trim_matches('"').to_string(),
@@ -169,10 +171,20 @@ fn recv(fd: &OwnedFd, timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
     }
     let mut buf = vec![0u8; 65536];
     // SAFETY: buf is writable for its length.
-    let r = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+    let r = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
     if r < 0 {
         let e = std::io::Error::last_os_error();
-        if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ENOBUFS)) {
+        if matches!(
+            e.raw_os_error(),
+            Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ENOBUFS)
+        ) {
             return Ok(Vec::new());
         }
         return Err(Error::Sys {
@@ -190,7 +202,11 @@ fn recv(fd: &OwnedFd, timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
             // Audit records carry nlmsg_len without the header (audit_log_end's
             // "length quirk"), one record per datagram: take the rest.
             let end = (off + 16 + len).min(total);
-            let body: Vec<u8> = buf[off + 16..end].iter().copied().take_while(|&b| b != 0).collect();
+            let body: Vec<u8> = buf[off + 16..end]
+                .iter()
+                .copied()
+                .take_while(|&b| b != 0)
+                .collect();
             out.push((ty, body));
             break;
         }
@@ -215,7 +231,9 @@ fn audit_get(fd: &OwnedFd) -> Result<AuditStatus> {
     while Instant::now() < deadline {
         for (ty, p) in recv(fd, Duration::from_millis(200))? {
             if ty == AUDIT_GET && p.len() >= 28 {
-                let w = |i: usize| u32::from_ne_bytes(p[i * 4..i * 4 + 4].try_into().unwrap_or_default());
+                let w = |i: usize| {
+                    u32::from_ne_bytes(p[i * 4..i * 4 + 4].try_into().unwrap_or_default())
+                };
                 return Ok(AuditStatus { pid: w(3) });
             }
             if ty == NLMSG_ERROR && p.len() >= 4 {
@@ -297,7 +315,10 @@ impl Collector {
         let fd = netlink_socket()?;
         let st = audit_get(&fd)?;
         if st.pid != 0 {
-            return Err(Error::errno("AUDIT_SET (another audit daemon is registered)", libc::EBUSY));
+            return Err(Error::errno(
+                "AUDIT_SET (another audit daemon is registered)",
+                libc::EBUSY,
+            ));
         }
         let bigger: libc::c_int = 8 << 20;
         // SAFETY: setsockopt reads one c_int; failure only leaves the default buffer size.
@@ -353,7 +374,10 @@ impl Collector {
             .read(true)
             .custom_flags_nonblock()
             .open(path)
-            .map_err(|source| Error::Io { path: path.into(), source })?;
+            .map_err(|source| Error::Io {
+                path: path.into(),
+                source,
+            })?;
         // SAFETY: lseek on our own fd; SEEK_END on /dev/kmsg moves to the newest record.
         unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_END) };
         let stop = Arc::new(AtomicBool::new(false));
@@ -487,17 +511,31 @@ mod tests {
     fn parses_kmsg_and_netlink_records() {
         let kmsg = r#"5,123,774319092,-;audit: type=1326 audit(1795399962.861:7): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=13787 comm="logt" exe="/tmp/enf/logt" sig=0 arch=c000003e syscall=110 compat=0 ip=0x7fecc57f34f7 code=0x7ffc0000"#;
         let r = parse_record(kmsg).unwrap();
-        assert_eq!((r.serial, r.pid, r.sig, r.arch, r.syscall, r.code), (7, 13787, 0, 0xc000_003e, 110, 0x7ffc_0000));
+        assert_eq!(
+            (r.serial, r.pid, r.sig, r.arch, r.syscall, r.code),
+            (7, 13787, 0, 0xc000_003e, 110, 0x7ffc_0000)
+        );
         assert_eq!(r.comm, "logt");
         let nl = "audit(1795399962.861:8): auid=0 uid=0 gid=0 ses=1 pid=5 comm=\"ab\" sig=31 arch=40000003 syscall=20 compat=1 ip=0x1 code=0x80000000";
         let r = parse_record(nl).unwrap();
-        assert_eq!((r.serial, r.sig, r.arch, r.syscall, r.code), (8, 31, 0x4000_0003, 20, 0x8000_0000));
+        assert_eq!(
+            (r.serial, r.sig, r.arch, r.syscall, r.code),
+            (8, 31, 0x4000_0003, 20, 0x8000_0000)
+        );
         assert!(parse_record("audit: type=1300 audit(1.2:3): foo=bar").is_none());
     }
 
     #[test]
     fn serial_gaps_count_missing_numbers() {
-        let mk = |serial| SeccompRecord { serial, pid: 0, comm: String::new(), sig: 0, arch: 0, syscall: 0, code: 0 };
+        let mk = |serial| SeccompRecord {
+            serial,
+            pid: 0,
+            comm: String::new(),
+            sig: 0,
+            arch: 0,
+            syscall: 0,
+            code: 0,
+        };
         assert_eq!(serial_gaps(&[mk(3), mk(4), mk(9)]), Some(4));
         assert_eq!(serial_gaps(&[]), None);
     }

@@ -7,11 +7,11 @@
 //! process) for good: call it in a child or right before `execve`.
 
 use crate::error::{Error, Result};
+use crate::limits::{self, MAX_INSNS_PER_PATH};
 use crate::probe;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use syscage::action::Action;
-use crate::limits::{self, MAX_INSNS_PER_PATH};
 use syscage::bpf::insn::BPF_MAXINSNS;
 use syscage::bpf::{Insn, Program};
 
@@ -42,7 +42,10 @@ impl Flags {
             (self.spec_allow, libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW),
             (self.new_listener, libc::SECCOMP_FILTER_FLAG_NEW_LISTENER),
             (self.tsync_esrch, libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH),
-            (self.wait_killable_recv, libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV),
+            (
+                self.wait_killable_recv,
+                libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+            ),
         ] {
             if on {
                 b |= bit;
@@ -54,11 +57,31 @@ impl Flags {
     /// Each flag that is set, with its kernel name.
     pub fn named(self) -> Vec<(&'static str, libc::c_ulong)> {
         [
-            (self.tsync, "SECCOMP_FILTER_FLAG_TSYNC", libc::SECCOMP_FILTER_FLAG_TSYNC),
-            (self.log, "SECCOMP_FILTER_FLAG_LOG", libc::SECCOMP_FILTER_FLAG_LOG),
-            (self.spec_allow, "SECCOMP_FILTER_FLAG_SPEC_ALLOW", libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW),
-            (self.new_listener, "SECCOMP_FILTER_FLAG_NEW_LISTENER", libc::SECCOMP_FILTER_FLAG_NEW_LISTENER),
-            (self.tsync_esrch, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH", libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH),
+            (
+                self.tsync,
+                "SECCOMP_FILTER_FLAG_TSYNC",
+                libc::SECCOMP_FILTER_FLAG_TSYNC,
+            ),
+            (
+                self.log,
+                "SECCOMP_FILTER_FLAG_LOG",
+                libc::SECCOMP_FILTER_FLAG_LOG,
+            ),
+            (
+                self.spec_allow,
+                "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            ),
+            (
+                self.new_listener,
+                "SECCOMP_FILTER_FLAG_NEW_LISTENER",
+                libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            ),
+            (
+                self.tsync_esrch,
+                "SECCOMP_FILTER_FLAG_TSYNC_ESRCH",
+                libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH,
+            ),
             (
                 self.wait_killable_recv,
                 "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
@@ -121,10 +144,15 @@ pub fn has_cap_sys_admin() -> bool {
 /// parent process) are counted at their smallest possible size.
 pub fn stacked_total(prog: &Program) -> usize {
     let ours = STACKED.load(Ordering::Relaxed);
-    let installed = crate::status::read_self().ok().and_then(|s| s.filters).unwrap_or(0) as usize;
+    let installed = crate::status::read_self()
+        .ok()
+        .and_then(|s| s.filters)
+        .unwrap_or(0) as usize;
     let ours_count = OURS_COUNT.load(Ordering::Relaxed);
     let others = installed.saturating_sub(ours_count);
-    limits::converted_len(prog) + ours + others * (limits::MIN_CONVERTED_LEN + limits::PER_FILTER_PENALTY)
+    limits::converted_len(prog)
+        + ours
+        + others * (limits::MIN_CONVERTED_LEN + limits::PER_FILTER_PENALTY)
 }
 
 static OURS_COUNT: AtomicUsize = AtomicUsize::new(0);
@@ -138,7 +166,9 @@ pub fn check(prog: &Program, opts: &InstallOptions) -> Result<()> {
         return Err(Error::Unsupported("filter"));
     }
     if prog.len() > BPF_MAXINSNS || prog.is_empty() {
-        return Err(Error::Invalid(syscage::bpf::ValidateError::Length(prog.len())));
+        return Err(Error::Invalid(syscage::bpf::ValidateError::Length(
+            prog.len(),
+        )));
     }
     syscage::bpf::validate(&prog.to_raw())?;
     let total = stacked_total(prog);
@@ -168,9 +198,7 @@ pub fn check(prog: &Program, opts: &InstallOptions) -> Result<()> {
 fn check_flags(opts: &InstallOptions) -> Result<()> {
     let f = opts.flags;
     if f.wait_killable_recv && !f.new_listener {
-        return Err(Error::BadFlags(
-            "WAIT_KILLABLE_RECV needs NEW_LISTENER",
-        ));
+        return Err(Error::BadFlags("WAIT_KILLABLE_RECV needs NEW_LISTENER"));
     }
     if f.tsync && f.new_listener && !f.tsync_esrch {
         return Err(Error::BadFlags(
@@ -212,7 +240,10 @@ pub fn install(prog: &Program, opts: &InstallOptions) -> Result<Installed> {
     check(prog, opts)?;
     let raw: Vec<libc::sock_filter> = raw_filter(prog);
     let installed = install_raw(&raw, opts)?;
-    STACKED.fetch_add(limits::converted_len(prog) + limits::PER_FILTER_PENALTY, Ordering::Relaxed);
+    STACKED.fetch_add(
+        limits::converted_len(prog) + limits::PER_FILTER_PENALTY,
+        Ordering::Relaxed,
+    );
     OURS_COUNT.fetch_add(1, Ordering::Relaxed);
     Ok(installed)
 }
@@ -300,7 +331,9 @@ pub(crate) fn load(raw: &[libc::sock_filter], flags: libc::c_ulong) -> i64 {
         )
     };
     if p != 0 {
-        -(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL) as i64)
+        -(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINVAL) as i64)
     } else {
         PRCTL_USED
     }

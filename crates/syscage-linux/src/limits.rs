@@ -19,7 +19,11 @@ pub const MIN_CONVERTED_LEN: usize = 5;
 
 /// Length of `prog` once converted to eBPF (`bpf_prog->len`).
 pub fn converted_len(prog: &Program) -> usize {
-    3 + prog.insns.iter().map(|i| converted_insn_len(*i)).sum::<usize>()
+    3 + prog
+        .insns
+        .iter()
+        .map(|i| converted_insn_len(*i))
+        .sum::<usize>()
 }
 
 fn converted_insn_len(insn: Insn) -> usize {
@@ -29,7 +33,11 @@ fn converted_insn_len(insn: Insn) -> usize {
         Insn::Jmp { cond, src, jt, jf } => {
             let neg = matches!(src, Src::K(k) if (k as i32) < 0) as usize;
             let invertible = matches!(cond, JmpCond::Eq | JmpCond::Gt | JmpCond::Ge);
-            let jumps = if jf == 0 || (jt == 0 && invertible) { 1 } else { 2 };
+            let jumps = if jf == 0 || (jt == 0 && invertible) {
+                1
+            } else {
+                2
+            };
             neg + jumps
         }
         _ => 1,

@@ -72,7 +72,12 @@ pub fn respond(listener: BorrowedFd<'_>, id: u64, response: Response) -> Result<
         Response::Value(v) => (v, 0, 0),
         Response::Continue => (0, 0, libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32),
     };
-    let mut resp = libc::seccomp_notif_resp { id, val, error, flags };
+    let mut resp = libc::seccomp_notif_resp {
+        id,
+        val,
+        error,
+        flags,
+    };
     // SAFETY: the ioctl reads one struct seccomp_notif_resp from `resp`.
     let r = unsafe {
         libc::ioctl(

@@ -25,7 +25,9 @@ pub(crate) fn seccomp_raw(op: libc::c_uint, flags: libc::c_ulong, args: *mut lib
     // the caller provides for that operation; it does not keep the pointer.
     let r = unsafe { libc::syscall(libc::SYS_seccomp, op, flags, args) };
     if r < 0 {
-        -(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL) as i64)
+        -(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINVAL) as i64)
     } else {
         r as i64
     }
@@ -65,7 +67,11 @@ pub fn action_available(action: Action) -> Result<bool> {
             }
             Ok(matches!(
                 action,
-                Action::KillThread | Action::Trap(_) | Action::Errno(_) | Action::Trace(_) | Action::Allow
+                Action::KillThread
+                    | Action::Trap(_)
+                    | Action::Errno(_)
+                    | Action::Trace(_)
+                    | Action::Allow
             ))
         }
         e => Err(Error::errno("seccomp(SECCOMP_GET_ACTION_AVAIL)", -e as i32)),
@@ -173,7 +179,10 @@ mod tests {
     #[test]
     fn action_avail_agrees_with_sysctl_file() {
         let Ok(file) = actions_avail_file() else {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs {ACTIONS_AVAIL}");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI needs {ACTIONS_AVAIL}"
+            );
             return;
         };
         let f = features().expect("probe");
@@ -190,7 +199,10 @@ mod tests {
         let s = notif_sizes().expect("SECCOMP_GET_NOTIF_SIZES");
         assert_eq!(s.data as usize, 64);
         assert_eq!(s.notif as usize, std::mem::size_of::<libc::seccomp_notif>());
-        assert_eq!(s.resp as usize, std::mem::size_of::<libc::seccomp_notif_resp>());
+        assert_eq!(
+            s.resp as usize,
+            std::mem::size_of::<libc::seccomp_notif_resp>()
+        );
     }
 
     #[test]

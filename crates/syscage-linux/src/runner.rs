@@ -89,7 +89,8 @@ pub fn find_program(name: &OsStr) -> Result<PathBuf> {
         source: e,
     };
     let executable = |p: &Path| -> std::io::Result<()> {
-        let c = CString::new(p.as_os_str().as_bytes()).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        let c = CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: c is a valid NUL-terminated path.
         if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
             return Err(std::io::Error::last_os_error());
@@ -107,19 +108,22 @@ pub fn find_program(name: &OsStr) -> Result<PathBuf> {
         executable(&p).map_err(not_found)?;
         return Ok(p);
     }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    let path =
+        std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
     let mut first_err = None;
     for dir in std::env::split_paths(&path) {
         let p = dir.join(name);
         match executable(&p) {
             Ok(()) => return Ok(p),
-            Err(e) if e.raw_os_error() != Some(libc::ENOENT) && first_err.is_none() => first_err = Some(e),
+            Err(e) if e.raw_os_error() != Some(libc::ENOENT) && first_err.is_none() => {
+                first_err = Some(e)
+            }
             Err(_) => {}
         }
     }
-    Err(not_found(
-        first_err.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "command not found")),
-    ))
+    Err(not_found(first_err.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "command not found")
+    })))
 }
 
 const STAGE_NNP: u32 = 1;
@@ -177,7 +181,8 @@ fn child(
         Enforcement::None => {}
         Enforcement::Strict => {
             // SAFETY: PR_SET_SECCOMP with SECCOMP_MODE_STRICT takes no pointer.
-            if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT, 0, 0, 0) } != 0 {
+            if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT, 0, 0, 0) } != 0
+            {
                 fail(STAGE_STRICT, errno());
             }
         }
@@ -213,7 +218,10 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
     };
     let path = find_program(program)?;
     let c_path = cstring(path.as_os_str())?;
-    let c_args = argv.iter().map(|a| cstring(a)).collect::<Result<Vec<_>>>()?;
+    let c_args = argv
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Result<Vec<_>>>()?;
     let c_env = std::env::vars_os()
         .map(|(k, v)| {
             let mut kv = k;
@@ -240,7 +248,14 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         if let Some(s) = sync {
             close(s[1]);
         }
-        child(report[1], sync.map(|s| s[0]), enforcement, &c_path, &p_args, &p_env);
+        child(
+            report[1],
+            sync.map(|s| s[0]),
+            enforcement,
+            &c_path,
+            &p_args,
+            &p_env,
+        );
     }
     close(report[1]);
     let old = ignore_interrupts();
@@ -331,13 +346,20 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
             if e.raw_os_error() == Some(libc::EINTR) {
                 continue;
             }
-            return Err(Error::Sys { call: "waitpid", source: e });
+            return Err(Error::Sys {
+                call: "waitpid",
+                source: e,
+            });
         }
         if r == 0 {
             continue;
         }
         if libc::WIFEXITED(status) {
-            return Ok((Termination::Exited(libc::WEXITSTATUS(status)), stop, failure));
+            return Ok((
+                Termination::Exited(libc::WEXITSTATUS(status)),
+                stop,
+                failure,
+            ));
         }
         if libc::WIFSIGNALED(status) {
             let signal = libc::WTERMSIG(status);
@@ -356,13 +378,23 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
         if event == libc::PTRACE_EVENT_EXIT {
             let mut code: libc::c_ulong = 0;
             // SAFETY: the tracee is in its exit stop; the kernel writes one c_ulong.
-            unsafe { libc::ptrace(libc::PTRACE_GETEVENTMSG, pid, 0, &mut code as *mut libc::c_ulong) };
+            unsafe {
+                libc::ptrace(
+                    libc::PTRACE_GETEVENTMSG,
+                    pid,
+                    0,
+                    &mut code as *mut libc::c_ulong,
+                )
+            };
             let code = code as i32;
             if libc::WIFSIGNALED(code) && libc::WTERMSIG(code) == libc::SIGSYS && stop.is_none() {
                 stop = killed_syscall(pid);
             }
         } else if event == libc::PTRACE_EVENT_STOP {
-            if matches!(sig, libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU) {
+            if matches!(
+                sig,
+                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+            ) {
                 // SAFETY: a group stop of our tracee; LISTEN keeps it stopped until SIGCONT.
                 unsafe { libc::ptrace(libc::PTRACE_LISTEN, pid, 0, 0) };
                 continue;
@@ -386,7 +418,15 @@ fn trap_siginfo(pid: i32) -> Option<SyscallStop> {
     // SAFETY: siginfo_t is plain data; zero is a valid value.
     let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
     // SAFETY: the tracee is in a signal-delivery stop; the kernel fills `si`.
-    if unsafe { libc::ptrace(libc::PTRACE_GETSIGINFO, pid, 0, &mut si as *mut libc::siginfo_t) } != 0 {
+    if unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETSIGINFO,
+            pid,
+            0,
+            &mut si as *mut libc::siginfo_t,
+        )
+    } != 0
+    {
         return None;
     }
     const SYS_SECCOMP: i32 = 1;
@@ -441,7 +481,15 @@ fn syscall_register(pid: i32) -> Option<u32> {
     // SAFETY: user_regs_struct is plain data; zero is a valid value.
     let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
     // SAFETY: the tracee is stopped; the kernel fills `regs`.
-    if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut libc::user_regs_struct) } != 0 {
+    if unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETREGS,
+            pid,
+            0,
+            &mut regs as *mut libc::user_regs_struct,
+        )
+    } != 0
+    {
         return None;
     }
     Some(regs.orig_rax as u32)

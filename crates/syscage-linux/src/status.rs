@@ -69,7 +69,11 @@ pub fn parse(pid: u32, text: &str, path: &str) -> Result<ProcStatus> {
                 })
             }
             "Seccomp_filters" => {
-                st.filters = Some(value.parse().map_err(|_| bad("Seccomp_filters: expected a number"))?)
+                st.filters = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad("Seccomp_filters: expected a number"))?,
+                )
             }
             "NoNewPrivs" => st.no_new_privs = Some(value == "1"),
             _ => {}
@@ -123,7 +127,8 @@ mod tests {
 
     #[test]
     fn parses_the_seccomp_lines() {
-        let text = "Name:\tmy\\\\cmd\nUmask:\t0022\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t3\n";
+        let text =
+            "Name:\tmy\\\\cmd\nUmask:\t0022\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t3\n";
         let st = parse(7, text, "x").unwrap();
         assert_eq!(st.command, "my\\cmd");
         assert_eq!(st.mode, Some(Mode::Filter));

@@ -43,20 +43,37 @@ fn every_record_over_netlink_and_a_lost_count_from_kmsg() {
             let pid = logging_child();
             let got = c.finish();
             assert_eq!(got.source, Source::Netlink);
-            let n = got.records.iter().filter(|r| r.pid == pid as u32 && r.syscall == getppid).count();
+            let n = got
+                .records
+                .iter()
+                .filter(|r| r.pid == pid as u32 && r.syscall == getppid)
+                .count();
             assert_eq!(n, CALLS);
             let r = got.records.iter().find(|r| r.pid == pid as u32).unwrap();
-            assert_eq!((r.arch, r.code, r.sig), (Arch::X86_64.audit(), Action::Log.to_ret(), 0));
+            assert_eq!(
+                (r.arch, r.code, r.sig),
+                (Arch::X86_64.audit(), Action::Log.to_ret(), 0)
+            );
         }
-        Err(e) => assert!(!root || std::env::var("CI").as_deref() != Ok("true"), "netlink audit as root: {e}"),
+        Err(e) => assert!(
+            !root || std::env::var("CI").as_deref() != Ok("true"),
+            "netlink audit as root: {e}"
+        ),
     }
     let c = Collector::start_kmsg().expect("/dev/kmsg");
     let pid = logging_child();
     let got = c.finish();
-    let seen = got.records.iter().filter(|r| r.pid == pid as u32 && r.syscall == getppid).count();
+    let seen = got
+        .records
+        .iter()
+        .filter(|r| r.pid == pid as u32 && r.syscall == getppid)
+        .count();
     assert!(seen <= CALLS);
     if let Some(lost) = got.lost {
-        assert!(seen as u64 + lost >= CALLS as u64, "seen {seen} + lost {lost} < {CALLS}");
+        assert!(
+            seen as u64 + lost >= CALLS as u64,
+            "seen {seen} + lost {lost} < {CALLS}"
+        );
     }
     let _ = in_child(|| 0);
 }
@@ -64,6 +81,10 @@ fn every_record_over_netlink_and_a_lost_count_from_kmsg() {
 fn unsafe_free_is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }

@@ -40,35 +40,69 @@ fn errno() -> i32 {
 fn errno_filter_is_enforced_in_the_child_only() {
     require_seccomp();
     let ended = in_child(|| {
-        install::install(&deny(GETPPID, Action::Errno(13)), &InstallOptions::default()).unwrap();
+        install::install(
+            &deny(GETPPID, Action::Errno(13)),
+            &InstallOptions::default(),
+        )
+        .unwrap();
         // SAFETY: getppid takes no argument.
         let r = unsafe { libc::syscall(libc::SYS_getppid) };
-        if r == -1 && errno() == 13 { 0 } else { 1 }
+        if r == -1 && errno() == 13 {
+            0
+        } else {
+            1
+        }
     });
     assert_eq!(ended, Ended::Exit(0));
     let me = status::read(std::process::id()).unwrap();
-    assert_eq!(me.mode, Some(Mode::Disabled), "the test process itself must stay unfiltered");
+    assert_eq!(
+        me.mode,
+        Some(Mode::Disabled),
+        "the test process itself must stay unfiltered"
+    );
 }
 
 #[test]
 fn checks_name_what_the_kernel_would_refuse() {
     require_seccomp();
     let opts = InstallOptions::default();
-    assert!(matches!(install::check(&Program::default(), &opts), Err(Error::Invalid(_))));
-    assert!(matches!(install::check(&allow_all(4097), &opts), Err(Error::Invalid(_))));
+    assert!(matches!(
+        install::check(&Program::default(), &opts),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        install::check(&allow_all(4097), &opts),
+        Err(Error::Invalid(_))
+    ));
     let bad_load = Program::new(vec![Insn::LdAbs(64), Insn::Ret(0x7fff_0000)]);
-    assert!(matches!(install::check(&bad_load, &opts), Err(Error::Invalid(_))));
+    assert!(matches!(
+        install::check(&bad_load, &opts),
+        Err(Error::Invalid(_))
+    ));
     install::check(&allow_all(4096), &opts).unwrap();
     let both = InstallOptions {
-        flags: Flags { tsync: true, new_listener: true, ..Flags::default() },
+        flags: Flags {
+            tsync: true,
+            new_listener: true,
+            ..Flags::default()
+        },
         ..opts
     };
-    assert!(matches!(install::check(&allow_all(2), &both), Err(Error::BadFlags(_))));
+    assert!(matches!(
+        install::check(&allow_all(2), &both),
+        Err(Error::BadFlags(_))
+    ));
     let killable = InstallOptions {
-        flags: Flags { wait_killable_recv: true, ..Flags::default() },
+        flags: Flags {
+            wait_killable_recv: true,
+            ..Flags::default()
+        },
         ..opts
     };
-    assert!(matches!(install::check(&allow_all(2), &killable), Err(Error::BadFlags(_))));
+    assert!(matches!(
+        install::check(&allow_all(2), &killable),
+        Err(Error::BadFlags(_))
+    ));
 }
 
 #[test]
@@ -78,11 +112,25 @@ fn the_kernel_also_refuses_what_check_refuses() {
     let ended = in_child(|| {
         install::set_no_new_privs().unwrap();
         let raw = install::raw_filter(&allow_all(2));
-        let fprog = libc::sock_fprog { len: 2, filter: raw.as_ptr() as *mut _ };
+        let fprog = libc::sock_fprog {
+            len: 2,
+            filter: raw.as_ptr() as *mut _,
+        };
         let flags = libc::SECCOMP_FILTER_FLAG_TSYNC | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
         // SAFETY: fprog points at raw, alive during the call.
-        let r = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog) };
-        if r == -1 && errno() == libc::EINVAL { 0 } else { 1 }
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                flags,
+                &fprog,
+            )
+        };
+        if r == -1 && errno() == libc::EINVAL {
+            0
+        } else {
+            1
+        }
     });
     assert_eq!(ended, Ended::Exit(0));
 }
@@ -92,16 +140,31 @@ fn shaped(len: usize, shape: u8) -> Program {
     use syscage::bpf::{AluOp, JmpCond, Src};
     let body = match shape {
         0 => Insn::LdAbs(0),
-        1 => Insn::Jmp { cond: JmpCond::Eq, src: Src::K(1), jt: 0, jf: 0 },
-        2 => Insn::Jmp { cond: JmpCond::Set, src: Src::K(0x8000_0000), jt: 0, jf: 0 },
-        3 => Insn::Jmp { cond: JmpCond::Set, src: Src::K(1), jt: 1, jf: 0 },
+        1 => Insn::Jmp {
+            cond: JmpCond::Eq,
+            src: Src::K(1),
+            jt: 0,
+            jf: 0,
+        },
+        2 => Insn::Jmp {
+            cond: JmpCond::Set,
+            src: Src::K(0x8000_0000),
+            jt: 0,
+            jf: 0,
+        },
+        3 => Insn::Jmp {
+            cond: JmpCond::Set,
+            src: Src::K(1),
+            jt: 1,
+            jf: 0,
+        },
         4 => Insn::Alu(AluOp::Div, Src::X),
         5 => Insn::Alu(AluOp::Lsh, Src::K(3)),
         6 => Insn::Tax,
         _ => Insn::Ret(Action::Allow.to_ret()),
     };
     let mut insns = vec![Insn::LdxImm(1)];
-    insns.extend(std::iter::repeat_n(body, len - 3));
+    insns.extend(std::iter::repeat(body).take(len - 3));
     // Shape 3 jumps over the next instruction: keep a RET after every jump target.
     insns.push(Insn::Ret(Action::Allow.to_ret()));
     insns.push(Insn::Ret(Action::Allow.to_ret()));
@@ -124,13 +187,22 @@ fn stacked_limit_is_the_kernels_count() {
             if stacked < 1 {
                 return 4;
             }
-            let fits = |len: usize| install::check(&shaped(len, shape), &InstallOptions::default()).is_ok();
-            let Some(best) = (3..=4096).rev().find(|&l| fits(l)) else { return 1 };
+            let fits = |len: usize| {
+                install::check(&shaped(len, shape), &InstallOptions::default()).is_ok()
+            };
+            let Some(best) = (3..=4096).rev().find(|&l| fits(l)) else {
+                return 1;
+            };
             if best < 4096 {
                 let raw = install::raw_filter(&shaped(best + 1, shape));
-                let fprog = libc::sock_fprog { len: raw.len() as u16, filter: raw.as_ptr() as *mut _ };
+                let fprog = libc::sock_fprog {
+                    len: raw.len() as u16,
+                    filter: raw.as_ptr() as *mut _,
+                };
                 // SAFETY: fprog points at raw, alive during the call.
-                let r = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog) };
+                let r = unsafe {
+                    libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog)
+                };
                 if !(r == -1 && errno() == libc::ENOMEM) {
                     return 2;
                 }
@@ -149,14 +221,21 @@ fn new_listener_returns_a_listener_fd() {
     require_seccomp();
     let ended = in_child(|| {
         let opts = InstallOptions {
-            flags: Flags { new_listener: true, ..Flags::default() },
+            flags: Flags {
+                new_listener: true,
+                ..Flags::default()
+            },
             ..InstallOptions::default()
         };
         let got = install::install(&allow_all(2), &opts).unwrap();
         let Some(fd) = got.listener else { return 1 };
         let again = install::install(&allow_all(2), &opts);
         drop(fd);
-        if matches!(again, Err(Error::ListenerBusy)) { 0 } else { 2 }
+        if matches!(again, Err(Error::ListenerBusy)) {
+            0
+        } else {
+            2
+        }
     });
     assert_eq!(ended, Ended::Exit(0));
 }
@@ -165,14 +244,24 @@ fn new_listener_returns_a_listener_fd() {
 fn without_no_new_privs_as_root_keeps_nnp_off() {
     require_seccomp();
     if !install::has_cap_sys_admin() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI runs as root");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root"
+        );
         return;
     }
     let pid_status = in_child(|| {
-        let opts = InstallOptions { no_new_privs: false, ..InstallOptions::default() };
+        let opts = InstallOptions {
+            no_new_privs: false,
+            ..InstallOptions::default()
+        };
         install::install(&allow_all(2), &opts).unwrap();
         let st = status::read_self().unwrap();
-        if st.no_new_privs == Some(false) && st.mode == Some(Mode::Filter) { 0 } else { 1 }
+        if st.no_new_privs == Some(false) && st.mode == Some(Mode::Filter) {
+            0
+        } else {
+            1
+        }
     });
     assert_eq!(pid_status, Ended::Exit(0));
 }

@@ -48,14 +48,23 @@ struct Call {
 impl Call {
     /// What the filter sees (compat arguments are 32-bit registers, zero-extended).
     fn data(&self) -> SeccompData {
-        let arch = if self.abi == Abi::I386 { Arch::X86 } else { Arch::X86_64 };
+        let arch = if self.abi == Abi::I386 {
+            Arch::X86
+        } else {
+            Arch::X86_64
+        };
         let mut args = self.args;
         if self.abi == Abi::I386 {
             for a in &mut args {
                 *a &= 0xffff_ffff;
             }
         }
-        SeccompData { nr: self.nr, arch: arch.audit(), instruction_pointer: 0, args }
+        SeccompData {
+            nr: self.nr,
+            arch: arch.audit(),
+            instruction_pointer: 0,
+            args,
+        }
     }
 
     fn make(&self) -> i64 {
@@ -111,10 +120,33 @@ fn int80(nr: u32, a: [u64; 6]) -> i32 {
 /// Calls with a file descriptor get invalid ones (every generated argument
 /// has low 32 bits ≥ 0x7000_0000, past any fd), `personality` only the
 /// query 0xffffffff, and unknown numbers fail with ENOSYS.
-const PROBES: [&str; 12] =
-    ["getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "close", "dup", "fchdir", "lseek", "fcntl", "personality"];
+const PROBES: [&str; 12] = [
+    "getpid",
+    "getppid",
+    "gettid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "close",
+    "dup",
+    "fchdir",
+    "lseek",
+    "fcntl",
+    "personality",
+];
 const PROBES_I386: [&str; 12] = [
-    "getpid", "getppid", "gettid", "getuid32", "geteuid32", "getgid32", "close", "dup", "fchdir", "lseek", "fcntl64", "personality",
+    "getpid",
+    "getppid",
+    "gettid",
+    "getuid32",
+    "geteuid32",
+    "getgid32",
+    "close",
+    "dup",
+    "fchdir",
+    "lseek",
+    "fcntl64",
+    "personality",
 ];
 /// A number no table has, on every ABI.
 const UNKNOWN_NR: u32 = 999;
@@ -159,7 +191,14 @@ impl Rng {
     }
 }
 
-const LOW: [u64; 6] = [0x7000_0000, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xdead_beef, 0xffff_ffff];
+const LOW: [u64; 6] = [
+    0x7000_0000,
+    0x7fff_ffff,
+    0x8000_0000,
+    0x8000_0001,
+    0xdead_beef,
+    0xffff_ffff,
+];
 const HIGH: [u64; 5] = [0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
 
 fn value(rng: &mut Rng) -> u64 {
@@ -191,8 +230,17 @@ fn random_condition(rng: &mut Rng) -> Condition {
         4 => CmpOp::Gt(v),
         5 => CmpOp::Ge(v),
         _ => {
-            let mask = rng.pick(&[0xffff_ffff_0000_0000, 0x8000_0000_8000_0000, 0xffff_ffff, 0x1, u64::MAX]);
-            CmpOp::MaskedEq { mask, value: v & mask }
+            let mask = rng.pick(&[
+                0xffff_ffff_0000_0000,
+                0x8000_0000_8000_0000,
+                0xffff_ffff,
+                0x1,
+                u64::MAX,
+            ]);
+            CmpOp::MaskedEq {
+                mask,
+                value: v & mask,
+            }
         }
     };
     let arg = rng.below(6) as u8;
@@ -238,7 +286,11 @@ fn random_policy(rng: &mut Rng, notif: bool, i386: bool) -> Policy {
 }
 
 fn random_call(rng: &mut Rng, i386: bool) -> Call {
-    let abis: &[Abi] = if i386 { &[Abi::X64, Abi::X64, Abi::X32, Abi::I386, Abi::I386] } else { &[Abi::X64, Abi::X64, Abi::X32] };
+    let abis: &[Abi] = if i386 {
+        &[Abi::X64, Abi::X64, Abi::X32, Abi::I386, Abi::I386]
+    } else {
+        &[Abi::X64, Abi::X64, Abi::X32]
+    };
     let abi = rng.pick(abis);
     let mut args = [0u64; 6];
     for a in &mut args {
@@ -251,7 +303,9 @@ fn random_call(rng: &mut Rng, i386: bool) -> Call {
         if name == "personality" {
             args[0] |= 0xffff_ffff;
         }
-        arch_of(abi).syscall_nr(name).unwrap_or_else(|| panic!("{name} on {abi:?}"))
+        arch_of(abi)
+            .syscall_nr(name)
+            .unwrap_or_else(|| panic!("{name} on {abi:?}"))
     };
     Call { abi, nr, args }
 }
@@ -329,7 +383,10 @@ extern "C" fn on_sigsys(_sig: i32, info: *mut libc::siginfo_t, _ctx: *mut libc::
     // SAFETY: the kernel passes a valid siginfo; SHARED was set before any filter.
     let (s, info) = unsafe { (&*SHARED.load(Ordering::Relaxed), &*info) };
     if !IN_CALL.with(|c| c.get()) {
-        s.stray.store(syscage_linux::runner::sigsys_fields(info).0 as i32 + 1, Ordering::Relaxed);
+        s.stray.store(
+            syscage_linux::runner::sigsys_fields(info).0 as i32 + 1,
+            Ordering::Relaxed,
+        );
         return;
     }
     let slot = &s.slots[s.current.load(Ordering::Relaxed) as usize];
@@ -366,7 +423,9 @@ fn spin_until(flag: &AtomicU32) {
 /// The thread that makes the calls: baseline unfiltered, then filtered.
 fn caller(s: &'static Shared, job: &Job<'_>, install_here: bool) {
     for i in job.start..job.calls.len() {
-        s.slots[i].baseline.store(job.calls[i].make(), Ordering::Relaxed);
+        s.slots[i]
+            .baseline
+            .store(job.calls[i].make(), Ordering::Relaxed);
     }
     s.baseline_done.store(1, Ordering::Release);
     if install_here {
@@ -408,7 +467,8 @@ fn install_all(s: &Shared, job: &Job<'_>) {
                 }
             }
             Err(syscage_linux::Error::Sys { source, .. }) => {
-                s.install_errno.store(source.raw_os_error().unwrap_or(-1), Ordering::Release);
+                s.install_errno
+                    .store(source.raw_os_error().unwrap_or(-1), Ordering::Release);
                 break;
             }
             Err(_) => {
@@ -428,7 +488,11 @@ fn supervisor(s: &'static Shared) {
             // SAFETY: the caller thread published a listener fd that stays open.
             let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
             while let Ok(n) = syscage_linux::notify::recv(fd) {
-                let _ = syscage_linux::notify::respond(fd, n.id, syscage_linux::notify::Response::Value(NOTIF_VALUE));
+                let _ = syscage_linux::notify::respond(
+                    fd,
+                    n.id,
+                    syscage_linux::notify::Response::Value(NOTIF_VALUE),
+                );
             }
             return;
         }
@@ -512,13 +576,19 @@ fn reap(s: &Shared, pid: i32, label: &str) -> child::Ended {
                 child::Ended::Signal(libc::WTERMSIG(status))
             };
         }
-        let done = [&s.finished, &s.stuck, &s.thread_died].iter().any(|f| f.load(Ordering::Acquire) != 0);
+        let done = [&s.finished, &s.stuck, &s.thread_died]
+            .iter()
+            .any(|f| f.load(Ordering::Acquire) != 0);
         let hung = start.elapsed() > std::time::Duration::from_secs(10);
         if done || hung {
             // SAFETY: kills our own child.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             let ended = child::wait(pid);
-            assert!(!hung, "{label}: child hung at call {}", s.current.load(Ordering::Relaxed));
+            assert!(
+                !hung,
+                "{label}: child hung at call {}",
+                s.current.load(Ordering::Relaxed)
+            );
             return ended;
         }
         std::thread::sleep(std::time::Duration::from_micros(50));
@@ -537,12 +607,23 @@ enum Outcome {
 
 /// Runs the calls in as many children as needed (a kill ends a child) and
 /// returns what the kernel did for each, with the unfiltered baselines.
-fn observe(label: &str, s: &'static Shared, filters: &[(Vec<libc::sock_filter>, InstallOptions)], calls: &[Call], tsync: bool) -> Vec<(Outcome, i64)> {
+fn observe(
+    label: &str,
+    s: &'static Shared,
+    filters: &[(Vec<libc::sock_filter>, InstallOptions)],
+    calls: &[Call],
+    tsync: bool,
+) -> Vec<(Outcome, i64)> {
     let mut out = Vec::with_capacity(calls.len());
     let mut start = 0;
     while start < calls.len() {
         reset(s);
-        let job = Job { filters, calls, start, tsync_sibling: tsync };
+        let job = Job {
+            filters,
+            calls,
+            start,
+            tsync_sibling: tsync,
+        };
         // SAFETY: the child runs child_main, which never returns (the test process kills it).
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0);
@@ -550,9 +631,14 @@ fn observe(label: &str, s: &'static Shared, filters: &[(Vec<libc::sock_filter>, 
             child_main(s, &job);
         }
         let ended = reap(s, pid, label);
-        assert_eq!(s.install_errno.load(Ordering::Acquire), 0, "{label}: the kernel refused a checked filter");
+        assert_eq!(
+            s.install_errno.load(Ordering::Acquire),
+            0,
+            "{label}: the kernel refused a checked filter"
+        );
         let mut progressed = false;
-        for i in start..calls.len() {
+        let from = start;
+        for i in from..calls.len() {
             let slot = &s.slots[i];
             let baseline = slot.baseline.load(Ordering::Relaxed);
             let state = slot.state.load(Ordering::Acquire);
@@ -575,13 +661,20 @@ fn observe(label: &str, s: &'static Shared, filters: &[(Vec<libc::sock_filter>, 
                 continue;
             }
             if state == ST_RETURNED {
-                out.push((Outcome::Returned(slot.ret.load(Ordering::Relaxed)), baseline));
+                out.push((
+                    Outcome::Returned(slot.ret.load(Ordering::Relaxed)),
+                    baseline,
+                ));
                 continue;
             }
             let o = if s.thread_died.load(Ordering::Acquire) != 0 {
                 Outcome::ThreadKilled
             } else {
-                assert_eq!(ended, child::Ended::Signal(libc::SIGSYS), "call {i} started and never returned");
+                assert_eq!(
+                    ended,
+                    child::Ended::Signal(libc::SIGSYS),
+                    "call {i} started and never returned"
+                );
                 Outcome::ProcessKilled
             };
             out.push((o, baseline));
@@ -597,16 +690,23 @@ fn observe(label: &str, s: &'static Shared, filters: &[(Vec<libc::sock_filter>, 
 fn stacked_ret(programs: &[Program], data: &SeccompData) -> (u32, usize) {
     let mut best: Option<(u32, usize)> = None;
     for (i, p) in programs.iter().enumerate().rev() {
-        let ret = syscage::emu::run(p, data, ByteOrder::Little).expect("valid program").ret;
+        let ret = syscage::emu::run(p, data, ByteOrder::Little)
+            .expect("valid program")
+            .ret;
         let rank = (ret & SECCOMP_RET_ACTION_FULL) as i32;
-        if best.is_none_or(|(b, _)| rank < (b & SECCOMP_RET_ACTION_FULL) as i32) {
+        if best.map_or(true, |(b, _)| rank < (b & SECCOMP_RET_ACTION_FULL) as i32) {
             best = Some((ret, i));
         }
     }
     best.expect("at least one filter")
 }
 
-fn predict(programs: &[Program], listener_at: Option<usize>, call: &Call, baseline: i64) -> Outcome {
+fn predict(
+    programs: &[Program],
+    listener_at: Option<usize>,
+    call: &Call,
+    baseline: i64,
+) -> Outcome {
     let data = call.data();
     let (ret, winner) = stacked_ret(programs, &data);
     match Action::from_ret(ret) {
@@ -615,7 +715,11 @@ fn predict(programs: &[Program], listener_at: Option<usize>, call: &Call, baseli
         Action::Trace(_) => Outcome::Returned(-(libc::ENOSYS as i64)),
         Action::UserNotif if listener_at == Some(winner) => Outcome::Returned(NOTIF_VALUE),
         Action::UserNotif => Outcome::Returned(-(libc::ENOSYS as i64)),
-        Action::Trap(d) => Outcome::Trapped { nr: data.nr, arch: data.arch, errno: d as i32 },
+        Action::Trap(d) => Outcome::Trapped {
+            nr: data.nr,
+            arch: data.arch,
+            errno: d as i32,
+        },
         Action::KillThread => Outcome::ThreadKilled,
         Action::KillProcess => Outcome::ProcessKilled,
     }
@@ -632,10 +736,17 @@ fn has_ia32() -> bool {
     let ended = child::in_child(|| {
         // SAFETY: getpid takes no argument.
         let me = unsafe { libc::getpid() };
-        if int80(20, [0; 6]) == me { 0 } else { 1 }
+        if int80(20, [0; 6]) == me {
+            0
+        } else {
+            1
+        }
     });
     let ok = ended == child::Ended::Exit(0);
-    assert!(ok || !ci(), "CI needs IA32 emulation (int 0x80) for the i386 cases");
+    assert!(
+        ok || !ci(),
+        "CI needs IA32 emulation (int 0x80) for the i386 cases"
+    );
     ok
 }
 
@@ -646,20 +757,39 @@ fn require_kernel() -> bool {
 }
 
 fn seed() -> u64 {
-    std::env::var("SYSCAGE_ORACLE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5ecc_a9e0)
+    std::env::var("SYSCAGE_ORACLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5ecc_a9e0)
 }
 
 /// Compiles, checks, runs and compares one case; returns the number of filtered calls made.
-fn check_case(s: &'static Shared, label: &str, policies: &[Policy], flags: &[Flags], calls: &[Call], tsync: bool) -> usize {
+fn check_case(
+    s: &'static Shared,
+    label: &str,
+    policies: &[Policy],
+    flags: &[Flags],
+    calls: &[Call],
+    tsync: bool,
+) -> usize {
     let programs: Vec<Program> = policies
         .iter()
-        .map(|p| compile(p, &CompileOptions::default()).unwrap_or_else(|e| panic!("{label}: compile: {e}\n{p:#?}")))
+        .map(|p| {
+            compile(p, &CompileOptions::default())
+                .unwrap_or_else(|e| panic!("{label}: compile: {e}\n{p:#?}"))
+        })
         .collect();
     for (p, prog) in policies.iter().zip(&programs) {
         for c in calls {
             let d = c.data();
-            let emu = syscage::emu::run(prog, &d, ByteOrder::Little).unwrap().action;
-            assert_eq!(emu, p.evaluate(&d), "{label}: compiled program disagrees with the policy on {c:?}");
+            let emu = syscage::emu::run(prog, &d, ByteOrder::Little)
+                .unwrap()
+                .action;
+            assert_eq!(
+                emu,
+                p.evaluate(&d),
+                "{label}: compiled program disagrees with the policy on {c:?}"
+            );
         }
     }
     let filters: Vec<(Vec<libc::sock_filter>, InstallOptions)> = programs
@@ -667,8 +797,18 @@ fn check_case(s: &'static Shared, label: &str, policies: &[Policy], flags: &[Fla
         .zip(flags)
         .enumerate()
         .map(|(i, (p, f))| {
-            let opts = InstallOptions { flags: *f, no_new_privs: i == 0 };
-            install::check(p, &InstallOptions { no_new_privs: true, ..opts }).unwrap_or_else(|e| panic!("{label}: {e}"));
+            let opts = InstallOptions {
+                flags: *f,
+                no_new_privs: i == 0,
+            };
+            install::check(
+                p,
+                &InstallOptions {
+                    no_new_privs: true,
+                    ..opts
+                },
+            )
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
             (install::raw_filter(p), opts)
         })
         .collect();
@@ -676,7 +816,11 @@ fn check_case(s: &'static Shared, label: &str, policies: &[Policy], flags: &[Fla
     let observed = observe(label, s, &filters, calls, tsync);
     for (i, (got, baseline)) in observed.iter().enumerate() {
         let want = predict(&programs, listener_at, &calls[i], *baseline);
-        assert_eq!(*got, want, "{label}: call {i} {:?} (baseline {baseline})", calls[i]);
+        assert_eq!(
+            *got, want,
+            "{label}: call {i} {:?} (baseline {baseline})",
+            calls[i]
+        );
     }
     observed.len()
 }
@@ -690,7 +834,11 @@ fn fixed_policies_every_action_and_abi() {
     }
     let i386 = has_ia32();
     let s = shared_map();
-    let x64 = |name: &str, args: [u64; 6]| Call { abi: Abi::X64, nr: Arch::X86_64.syscall_nr(name).unwrap(), args };
+    let x64 = |name: &str, args: [u64; 6]| Call {
+        abi: Abi::X64,
+        nr: Arch::X86_64.syscall_nr(name).unwrap(),
+        args,
+    };
     let bad = 0xffff_ffffu64;
     // Every action on getppid; the high half of arg 0 of close decides.
     let actions = [
@@ -711,15 +859,28 @@ fn fixed_policies_every_action_and_abi() {
             let mut p = Policy::new(Action::Allow);
             p.arches = vec![Arch::X86_64];
             p.add_rule(Rule::new("getppid", *a));
-            p.add_rule(Rule::new("close", Action::Errno(77)).with(Condition::new(0, CmpOp::Ge(0x1_0000_0000))));
-            let flags = Flags { new_listener: listener, ..Flags::default() };
+            p.add_rule(
+                Rule::new("close", Action::Errno(77))
+                    .with(Condition::new(0, CmpOp::Ge(0x1_0000_0000))),
+            );
+            let flags = Flags {
+                new_listener: listener,
+                ..Flags::default()
+            };
             let calls = [
                 x64("close", [bad, 0, 0, 0, 0, 0]),
                 x64("close", [(1 << 32) | bad, 0, 0, 0, 0, 0]),
                 x64("getppid", [0; 6]),
                 x64("getpid", [0; 6]),
             ];
-            made += check_case(s, &format!("action {k} listener {listener}"), &[p], &[flags], &calls, false);
+            made += check_case(
+                s,
+                &format!("action {k} listener {listener}"),
+                &[p],
+                &[flags],
+                &calls,
+                false,
+            );
         }
     }
     // An i386 policy and an x86_64 one: int 0x80 takes only the i386 rules.
@@ -729,17 +890,39 @@ fn fixed_policies_every_action_and_abi() {
         p.add_rule(Rule::new("getpid", Action::Errno(11)).on_arch(Arch::X86));
         p.add_rule(Rule::new("getpid", Action::Errno(22)).on_arch(Arch::X86_64));
         let calls = [
-            Call { abi: Abi::I386, nr: 20, args: [0; 6] },
+            Call {
+                abi: Abi::I386,
+                nr: 20,
+                args: [0; 6],
+            },
             x64("getpid", [0; 6]),
-            Call { abi: Abi::I386, nr: 39, args: [0; 6] },
+            Call {
+                abi: Abi::I386,
+                nr: 39,
+                args: [0; 6],
+            },
         ];
-        made += check_case(s, "i386 vs x86_64", &[p], &[Flags::default()], &calls, false);
+        made += check_case(
+            s,
+            "i386 vs x86_64",
+            &[p],
+            &[Flags::default()],
+            &calls,
+            false,
+        );
     }
     // x32 numbers without x32 in the policy: the bad-arch action.
     let mut p = Policy::new(Action::Allow);
     p.arches = vec![Arch::X86_64];
     p.bad_arch_action = Action::Errno(33);
-    let calls = [Call { abi: Abi::X32, nr: 39 | X32_SYSCALL_BIT, args: [0; 6] }, x64("getpid", [0; 6])];
+    let calls = [
+        Call {
+            abi: Abi::X32,
+            nr: 39 | X32_SYSCALL_BIT,
+            args: [0; 6],
+        },
+        x64("getpid", [0; 6]),
+    ];
     made += check_case(s, "x32 bad arch", &[p], &[Flags::default()], &calls, false);
     assert!(made >= 80, "{made}");
 }
@@ -756,11 +939,26 @@ fn tsync_reaches_the_other_threads() {
     p.add_rule(Rule::new("gettid", Action::KillThread));
     let nr = |n: &str| Arch::X86_64.syscall_nr(n).unwrap();
     let calls = [
-        Call { abi: Abi::X64, nr: nr("getppid"), args: [0; 6] },
-        Call { abi: Abi::X64, nr: nr("getpid"), args: [0; 6] },
-        Call { abi: Abi::X64, nr: nr("gettid"), args: [0; 6] },
+        Call {
+            abi: Abi::X64,
+            nr: nr("getppid"),
+            args: [0; 6],
+        },
+        Call {
+            abi: Abi::X64,
+            nr: nr("getpid"),
+            args: [0; 6],
+        },
+        Call {
+            abi: Abi::X64,
+            nr: nr("gettid"),
+            args: [0; 6],
+        },
     ];
-    let flags = Flags { tsync: true, ..Flags::default() };
+    let flags = Flags {
+        tsync: true,
+        ..Flags::default()
+    };
     let made = check_case(s, "tsync", &[p], &[flags], &calls, true);
     assert_eq!(made, 3);
 }
@@ -782,7 +980,11 @@ fn random_policies_agree_with_the_emulator() {
         let stacked = if rng.chance(30) { 2 + rng.below(2) } else { 1 };
         let mut policies = Vec::new();
         let mut flags = Vec::new();
-        let listener_at = if notif { Some(rng.below(stacked)) } else { None };
+        let listener_at = if notif {
+            Some(rng.below(stacked))
+        } else {
+            None
+        };
         for i in 0..stacked {
             let mut p = random_policy(&mut rng, notif, i386);
             if i + 1 < stacked {
@@ -810,7 +1012,14 @@ fn random_policies_agree_with_the_emulator() {
         if std::env::var("SYSCAGE_ORACLE_DUMP").ok() == Some(case.to_string()) {
             eprintln!("{policies:#?}\n{flags:?} tsync {tsync}");
         }
-        made += check_case(s, &format!("seed {seed} case {case}"), &policies, &flags, &calls, tsync);
+        made += check_case(
+            s,
+            &format!("seed {seed} case {case}"),
+            &policies,
+            &flags,
+            &calls,
+            tsync,
+        );
     }
     assert!(made >= 2500, "only {made} filtered syscalls were made");
     eprintln!("kernel oracle: {made} filtered syscalls, seed {seed}");

@@ -31,15 +31,36 @@ mod tests {
     }
 
     fn decide(arch: Arch, name: &str, args: [u64; 6]) -> Action {
-        let nr = arch.syscall_nr(name).unwrap_or_else(|| panic!("{name} on {arch:?}"));
-        policy().evaluate(&SeccompData { nr, arch: arch.audit(), args, ..Default::default() })
+        let nr = arch
+            .syscall_nr(name)
+            .unwrap_or_else(|| panic!("{name} on {arch:?}"));
+        policy().evaluate(&SeccompData {
+            nr,
+            arch: arch.audit(),
+            args,
+            ..Default::default()
+        })
     }
 
     #[test]
     fn ordinary_syscalls_are_allowed_on_all_x86_abis() {
         for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
-            for name in ["read", "write", "openat", "mmap", "execve", "exit_group", "rt_sigaction", "wait4", "getdents64"] {
-                assert_eq!(decide(arch, name, [0; 6]), Action::Allow, "{name} on {arch:?}");
+            for name in [
+                "read",
+                "write",
+                "openat",
+                "mmap",
+                "execve",
+                "exit_group",
+                "rt_sigaction",
+                "wait4",
+                "getdents64",
+            ] {
+                assert_eq!(
+                    decide(arch, name, [0; 6]),
+                    Action::Allow,
+                    "{name} on {arch:?}"
+                );
             }
         }
         assert_eq!(decide(Arch::X86, "socketcall", [0; 6]), Action::Allow);
@@ -48,8 +69,23 @@ mod tests {
     #[test]
     fn what_runtimes_deny_is_eperm() {
         // Hand-picked from what container runtimes deny: mounts, namespaces, modules, reboot, clocks.
-        for name in ["mount", "umount2", "unshare", "setns", "init_module", "reboot", "kexec_load", "acct", "bpf", "settimeofday"] {
-            assert_eq!(decide(Arch::X86_64, name, [0; 6]), Action::Errno(1), "{name}");
+        for name in [
+            "mount",
+            "umount2",
+            "unshare",
+            "setns",
+            "init_module",
+            "reboot",
+            "kexec_load",
+            "acct",
+            "bpf",
+            "settimeofday",
+        ] {
+            assert_eq!(
+                decide(Arch::X86_64, name, [0; 6]),
+                Action::Errno(1),
+                "{name}"
+            );
         }
     }
 
@@ -57,16 +93,36 @@ mod tests {
     fn clone_flags_and_clone3_and_personality() {
         const CLONE_NEWUSER: u64 = 0x1000_0000;
         const SIGCHLD: u64 = 17;
-        assert_eq!(decide(Arch::X86_64, "clone", [SIGCHLD, 0, 0, 0, 0, 0]), Action::Allow);
-        assert_eq!(decide(Arch::X86_64, "clone", [SIGCHLD | CLONE_NEWUSER, 0, 0, 0, 0, 0]), Action::Errno(1));
+        assert_eq!(
+            decide(Arch::X86_64, "clone", [SIGCHLD, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
+        assert_eq!(
+            decide(
+                Arch::X86_64,
+                "clone",
+                [SIGCHLD | CLONE_NEWUSER, 0, 0, 0, 0, 0]
+            ),
+            Action::Errno(1)
+        );
         assert_eq!(decide(Arch::X86_64, "clone3", [0; 6]), Action::Errno(38));
-        assert_eq!(decide(Arch::X86_64, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]), Action::Allow);
-        assert_eq!(decide(Arch::X86_64, "personality", [0x0040_0000, 0, 0, 0, 0, 0]), Action::Errno(1));
+        assert_eq!(
+            decide(Arch::X86_64, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
+        assert_eq!(
+            decide(Arch::X86_64, "personality", [0x0040_0000, 0, 0, 0, 0, 0]),
+            Action::Errno(1)
+        );
     }
 
     #[test]
     fn unknown_numbers_get_enosys() {
-        let d = SeccompData { nr: 1000, arch: Arch::X86_64.audit(), ..Default::default() };
+        let d = SeccompData {
+            nr: 1000,
+            arch: Arch::X86_64.audit(),
+            ..Default::default()
+        };
         assert_eq!(policy().evaluate(&d), Action::Errno(38));
     }
 }

@@ -119,7 +119,14 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     let use_profile = args.profile.is_some() || (!lists && !args.log);
     let mut policy = if use_profile {
         let name = args.profile.as_deref().unwrap_or("default");
-        load_profile(name, if args.arch.is_empty() { Vec::new() } else { arches.clone() })?
+        load_profile(
+            name,
+            if args.arch.is_empty() {
+                Vec::new()
+            } else {
+                arches.clone()
+            },
+        )?
     } else {
         let default = if !args.allow.is_empty() {
             action
@@ -153,9 +160,13 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
 /// Parses and resolves a profile file, or the built-in `default`.
 pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
     let (file, text) = if name == "default" {
-        ("<built-in default profile>".to_string(), syscage::builtin::DEFAULT_PROFILE.to_string())
+        (
+            "<built-in default profile>".to_string(),
+            syscage::builtin::DEFAULT_PROFILE.to_string(),
+        )
     } else {
-        let text = std::fs::read_to_string(name).with_context(|| format!("cannot read profile {name}"))?;
+        let text =
+            std::fs::read_to_string(name).with_context(|| format!("cannot read profile {name}"))?;
         (name.to_string(), text)
     };
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{file}:{e}"))?;
@@ -178,7 +189,10 @@ fn running_kernel() -> KernelVersion {
 /// Runs `syscage run`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     if !syscage_linux::probe::has_seccomp() {
-        bail!("this kernel has no seccomp (CONFIG_SECCOMP); not running {}", args.command[0].to_string_lossy());
+        bail!(
+            "this kernel has no seccomp (CONFIG_SECCOMP); not running {}",
+            args.command[0].to_string_lossy()
+        );
     }
     runner::find_program(&args.command[0]).map_err(|e| anyhow!("{e}"))?;
     let enforcement = if args.strict {
@@ -188,7 +202,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Enforcement::Strict
     } else {
         let policy = build_policy(&args)?;
-        let prog = compile(&policy, &CompileOptions::default()).map_err(|e| anyhow!("cannot compile the filter: {e}"))?;
+        let prog = compile(&policy, &CompileOptions::default())
+            .map_err(|e| anyhow!("cannot compile the filter: {e}"))?;
         let opts = InstallOptions {
             flags: Flags {
                 tsync: policy.attrs.tsync,
@@ -209,9 +224,29 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         None
     };
-    let outcome = runner::run(&args.command, &enforcement, true).map_err(|e| anyhow!("{e}"))?;
+    let mut outcome = runner::run(&args.command, &enforcement, true).map_err(|e| anyhow!("{e}"))?;
     if let Some(c) = collector {
-        print_log(&c.finish(), outcome.pid);
+        let collected = c.finish();
+        print_log(&collected, outcome.pid);
+        if outcome.seccomp.is_none() {
+            // The audit record of the kill names the syscall when ptrace could not
+            // (a thread other than the main one was killed).
+            outcome.seccomp = collected
+                .records
+                .iter()
+                .find(|r| {
+                    let kill = matches!(
+                        Action::from_ret(r.code),
+                        Action::KillThread | Action::KillProcess
+                    );
+                    kill && r.sig == libc::SIGSYS as u32 && r.pid >= outcome.pid
+                })
+                .map(|r| SyscallStop {
+                    nr: r.syscall,
+                    arch: r.arch,
+                    trap_data: None,
+                });
+        }
     }
     report_death(&args.command[0].to_string_lossy(), &outcome, args.strict);
     let code = outcome.termination.shell_code();
@@ -239,15 +274,25 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
     };
     if signal == libc::SIGSYS {
         match outcome.seccomp {
-            Some(SyscallStop { nr, arch, trap_data: None }) => eprintln!(
+            Some(SyscallStop {
+                nr,
+                arch,
+                trap_data: None,
+            }) => eprintln!(
                 "syscage: {program} was killed by seccomp (SIGSYS) at {}",
                 describe_syscall(nr, arch)
             ),
-            Some(SyscallStop { nr, arch, trap_data: Some(d) }) => eprintln!(
+            Some(SyscallStop {
+                nr,
+                arch,
+                trap_data: Some(d),
+            }) => eprintln!(
                 "syscage: {program} was killed by SIGSYS from SECCOMP_RET_TRAP (data {d}) at {}",
                 describe_syscall(nr, arch)
             ),
-            None => eprintln!("syscage: {program} was killed by SIGSYS (the syscall could not be recovered)"),
+            None => eprintln!(
+                "syscage: {program} was killed by SIGSYS (the syscall could not be recovered)"
+            ),
         }
     } else if strict && signal == libc::SIGKILL {
         eprintln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
@@ -262,7 +307,9 @@ fn print_log(collected: &Collected, child: u32) {
             continue;
         }
         total += 1;
-        *counts.entry(describe_syscall(r.syscall, r.arch)).or_default() += 1;
+        *counts
+            .entry(describe_syscall(r.syscall, r.arch))
+            .or_default() += 1;
     }
     let source = match collected.source {
         Source::Netlink => "audit netlink socket",

@@ -52,7 +52,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    println!("{:>7}  {:<16}  {:<8}  {:>7}  {:>3}", "PID", "COMMAND", "MODE", "FILTERS", "NNP");
+    println!(
+        "{:>7}  {:<16}  {:<8}  {:>7}  {:>3}",
+        "PID", "COMMAND", "MODE", "FILTERS", "NNP"
+    );
     for s in &list {
         println!(
             "{:>7}  {:<16}  {:<8}  {:>7}  {:>3}",
@@ -60,7 +63,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             s.command,
             s.mode.map_or("-", |m| m.name()),
             opt(s.filters.map(|f| f.to_string())),
-            opt(s.no_new_privs.map(|b| if b { "yes" } else { "no" }.to_string())),
+            opt(s
+                .no_new_privs
+                .map(|b| if b { "yes" } else { "no" }.to_string())),
         )
     }
     Ok(0)

@@ -14,7 +14,10 @@ pub enum Ended {
 pub fn require_seccomp() {
     let ok = syscage_linux::probe::has_seccomp();
     if !ok {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs a kernel with seccomp");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs a kernel with seccomp"
+        );
     }
 }
 
