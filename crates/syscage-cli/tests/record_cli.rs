@@ -58,22 +58,50 @@ fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// Waits for a child with a deadline; kills it and fails on timeout.
+/// Waits for a child with a deadline, reading its output meanwhile (so a
+/// full pipe cannot block it); kills it and fails on timeout.
 fn wait_for(mut child: Child, secs: u64) -> Output {
+    use std::io::Read;
+    fn drain(r: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
     let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if child.try_wait().expect("try_wait").is_some() {
-            return child.wait_with_output().expect("output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
+            let _ = child.wait();
+            let err = err.join().unwrap_or_default();
             panic!(
                 "timed out after {secs}s; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
+                String::from_utf8_lossy(&err)
             );
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    // Whatever still holds the output pipes outlived the recorder.
+    let grace = Instant::now() + Duration::from_secs(10);
+    while !(out.is_finished() && err.is_finished()) {
+        assert!(
+            Instant::now() < grace,
+            "a process still holds the output pipes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
     }
 }
 
