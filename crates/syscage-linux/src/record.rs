@@ -15,6 +15,16 @@
 //! The tracer is the calling thread: it must live until [`record`]
 //! returns (ptrace ties tracees to the thread that attached them).
 //!
+//! ```no_run
+//! use syscage_linux::record::{record, Options};
+//! let cmd = ["ls".into(), "/".into()];
+//! let outcome = record(&cmd, Options { args: true }, None)?;
+//! let policy = outcome.recording.to_policy();
+//! println!("{} syscalls, exit {:?}", outcome.recording.total(), outcome.exit);
+//! # let _ = policy;
+//! # Ok::<(), syscage_linux::record::RecordError>(())
+//! ```
+//!
 //! Submodules: [`args`] (the risk-deciding arguments of `--args`),
 //! [`recording`] (the recorded data and the policy built from it); the
 //! ptrace plumbing, the child's set-up and the event loop are private.
