@@ -26,7 +26,7 @@ fn coreutils_run_under_their_recorded_profile() {
     let f = s(&file);
     let d = s(&dir);
     let cases: [(&str, Vec<&str>); 6] = [
-        ("ls", vec!["ls", "-la", "--time-style=+", &d]),
+        ("ls", vec!["ls", "-lA", "--time-style=+", &d]),
         ("cat", vec!["cat", &f]),
         ("sort", vec!["sort", "-u", &f]),
         ("wc", vec!["wc", "-l", &f]),
