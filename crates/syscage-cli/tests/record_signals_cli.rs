@@ -241,3 +241,44 @@ fn an_ignored_signal_stays_ignored_for_the_program() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "alive\n");
 }
+
+#[test]
+fn signals_the_recorded_run_never_saw_do_not_break_the_profile() {
+    // Recorded without any signal; then run under the KILL_PROCESS variant
+    // while a handled SIGUSR1 (rt_sigreturn) and a stop/continue during a
+    // sleep (restart_syscall) arrive.
+    let dir = scratch("unseen-signals");
+    let m = mark("unseen-signals");
+    let Some((out, profile)) = record(&dir, "p", &[], &[probe(), "handler", "0.05", &m]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let kill = kill_variant(&profile);
+    let mut child = Command::new(SYSCAGE)
+        .args([
+            "run",
+            "--profile",
+            &s(&kill),
+            "--",
+            probe(),
+            "handler",
+            "1.5",
+            &m,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn syscage run");
+    let pid = wait_for_mark(&m, &mut child).expect("the program started");
+    std::thread::sleep(Duration::from_millis(200));
+    send("USR1", &pid.to_string());
+    std::thread::sleep(Duration::from_millis(100));
+    send("STOP", &pid.to_string());
+    std::thread::sleep(Duration::from_millis(100));
+    send("CONT", &pid.to_string());
+    let out = wait_for(child, 20);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "handler: done\n");
+    assert_nothing_left(&m);
+}

@@ -11,6 +11,7 @@
 //! - `storm N`: N signals from another process and a thread, with a handler.
 //! - `stop`: stops itself (SIGSTOP); a child sends SIGCONT.
 //! - `unknown`: syscall number 999, which no table knows.
+//! - `handler SECS [MARK]`: a SIGUSR1 handler, then a sleep.
 //! - `sleep SECS [MARK]`: sleeps (for kill and Ctrl-C tests).
 //! - `killparent SIG [SECS] [MARK]`: sends SIG to its parent, then sleeps SECS.
 
@@ -223,6 +224,14 @@ fn main() {
         Some("socket") => socket_mode(&arg(1, "inet")),
         Some("storm") => storm(arg(1, "1000").parse().expect("signal count")),
         Some("stop") => stop(),
+        Some("handler") => {
+            // SAFETY: installs a handler that only touches an atomic.
+            unsafe { libc::signal(libc::SIGUSR1, on_usr1 as *const () as libc::sighandler_t) };
+            std::thread::sleep(Duration::from_secs_f64(
+                arg(1, "1").parse().expect("seconds"),
+            ));
+            println!("handler: done");
+        }
         Some("unknown") => {
             // 999 is no syscall on x86_64 (the table ends in the 400s).
             // SAFETY: an unknown number makes the kernel return ENOSYS.

@@ -18,6 +18,15 @@ pub const EPERM: u16 = 1;
 /// `clone3` when only `clone(2)`'s flags can be checked.
 pub const ENOSYS: u16 = 38;
 
+/// Syscalls every recorded profile allows: the kernel makes the program
+/// enter them on a signal's timing, not on the program's logic, so a run
+/// that happened to receive no signal (or none during a sleep) would
+/// otherwise record a profile that kills the next run when one arrives.
+/// `rt_sigreturn`/`sigreturn` end every signal handler; `restart_syscall`
+/// resumes a sleep a handled signal interrupted. Docker's default profile
+/// allows them too.
+pub const SIGNAL_MEDIATED: [&str; 3] = ["rt_sigreturn", "sigreturn", "restart_syscall"];
+
 /// How often one syscall was made, and by whom first (`strace -c`'s table
 /// plus the first caller).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +123,7 @@ impl Recording {
 
     /// The minimal policy: `ALLOW` for every recorded syscall (with
     /// conditions on the recorded risk-deciding values when arguments were
-    /// recorded), `ERRNO(EPERM)` for the rest, `ERRNO(ENOSYS)` for numbers
+    /// recorded) and for [`SIGNAL_MEDIATED`], `ERRNO(EPERM)` for the rest, `ERRNO(ENOSYS)` for numbers
     /// the tables do not know; the native arch plus every recorded arch.
     ///
     /// Rules name syscalls and hold on every arch of the policy, as a
@@ -160,6 +169,13 @@ impl Recording {
                     }
                 }
                 _ => set.allow_when(name, Vec::new()),
+            }
+        }
+        for arch in &policy.arches {
+            for name in SIGNAL_MEDIATED {
+                if arch.syscall_nr(name).is_some() {
+                    set.allow_when(name, Vec::new());
+                }
             }
         }
         policy.rules = set.into_rules();
@@ -337,6 +353,15 @@ mod tests {
         assert_eq!(
             p.evaluate(&call(Arch::X86_64, "write", [0; 6])),
             Action::Errno(EPERM)
+        );
+        // Signal returns and restarts, whatever the run saw.
+        for name in ["rt_sigreturn", "restart_syscall"] {
+            assert_eq!(p.evaluate(&call(Arch::X86_64, name, [0; 6])), Action::Allow);
+            assert_eq!(p.evaluate(&call(Arch::X86, name, [0; 6])), Action::Allow);
+        }
+        assert_eq!(
+            p.evaluate(&call(Arch::X86, "sigreturn", [0; 6])),
+            Action::Allow
         );
         // A number no table knows: ENOSYS.
         let unknown = SeccompData {
