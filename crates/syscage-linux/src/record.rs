@@ -132,7 +132,9 @@ pub enum RecordError {
 /// While it runs, `SIGINT`/`SIGTERM`/`SIGHUP`/`SIGQUIT` sent to this
 /// process do not kill it: from the terminal they reach the program
 /// directly, from elsewhere they are passed on to it, from the program
-/// itself they are dropped (see the `signals` module).
+/// itself they are dropped (see the `signals` module). The handlers are
+/// process-wide: run one recording at a time per process if it must
+/// receive such signals.
 pub fn record(
     cmd: &[OsString],
     options: Options,
