@@ -9,7 +9,8 @@
 //! the checks the kernel would make), [`probe`] (available actions, flags,
 //! notification sizes), [`status`] (`/proc/PID/status`), [`notify`]
 //! (user-notification listener), [`audit`] (SECCOMP_RET_LOG records),
-//! [`runner`] (run a program under a filter), [`error`].
+//! [`runner`] (run a program under a filter), [`record`] (learn a
+//! program's syscalls under ptrace), [`error`].
 
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod install;
 pub mod limits;
 pub mod notify;
 pub mod probe;
+pub mod record;
 pub mod runner;
 pub mod status;
 pub mod tracee;
