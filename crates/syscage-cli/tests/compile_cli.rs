@@ -275,3 +275,18 @@ fn overflow_is_an_error_not_a_truncation() {
     );
     assert!(!std::path::Path::new(&out).exists());
 }
+
+#[test]
+fn profile_runc_would_refuse_is_located_and_exits_2() {
+    // On x86, both rules become `socketcall` rules checking argument 0 == 1
+    // with different actions: libseccomp fails with EEXIST, runc refuses.
+    let path = tmp(
+        "eexist.json",
+        "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],\n \"syscalls\": [\n  {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_LOG\"},\n  {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+    );
+    let o = syscage(&["compile", &path, "-a", "x86_64", "--kernel", "6.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains(&format!("{path}:4:3: syscalls[1]: ")), "{err}");
+    assert!(err.contains("EEXIST"), "{err}");
+}

@@ -21,7 +21,8 @@ use syscage::action::Action;
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::validate;
-use syscage::compile::{compile, CompileOptions};
+use syscage::compile::stats::const_ret;
+use syscage::compile::{compile, compile_with_warnings, CompileError, CompileOptions};
 use syscage::policy::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
 
 const EDGES: [u64; 12] = [
@@ -257,7 +258,152 @@ proptest! {
                     prop_assert_eq!(got.action, want, "data {:x?}\npolicy {:#?}\nprogram {:?}", data, p, prog);
                     prop_assert_eq!(got.ret, want.to_ret());
                 }
+                // Cacheability: without a conditional rule for this number,
+                // the kernel's constant-action emulation must reach the RET.
+                let probe = SeccompData { nr, arch: audit, instruction_pointer: 0, args: [0; 6] };
+                let conditional = p.arch_for(&probe).is_some_and(|a| {
+                    p.rules.iter().any(|r| {
+                        !r.conditions.is_empty()
+                            && r.arch.is_none_or(|x| x == a)
+                            && r.syscall.resolve(a) == Some(nr)
+                    })
+                });
+                if !conditional {
+                    prop_assert_eq!(const_ret(&prog, audit, nr), Some(p.evaluate(&probe).to_ret()), "nr {:#x} audit {:#x} not cacheable", nr, audit);
+                }
             }
         }
+    }
+}
+
+/// Deterministic: the same policy compiles to the same program.
+#[test]
+fn output_is_deterministic() {
+    let mut p = Policy::new(Action::Errno(1));
+    p.arches = vec![Arch::X86_64, Arch::X86, Arch::X32];
+    for (i, name) in NAMES.iter().enumerate() {
+        p.rules.push(
+            Rule::new(*name, Action::Allow).with(Condition::new(i as u8 % 6, CmpOp::Gt(i as u64))),
+        );
+    }
+    let a = compile(&p, &CompileOptions::default()).unwrap();
+    for _ in 0..5 {
+        assert_eq!(compile(&p.clone(), &CompileOptions::default()).unwrap(), a);
+    }
+}
+
+/// Far jumps: argument checks on many syscalls push the shared returns
+/// more than 255 instructions away; the program stays valid (the kernel's
+/// rules) and agrees with the evaluator.
+#[test]
+fn far_jumps_go_through_ja() {
+    let mut p = Policy::new(Action::Errno(1));
+    p.arches = vec![Arch::X86_64];
+    for nr in 0..120u32 {
+        p.rules.push(
+            Rule::new(SyscallId::Nr(nr * 2), Action::Allow)
+                .with(Condition::new(0, CmpOp::Eq(u64::from(nr) << 32 | 7)))
+                .with(Condition::new(1, CmpOp::Le(u64::from(nr)))),
+        );
+    }
+    let prog = compile(&p, &CompileOptions::default()).unwrap();
+    assert!(prog.len() > 600, "{}", prog.len());
+    assert!(prog
+        .insns
+        .iter()
+        .any(|i| matches!(i, syscage::bpf::Insn::Ja(_))));
+    assert!(validate(&prog.to_raw()).is_ok());
+    for nr in 0..250u32 {
+        for args in [
+            [0u64; 6],
+            [u64::from(nr / 2) << 32 | 7, u64::from(nr / 2), 0, 0, 0, 0],
+            [7, 0, 0, 0, 0, 0],
+        ] {
+            let d = SeccompData {
+                nr,
+                arch: Arch::X86_64.audit(),
+                instruction_pointer: 0,
+                args,
+            };
+            let got = syscage::emu::run(&prog, &d, Arch::X86_64.byte_order()).unwrap();
+            assert_eq!(got.action, p.evaluate(&d), "nr {nr} args {args:x?}");
+        }
+    }
+}
+
+/// Over 4096 instructions: an error naming the size, never a truncated filter.
+#[test]
+fn too_long_is_an_error_naming_the_size() {
+    let mut p = Policy::new(Action::Errno(1));
+    p.arches = vec![Arch::X86_64];
+    for nr in 0..1200u32 {
+        p.rules.push(
+            Rule::new(SyscallId::Nr(nr), Action::Allow)
+                .with(Condition::new(0, CmpOp::Eq(u64::from(nr) + 0x1_0000_0000)))
+                .with(Condition::new(1, CmpOp::Ne(u64::from(nr)))),
+        );
+    }
+    match compile_with_warnings(&p, &CompileOptions::default()) {
+        Err(CompileError::TooLong(n)) => {
+            assert!(n > 4096);
+            let msg = CompileError::TooLong(n).to_string();
+            assert!(
+                msg.contains(&n.to_string()) && msg.contains("4096"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected TooLong, got {other:?}"),
+    }
+}
+
+/// A name an arch lacks is skipped there, with a warning naming both.
+#[test]
+fn unknown_names_warn_per_arch() {
+    let mut p = Policy::new(Action::Errno(1));
+    p.arches = vec![Arch::X86_64, Arch::Aarch64];
+    p.rules.push(Rule::new("open", Action::Allow));
+    let c = compile_with_warnings(&p, &CompileOptions::default()).unwrap();
+    assert_eq!(
+        c.warnings,
+        vec![syscage::compile::Warning::UnknownSyscall {
+            arch: Arch::Aarch64,
+            name: "open".into()
+        }]
+    );
+    let d = SeccompData {
+        nr: 2,
+        arch: Arch::X86_64.audit(),
+        instruction_pointer: 0,
+        args: [0; 6],
+    };
+    assert_eq!(
+        syscage::emu::run(&c.program, &d, Arch::X86_64.byte_order())
+            .unwrap()
+            .action,
+        Action::Allow
+    );
+}
+
+/// No arch at all: every syscall takes the bad-arch action, as the
+/// evaluator says.
+#[test]
+fn no_arch_means_bad_arch_everywhere() {
+    let mut p = Policy::new(Action::Allow);
+    p.arches.clear();
+    p.bad_arch_action = Action::Errno(9);
+    let prog = compile(&p, &CompileOptions::default()).unwrap();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let d = SeccompData {
+            nr: 0,
+            arch: arch.audit(),
+            instruction_pointer: 0,
+            args: [0; 6],
+        };
+        assert_eq!(
+            syscage::emu::run(&prog, &d, arch.byte_order())
+                .unwrap()
+                .action,
+            p.evaluate(&d)
+        );
     }
 }

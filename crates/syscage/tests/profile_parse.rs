@@ -382,3 +382,46 @@ fn every_field_is_read() {
     assert_eq!(inc.min_kernel.unwrap().to_string(), "5.8");
     assert_eq!(p.syscalls[1].excludes.as_ref().unwrap().arches, ["arm64"]);
 }
+
+mod robustness {
+    use proptest::prelude::*;
+    use syscage::arch::Arch;
+    use syscage::profile::{self, KernelVersion, ResolveOptions};
+
+    fn podman() -> String {
+        std::fs::read_to_string(format!("{}/podman-default-seccomp.json", super::DATA)).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Damaged profiles give a located error or a profile, never a
+        /// panic; what parses also resolves and writes without panicking.
+        #[test]
+        fn damaged_profiles_never_panic(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..24, "[\\[\\]{},:\"0-9a-zA-Z_ \\-.]{0,6}"), 1..4)
+        ) {
+            let mut text = podman();
+            for (at, len, insert) in edits {
+                let mut i = at.index(text.len());
+                while !text.is_char_boundary(i) { i -= 1; }
+                let mut j = (i + len).min(text.len());
+                while !text.is_char_boundary(j) { j -= 1; }
+                text.replace_range(i..j, &insert);
+            }
+            match profile::parse(&text) {
+                Ok(p) => {
+                    prop_assert_eq!(profile::parse(&p.to_json()), Ok(p.clone()));
+                    let opts = ResolveOptions::docker(vec![Arch::X86_64, Arch::Aarch64], KernelVersion { major: 6, minor: 1 });
+                    if let Ok((policy, _)) = p.to_policy(&opts) {
+                        let _ = profile::write_docker(&policy);
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(e.pos.is_some(), "{}", e);
+                    prop_assert!(!e.to_string().contains('\n'));
+                }
+            }
+        }
+    }
+}

@@ -299,3 +299,46 @@ fn enosys_for_unknown_numbers() {
     };
     assert_eq!(pol.evaluate(&data), Action::Errno(38));
 }
+
+#[test]
+fn libseccomp_chain_rules() {
+    let text = r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [
+        {"names": ["setns"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
+        {"names": ["setns"], "action": "SCMP_ACT_KILL", "args": [
+            {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 2, "op": "SCMP_CMP_EQ"}]},
+        {"names": ["socketcall"], "action": "SCMP_ACT_LOG"},
+        {"names": ["bind"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}
+    ]}"#;
+    let p = profile::parse(text).unwrap();
+    let (pol, warnings) = p.to_policy(&opts(Arch::X86_64, &[], k(6, 1))).unwrap();
+    // The longer chain is dropped: the earlier, more general one wins.
+    assert_eq!(
+        decide(&pol, Arch::X86_64, "setns", [1, 2, 0, 0, 0, 0]),
+        Action::Log
+    );
+    assert!(warnings
+        .iter()
+        .any(|w| w.path == "syscalls[1]" && w.message.contains("more general")));
+    // On x86, bind also becomes socketcall(SYS_BIND = 2, ...), which the
+    // earlier unconditional socketcall rule already decides.
+    assert_eq!(decide(&pol, Arch::X86, "bind", [0; 6]), Action::Errno(13));
+    assert_eq!(
+        decide(&pol, Arch::X86, "socketcall", [2, 0, 0, 0, 0, 0]),
+        Action::Log
+    );
+    assert!(warnings
+        .iter()
+        .any(|w| w.path == "syscalls[3]" && w.message.contains("'socketcall'")));
+
+    // Same conditions, other action: libseccomp's EEXIST, so an error.
+    let text = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["setns"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
+        {"names": ["setns"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]}
+    ]}"#;
+    let e = profile::parse(text)
+        .unwrap()
+        .to_policy(&opts(Arch::X86_64, &[], k(6, 1)))
+        .unwrap_err();
+    assert_eq!(e.path, "syscalls[1]");
+    assert!(matches!(e.kind, profile::ProfileErrorKind::Rejected(_)));
+}

@@ -157,12 +157,18 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Format::Json => {
             let objs: Vec<String> = hosts
                 .iter()
-                .map(|h| profile.resolve_oci(*h, &opts).to_json())
+                .map(|h| {
+                    profile
+                        .resolve_oci(*h, &opts)
+                        .to_json()
+                        .trim_end()
+                        .to_string()
+                })
                 .collect();
             if objs.len() == 1 {
-                objs[0].clone().into_bytes()
+                format!("{}\n", objs[0]).into_bytes()
             } else {
-                format!("[\n{}]\n", objs.join(",\n")).into_bytes()
+                format!("[\n{}\n]\n", objs.join(",\n")).into_bytes()
             }
         }
         Format::Raw => program

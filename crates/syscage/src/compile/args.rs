@@ -229,7 +229,81 @@ impl Emitter<'_> {
     }
 }
 
+/// A run of arms that OR equality tests of one argument ("personality is
+/// 0, 8 or 0x20000"): `(arg, width, values)`.
+fn eq_set(arms: &[Arm]) -> Option<(u8, Width, Vec<u64>)> {
+    let first = arms.first()?.conds.first()?;
+    let mut values = Vec::with_capacity(arms.len());
+    for a in arms {
+        match a.conds.as_slice() {
+            [Condition {
+                arg,
+                op: CmpOp::Eq(v),
+                width,
+            }] if *arg == first.arg && *width == first.width && a.action == arms[0].action => {
+                values.push(*v)
+            }
+            _ => return None,
+        }
+    }
+    values.sort_unstable();
+    values.dedup();
+    Some((first.arg, first.width, values))
+}
+
+impl Emitter<'_> {
+    /// `arg` equals one of `values`: high words first (grouped), then a
+    /// chain of low-word tests per high word.
+    fn set(&mut self, arg: u8, width: Width, values: &[u64], pass: Target, fail: Target) {
+        let lo_off = arg_offset(arg, Half::Low, self.order);
+        let mut groups: Vec<(u32, Vec<u32>)> = Vec::new();
+        for &v in values {
+            let (h, l) = if width == Width::Bits32 {
+                (0, v as u32)
+            } else {
+                ((v >> 32) as u32, v as u32)
+            };
+            match groups.iter_mut().find(|g| g.0 == h) {
+                Some(g) => g.1.push(l),
+                None => groups.push((h, vec![l])),
+            }
+        }
+        let mut targets: Vec<Label> = Vec::new();
+        if width == Width::Bits64 {
+            self.load(arg_offset(arg, Half::High, self.order));
+            for (i, g) in groups.iter().enumerate() {
+                let t = self.next();
+                targets.push(t);
+                if i + 1 == groups.len() {
+                    self.jmp(JmpCond::Eq, g.0, Target::Label(t), fail);
+                } else {
+                    let n = self.next();
+                    self.jmp(JmpCond::Eq, g.0, Target::Label(t), Target::Label(n));
+                    self.place(n);
+                }
+            }
+        }
+        for (gi, g) in groups.iter().enumerate() {
+            if let Some(&t) = targets.get(gi) {
+                self.place(t);
+            }
+            self.load(lo_off);
+            for (i, &l) in g.1.iter().enumerate() {
+                if i + 1 == g.1.len() {
+                    self.jmp(JmpCond::Eq, l, pass, fail);
+                } else {
+                    let n = self.next();
+                    self.jmp(JmpCond::Eq, l, pass, Target::Label(n));
+                    self.place(n);
+                }
+            }
+        }
+    }
+}
+
 /// Emits the checks of `tree`, the accumulator holding `nr` on entry.
+/// Consecutive arms of one action that test one argument for equality
+/// become one set test.
 pub fn emit(code: &mut Code, tree: &ArgTree, order: ByteOrder) {
     let mut e = Emitter {
         code,
@@ -237,13 +311,35 @@ pub fn emit(code: &mut Code, tree: &ArgTree, order: ByteOrder) {
         acc: Some(Acc::Unknown),
         incoming: HashMap::new(),
     };
-    for (i, arm) in tree.arms.iter().enumerate() {
-        if i + 1 == tree.arms.len() {
-            e.arm(arm, Target::Ret(tree.fallback.to_ret()));
-        } else {
-            let n = e.next();
-            e.arm(arm, Target::Label(n));
-            e.place(n);
+    let arms = &tree.arms;
+    let mut i = 0;
+    while i < arms.len() {
+        // The longest run from i that is an equality set (at least 2 arms).
+        let mut j = i + 1;
+        while j < arms.len() && eq_set(&arms[i..=j]).is_some() {
+            j += 1;
         }
+        let last = j == arms.len();
+        let fail = if last {
+            Target::Ret(tree.fallback.to_ret())
+        } else {
+            Target::Label(e.next())
+        };
+        if j - i >= 2 {
+            let (arg, width, values) = eq_set(&arms[i..j]).expect("checked");
+            e.set(
+                arg,
+                width,
+                &values,
+                Target::Ret(arms[i].action.to_ret()),
+                fail,
+            );
+        } else {
+            e.arm(&arms[i], fail);
+        }
+        if let Target::Label(l) = fail {
+            e.place(l);
+        }
+        i = j;
     }
 }

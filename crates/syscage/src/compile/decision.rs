@@ -49,11 +49,22 @@ pub type DecisionId = usize;
 pub struct Decisions {
     list: Vec<Decision>,
     ids: HashMap<Decision, DecisionId>,
+    /// Plain actions, the common case, found without hashing.
+    actions: Vec<(Action, DecisionId)>,
 }
 
 impl Decisions {
     /// The id of `d`, interning it on first sight.
     pub fn intern(&mut self, d: Decision) -> DecisionId {
+        if let Decision::Action(a) = d {
+            if let Some(&(_, id)) = self.actions.iter().find(|x| x.0 == a) {
+                return id;
+            }
+            let id = self.list.len();
+            self.list.push(d);
+            self.actions.push((a, id));
+            return id;
+        }
         if let Some(&id) = self.ids.get(&d) {
             return id;
         }
@@ -129,7 +140,7 @@ pub fn decide(rules: &[&Rule], default: Action, wide: bool) -> Decision {
         arms.retain(|a| a.action > u);
     }
     // Stable: most severe first, policy order among equals.
-    arms.sort_by(|a, b| b.action.cmp(&a.action));
+    arms.sort_by_key(|a| std::cmp::Reverse(a.action));
     // Without them, the most severe matching arm decides, even below the
     // default; an arm giving the fallback only matters when less severe
     // arms follow it.

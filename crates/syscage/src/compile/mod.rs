@@ -86,10 +86,6 @@ pub enum CompileError {
     /// The program would exceed the kernel's 4096 instructions (`BPF_MAXINSNS`).
     #[error("the compiled filter has {0} instructions, more than the kernel's limit of 4096")]
     TooLong(usize),
-    /// The policy names no arch (after `only_arches`), so every syscall
-    /// would get the bad-arch action; refused as a likely mistake.
-    #[error("the policy has no architecture to compile for")]
-    NoArch,
 }
 
 /// Something the compiler did that the user should know about.
@@ -148,20 +144,33 @@ pub fn compile_with_warnings(
     let mut warnings = Vec::new();
     let arches = target_arches(policy, opts);
     if arches.is_empty() {
-        return Err(CompileError::NoArch);
+        // Every arch is a bad one, as the reference evaluator says.
+        let ret = crate::bpf::Insn::Ret(policy.bad_arch_action.to_ret());
+        return Ok(Compiled {
+            program: Program::new(vec![ret]),
+            warnings,
+        });
     }
     let resolved = resolve::resolve(policy, &arches, &mut warnings);
     let mut decisions = decision::Decisions::default();
     let lines = ranges::number_lines(policy, &resolved, &mut decisions);
     let weights = frequency::Weights::new(opts, &arches);
+    // The primary arch's line gets the optimal search; secondary lines
+    // (x86 on an x86_64 host) the cheaper weight-balanced one.
+    let primary = arches[0].audit();
     let sections: Vec<emit::Section> = lines
         .iter()
         .map(|line| {
-            let w = weights.range_weights(line);
+            let w = weights.range_weights(line, &decisions);
+            let tree = if line.audit == primary {
+                search::build(&line.ranges, &w)
+            } else {
+                search::balanced(&line.ranges, &w)
+            };
             emit::Section {
                 audit: line.audit,
                 order: line.order,
-                tree: search::build(&line.ranges, &w),
+                tree,
             }
         })
         .collect();
@@ -179,7 +188,7 @@ fn target_arches(policy: &Policy, opts: &CompileOptions) -> Vec<Arch> {
         let wanted = opts
             .only_arches
             .as_ref()
-            .map_or(true, |only| only.contains(&a));
+            .is_none_or(|only| only.contains(&a));
         if wanted && !out.contains(&a) {
             out.push(a);
         }

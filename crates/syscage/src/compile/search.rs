@@ -56,12 +56,16 @@ impl Node {
     }
 }
 
+/// Marks, in a split table entry, an interval solved by a chain.
+const CHAIN_BIT: u32 = 1 << 31;
+
+/// Intervals this short are always solved exactly.
+const SMALL: usize = 16;
+
 /// Most exceptions in one `JEQ` chain.
 const MAX_CHAIN: usize = 4;
 /// Longest line solved by the dynamic program; longer ones are split by weight.
 const MAX_DP: usize = 1500;
-/// Marks an interval solved by an exception chain.
-const CHAIN: u32 = u32::MAX;
 
 /// Builds the search tree of `ranges` (covering the line in order) with
 /// one weight per range.
@@ -76,9 +80,20 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
         prefix[i + 1] = prefix[i] + weights[i];
     }
     let wsum = |i: usize, j: usize| prefix[j + 1] - prefix[i];
-    let mut cost = vec![0.0f64; n * n];
-    let mut root = vec![0u32; n * n];
-    let at = |i: usize, j: usize| i * n + j;
+    // Intervals i..=j stored as triangles: `cost` row by row (contiguous in
+    // j), `cost_t` column by column (contiguous in i), so the split loop
+    // reads both along contiguous memory; half the memory of squares.
+    let row_base: Vec<usize> = (0..n)
+        .map(|i| i * n - i * i.saturating_sub(1) / 2)
+        .collect();
+    let row = |i: usize, j: usize| row_base[i] + (j - i);
+    let col = |j: usize, i: usize| j * (j + 1) / 2 + i;
+    let cells = n * (n + 1) / 2;
+    let mut cost = vec![0.0f64; cells];
+    let mut cost_t = vec![0.0f64; cells];
+    // Best split of each interval (kept even when a chain wins, for
+    // Knuth's bound), with CHAIN_BIT when a chain won.
+    let mut root = vec![0u32; cells];
     for len in 2..=n {
         for i in 0..=n - len {
             let j = i + len - 1;
@@ -87,82 +102,117 @@ pub fn build(ranges: &[Range], weights: &[f64]) -> Node {
             let mut best_root = 0u32;
             let (mut lo, mut hi) = (i + 1, j);
             if len > 2 {
-                let left = root[at(i, j - 1)];
-                let right = root[at(i + 1, j)];
-                if left != CHAIN {
-                    lo = (left as usize).max(i + 1);
-                }
-                if right != CHAIN {
-                    hi = (right as usize).min(j);
-                }
+                lo = ((root[row(i, j - 1)] & !CHAIN_BIT) as usize).max(i + 1);
+                hi = ((root[row(i + 1, j)] & !CHAIN_BIT) as usize).min(j);
                 if lo > hi {
                     (lo, hi) = (i + 1, j);
                 }
             }
-            for s in lo..=hi {
-                let c = w + cost[at(i, s - 1)] + cost[at(s, j)];
+            // cost[i][s-1] and cost[s][j] for s in lo..=hi, as two slices.
+            let left = &cost[row(i, lo - 1)..=row(i, hi - 1)];
+            let right = &cost_t[col(j, lo)..=col(j, hi)];
+            for (k, (a, b)) in left.iter().zip(right).enumerate() {
+                let c = w + a + b;
                 if c < best {
                     best = c;
-                    best_root = s as u32;
+                    best_root = (lo + k) as u32;
                 }
             }
             if (3..=2 * MAX_CHAIN + 1).contains(&len) {
                 if let Some(c) = chain_cost(&ranges[i..=j], &weights[i..=j]) {
                     if c < best {
                         best = c;
-                        best_root = CHAIN;
+                        best_root |= CHAIN_BIT;
                     }
                 }
             }
-            cost[at(i, j)] = best;
-            root[at(i, j)] = best_root;
+            cost[row(i, j)] = best;
+            cost_t[col(j, i)] = best;
+            root[row(i, j)] = best_root;
         }
     }
-    rebuild(ranges, weights, &root, n, 0, n - 1)
+    let tables = Tables {
+        root: &root,
+        row_base: &row_base,
+    };
+    tables.rebuild(ranges, weights, 0, n - 1)
 }
 
-fn rebuild(ranges: &[Range], weights: &[f64], root: &[u32], n: usize, i: usize, j: usize) -> Node {
-    if i == j {
-        return Node::Leaf(ranges[i].decision);
-    }
-    let r = root[i * n + j];
-    if r == CHAIN {
-        return chain(&ranges[i..=j], &weights[i..=j]).expect("chain cost implies a chain");
-    }
-    let s = r as usize;
-    Node::Ge {
-        k: ranges[s].lo,
-        lo: Box::new(rebuild(ranges, weights, root, n, i, s - 1)),
-        hi: Box::new(rebuild(ranges, weights, root, n, s, j)),
+/// The solved dynamic program.
+struct Tables<'t> {
+    root: &'t [u32],
+    row_base: &'t [usize],
+}
+
+impl Tables<'_> {
+    fn rebuild(&self, ranges: &[Range], weights: &[f64], i: usize, j: usize) -> Node {
+        if i == j {
+            return Node::Leaf(ranges[i].decision);
+        }
+        let r = self.root[self.row_base[i] + (j - i)];
+        if r & CHAIN_BIT != 0 {
+            return chain(&ranges[i..=j], &weights[i..=j]).expect("chain cost implies a chain");
+        }
+        let s = r as usize;
+        Node::Ge {
+            k: ranges[s].lo,
+            lo: Box::new(self.rebuild(ranges, weights, i, s - 1)),
+            hi: Box::new(self.rebuild(ranges, weights, s, j)),
+        }
     }
 }
 
-/// The base decision and exceptions of an interval that is one decision
-/// around at most [`MAX_CHAIN`] single numbers, heaviest exception first.
+/// The base decision and exceptions of the cheapest chain of an interval
+/// that is one decision around at most [`MAX_CHAIN`] single numbers,
+/// heaviest exception first.
 fn chain_parts(ranges: &[Range], weights: &[f64]) -> Option<(DecisionId, Vec<usize>)> {
-    let mut best: Option<(DecisionId, Vec<usize>)> = None;
+    let mut best: Option<(f64, DecisionId)> = None;
     for cand in [ranges[0].decision, ranges[1].decision] {
-        let ex: Vec<usize> = (0..ranges.len())
-            .filter(|&k| ranges[k].decision != cand)
-            .collect();
-        let ok = ex.len() <= MAX_CHAIN && ex.iter().all(|&k| ranges[k].lo == ranges[k].hi);
-        if ok && best.as_ref().map_or(true, |b| ex.len() < b.1.len()) {
-            best = Some((cand, ex));
+        if let Some(c) = chain_cost_for(ranges, weights, cand) {
+            if best.is_none_or(|b| c < b.0) {
+                best = Some((c, cand));
+            }
         }
     }
-    best.map(|(d, mut ex)| {
-        ex.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
-        (d, ex)
-    })
+    let (_, base) = best?;
+    let mut ex: Vec<usize> = (0..ranges.len())
+        .filter(|&k| ranges[k].decision != base)
+        .collect();
+    ex.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+    Some((base, ex))
 }
 
+/// Cost of the cheapest exception chain of an interval.
 fn chain_cost(ranges: &[Range], weights: &[f64]) -> Option<f64> {
-    let (_, ex) = chain_parts(ranges, weights)?;
-    let total: f64 = weights.iter().sum();
-    let ex_w: f64 = ex.iter().map(|&k| weights[k]).sum();
-    let mut c = (total - ex_w) * ex.len() as f64;
-    for (pos, &k) in ex.iter().enumerate() {
-        c += weights[k] * (pos + 1) as f64;
+    let a = chain_cost_for(ranges, weights, ranges[0].decision);
+    let b = chain_cost_for(ranges, weights, ranges[1].decision);
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// Cost of the exception chain around base decision `base`, without
+/// allocating (it runs for every short interval of the dynamic program).
+fn chain_cost_for(ranges: &[Range], weights: &[f64], base: DecisionId) -> Option<f64> {
+    let mut ex = [0.0f64; MAX_CHAIN];
+    let mut m = 0;
+    let mut base_w = 0.0;
+    for (r, &w) in ranges.iter().zip(weights) {
+        if r.decision == base {
+            base_w += w;
+        } else if m < MAX_CHAIN && r.lo == r.hi {
+            ex[m] = w;
+            m += 1;
+        } else {
+            return None;
+        }
+    }
+    let ex = &mut ex[..m];
+    ex.sort_by(|a, b| b.total_cmp(a));
+    let mut c = base_w * m as f64;
+    for (pos, w) in ex.iter().enumerate() {
+        c += w * (pos + 1) as f64;
     }
     Some(c)
 }
@@ -180,10 +230,13 @@ fn chain(ranges: &[Range], weights: &[f64]) -> Option<Node> {
     Some(node)
 }
 
-/// Splits at the weight median, for lines too long for the dynamic program.
-fn balanced(ranges: &[Range], weights: &[f64]) -> Node {
-    if ranges.len() == 1 {
-        return Node::Leaf(ranges[0].decision);
+/// Splits at the weight median down to intervals of [`SMALL`] ranges,
+/// solved exactly: `O(n log n)`, for lines too long for the dynamic program
+/// and for the lines of secondary arches (x86 on an x86_64 host), where
+/// compile time matters more than the last tenth of a step.
+pub fn balanced(ranges: &[Range], weights: &[f64]) -> Node {
+    if ranges.len() <= SMALL {
+        return build(ranges, weights);
     }
     let total: f64 = weights.iter().sum();
     let mut acc = 0.0;

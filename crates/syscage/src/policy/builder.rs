@@ -9,7 +9,7 @@
 //! use syscage::arch::Arch;
 //! use syscage::policy::{arg, arg32, Policy};
 //!
-//! let mut p = Policy::init(Action::Errno(1));
+//! let mut p = Policy::init(Action::Errno(1)).unwrap();
 //! p.arch_remove(Arch::native()).unwrap();
 //! p.arch_add(Arch::X86_64).unwrap();
 //! p.rule_add(Action::Allow, "read", &[]).unwrap();
@@ -84,6 +84,10 @@ pub const fn arg(index: u8) -> ArgRef {
 }
 
 /// Argument `index` compared on its low 32 bits (`SCMP_A<index>_32`).
+///
+/// As DESIGN.md says, only the low words are compared. libseccomp 2.5's
+/// `SCMP_A0_32` differs: it only truncates the datum (`seccomp.h`'s
+/// `_SCMP_CMP32_1`) and still compares all 64 bits on 64-bit arches.
 pub const fn arg32(index: u8) -> ArgRef {
     ArgRef {
         index,
@@ -228,7 +232,7 @@ impl Policy {
             let mut arches = self
                 .arches
                 .iter()
-                .filter(|a| rule.arch.map_or(true, |r| r == **a));
+                .filter(|a| rule.arch.is_none_or(|r| r == **a));
             if !arches.any(|a| a.syscall_nr(name).is_some()) {
                 let list: Vec<&str> = self.arches.iter().map(|a| a.name()).collect();
                 return Err(PolicyError::UnknownSyscall {

@@ -210,6 +210,23 @@ impl Decoder {
         Ok(out)
     }
 
+    /// An array of strings whose item positions are not kept (item paths
+    /// are only built for an error).
+    fn plain_strings(&mut self, path: &str, node: &Node) -> Result<Vec<String>, ProfileError> {
+        self.mark(path, node);
+        let Value::Array(items) = &node.value else {
+            return Err(wrong(path, node, "an array"));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match &n.value {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(wrong(&format!("{path}[{i}]"), n, "a string")),
+            })
+            .collect()
+    }
+
     fn action(&mut self, path: &str, node: &Node) -> Result<ActionName, ProfileError> {
         let s = self.string(path, node)?;
         ActionName::from_name(&s).ok_or_else(|| err(path, node.pos, K::UnknownAction(s)))
@@ -350,11 +367,7 @@ impl Decoder {
         };
         let mut names = Vec::new();
         if let Some((p, n)) = f.take("names") {
-            names = self
-                .strings(&p, n)?
-                .into_iter()
-                .map(|(_, _, s)| s)
-                .collect();
+            names = self.plain_strings(&p, n)?;
             if let Some((_, np, npos)) = &name {
                 if !names.is_empty() {
                     return Err(err(np, *npos, K::NameAndNames));
@@ -362,7 +375,7 @@ impl Decoder {
             }
         }
         let name = name.map(|(s, _, _)| s);
-        if name.as_deref().is_none_or(str::is_empty) && names.is_empty() {
+        if name.as_deref().unwrap_or_default().is_empty() && names.is_empty() {
             return Err(err(path, node.pos, K::NoName));
         }
         let Some((p, n)) = f.take("action") else {
@@ -454,11 +467,7 @@ impl Decoder {
             }
         }
         if let Some((p, n)) = f.take("caps") {
-            filter.caps = self
-                .strings(&p, n)?
-                .into_iter()
-                .map(|(_, _, s)| s)
-                .collect();
+            filter.caps = self.plain_strings(&p, n)?;
         }
         if let Some((p, n)) = f.take("minKernel") {
             let s = self.string(&p, n)?;

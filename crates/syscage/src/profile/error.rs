@@ -80,6 +80,10 @@ pub enum ProfileErrorKind {
     /// Both `architectures` and `archMap`.
     #[error("both 'architectures' and 'archMap' are given (use either, as moby requires)")]
     ArchitecturesAndArchMap,
+    /// A profile runc + libseccomp refuse to load (a rule libseccomp's
+    /// `seccomp_rule_add` fails on), so no container would start with it.
+    #[error("{0}")]
+    Rejected(String),
     /// A policy feature the JSON format cannot express with the same meaning.
     #[error("cannot be written as a profile: {0}")]
     Inexpressible(String),

@@ -17,8 +17,24 @@
 //!   dropped, whatever their action;
 //! - an unconditional rule added after conditional ones replaces them.
 //!
+//! - a conditional rule whose conditions extend those of an earlier rule
+//!   (same leading arguments, same comparisons) is dropped: the earlier one
+//!   is more general; the same conditions with another action, or an
+//!   earlier rule extending the new one with another action, make
+//!   `seccomp_rule_add` fail with EEXIST, so runc refuses the profile
+//!   (syscage too: [`ProfileErrorKind::Rejected`]);
+//! - on x86, a socket or SysV IPC syscall's rule also applies to
+//!   `socketcall` / `ipc` with argument 0 equal to the call number.
+//!
 //! syscage enforces exactly that and reports every dropped rule whose
-//! action differed as a [`Warning`].
+//! action differed as a [`Warning`]. Not modelled (a warning says so):
+//! where conditional rules of different actions for one syscall overlap,
+//! libseccomp decides by the order of its decision tree, syscage by
+//! severity. libseccomp 2.5.4 also mis-merges some OR'ed rules (range
+//! comparisons whose constants differ in the high word, multi-argument
+//! chains with NE), and loses an arch's load of `nr` when that arch's
+//! first syscall block is a name the arch lacks; syscage enforces the
+//! rules as written there.
 //!
 //! libseccomp treats x32 as a 32-bit arch: its argument comparisons look
 //! at the low word only, so syscage's x32 rules compare 32 bits. Conditions
@@ -29,14 +45,14 @@
 //! (`seccomp_arch_add`); other arches get libseccomp's default bad-arch
 //! action, `SCMP_ACT_KILL` (kill the thread).
 
-use super::error::{ProfileError, Warning};
+use super::error::{ProfileError, ProfileErrorKind, Warning};
 use super::model::ActionName;
 use super::names;
 use super::select::OciSeccomp;
 use crate::action::Action;
 use crate::arch::Arch;
 use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Options of the translation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,7 +118,7 @@ fn add(
     action: Action,
     src: usize,
     warnings: &mut Vec<Warning>,
-) {
+) -> Result<(), ProfileError> {
     match entry {
         None if conds.is_empty() => *entry = Some(Entry::Unconditional(action, src)),
         None => *entry = Some(Entry::Chains(vec![(conds, action, src)])),
@@ -131,8 +147,101 @@ fn add(
             }
             *entry = Some(Entry::Unconditional(action, src));
         }
-        Some(Entry::Chains(chains)) => chains.push((conds, action, src)),
+        Some(Entry::Chains(chains)) => {
+            // libseccomp's `_db_tree_add`: chains are sorted by argument.
+            let mut conds = conds;
+            conds.sort_by_key(|c| c.arg);
+            let mut i = 0;
+            while i < chains.len() {
+                let (c, a, s) = &chains[i];
+                let (a, s) = (*a, *s);
+                if *c == conds && a == action {
+                    return Ok(());
+                }
+                if c.len() <= conds.len() && conds.starts_with(c) && a != action {
+                    if c.len() == conds.len() {
+                        return Err(rejected(src, format!("rule {action} for '{name}' has the same conditions as the {a} rule of {}: libseccomp refuses it (EEXIST), so runc fails", path(s))));
+                    }
+                    warnings.push(Warning {
+                        path: path(src),
+                        message: format!("rule {action} for '{name}' is dropped: the {a} rule of {} checks a prefix of its conditions, and libseccomp keeps the more general one", path(s)),
+                    });
+                    return Ok(());
+                }
+                if c.len() <= conds.len() && conds.starts_with(c) {
+                    return Ok(());
+                }
+                if c.starts_with(&conds) {
+                    if a != action {
+                        return Err(rejected(src, format!("rule {action} for '{name}' checks a prefix of the conditions of the {a} rule of {}: libseccomp refuses it (EEXIST), so runc fails", path(s))));
+                    }
+                    chains.remove(i);
+                    continue;
+                }
+                i += 1;
+            }
+            chains.push((conds, action, src));
+        }
     }
+    Ok(())
+}
+
+fn rejected(src: usize, message: String) -> ProfileError {
+    ProfileError {
+        path: path(src),
+        pos: None,
+        kind: ProfileErrorKind::Rejected(message),
+    }
+}
+
+/// libseccomp's x86 multiplexing (`x86_rule_add`): a rule for a socket or
+/// SysV IPC syscall on x86 also applies to `socketcall` / `ipc` with
+/// argument 0 equal to the call number, its own argument-0 condition
+/// replaced by that check (the real arguments are in memory, out of the
+/// filter's reach), its other conditions kept as written.
+fn x86_multiplexed(name: &str) -> Option<(&'static str, u64)> {
+    const SOCKET: [&str; 20] = [
+        "socket",
+        "bind",
+        "connect",
+        "listen",
+        "accept",
+        "getsockname",
+        "getpeername",
+        "socketpair",
+        "send",
+        "recv",
+        "sendto",
+        "recvfrom",
+        "shutdown",
+        "setsockopt",
+        "getsockopt",
+        "sendmsg",
+        "recvmsg",
+        "accept4",
+        "recvmmsg",
+        "sendmmsg",
+    ];
+    const IPC: [(&str, u64); 12] = [
+        ("semop", 1),
+        ("semget", 2),
+        ("semctl", 3),
+        ("semtimedop", 4),
+        ("msgsnd", 11),
+        ("msgrcv", 12),
+        ("msgget", 13),
+        ("msgctl", 14),
+        ("shmat", 21),
+        ("shmdt", 22),
+        ("shmget", 23),
+        ("shmctl", 24),
+    ];
+    if let Some(i) = SOCKET.iter().position(|n| *n == name) {
+        return Some(("socketcall", i as u64 + 1));
+    }
+    IPC.iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, call)| ("ipc", call))
 }
 
 impl OciSeccomp {
@@ -182,21 +291,20 @@ impl OciSeccomp {
                 }),
             }
         }
-        if self.default_action == ActionName::Notify
-            || self.syscalls.iter().any(|s| s.action == ActionName::Notify)
-        {
-            if self.listener_path.is_none() {
-                warnings.push(Warning {
-                    path: "$".to_string(),
-                    message:
-                        "SCMP_ACT_NOTIFY without listenerPath: nobody will answer the notifications"
-                            .to_string(),
-                });
-            }
+        let notifies = self.default_action == ActionName::Notify
+            || self.syscalls.iter().any(|s| s.action == ActionName::Notify);
+        if notifies && self.listener_path.is_none() {
+            warnings.push(Warning {
+                path: "$".to_string(),
+                message:
+                    "SCMP_ACT_NOTIFY without listenerPath: nobody will answer the notifications"
+                        .to_string(),
+            });
         }
 
         // Per arch and name, what libseccomp keeps; names in first-seen order.
         let mut order: Vec<String> = Vec::new();
+        let mut ordered: HashSet<String> = HashSet::new();
         let mut per_arch: Vec<BTreeMap<String, Option<Entry>>> =
             vec![BTreeMap::new(); arches.len()];
         let mut missing: BTreeMap<String, (usize, Vec<Arch>)> = BTreeMap::new();
@@ -217,10 +325,11 @@ impl OciSeccomp {
                 vec![conds]
             };
             for name in &call.names {
+                let mux = x86_multiplexed(name).filter(|_| arches.contains(&Arch::X86));
                 let absent: Vec<Arch> = arches
                     .iter()
                     .copied()
-                    .filter(|a| a.syscall_nr(name).is_none())
+                    .filter(|a| a.syscall_nr(name).is_none() && !(mux.is_some() && *a == Arch::X86))
                     .collect();
                 if !absent.is_empty() {
                     missing
@@ -230,17 +339,25 @@ impl OciSeccomp {
                 if absent.len() == arches.len() {
                     continue;
                 }
-                if !order.contains(name) {
+                if absent.len() < arches.len() && ordered.insert(name.clone()) {
                     order.push(name.clone());
                 }
                 for (i, &arch) in arches.iter().enumerate() {
-                    if arch.syscall_nr(name).is_none() {
-                        continue;
-                    }
-                    let entry = per_arch[i].entry(name.clone()).or_insert(None);
                     for conds in &rules {
                         let conds = libseccomp_conditions(conds, arch);
-                        add(entry, name, conds, action, call.source, &mut warnings);
+                        if let (Some((muxer, call_nr)), Arch::X86) = (mux, arch) {
+                            let mut muxed = vec![Condition::new32(0, CmpOp::Eq(call_nr))];
+                            muxed.extend(conds.iter().copied().filter(|c| c.arg != 0));
+                            if ordered.insert(muxer.to_string()) {
+                                order.push(muxer.to_string());
+                            }
+                            let entry = per_arch[i].entry(muxer.to_string()).or_insert(None);
+                            add(entry, muxer, muxed, action, call.source, &mut warnings)?;
+                        }
+                        if arch.syscall_nr(name).is_some() {
+                            let entry = per_arch[i].entry(name.clone()).or_insert(None);
+                            add(entry, name, conds, action, call.source, &mut warnings)?;
+                        }
                     }
                 }
             }
@@ -263,6 +380,24 @@ impl OciSeccomp {
             }
             new
         });
+        for m in &per_arch {
+            for (name, e) in m {
+                if let Some(Entry::Chains(chains)) = e {
+                    let first = chains[0].1;
+                    if let Some((_, other, src)) = chains.iter().find(|c| c.1 != first) {
+                        let w = Warning {
+                            path: path(*src),
+                            message: format!(
+                                "'{name}' has conditional rules of different actions ({first}, {other}): where they overlap, libseccomp 2.5 decides by the order of its decision tree, syscage by severity"
+                            ),
+                        };
+                        if !warnings.contains(&w) {
+                            warnings.push(w);
+                        }
+                    }
+                }
+            }
+        }
         for name in order {
             let entries: Vec<(Arch, Entry)> = arches
                 .iter()

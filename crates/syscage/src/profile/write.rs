@@ -36,7 +36,11 @@ fn escape(s: &str, out: &mut String) {
 
 impl J {
     fn print(&self, indent: usize, out: &mut String) {
-        let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n('\t', n));
+        let pad = |n: usize, out: &mut String| {
+            for _ in 0..n {
+                out.push('\t');
+            }
+        };
         match self {
             J::Str(s) => escape(s, out),
             J::Num(n) => out.push_str(&n.to_string()),
