@@ -1,10 +1,77 @@
-//! `syscage disasm`.
+//! `syscage disasm`: raw seccomp BPF to seccomp-tools' text syntax.
+
+use anyhow::{bail, Context};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use syscage::arch::Arch;
+use syscage::asm::print::{disasm, DisasmOptions};
+use syscage::bpf::{codec, Program};
 
 /// Arguments of `syscage disasm`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Raw BPF (an array of 8-byte `struct sock_filter` in the arch's byte
+    /// order); `-` or nothing reads standard input.
+    file: Option<PathBuf>,
+    /// Architecture: names syscalls and fixes the byte order (amd64, i386,
+    /// aarch64, riscv64, s390x, or x86_64, x86, x32, arm, ...). Default: the host's.
+    #[arg(short, long, value_parser = parse_arch)]
+    arch: Option<Arch>,
+    /// Print text that `syscage asm` reads back (implies --no-bpf --no-arg-infer).
+    #[arg(long)]
+    asm_able: bool,
+    /// Leave out the header and the CODE JT JF K columns.
+    #[arg(long)]
+    no_bpf: bool,
+    /// Print `args[0]` instead of the syscall's parameter names.
+    #[arg(long)]
+    no_arg_infer: bool,
+}
+
+/// Parses an arch name in any spelling `Arch::from_name` accepts.
+pub fn parse_arch(s: &str) -> Result<Arch, String> {
+    s.parse::<Arch>().map_err(|e| e.to_string())
+}
+
+/// Reads the input file, or standard input for `-` / no file, and names it.
+fn read_input(file: Option<&PathBuf>) -> anyhow::Result<(String, Vec<u8>)> {
+    match file {
+        Some(p) if p.as_os_str() != "-" => {
+            let name = p.display().to_string();
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {name}"))?;
+            Ok((name, bytes))
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+            Ok(("<stdin>".to_string(), bytes))
+        }
+    }
+}
 
 /// Runs `syscage disasm`; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("'syscage disasm' is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let arch = args.arch.unwrap_or_else(Arch::native);
+    let (name, bytes) = read_input(args.file.as_ref())?;
+    let raw = match codec::decode(&bytes, arch.byte_order()) {
+        Ok(raw) => raw,
+        Err(e) => bail!("{name}: {e}"),
+    };
+    if let Err(e) = Program::from_raw(&raw) {
+        bail!("{name}: {e} (seccomp accepts LD/LDX W ABS, IMM, MEM, LEN; ST/STX; ALU; JMP; RET K/A; TAX/TXA)");
+    }
+    let opts = DisasmOptions {
+        no_bpf: args.no_bpf,
+        no_arg_infer: args.no_arg_infer,
+        asm_able: args.asm_able,
+    };
+    let text = disasm(&raw, arch, &opts);
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => Ok(0),
+        // `syscage disasm f | head` is fine.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e).context("cannot write standard output"),
+    }
 }

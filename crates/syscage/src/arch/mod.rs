@@ -5,6 +5,8 @@
 //! Tables come from the `syscalls` crate; x32, which that crate lacks, is
 //! built here from the x86_64 table ([`x32`]).
 
+mod overrides;
+pub mod params;
 mod tables;
 pub mod x32;
 

@@ -71,6 +71,7 @@ fn build(arch: Arch) -> Vec<Syscall> {
         Arch::Mips64 | Arch::Mipsel64 => crate_table!(mips64),
         Arch::Loongarch64 => without_time64(crate_table!(loongarch64)),
     };
+    super::overrides::apply(arch, &mut v);
     v.sort_by_key(|s| s.nr);
     v
 }
