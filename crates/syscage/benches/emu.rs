@@ -14,8 +14,11 @@ use syscage::bpf::data::SeccompData;
 use syscage::bpf::{codec, validate, ByteOrder, Program};
 
 fn data_dir() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/seccomp-tools/bpf"))
-        .to_path_buf()
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/seccomp-tools/bpf"
+    ))
+    .to_path_buf()
 }
 
 /// The arch the upstream specs use for each fixture (see the fixture README).
