@@ -113,13 +113,27 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let order = arch.byte_order();
     let bytes = read_input(&args.file)?;
     let raw = codec::decode(&bytes, order).map_err(|e| anyhow!("{}: {e}", args.file))?;
-    let prog = Program::from_raw(&raw).map_err(|e| anyhow!("{}: {e}", args.file))?;
-    if let Err(e) = syscage::bpf::validate(&raw) {
-        eprintln!(
-            "syscage: warning: {}: the kernel would refuse this filter: {e}",
-            args.file
-        );
-    }
+    let prog = Program::from_raw(&raw).map_err(|e| {
+        let other = match order {
+            codec::ByteOrder::Little => codec::ByteOrder::Big,
+            codec::ByteOrder::Big => codec::ByteOrder::Little,
+        };
+        let hint = if Program::from_bytes(&bytes, other).is_ok() {
+            let word = |o| match o {
+                codec::ByteOrder::Little => "little-endian",
+                codec::ByteOrder::Big => "big-endian",
+            };
+            format!(
+                " (the file decodes as {}; {arch} is {}: wrong -a?)",
+                word(other),
+                word(order)
+            )
+        } else {
+            String::new()
+        };
+        anyhow!("{}: {e}{hint}", args.file)
+    })?;
+    let refused = syscage::bpf::validate(&raw).err();
 
     if args.args.len() > 6 {
         bail!(
@@ -152,8 +166,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         args: args.args.len(),
     };
 
-    let out: Outcome = emu::run_traced(&prog, &data, order)
-        .map_err(|e| anyhow!("{}: the filter cannot run: {e}", args.file))?;
+    let out: Outcome = emu::run_traced(&prog, &data, order).map_err(|e| match &refused {
+        Some(v) => anyhow!(
+            "{}: the filter cannot run: {e} (the kernel would refuse it: {v})",
+            args.file
+        ),
+        None => anyhow!("{}: the filter cannot run: {e}", args.file),
+    })?;
+    if let Some(v) = &refused {
+        eprintln!(
+            "syscage: warning: {}: the kernel would refuse this filter: {v}",
+            args.file
+        );
+    }
     let trace = out.trace.clone().unwrap_or_default();
     for &pc in &trace {
         if let Insn::LdAbs(k) = prog.insns[pc] {
