@@ -208,6 +208,36 @@ fn cli_errors_are_one_line_with_position() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A program is written as the text says (as seccomp-tools does); when the
+/// validator (`bpf::validate`, the kernel's rules) refuses it, standard
+/// error says so, and only then.
+#[test]
+fn refused_programs_are_written_with_a_warning() {
+    let dir = std::env::temp_dir().join(format!("syscage-asm-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // No final RET; M[] read before written; a fine filter.
+    let cases: [(&str, &[u8]); 3] = [
+        ("A = arch\n", &[0x20, 0, 0, 0, 4, 0, 0, 0]),
+        (
+            "A = mem[3]\nreturn A\n",
+            &[0x60, 0, 0, 0, 3, 0, 0, 0, 0x16, 0, 0, 0, 0, 0, 0, 0],
+        ),
+        ("return ALLOW\n", &[6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+    ];
+    for (i, (src, bytes)) in cases.into_iter().enumerate() {
+        let f = dir.join(format!("case{i}.asm"));
+        std::fs::write(&f, src).unwrap();
+        let out = syscage(&["asm", f.to_str().unwrap(), "-a", "amd64", "-f", "raw"]);
+        assert_eq!(out.status.code(), Some(0), "{src:?}");
+        assert_eq!(out.stdout, bytes, "{src:?}");
+        let raw = syscage::bpf::codec::decode(bytes, syscage::bpf::ByteOrder::Little).unwrap();
+        let refused = syscage::bpf::validate(&raw).is_err();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.contains("would refuse"), refused, "{src:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn output_file_and_stdin() {
     use std::io::Write;
@@ -253,10 +283,12 @@ fn output_file_and_stdin() {
 }
 
 /// Every syscall name of seccomp-tools' tables assembles to seccomp-tools'
-/// number on its arch, and so do the `x32_NAME` forms on amd64.
+/// number on its arch; `x32_NAME` forms on amd64 too, except where x32 has
+/// its own number for NAME (see docs/compat.md).
 #[test]
 fn seccomp_tools_syscall_names_resolve() {
     let mut checked = 0;
+    let mut x32_differ = 0;
     for a in ["amd64", "i386", "aarch64", "riscv64", "s390x"] {
         let path = data().join(format!("tables/sys_nr_{a}.json"));
         let table: serde_json::Map<String, serde_json::Value> =
@@ -276,13 +308,26 @@ fn seccomp_tools_syscall_names_resolve() {
                 "{a} {name}"
             );
             if a == "amd64" {
+                // seccomp-tools: x32_NAME = the amd64 number with bit 30. syscage
+                // agrees wherever x32 has NAME at that number (all but x32's own
+                // 512-547 entries, where it takes x32's real number).
                 let p = assemble(&format!("A = x32_{name}\nreturn A"), arch(a)).unwrap();
-                assert_eq!(p.insns[0], Insn::LdImm(nr | 0x4000_0000), "x32_{name}");
+                let Insn::LdImm(got) = p.insns[0] else {
+                    panic!()
+                };
+                if got != nr | 0x4000_0000 {
+                    assert!(
+                        (0x4000_0200..0x4000_0224).contains(&got),
+                        "x32_{name}: {got:#x}"
+                    );
+                    x32_differ += 1;
+                }
             }
             checked += 1;
         }
     }
     assert!(checked > 1500, "{checked}");
+    assert!(x32_differ < 40, "{x32_differ} x32 names differ");
 }
 
 /// `bpf/s390x-big-endian/*` were made by `seccomp-tools asm <src> -a s390x -f raw`.

@@ -192,7 +192,9 @@ fn wrong_byte_order_and_refused_filters_are_explained() {
     // else_jmp's jumps go past the end (fixture README): the emulator falls
     // off on the path that takes them, and the error says why the kernel
     // would refuse the filter.
-    let else_jmp = fixture("from-spec-inline/else_jmp.bpf").to_string_lossy().into_owned();
+    let else_jmp = fixture("from-spec-inline/else_jmp.bpf")
+        .to_string_lossy()
+        .into_owned();
     let out = syscage(&["emu", &else_jmp, "-a", "amd64", "-q", "read", "1", "2", "3"]);
     assert_usage_error(&out, "past the end");
 }

@@ -15,12 +15,16 @@ use syscage::asm::parse::assemble;
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage::bpf::{validate, AluOp, Insn, JmpCond, Program, Src};
 
-const ARCHES: [Arch; 5] = [
+/// seccomp-tools' five arches, plus x32 (named like amd64) and one it
+/// does not know (names get kernel-spelled prefixes such as `arm.`).
+const ARCHES: [Arch; 7] = [
     Arch::X86_64,
     Arch::X86,
     Arch::Aarch64,
     Arch::Riscv64,
     Arch::S390x,
+    Arch::X32,
+    Arch::Arm,
 ];
 
 /// Constants that make the printer pick names: syscall numbers, arch ids,

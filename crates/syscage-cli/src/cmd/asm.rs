@@ -57,6 +57,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         anyhow::anyhow!("{name}:{line}:{col}: expected UTF-8 text, found invalid bytes")
     })?;
     let program = assemble(&src, arch).map_err(|e| anyhow::anyhow!("{name}:{e}"))?;
+    // Like seccomp-tools, write what the text says; but say so when the
+    // kernel would refuse it (say, M[] read before written, no final RET).
+    if let Err(e) = syscage::bpf::validate(&program.to_raw()) {
+        eprintln!("syscage: warning: {name}: the kernel would refuse this filter: {e}");
+    }
     let out = render(&program, arch, args.format)?;
     match &args.output {
         Some(path) => std::fs::write(path, &out)

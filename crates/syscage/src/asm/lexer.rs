@@ -85,6 +85,9 @@ pub enum TokenKind {
     Int(i64),
     /// Punctuation or an operator: `+ - * / | ^ << >> == != >= <= > < & ( ) [ ] = !`.
     Op(&'static str),
+    /// `/* no-op */`: what the disassembler prints for a conditional jump
+    /// whose both offsets are 0.
+    NoOp,
 }
 
 /// One token with its position (1-based line and column) and source text.
@@ -119,6 +122,10 @@ const ACTIONS: [(&str, u32); 9] = [
     ("TRACE", crate::action::SECCOMP_RET_TRACE),
     ("ALLOW", crate::action::SECCOMP_RET_ALLOW),
 ];
+
+/// The text of [`TokenKind::NoOp`].
+const NO_OP_TEXT: &str = "/* no-op */";
+const NO_OP: [char; 11] = ['/', '*', ' ', 'n', 'o', '-', 'o', 'p', ' ', '*', '/'];
 
 fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
@@ -351,6 +358,11 @@ impl Lexer {
                 self.word_token(line, col)?;
             } else if c == '-' && self.peek(1).is_some_and(|d| d.is_ascii_digit()) {
                 self.negative_number(line, col)?;
+            } else if self.chars[self.pos..].starts_with(&NO_OP) {
+                for _ in 0..NO_OP.len() {
+                    self.bump();
+                }
+                self.push(TokenKind::NoOp, NO_OP_TEXT.into(), line, col);
             } else if c == '?' {
                 self.question(line, col)?;
             } else if let Some(op) = OPERATORS.iter().find(|op| {

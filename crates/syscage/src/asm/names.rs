@@ -41,7 +41,12 @@ fn own_nr(arch: Arch, name: &str) -> Option<u32> {
 ///   disassembler prints it. For a name x32 does not have, it is the x86_64
 ///   number with bit 30 set, which is what seccomp-tools means by it.
 pub fn syscall_nr(arch: Arch, name: &str) -> Option<u32> {
-    let arch = display_arch(arch);
+    prefixed_syscall_nr(display_arch(arch), name)
+}
+
+/// The number of `arch.name` (`amd64.write`, `x32.execve`): the name on
+/// that arch's own table (and `x32_NAME` on x86_64, as above).
+pub fn prefixed_syscall_nr(arch: Arch, name: &str) -> Option<u32> {
     if let Some(nr) = own_nr(arch, name) {
         return Some(nr);
     }
@@ -71,5 +76,10 @@ mod tests {
         assert_eq!(syscall_nr(Arch::X86, "madvise1"), Some(219));
         assert_eq!(syscall_nr(Arch::X32, "read"), Some(0));
         assert_eq!(syscall_nr(Arch::X32, "x32_read"), Some(0x4000_0000));
+        assert_eq!(prefixed_syscall_nr(Arch::X32, "execve"), Some(0x4000_0208));
+        assert_eq!(
+            prefixed_syscall_nr(Arch::X86_64, "x32_read"),
+            Some(0x4000_0000)
+        );
     }
 }

@@ -4,7 +4,7 @@
 //!  line  CODE  JT   JF      K
 //! =================================
 //!  0000: 0x20 0x00 0x00 0x00000004  A = arch
-//!  0001: 0x15 0x00 0x02 0xc000003e  if (A != ARCH_X86_64) goto 0004
+//!  0001: 0x15 0x00 0x03 0xc000003e  if (A != ARCH_X86_64) goto 0005
 //!  0002: 0x20 0x00 0x00 0x00000000  A = sys_number
 //!  0003: 0x15 0x00 0x01 0x00000001  if (A != write) goto 0005
 //!  0004: 0x20 0x00 0x00 0x00000010  A = fd # write(fd, buf, count)
@@ -162,13 +162,22 @@ impl<'a> Disassembler<'a> {
         jt: u8,
         jf: u8,
     ) -> String {
+        let operand = self.operand(facts, cond, src);
+        if jt == jf && self.opts.asm_able {
+            // seccomp-tools prints `goto` (or `/* no-op */`), which
+            // assembles to a different instruction (or not at all).
+            let target = goto(index, jt.into());
+            return format!(
+                "if (A {} {operand}) {target} else {target}",
+                cond_symbol(cond)
+            );
+        }
         if jt == 0 && jf == 0 {
             return "/* no-op */".to_string();
         }
         if jt == jf {
             return goto(index, jt.into());
         }
-        let operand = self.operand(facts, cond, src);
         if jt == 0 {
             let test = match cond {
                 JmpCond::Eq => format!("A != {operand}"),
@@ -178,12 +187,7 @@ impl<'a> Disassembler<'a> {
             };
             return format!("if ({test}) {}", goto(index, jf.into()));
         }
-        let op = match cond {
-            JmpCond::Eq => "==",
-            JmpCond::Gt => ">",
-            JmpCond::Ge => ">=",
-            JmpCond::Set => "&",
-        };
+        let op = cond_symbol(cond);
         let mut s = format!("if (A {op} {operand}) {}", goto(index, jt.into()));
         if jf != 0 {
             s.push_str(" else ");
@@ -302,6 +306,16 @@ fn goto(index: usize, offset: u64) -> String {
     format!("goto {:04}", index as u64 + 1 + offset)
 }
 
+/// The C operator of a jump condition.
+fn cond_symbol(cond: JmpCond) -> &'static str {
+    match cond {
+        JmpCond::Eq => "==",
+        JmpCond::Gt => ">",
+        JmpCond::Ge => ">=",
+        JmpCond::Set => "&",
+    }
+}
+
 /// The C operator of an ALU operation.
 fn alu_symbol(op: AluOp) -> &'static str {
     match op {
@@ -382,6 +396,29 @@ mod tests {
                 "if (A & X) goto 0008",
                 "if (A > 3) goto 0009 else goto 0010",
                 "goto 0309",
+            ]
+        );
+    }
+
+    #[test]
+    fn asm_able_keeps_jumps_with_equal_targets() {
+        let opts = DisasmOptions {
+            asm_able: true,
+            ..DisasmOptions::default()
+        };
+        let t = lines(
+            &[
+                jmp(JmpCond::Eq, Src::K(3), 0, 0),
+                jmp(JmpCond::Set, Src::X, 1, 1),
+            ],
+            Arch::X86_64,
+            opts,
+        );
+        assert_eq!(
+            t,
+            [
+                "if (A == 3) goto 0001 else goto 0001",
+                "if (A & X) goto 0003 else goto 0003"
             ]
         );
     }
@@ -510,5 +547,55 @@ mod tests {
             DisasmOptions::default(),
         );
         assert_eq!(t, ["return KILL(59)", "return ERRNO(1)"]);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Raw instructions biased towards the opcodes seccomp accepts, with
+        /// offsets near the interesting `seccomp_data` words.
+        fn raw_insn() -> impl Strategy<Value = RawInsn> {
+            let code = prop_oneof![
+                4 => prop::sample::select(vec![
+                    0x20u16, 0x00, 0x60, 0x80, 0x01, 0x61, 0x81, 0x02, 0x03, 0x04, 0x0c, 0x54,
+                    0x64, 0x74, 0x84, 0x05, 0x15, 0x1d, 0x25, 0x35, 0x45, 0x4d, 0x06, 0x16,
+                    0x07, 0x87,
+                ]),
+                1 => any::<u16>(),
+            ];
+            let k = prop_oneof![
+                3 => (0u32..16).prop_map(|i| i * 4),
+                2 => prop::sample::select(vec![0u32, 1, 2, 59, 0xc000_003e, 0x4000_0003, 0x4000_0000, 0x7fff_0000]),
+                1 => any::<u32>(),
+            ];
+            (code, any::<u8>(), any::<u8>(), k)
+                .prop_map(|(c, jt, jf, k)| RawInsn::new(c, jt, jf, k))
+        }
+
+        proptest! {
+            /// Any input prints one line per instruction, each starting with
+            /// its index, and never panics.
+            #[test]
+            fn one_line_per_instruction(raw in prop::collection::vec(raw_insn(), 1..80), bpf in any::<bool>()) {
+                let opts = DisasmOptions { no_bpf: !bpf, ..DisasmOptions::default() };
+                let text = disasm(&raw, Arch::X86_64, &opts);
+                let lines: Vec<&str> = text.lines().collect();
+                let skip = if bpf { 2 } else { 0 };
+                prop_assert_eq!(lines.len(), raw.len() + skip);
+                for (i, line) in lines[skip..].iter().enumerate() {
+                    let prefix = if bpf { format!(" {i:04}: ") } else { format!("{i:04}: ") };
+                    prop_assert!(line.starts_with(&prefix), "{}", line);
+                }
+            }
+
+            /// `--asm-able` output never carries inferred names or comments.
+            #[test]
+            fn asm_able_has_no_comments(raw in prop::collection::vec(raw_insn(), 1..80)) {
+                let opts = DisasmOptions { asm_able: true, ..DisasmOptions::default() };
+                let text = disasm(&raw, Arch::X86, &opts);
+                prop_assert!(!text.contains(" # "));
+            }
+        }
     }
 }

@@ -68,6 +68,44 @@ pub fn syscall_name(arch: Arch, nr: u32) -> Option<String> {
     }
 }
 
+/// The inverse of the names this module prints, for an assembler: the
+/// number of `write`, `x32_write` (on x86_64), `i386.write` (any arch
+/// spelling [`Arch::from_name`] accepts before the dot), or one of
+/// [`SECCOMP_TOOLS_NAMES`], as a filter for `arch` compares it.
+pub fn resolve_syscall(arch: Arch, text: &str) -> Option<u32> {
+    let (arch, name) = match text.split_once('.') {
+        Some((prefix, name)) => (Arch::from_name(prefix)?, name),
+        None => (arch, text),
+    };
+    let arch = display_arch(arch);
+    let plain = |a: Arch, name: &str| {
+        SECCOMP_TOOLS_NAMES
+            .iter()
+            .find(|&&(x, _, n)| x == a && n == name)
+            .map(|&(_, nr, _)| nr)
+            .or_else(|| a.syscall_nr(name))
+    };
+    if arch == Arch::X86_64 {
+        if let Some(rest) = name.strip_prefix("x32_") {
+            return Arch::X32.syscall_nr(rest).or_else(|| {
+                let nr = plain(Arch::X86_64, rest)? | X32_SYSCALL_BIT;
+                Arch::X32.syscall_name(nr).map(|_| nr)
+            });
+        }
+    }
+    plain(arch, name)
+}
+
+/// The `AUDIT_ARCH_*` value of an `ARCH_*` name (`ARCH_X86_64`), the
+/// inverse of [`audit_arch_name`].
+pub fn resolve_audit_arch(name: &str) -> Option<u32> {
+    let bare = name.strip_prefix("ARCH_")?;
+    Arch::ALL
+        .into_iter()
+        .find(|a| *a != Arch::X32 && a.audit_name() == bare)
+        .map(Arch::audit)
+}
+
 /// The parameter names of a syscall as [`syscall_name`] spells it
 /// (`x32_mmap` has `mmap`'s).
 pub fn syscall_params_of(name: &str) -> Option<&'static [&'static str]> {
@@ -132,6 +170,42 @@ mod tests {
         );
         assert_eq!(syscall_name(Arch::S390x, 0), None);
         assert_eq!(syscall_name(Arch::X86_64, 0x3e7), None);
+    }
+
+    #[test]
+    fn resolving_inverts_naming() {
+        for arch in Arch::ALL {
+            for s in arch.syscalls() {
+                let name = syscall_name(arch, s.nr).expect("named");
+                assert_eq!(resolve_syscall(arch, &name), Some(s.nr), "{arch} {name}");
+                let prefixed = format!("{}.{name}", arch_prefix(display_arch(arch)));
+                assert_eq!(
+                    resolve_syscall(Arch::S390x, &prefixed),
+                    Some(s.nr),
+                    "{prefixed}"
+                );
+            }
+            if arch != Arch::X32 {
+                let name = audit_arch_name(arch.audit()).expect("arch named");
+                assert_eq!(resolve_audit_arch(&name), Some(arch.audit()));
+            }
+        }
+        assert_eq!(resolve_syscall(Arch::X86, "timerfd"), Some(322));
+        assert_eq!(resolve_syscall(Arch::X86, "timerfd_create"), Some(322));
+        assert_eq!(
+            resolve_syscall(Arch::X86_64, "x32_timerfd"),
+            Some(X32_SYSCALL_BIT | 283)
+        );
+        assert_eq!(
+            resolve_syscall(Arch::X86_64, "x32_execve"),
+            Some(X32_SYSCALL_BIT | 520)
+        );
+        assert_eq!(resolve_syscall(Arch::X86_64, "amd64.write"), Some(1));
+        assert_eq!(resolve_syscall(Arch::X86_64, "i386.write"), Some(4));
+        assert_eq!(resolve_syscall(Arch::X86_64, "vax.write"), None);
+        assert_eq!(resolve_syscall(Arch::X86_64, "no_such_syscall"), None);
+        assert_eq!(resolve_audit_arch("ARCH_I386"), Some(0x4000_0003));
+        assert_eq!(resolve_audit_arch("X86_64"), None);
     }
 
     #[test]

@@ -3,26 +3,57 @@
 use super::Policy;
 use crate::action::Action;
 use crate::arch::{Arch, X32_SYSCALL_BIT};
+
+/// How a syscall number on x86_64's audit id is told apart between x86_64
+/// and x32 (the split is constant on each of [`X86_64_CLASS_RANGES`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum X86_64Class {
+    /// Below `0x40000000`: an x86_64 number.
+    Native,
+    /// `0x40000000..=0xfffffffe`: an x32 number.
+    X32,
+    /// `0xffffffff` (-1).
+    MinusOne,
+}
+
+/// The number ranges on which [`x86_64_class`] is constant.
+pub const X86_64_CLASS_RANGES: [(u32, u32); 3] = [
+    (0, X32_SYSCALL_BIT - 1),
+    (X32_SYSCALL_BIT, u32::MAX - 1),
+    (u32::MAX, u32::MAX),
+];
+
+/// The class of a number on x86_64's audit id.
+pub const fn x86_64_class(nr: u32) -> X86_64Class {
+    if nr == u32::MAX {
+        X86_64Class::MinusOne
+    } else if nr >= X32_SYSCALL_BIT {
+        X86_64Class::X32
+    } else {
+        X86_64Class::Native
+    }
+}
 use crate::bpf::data::SeccompData;
 
 impl Policy {
     /// The arch of the policy that handles `data`, or `None` for the
-    /// bad-arch action. On x86_64's audit id, numbers with bit 30 are x32's.
+    /// bad-arch action.
+    ///
+    /// On x86_64's audit id, numbers from `0x40000000` up are x32's (as
+    /// libseccomp tells them apart, with `nr >= 0x40000000`), except that
+    /// `nr == -1` (a tracer's "skip this syscall") stays with x86_64 when
+    /// the policy has no x32, rather than taking the bad-arch action.
     pub fn arch_for(&self, data: &SeccompData) -> Option<Arch> {
-        let candidates = self
-            .arches
-            .iter()
-            .copied()
-            .filter(|a| a.audit() == data.arch);
-        let mut found = None;
-        for a in candidates {
-            let wants_x32 = data.nr & X32_SYSCALL_BIT != 0;
-            let is_x32 = a == Arch::X32;
-            if a.shares_audit_with().is_none() || wants_x32 == is_x32 {
-                found = Some(a);
-            }
+        let has = |a: Arch| self.arches.contains(&a);
+        if data.arch != Arch::X86_64.audit() {
+            return self.arches.iter().copied().find(|a| a.audit() == data.arch);
         }
-        found
+        match x86_64_class(data.nr) {
+            X86_64Class::Native => has(Arch::X86_64).then_some(Arch::X86_64),
+            X86_64Class::X32 => has(Arch::X32).then_some(Arch::X32),
+            X86_64Class::MinusOne if has(Arch::X32) => Some(Arch::X32),
+            X86_64Class::MinusOne => has(Arch::X86_64).then_some(Arch::X86_64),
+        }
     }
 
     /// The action the policy decides for one syscall: the most severe action
@@ -93,6 +124,15 @@ mod tests {
         assert_eq!(
             p.evaluate(&data(Arch::X86_64, 0x4000_0001, [0; 6])),
             Action::KillProcess
+        );
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, 0x8000_0000, [0; 6])),
+            Action::KillProcess
+        );
+        // -1 stays with x86_64 (libseccomp 2.5 does the same).
+        assert_eq!(
+            p.evaluate(&data(Arch::X86_64, u32::MAX, [0; 6])),
+            Action::Allow
         );
     }
 

@@ -11,6 +11,8 @@
 
 mod eval;
 
+pub use eval::{x86_64_class, X86_64Class, X86_64_CLASS_RANGES};
+
 use crate::action::Action;
 use crate::arch::Arch;
 
