@@ -2,7 +2,7 @@
 //! output of seccomp-tools' `emu` (the disassembly, cut off a few lines
 //! after the returning instruction, then `return ACTION at line NNNN`).
 
-use super::resolve::{parse_arch, parse_number, syscall_nr};
+use super::resolve::{parse_arch, parse_number, syscall_nr, write_stdout};
 use anyhow::{anyhow, bail, Context};
 use serde::Serialize;
 use std::io::Read;
@@ -181,8 +181,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             steps: out.steps,
             trace,
         };
-        println!("{}", serde_json::to_string_pretty(&json)?);
-        return Ok(0);
+        return write_stdout(&format!("{}\n", serde_json::to_string_pretty(&json)?));
     }
 
     let mut text = String::new();
@@ -214,8 +213,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         "return {} at line {line:04}\n",
         ret_value(out.ret)
     ));
-    print!("{text}");
-    Ok(0)
+    write_stdout(&text)
 }
 
 #[cfg(test)]
