@@ -4,6 +4,26 @@
 //! kernel supports, ptrace (record, dump) and process status. All of
 //! syscage's `unsafe` lives in this crate, each block with a `// SAFETY:`
 //! comment.
+//!
+//! Modules: [`install`] (`seccomp(2)`, flags, strict mode, no_new_privs and
+//! the checks the kernel would make), [`probe`] (available actions, flags,
+//! notification sizes), [`status`] (`/proc/PID/status`), [`notify`]
+//! (user-notification listener), [`audit`] (SECCOMP_RET_LOG records),
+//! [`runner`] (run a program under a filter), [`record`] (learn a
+//! program's syscalls under ptrace), [`error`].
 
+#![warn(missing_docs)]
+
+pub mod audit;
 pub mod dump;
+pub mod error;
+pub mod install;
+pub mod limits;
+pub mod notify;
+pub mod probe;
+pub mod record;
+pub mod runner;
+pub mod status;
 pub mod tracee;
+
+pub use error::{Error, Result};

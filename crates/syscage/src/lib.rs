@@ -40,6 +40,7 @@ pub mod analyze;
 pub mod arch;
 pub mod asm;
 pub mod bpf;
+pub mod builtin;
 pub mod compile;
 pub mod emu;
 pub mod policy;

@@ -1,10 +1,230 @@
-//! `syscage compile`.
+//! `syscage compile`: a Docker / OCI seccomp profile to BPF.
+//!
+//! Rules are selected as moby does (host arch, capabilities, kernel) and
+//! translated as runc + libseccomp 2.5 would build the filter; what they
+//! silently drop is reported as a warning on stderr. Profile errors print
+//! `FILE:LINE:COL: JSONPATH: message` and exit 2.
+
+use anyhow::Context;
+use std::io::Write;
+use std::path::PathBuf;
+use syscage::arch::Arch;
+use syscage::asm::print::{disasm, DisasmOptions};
+use syscage::compile::{compile, stats, CompileOptions};
+use syscage::profile::{self, KernelVersion, ProfileError, ResolveOptions};
+
+/// Output formats of `syscage compile`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Raw `struct sock_filter` bytes in the first arch's byte order.
+    Raw,
+    /// `unsigned char bpf[] = {...};`.
+    #[value(name = "c-array", alias = "c_array")]
+    CArray,
+    /// seccomp-tools disassembly.
+    Disasm,
+    /// The resolved OCI `linux.seccomp` object (what a runtime receives).
+    Json,
+}
 
 /// Arguments of `syscage compile`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The profile (Docker dialect or OCI `linux.seccomp` JSON; `-` for stdin).
+    pub profile: PathBuf,
+    /// Host arch(es) to compile for, each with its archMap sub-arches
+    /// (default: this machine's). Any spelling: amd64, x86_64, i386, x86, x32, aarch64, ...
+    #[arg(short = 'a', long = "arch", value_parser = parse_arch)]
+    pub arches: Vec<Arch>,
+    /// Capabilities the container holds, for includes/excludes.caps
+    /// (repeatable; default: Docker's default set). `CAP_` is optional.
+    #[arg(long = "cap")]
+    pub caps: Vec<String>,
+    /// Kernel version for minKernel, X.Y (default: the running kernel).
+    #[arg(long, value_parser = parse_kernel)]
+    pub kernel: Option<KernelVersion>,
+    /// Output format (default: raw with -o, disasm on a terminal or pipe).
+    #[arg(short = 'f', long = "format", value_enum)]
+    pub format: Option<Format>,
+    /// Write the output here instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Print statistics: length, instructions executed per syscall (mean,
+    /// max, frequency-weighted), syscalls the kernel's action cache answers.
+    #[arg(long)]
+    pub stats: bool,
+    /// Do not add archMap sub-arches (x86 and x32 for x86_64, ...).
+    #[arg(long)]
+    pub no_sub_arches: bool,
+    /// Do not return ENOSYS for syscall numbers unknown to the tables
+    /// (runc's ENOSYS stub; without it they get the default action).
+    #[arg(long)]
+    pub no_enosys: bool,
+}
+
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    s.parse::<Arch>().map_err(|e| e.to_string())
+}
+
+fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
+    KernelVersion::parse(s)
+        .ok_or_else(|| format!("invalid kernel version '{s}' (expected MAJOR.MINOR, e.g. 5.8)"))
+}
+
+/// The running kernel's version (`uname -r`).
+fn running_kernel() -> anyhow::Result<KernelVersion> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").context(
+        "cannot read the running kernel's version (/proc/sys/kernel/osrelease); pass --kernel X.Y",
+    )?;
+    KernelVersion::parse(release.trim()).with_context(|| {
+        format!(
+            "cannot parse the running kernel's version '{}'; pass --kernel X.Y",
+            release.trim()
+        )
+    })
+}
+
+fn cap_name(s: &str) -> String {
+    let up = s.to_ascii_uppercase();
+    if up.starts_with("CAP_") {
+        up
+    } else {
+        format!("CAP_{up}")
+    }
+}
+
+fn located(file: &str, e: &ProfileError) -> String {
+    match e.pos {
+        Some(pos) => format!("{file}:{}:{}: {}: {}", pos.line, pos.col, e.path, e.kind),
+        None => format!("{file}: {}: {}", e.path, e.kind),
+    }
+}
 
 /// Runs `syscage compile`; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("'syscage compile' is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let file = args.profile.display().to_string();
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin()).context("cannot read the profile from stdin")?
+    } else {
+        std::fs::read_to_string(&args.profile).with_context(|| format!("cannot read {file}"))?
+    };
+    let (profile, spans) = match profile::parse_with_spans(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}", located(&file, &e));
+            return Ok(2);
+        }
+    };
+    let kernel = match args.kernel {
+        Some(k) => k,
+        None => running_kernel()?,
+    };
+    let mut opts = ResolveOptions::docker(args.arches.clone(), kernel);
+    if !args.caps.is_empty() {
+        opts.caps = args.caps.iter().map(|c| cap_name(c)).collect();
+    }
+    opts.sub_arches = !args.no_sub_arches;
+    opts.enosys_unknown = !args.no_enosys;
+    let hosts = if args.arches.is_empty() {
+        vec![Arch::native()]
+    } else {
+        args.arches.clone()
+    };
+
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        Format::Raw
+    } else {
+        Format::Disasm
+    });
+    let (policy, warnings) = match profile.to_policy(&opts) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}", located(&file, &spans.locate(e)));
+            return Ok(2);
+        }
+    };
+    for w in &warnings {
+        eprintln!("{file}: warning: {w}");
+    }
+
+    let program = if format != Format::Json || args.stats {
+        Some(compile(&policy, &CompileOptions::default())?)
+    } else {
+        None
+    };
+    let main_arch = policy.arches.first().copied().unwrap_or(hosts[0]);
+    let out: Vec<u8> = match format {
+        Format::Json => {
+            let objs: Vec<String> = hosts
+                .iter()
+                .map(|h| {
+                    profile
+                        .resolve_oci(*h, &opts)
+                        .to_json()
+                        .trim_end()
+                        .to_string()
+                })
+                .collect();
+            if objs.len() == 1 {
+                format!("{}\n", objs[0]).into_bytes()
+            } else {
+                format!("[\n{}\n]\n", objs.join(",\n")).into_bytes()
+            }
+        }
+        Format::Raw => program
+            .as_ref()
+            .map(|p| p.to_bytes(main_arch.byte_order()))
+            .unwrap_or_default(),
+        Format::CArray => {
+            let bytes = program
+                .as_ref()
+                .map(|p| p.to_bytes(main_arch.byte_order()))
+                .unwrap_or_default();
+            let list: Vec<String> = bytes.iter().map(u8::to_string).collect();
+            format!("unsigned char bpf[] = {{{}}};\n", list.join(",")).into_bytes()
+        }
+        Format::Disasm => {
+            let raw = program.as_ref().map(|p| p.to_raw()).unwrap_or_default();
+            disasm(&raw, main_arch, &DisasmOptions::default()).into_bytes()
+        }
+    };
+    let report = match (&program, args.stats) {
+        (Some(p), true) => Some(stats_text(p, &policy.arches)),
+        _ => None,
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &out)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            if let Some(r) = report {
+                print!("{r}");
+            }
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&out).context("cannot write to stdout")?;
+            if let Some(r) = report {
+                if format == Format::Raw {
+                    eprint!("{r}");
+                } else {
+                    stdout
+                        .write_all(r.as_bytes())
+                        .context("cannot write to stdout")?;
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn stats_text(prog: &syscage::bpf::Program, arches: &[Arch]) -> String {
+    let s = stats(prog, arches);
+    let mut out = format!("program length: {} instructions\n", s.len);
+    for a in &s.arches {
+        out.push_str(&format!(
+            "{}: executed over {} syscall numbers: mean {:.1}, max {}; over its {} syscalls: mean {:.1}, max {}; frequency-weighted mean {:.1}; answered by the action cache: {} of {} ({} decided by arch and nr alone)\n",
+            a.arch, a.numbers, a.mean, a.max, a.known, a.known_mean, a.known_max, a.weighted_mean, a.cache_allow, a.known, a.const_paths
+        ));
+    }
+    out
 }

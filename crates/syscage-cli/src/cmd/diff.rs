@@ -1,10 +1,129 @@
-//! `syscage diff`.
+//! `syscage diff`: where two filters decide differently.
+
+use super::input;
+use serde_json::json;
+use syscage::action::Action;
+use syscage::analyze::describe::arg_conditions;
+use syscage::analyze::describe_word;
+use syscage::analyze::diff::{diff, subset_violations, Difference};
+use syscage::analyze::lift::{Limits, Verdict, WORD_ARCH, WORD_NR};
+use syscage::arch::Arch;
 
 /// Arguments of `syscage diff`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// First filter: raw BPF or a profile.
+    pub a: String,
+    /// Second filter: raw BPF or a profile.
+    pub b: String,
+    /// Architecture the filters are for; default: host.
+    #[arg(short, long)]
+    pub arch: Option<String>,
+    /// Only check that A never allows what B denies (exit 0 when it does not).
+    #[arg(long)]
+    pub subset: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-/// Runs `syscage diff`; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("'syscage diff' is not implemented yet")
+fn verdict(v: Verdict) -> String {
+    match v {
+        Verdict::Ret(r) => Action::from_ret(r).to_string(),
+        Verdict::Unknown => "input-dependent".into(),
+    }
+}
+
+fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
+    let arch = d.region[WORD_ARCH]
+        .intervals
+        .as_single()
+        .and_then(Arch::from_audit);
+    let arch_text = match (arch, d.region[WORD_ARCH].intervals.as_single()) {
+        (Some(a), _) => a.name().to_string(),
+        (None, Some(x)) => format!("arch {x:#x}"),
+        (None, None) => describe_word("arch", &d.region[WORD_ARCH]),
+    };
+    let nr = &d.region[WORD_NR];
+    let name = |n: u32| {
+        let a = match arch {
+            Some(Arch::X86_64) if n & syscage::arch::X32_SYSCALL_BIT != 0 => Arch::X32,
+            Some(a) => a,
+            None => return format!("{n:#x}"),
+        };
+        let prefix = if a == Arch::X32 { "x32:" } else { "" };
+        a.syscall_name(n)
+            .map_or_else(|| format!("{n:#x}"), |s| format!("{prefix}{s}"))
+    };
+    let nr_text = match (nr.intervals.as_single(), arch) {
+        (Some(n), Some(_)) => name(n),
+        // A few numbers: name them all.
+        (None, Some(_))
+            if nr.intervals.count() <= 16 && nr.fixed_mask == 0 && nr.excluded.is_empty() =>
+        {
+            nr.intervals
+                .intervals()
+                .iter()
+                .flat_map(|&(a, b)| a..=b)
+                .map(name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        _ if nr.is_any() => "any syscall".to_string(),
+        _ => describe_word("sys_number", nr),
+    };
+    let mut conds = arg_conditions(&d.region, order, None, true);
+    conds.retain(|c| !c.is_empty());
+    let when = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" when {}", conds.join(" && "))
+    };
+    format!("{arch_text}: {nr_text}{when}")
+}
+
+/// Runs `syscage diff`; exit 1 when the filters differ (or, with
+/// `--subset`, when A allows something B denies).
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let arch = input::arch(args.arch.as_deref())?;
+    let a = input::load(&args.a, arch)?;
+    let b = input::load(&args.b, arch)?;
+    let limits = Limits::default();
+    let diffs = if args.subset {
+        subset_violations(&a.program, &b.program, a.order, &limits)
+    } else {
+        diff(&a.program, &b.program, a.order, &limits)
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.json {
+        let list: Vec<_> = diffs
+            .iter()
+            .map(|d| json!({"where": describe(d, a.order), "a": verdict(d.left), "b": verdict(d.right), "exact": d.exact}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"subset": args.subset, "differences": list}))?
+        );
+    } else {
+        for d in &diffs {
+            let maybe = if d.exact { "" } else { " (over-approximated)" };
+            println!(
+                "{}: {} -> {}{maybe}",
+                describe(d, a.order),
+                verdict(d.left),
+                verdict(d.right)
+            );
+        }
+        if diffs.is_empty() {
+            println!(
+                "{}",
+                if args.subset {
+                    "subset: A never allows what B denies"
+                } else {
+                    "no differences"
+                }
+            );
+        }
+    }
+    Ok(u8::from(!diffs.is_empty()))
 }

@@ -1,10 +1,71 @@
-//! `syscage lint`.
+//! `syscage lint`: bypasses and mistakes in a filter.
+
+use super::input;
+use serde_json::json;
+use syscage::analyze::lint::{lint, Severity};
 
 /// Arguments of `syscage lint`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH).
+    pub file: String,
+    /// Architecture the filter is for; default: host.
+    #[arg(short, long)]
+    pub arch: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-/// Runs `syscage lint`; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("'syscage lint' is not implemented yet")
+/// Runs `syscage lint`; exit code 1 when there are findings above `info`.
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let arch = input::arch(args.arch.as_deref())?;
+    let loaded = input::load(&args.file, arch)?;
+    let table = input::lift_loaded(&loaded, &args.file)?;
+    let mut findings = lint(&table, &loaded.program, &[arch.audit()]);
+    if let Some(policy) = &loaded.policy {
+        // A profile states its default: judge that, not the majority.
+        if !policy.default_action.permits() {
+            findings.retain(|f| f.id != "permissive-default");
+        }
+        findings.extend(syscage::analyze::lint::lint_policy(policy));
+    }
+    if args.json {
+        let list: Vec<_> = findings
+            .iter()
+            .map(|f| {
+                json!({
+                    "id": f.id, "severity": f.severity.name(), "title": f.title, "detail": f.detail,
+                    "arch": f.arch, "syscalls": f.syscalls, "condition": f.condition,
+                    "remediation": f.remediation, "instructions": f.insns,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"source": loaded.source, "findings": list}))?
+        );
+    } else {
+        println!("Seccomp lint of {}\n", loaded.source);
+        if findings.is_empty() {
+            println!("No weaknesses found.");
+        }
+        for f in &findings {
+            println!("[{}] {}", f.severity.name().to_uppercase(), f.title);
+            println!("    {}", f.detail);
+            if let Some(c) = &f.condition {
+                println!("    when: {c}");
+            }
+            if !f.insns.is_empty() {
+                let shown: Vec<String> =
+                    f.insns.iter().take(12).map(|i| format!("{i:04}")).collect();
+                let more = if f.insns.len() > 12 { " …" } else { "" };
+                println!("    instructions: {}{more}", shown.join(" "));
+            }
+            println!("    fix:  {}\n", f.remediation);
+        }
+    }
+    Ok(u8::from(
+        findings.iter().any(|f| f.severity > Severity::Info),
+    ))
 }

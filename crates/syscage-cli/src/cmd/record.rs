@@ -1,10 +1,228 @@
-//! `syscage record`.
+//! `syscage record`: run a program under ptrace and write the minimal
+//! Docker/OCI profile that lets it do what it did: `ERRNO(EPERM)` by
+//! default, `ALLOW` for every recorded syscall (with `--args`, only for the
+//! recorded values of the risk-deciding arguments). Syscall numbers unknown
+//! to the tables get `ENOSYS` when the profile is loaded (runc's stub, which
+//! `syscage run` applies too).
+//!
+//! The profile goes to `-o OUT`, to `--append OUT` (merged with what OUT
+//! already allows), or to stdout. `--summary` prints a table like
+//! `strace -c` on stderr. A progress line is drawn on stderr when it is a
+//! terminal. The program's exit status is passed through (128 + signal
+//! when a signal killed it).
+
+use anyhow::{anyhow, Context};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use syscage::arch::Arch;
+use syscage::policy::Policy;
+use syscage::profile::{self, KernelVersion, ResolveOptions};
+use syscage_linux::record::recording::merge_policies;
+use syscage_linux::record::{self, Options, Outcome, Progress, Recording};
+
+/// Output formats of `syscage record`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Docker's seccomp profile (`docker run --security-opt seccomp=FILE`).
+    Docker,
+    /// The OCI runtime-spec `linux.seccomp` object.
+    Oci,
+}
 
 /// Arguments of `syscage record`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Write the profile to OUT (default: stdout).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        conflicts_with = "append"
+    )]
+    pub output: Option<PathBuf>,
+    /// Profile format.
+    #[arg(short = 'f', long = "format", value_enum, default_value = "docker")]
+    pub format: Format,
+    /// Also record the values of the arguments that decide the risk
+    /// (socket family and type, namespace flags of clone/clone3/unshare,
+    /// personality, prctl option, ioctl request, fcntl command, PROT_EXEC
+    /// of mmap/mprotect) and allow only those.
+    #[arg(long)]
+    pub args: bool,
+    /// Merge this run into the profile OUT (created if missing).
+    #[arg(long, value_name = "OUT")]
+    pub append: Option<PathBuf>,
+    /// Print a table of the syscalls made (count, syscall, arch, first pid) on stderr.
+    #[arg(long)]
+    pub summary: bool,
+    /// The program and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
 
 /// Runs `syscage record`; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("'syscage record' is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let existing = match &args.append {
+        Some(path) if path.exists() => Some(load(path)?),
+        _ => None,
+    };
+    let options = Options { args: args.args };
+    let outcome = if stderr_is_terminal() {
+        let mut line = ProgressLine::default();
+        let mut cb = |p: &Progress| line.draw(p);
+        let r = record::record(&args.command, options, Some(&mut cb));
+        line.clear();
+        r
+    } else {
+        record::record(&args.command, options, None)
+    }
+    .map_err(|e| anyhow!("{e}"))?;
+
+    let recording = &outcome.recording;
+    let mut policy = recording.to_policy();
+    if let Some(existing) = &existing {
+        policy = merge_policies(existing, &policy);
+    }
+    let text = match args.format {
+        Format::Docker => profile::write_docker(&policy),
+        Format::Oci => profile::write_oci(&policy),
+    }
+    .map_err(|e| anyhow!("cannot write the profile: {e}"))?;
+
+    for (arch, nr) in recording.unknown_numbers() {
+        eprintln!(
+            "syscage: warning: syscall {nr} on {arch} is not in syscage's tables; the profile answers it with ENOSYS"
+        );
+    }
+    for sig in &outcome.forwarded_signals {
+        eprintln!("syscage: passed signal {sig} on to the program");
+    }
+    let destination = args.append.as_ref().or(args.output.as_ref());
+    match destination {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .context("cannot write the profile to stdout")?;
+        }
+    }
+    if args.summary {
+        eprint!("{}", summary(recording));
+    }
+    if let Some(path) = destination {
+        eprintln!(
+            "syscage: {} syscalls ({} distinct) recorded; profile {} {}",
+            recording.total(),
+            recording.calls.len(),
+            if existing.is_some() {
+                "merged into"
+            } else {
+                "written to"
+            },
+            path.display()
+        );
+    }
+    Ok(exit_code(&outcome))
+}
+
+fn exit_code(outcome: &Outcome) -> u8 {
+    outcome.exit.shell_code()
+}
+
+/// Reads a profile to merge into, as `syscage run` would load it.
+fn load(path: &Path) -> anyhow::Result<Policy> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let parsed = profile::parse(&text).map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    let opts = ResolveOptions {
+        caps: Vec::new(),
+        ..ResolveOptions::docker(Vec::new(), running_kernel())
+    };
+    let (policy, _warnings) = parsed
+        .to_policy(&opts)
+        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    Ok(policy)
+}
+
+/// The running kernel's version, for `minKernel`.
+fn running_kernel() -> KernelVersion {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .and_then(|r| KernelVersion::parse(r.trim()))
+        .unwrap_or(KernelVersion { major: 6, minor: 0 })
+}
+
+/// The `strace -c`-like table: calls, syscall, arch, first pid; most
+/// frequent first.
+pub fn summary(recording: &Recording) -> String {
+    let mut rows: Vec<(u64, String, Arch, i32)> = recording
+        .calls
+        .iter()
+        .map(|(&(arch, nr), s)| {
+            let name = arch
+                .syscall_name(nr)
+                .map_or_else(|| format!("syscall_{nr}"), str::to_string);
+            (s.count, name, arch, s.first_pid)
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:>10} {:<24} {:<8} {:>9}\n",
+        "calls", "syscall", "arch", "first pid"
+    ));
+    out.push_str(&format!("{:->10} {:-<24} {:-<8} {:->9}\n", "", "", "", ""));
+    for (count, name, arch, pid) in &rows {
+        out.push_str(&format!(
+            "{count:>10} {name:<24} {:<8} {pid:>9}\n",
+            arch.name()
+        ));
+    }
+    out.push_str(&format!("{:->10} {:-<24}\n", "", ""));
+    out.push_str(&format!(
+        "{:>10} total ({} distinct)\n",
+        recording.total(),
+        rows.len()
+    ));
+    out
+}
+
+fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+/// The progress line on a terminal's stderr, drawn after the first second.
+#[derive(Default)]
+struct ProgressLine {
+    drawn: bool,
+}
+
+impl ProgressLine {
+    fn draw(&mut self, p: &Progress) {
+        if p.elapsed.as_secs() < 1 {
+            return;
+        }
+        self.drawn = true;
+        eprint!(
+            "\r\x1b[Ksyscage record: {:.1}s, {} syscalls, {} distinct, {} tasks",
+            p.elapsed.as_secs_f64(),
+            p.syscalls,
+            p.distinct,
+            p.tasks
+        );
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[K");
+        }
+    }
 }

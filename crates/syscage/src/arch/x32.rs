@@ -6,10 +6,10 @@
 //! own entry points at 512–547 (`arch/x86/entry/syscalls/syscall_64.tbl`).
 
 /// x86_64 syscalls of the `64` ABI only: x32 has no syscall at these numbers.
-pub const X86_64_ONLY: [u32; 47] = [
+pub const X86_64_ONLY: [u32; 49] = [
     13, 15, 16, 19, 20, 45, 46, 47, 54, 55, 59, 101, 127, 128, 129, 131, 134, 156, 174, 177, 178,
     180, 205, 206, 209, 211, 214, 215, 222, 236, 244, 246, 247, 273, 274, 278, 279, 295, 296, 297,
-    299, 307, 310, 311, 322, 327, 328,
+    299, 307, 310, 311, 322, 327, 328, 335, 453,
 ];
 
 /// The x32-only entry points, numbers 512 to 547 (without bit 30).

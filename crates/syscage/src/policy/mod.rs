@@ -9,8 +9,10 @@
 //! semantics, deliberately simple: the compiler must agree with it on every
 //! input.
 
+mod builder;
 mod eval;
 
+pub use builder::{arg, arg32, ArgRef, PolicyError, MAX_ERRNO};
 pub use eval::{x86_64_class, X86_64Class, X86_64_CLASS_RANGES};
 
 use crate::action::Action;

@@ -1,1 +1,159 @@
-//! Docker / OCI seccomp JSON profiles: parse, resolve, write.
+//! Docker / OCI seccomp JSON profiles: parse, resolve, translate, write.
+//!
+//! ```text
+//!  text ──parse──▶ Profile ──select (arch, caps, kernel: moby)──▶ OciSeccomp
+//!        ──to_policy (runc + libseccomp 2.5 rule semantics)──▶ Policy + warnings
+//!  Policy ──Profile::from_policy──▶ Profile ──to_json──▶ text
+//! ```
+//!
+//! [`parse`] reads the Docker dialect (moby's `profiles/seccomp` types: `archMap`,
+//! `includes`/`excludes`, `comment`, `name`), which is a superset of the OCI
+//! runtime-spec's `linux.seccomp` object, and Podman's `errno` /
+//! `defaultErrno` names. Every error names the JSON path and line:column
+//! ([`ProfileError`]). [`Profile::to_policy`] selects rules as moby's
+//! `setupSeccomp` does and translates them as runc and libseccomp would
+//! build the filter ([`translate`]), reporting what they silently drop as
+//! [`Warning`]s.
+//!
+//! ```
+//! use syscage::action::Action;
+//! use syscage::arch::Arch;
+//! use syscage::bpf::data::SeccompData;
+//! use syscage::profile::{self, KernelVersion, ResolveOptions};
+//!
+//! let text = r#"{"defaultAction": "SCMP_ACT_ERRNO",
+//!                "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#;
+//! let p = profile::parse(text).unwrap();
+//! let opts = ResolveOptions::docker(vec![Arch::X86_64], KernelVersion { major: 6, minor: 1 });
+//! let (policy, _warnings) = p.to_policy(&opts).unwrap();
+//! let read = SeccompData { nr: 0, arch: Arch::X86_64.audit(), ..Default::default() };
+//! assert_eq!(policy.evaluate(&read), Action::Allow);
+//! ```
+
+mod decode;
+mod error;
+pub mod json;
+mod model;
+pub mod names;
+mod select;
+pub mod translate;
+mod write;
+
+pub use decode::Spans;
+pub use error::{ProfileError, ProfileErrorKind, Warning};
+pub use model::{
+    ActionName, ArchMapEntry, ArgCond, Filter, FlagName, KernelVersion, OpName, Profile,
+    SyscallEntry,
+};
+pub use select::{OciSeccomp, OciSyscall, Selection};
+pub use translate::TranslateOptions;
+pub use write::{write_docker, write_oci};
+
+use crate::arch::Arch;
+use crate::policy::Policy;
+
+/// Parses a profile (Docker dialect or OCI `linux.seccomp`).
+pub fn parse(text: &str) -> Result<Profile, ProfileError> {
+    decode::parse(text).map(|(p, _)| p)
+}
+
+/// Parses a profile and keeps the position of every value, to locate
+/// errors found later ([`Spans::locate`]).
+pub fn parse_with_spans(text: &str) -> Result<(Profile, Spans), ProfileError> {
+    decode::parse(text)
+}
+
+/// How to turn a profile into a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolveOptions {
+    /// Host arches to resolve for, each as moby would on that host (empty:
+    /// the native arch). Rules are selected per arch.
+    pub arches: Vec<Arch>,
+    /// Add each arch's `subArchitectures` from `archMap`, as moby does.
+    pub sub_arches: bool,
+    /// Capabilities held, for `includes.caps` / `excludes.caps`.
+    pub caps: Vec<String>,
+    /// Kernel version, for `minKernel`.
+    pub kernel: KernelVersion,
+    /// Return ENOSYS for unknown syscall numbers (runc's ENOSYS stub).
+    pub enosys_unknown: bool,
+}
+
+impl ResolveOptions {
+    /// Docker's defaults: sub-arches, Docker's default capabilities, the ENOSYS stub.
+    pub fn docker(arches: Vec<Arch>, kernel: KernelVersion) -> ResolveOptions {
+        ResolveOptions {
+            arches,
+            sub_arches: true,
+            caps: names::DOCKER_DEFAULT_CAPS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            kernel,
+            enosys_unknown: true,
+        }
+    }
+}
+
+impl Profile {
+    /// The resolved OCI profile for one host arch (with `sub_arches`
+    /// false, `architectures` is emptied so only `arch` is covered).
+    pub fn resolve_oci(&self, arch: Arch, opts: &ResolveOptions) -> OciSeccomp {
+        let mut oci = self.select(&Selection {
+            arch,
+            caps: opts.caps.clone(),
+            kernel: opts.kernel,
+        });
+        if !opts.sub_arches {
+            oci.architectures.clear();
+        }
+        oci
+    }
+
+    /// Selects and translates: the policy runc + libseccomp would enforce.
+    /// With several host arches, each arch's rules are restricted to the
+    /// arches it brings (an arch already brought by an earlier one is not
+    /// brought again).
+    pub fn to_policy(&self, opts: &ResolveOptions) -> Result<(Policy, Vec<Warning>), ProfileError> {
+        let hosts = if opts.arches.is_empty() {
+            vec![Arch::native()]
+        } else {
+            opts.arches.clone()
+        };
+        let mut merged: Option<Policy> = None;
+        let mut warnings: Vec<Warning> = Vec::new();
+        for host in &hosts {
+            let oci = self.resolve_oci(*host, opts);
+            let topts = TranslateOptions {
+                native: *host,
+                enosys_unknown: opts.enosys_unknown,
+            };
+            let (mut policy, ws) = oci.to_policy(&topts)?;
+            for w in ws {
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+            if hosts.len() == 1 {
+                return Ok((policy, warnings));
+            }
+            let m = merged.get_or_insert_with(|| {
+                let mut p = policy.clone();
+                p.arches.clear();
+                p.rules.clear();
+                p
+            });
+            policy.arches.retain(|a| !m.arches.contains(a));
+            for arch in &policy.arches {
+                m.arches.push(*arch);
+                for rule in &policy.rules {
+                    m.rules.push(rule.clone().on_arch(*arch));
+                }
+            }
+        }
+        Ok((
+            merged.unwrap_or_else(|| Policy::new(crate::action::Action::KillProcess)),
+            warnings,
+        ))
+    }
+}

@@ -1,0 +1,221 @@
+//! `syscage explain`, `lint`, `diff` (and `--subset`) and `decompile` as a
+//! user runs them: exit codes, what they say, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+fn fixture(name: &str) -> String {
+    data()
+        .join("seccomp-tools/bpf")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn syscage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_syscage"))
+        .args(args)
+        .output()
+        .expect("run syscage")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The Docker default profile with its allow list changed.
+fn docker_variant(dir: &Path, name: &str, edit: impl Fn(&mut Vec<serde_json::Value>)) -> String {
+    let text = std::fs::read_to_string(data().join("docker-default-seccomp.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["syscalls"][0]["action"], "SCMP_ACT_ALLOW");
+    let allow = v["syscalls"][0]["names"].as_array_mut().unwrap();
+    edit(allow);
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn explain_names_syscalls_per_arch_and_action() {
+    let o = syscage(&["explain", &fixture("libseccomp.bpf"), "-a", "amd64"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "Architecture: amd64",
+        "  ALLOW:",
+        "    write, close, dup, exit",
+        "  ERRNO(5):",
+        "<default>",
+        "(x32 ABI)",
+        "Other architectures: KILL",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    let o = syscage(&[
+        "explain",
+        "--json",
+        &fixture("gctf-2019-quals-caas.bpf"),
+        "-a",
+        "amd64",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["exact"], true);
+    let text = v.to_string();
+    assert!(text.contains("\"syscall\":\"socket\""), "{text}");
+}
+
+#[test]
+fn lint_exit_codes_and_findings() {
+    let o = syscage(&["lint", &fixture("libseccomp.bpf"), "-a", "amd64"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("No weaknesses found."));
+    let o = syscage(&[
+        "lint",
+        "--json",
+        &fixture("twctf-2016-diary.bpf"),
+        "-a",
+        "amd64",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "arch-unchecked",
+        "x32-guard",
+        "syscall-alt-gap",
+        "permissive-default",
+        "orw-chain",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    // Every finding names the instructions involved or the syscalls.
+    for f in v["findings"].as_array().unwrap() {
+        assert!(
+            !f["instructions"].as_array().unwrap().is_empty()
+                || !f["syscalls"].as_array().unwrap().is_empty(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn diff_and_subset_on_constructed_profiles() {
+    let dir = std::env::temp_dir().join(format!("syscage-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = data()
+        .join("docker-default-seccomp.json")
+        .display()
+        .to_string();
+    let narrowed = docker_variant(&dir, "narrowed.json", |names| {
+        names.retain(|n| n != "chmod" && n != "fchmod")
+    });
+    let widened = docker_variant(&dir, "widened.json", |names| names.push("mount".into()));
+
+    let o = syscage(&["diff", &base, &base, "-a", "x86_64"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("no differences"));
+
+    let o = syscage(&["diff", &narrowed, &base, "-a", "x86_64"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("x86_64: chmod, fchmod: ERRNO(1) -> ALLOW"),
+        "{out}"
+    );
+    assert!(out.contains("x86: fchmod: ERRNO(1) -> ALLOW"), "{out}");
+
+    for (a, b, code) in [
+        (&base, &base, 0),
+        (&narrowed, &base, 0),
+        (&widened, &base, 1),
+        (&base, &widened, 0),
+        (&base, &narrowed, 1),
+    ] {
+        let o = syscage(&["diff", "--subset", a, b, "-a", "x86_64"]);
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "--subset {a} {b}: {}",
+            stdout(&o)
+        );
+    }
+    let o = syscage(&["diff", "--subset", &widened, &base, "-a", "x86_64"]);
+    assert!(
+        stdout(&o).contains("mount: ALLOW -> ERRNO(1)"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn decompile_writes_a_profile_that_compiles_back_to_the_same_filter() {
+    let dir = std::env::temp_dir().join(format!("syscage-decompile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let filter = fixture("gctf-2019-quals-caas.bpf");
+    let o = syscage(&["decompile", &filter, "-a", "amd64"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let profile = dir.join("caas.json");
+    std::fs::write(&profile, &o.stdout).unwrap();
+    let compiled = dir.join("caas.bpf");
+    let o = syscage(&[
+        "compile",
+        profile.to_str().unwrap(),
+        "-a",
+        "x86_64",
+        "--no-sub-arches",
+        "--no-enosys",
+        "-f",
+        "raw",
+        "-o",
+        compiled.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = syscage(&["diff", &filter, compiled.to_str().unwrap(), "-a", "amd64"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("syscage-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let odd = dir.join("odd.bpf");
+    std::fs::write(&odd, [0u8; 12]).unwrap();
+    let bad_json = dir.join("bad.json");
+    std::fs::write(&bad_json, "{\"defaultAction\": \"SCMP_ACT_NOPE\"}").unwrap();
+    for args in [
+        vec!["explain", "/nonexistent.bpf"],
+        vec!["lint", odd.to_str().unwrap()],
+        vec!["diff", odd.to_str().unwrap(), odd.to_str().unwrap()],
+        vec!["decompile", &fixture("twctf-2016-diary.bpf")],
+        vec!["explain", bad_json.to_str().unwrap()],
+        vec!["explain", &fixture("libseccomp.bpf"), "-a", "vax"],
+    ] {
+        let o = syscage(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let o = syscage(&["explain", bad_json.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains("bad.json:1:19: defaultAction"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,288 @@
+//! `syscage run` and `syscage status` on the real kernel (every filter is
+//! installed in syscage's child, never in the test process).
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn syscage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_syscage"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn require_seccomp() {
+    let ok = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.contains("Seccomp:"));
+    assert!(
+        ok || std::env::var("CI").as_deref() != Ok("true"),
+        "CI needs seccomp"
+    );
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("syscage-run-cli-{}-{name}", std::process::id()))
+}
+
+fn assert_refused(o: &Output, needle: &str, marker: &std::path::Path) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with("syscage: error: ") && err.contains(needle),
+        "{err}"
+    );
+    assert!(!marker.exists(), "the program ran");
+}
+
+#[test]
+fn ordinary_programs_run_under_the_default_profile() {
+    require_seccomp();
+    let c = temp("hello.c");
+    std::fs::write(&c, "int main(void) { return 0; }\n").unwrap();
+    let exe = temp("hello");
+    let cases: Vec<Vec<String>> = vec![
+        vec!["sh".into(), "-c".into(), "echo hi | cat".into()],
+        vec!["ls".into(), "-l".into(), "/".into()],
+        vec!["cat".into(), "/proc/self/status".into()],
+        vec!["python3".into(), "-c".into(), "import os, subprocess, threading; subprocess.run(['true'], check=True); print(os.getpid())".into()],
+        vec!["gcc".into(), "-o".into(), exe.to_string_lossy().into(), c.to_string_lossy().into()],
+    ];
+    for cmd in cases {
+        let mut args = vec!["run", "--"];
+        args.extend(cmd.iter().map(String::as_str));
+        let o = syscage(&args);
+        assert_eq!(o.status.code(), Some(0), "{cmd:?}: {}", stderr(&o));
+    }
+    assert!(exe.exists());
+    // Under the default profile, the program really is filtered.
+    let o = syscage(&["run", "--", "cat", "/proc/self/status"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Seccomp:\t2") && out.contains("NoNewPrivs:\t1"),
+        "{out}"
+    );
+    // ... and what runtimes deny gets EPERM (errno 1): unshare(CLONE_NEWUTS), as root.
+    let py = "import ctypes; c = ctypes.CDLL(None, use_errno=True); print(c.unshare(0x04000000), ctypes.get_errno())";
+    let o = syscage(&["run", "--", "python3", "-c", py]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "-1 1",
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_file(exe);
+    let _ = std::fs::remove_file(c);
+}
+
+#[test]
+fn deny_with_errno_fails_the_syscall() {
+    require_seccomp();
+    let d = temp("dir");
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "mkdir,mkdirat",
+        "--",
+        "mkdir",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Operation not permitted"));
+    assert!(!d.exists());
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "mkdir,mkdirat",
+        "--action",
+        "errno:38",
+        "--",
+        "mkdir",
+        d.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("Function not implemented"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn allow_list_refuses_the_rest() {
+    require_seccomp();
+    // `true` needs more than exit_group: everything else fails with EPERM, and
+    // the dynamic loader gives up; with execve and exit_group alone the
+    // kernel still runs the program up to its first refused syscall.
+    let o = syscage(&[
+        "run",
+        "--allow",
+        "execve,exit_group",
+        "--action",
+        "kill",
+        "--",
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(128 + 31), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("killed by seccomp (SIGSYS) at "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_kill_names_the_syscall_and_exits_like_a_shell() {
+    require_seccomp();
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "mkdir",
+        "--action",
+        "kill",
+        "--",
+        "mkdir",
+        "/nonexistent-syscage/x",
+    ]);
+    assert_eq!(o.status.code(), Some(128 + libc::SIGSYS));
+    let err = stderr(&o);
+    assert!(err.contains("mkdir (83, x86_64)"), "{err}");
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "getppid",
+        "--action",
+        "trap:7",
+        "--",
+        "sh",
+        "-c",
+        "echo $PPID",
+    ]);
+    // dash reads $PPID with getppid at start-up.
+    assert_eq!(o.status.code(), Some(128 + libc::SIGSYS), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("SECCOMP_RET_TRAP (data 7) at getppid (110, x86_64)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn exit_status_is_passed_through() {
+    require_seccomp();
+    assert_eq!(
+        syscage(&["run", "--", "sh", "-c", "exit 42"]).status.code(),
+        Some(42)
+    );
+    assert_eq!(
+        syscage(&["run", "--deny", "mkdir", "--", "sh", "-c", "kill -TERM $$"])
+            .status
+            .code(),
+        Some(128 + 15)
+    );
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2_and_the_program_never_starts() {
+    require_seccomp();
+    let marker = temp("marker");
+    let m = marker.to_str().unwrap();
+    assert_refused(
+        &syscage(&["run", "--", "/nonexistent/program"]),
+        "/nonexistent/program",
+        &marker,
+    );
+    assert_refused(
+        &syscage(&["run", "--deny", "nosuchsyscall", "--", "touch", m]),
+        "nosuchsyscall",
+        &marker,
+    );
+    assert_refused(
+        &syscage(&[
+            "run", "--deny", "mkdir", "--action", "explode", "--", "touch", m,
+        ]),
+        "explode",
+        &marker,
+    );
+    let bad = temp("bad.json");
+    std::fs::write(&bad, "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": [{\"names\": [\"read\"], \"action\": 7}]}").unwrap();
+    let o = syscage(&["run", "--profile", bad.to_str().unwrap(), "--", "touch", m]);
+    assert_refused(&o, &format!("{}:2:", bad.display()), &marker);
+    assert_refused(
+        &syscage(&["run", "--profile", "/nonexistent.json", "--", "touch", m]),
+        "/nonexistent.json",
+        &marker,
+    );
+    let _ = std::fs::remove_file(bad);
+}
+
+#[test]
+fn log_counts_every_syscall() {
+    require_seccomp();
+    // /bin/true's last syscall is exit_group and its first, under the filter, execve.
+    let o = syscage(&["run", "--log", "--", "true"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(err.contains("syscalls logged"), "{err}");
+    let count = |name: &str| {
+        err.lines()
+            .find(|l| {
+                l.trim_end().ends_with(&format!(
+                    "{name} ({}, x86_64)",
+                    syscage::arch::Arch::X86_64.syscall_nr(name).unwrap()
+                ))
+            })
+            .and_then(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+    };
+    if err.contains("audit netlink") {
+        assert_eq!(count("execve"), Some(1), "{err}");
+        assert_eq!(count("exit_group"), Some(1), "{err}");
+    } else {
+        assert!(err.contains("lost"), "{err}");
+    }
+}
+
+#[test]
+fn status_shows_a_filtered_process() {
+    require_seccomp();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syscage"))
+        .args(["run", "--deny", "mkdir", "--", "sleep", "5"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let parent = child.id();
+    let mut pid = None;
+    for _ in 0..200 {
+        let kids = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+            .unwrap_or_default();
+        if let Some(p) = kids.split_whitespace().next() {
+            let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            if comm.trim() == "sleep" {
+                pid = Some(p.to_string());
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = pid.expect("sleep started");
+    let o = syscage(&["status", "--json", &pid]);
+    child.kill().ok();
+    child.wait().ok();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["command"], "sleep");
+    assert_eq!(v[0]["mode"], "filter");
+    assert_eq!(v[0]["filters"], 1);
+    assert_eq!(v[0]["no_new_privs"], true);
+    let o = syscage(&["status"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().next().unwrap().contains("PID"));
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().next() == Some("1")),
+        "{out}"
+    );
+    let o = syscage(&["status", "999999999"]);
+    assert_eq!(o.status.code(), Some(2));
+}

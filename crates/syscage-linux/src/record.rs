@@ -1,0 +1,159 @@
+//! `record`: run a program under ptrace and learn every (arch, syscall) it
+//! makes, from its `execve` on, into a minimal [`Policy`](syscage::policy::Policy).
+//!
+//! Before `execve`, the child installs a one-instruction filter returning
+//! `SECCOMP_RET_TRACE` for every syscall, and the recorder traces with
+//! `PTRACE_O_TRACESECCOMP`: one stop per syscall (`PTRACE_SYSCALL` would
+//! stop twice), the `execve` itself included, and everything the dynamic
+//! loader does after it. A `SECCOMP_RET_TRACE` filter is inherited by every
+//! thread and child, and `PTRACE_O_TRACEFORK|VFORK|CLONE|EXEC` attach them
+//! all. `PTRACE_GET_SYSCALL_INFO` gives the arch of each call, so `int 0x80`
+//! from 64-bit code is recorded under i386. `PTRACE_SEIZE` +
+//! `PTRACE_LISTEN` keep job control (group-stops) working;
+//! `PTRACE_O_EXITKILL` kills the traced tree if the recorder dies.
+//!
+//! The tracer is the calling thread: it must live until [`record`]
+//! returns (ptrace ties tracees to the thread that attached them).
+//!
+//! ```no_run
+//! use syscage_linux::record::{record, Options};
+//! let cmd = ["ls".into(), "/".into()];
+//! let outcome = record(&cmd, Options { args: true }, None)?;
+//! let policy = outcome.recording.to_policy();
+//! println!("{} syscalls, exit {:?}", outcome.recording.total(), outcome.exit);
+//! # let _ = policy;
+//! # Ok::<(), syscage_linux::record::RecordError>(())
+//! ```
+//!
+//! Submodules: [`args`] (the risk-deciding arguments of `--args`),
+//! [`recording`] (the recorded data and the policy built from it); the
+//! ptrace plumbing, the child's set-up and the event loop are private.
+
+pub mod args;
+mod ptrace;
+pub mod recording;
+mod signals;
+mod spawn;
+mod tracer;
+
+pub use recording::{CallStats, Recording};
+
+use std::ffi::OsString;
+use std::io;
+use std::time::Duration;
+
+/// What to record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Record the risk-deciding argument values too ([`args::risk_args`]).
+    pub args: bool,
+}
+
+/// How a long run is going, for a progress line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Syscalls recorded so far.
+    pub syscalls: u64,
+    /// Distinct (arch, syscall) pairs so far.
+    pub distinct: usize,
+    /// Threads and processes traced at the moment.
+    pub tasks: usize,
+    /// Time since the program started.
+    pub elapsed: Duration,
+}
+
+/// How the recorded program ended (its first process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgramExit {
+    /// It exited with this status.
+    Code(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
+impl ProgramExit {
+    /// The exit code a shell would give: the status, or 128 + signal.
+    pub fn shell_code(self) -> u8 {
+        match self {
+            ProgramExit::Code(c) => c as u8,
+            ProgramExit::Signal(s) => 128u8.wrapping_add(s as u8),
+        }
+    }
+}
+
+/// The result of a recorded run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// What the program did.
+    pub recording: Recording,
+    /// How it ended.
+    pub exit: ProgramExit,
+    /// Signals sent to the recorder (not by the terminal or a tracee) and
+    /// passed on to the program.
+    pub forwarded_signals: Vec<i32>,
+}
+
+/// Why a program could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// No command was given.
+    #[error("no command to record")]
+    NoCommand,
+    /// An argument or environment variable holds a NUL byte.
+    #[error("an argument or environment variable contains a NUL byte")]
+    NulByte,
+    /// The program is not a file and not in `$PATH`.
+    #[error("{}: command not found", .0.to_string_lossy())]
+    NotFound(OsString),
+    /// pipe(2) or fork(2) failed.
+    #[error("cannot start the program: {0}")]
+    Spawn(#[source] io::Error),
+    /// `PTRACE_SEIZE` was refused.
+    #[error("cannot trace the program: ptrace(PTRACE_SEIZE): {0} (recording needs ptrace: CAP_SYS_PTRACE, or kernel.yama.ptrace_scope at most 1, and no seccomp filter denying ptrace)")]
+    Ptrace(#[source] io::Error),
+    /// The child could not install the `SECCOMP_RET_TRACE` filter.
+    #[error("cannot install the recording seccomp filter: {0}")]
+    Filter(#[source] io::Error),
+    /// `execve` failed.
+    #[error("{}: cannot execute: {}", .0.to_string_lossy(), .1)]
+    Exec(OsString, #[source] io::Error),
+    /// The child ended before exec'ing, without saying why.
+    #[error("the program ended before it was executed")]
+    NeverStarted,
+    /// `waitpid` failed.
+    #[error("waitpid: {0}")]
+    Wait(#[source] io::Error),
+}
+
+/// Runs `cmd` (program and arguments, the program looked up in `$PATH`)
+/// to its end and returns what it did. `progress` is called every 200 ms
+/// or so during long runs.
+///
+/// While it runs, `SIGINT`/`SIGTERM`/`SIGHUP`/`SIGQUIT` sent to this
+/// process do not kill it: from the terminal they reach the program
+/// directly, from elsewhere they are passed on to it, from the program
+/// itself they are dropped (see the `signals` module). The handlers are
+/// process-wide: run one recording at a time per process if it must
+/// receive such signals.
+pub fn record(
+    cmd: &[OsString],
+    options: Options,
+    progress: Option<&mut dyn FnMut(&Progress)>,
+) -> Result<Outcome, RecordError> {
+    let handlers = signals::Handlers::install();
+    let child = spawn::spawn(cmd, handlers.replaced())?;
+    let mut tracer = tracer::Tracer::new(child.pid, options.args, progress);
+    tracer.run(&handlers)?;
+    drop(handlers);
+    if !tracer.exec_seen() {
+        return Err(child.failure().unwrap_or(RecordError::NeverStarted));
+    }
+    Ok(Outcome {
+        recording: tracer.recording(),
+        exit: tracer.root_exit().unwrap_or(ProgramExit::Code(0)),
+        forwarded_signals: tracer.forwarded.clone(),
+    })
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod live_tests;

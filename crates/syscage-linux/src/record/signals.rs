@@ -1,0 +1,135 @@
+//! Signals sent to the recorder while it runs.
+//!
+//! `SIGINT`, `SIGTERM`, `SIGHUP` and `SIGQUIT` do not kill the recorder:
+//! a handler notes them (and who sent them) and the tracer decides. A
+//! signal from the terminal (`si_code == SI_KERNEL`: Ctrl-C, Ctrl-\,
+//! hang-up) reached the program's process group too, so it is not passed
+//! on; one sent with kill(2) by someone else is passed to the program, as
+//! a shell that `exec`s would receive it; one sent by a traced process
+//! (a tracee killing its parent) is dropped. The recorder then keeps
+//! tracing until the program is gone and still writes its profile.
+//!
+//! A signal the recorder was started with ignored stays ignored (and so
+//! is inherited ignored by the program, as it would be untraced).
+//!
+//! The handler is installed without `SA_RESTART`, so `waitpid` returns
+//! `EINTR` and the tracer looks at the notes at once.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// The signals handled, in the order of [`NOTES`].
+pub(crate) const HANDLED: [libc::c_int; 4] =
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Per handled signal: 0, or `PENDING | FROM_USER? | sender pid`.
+static NOTES: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// Set by the handler when any note is pending.
+static ANY: AtomicBool = AtomicBool::new(false);
+const PENDING: u64 = 1 << 63;
+const FROM_USER: u64 = 1 << 62;
+
+/// One noted signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Noted {
+    /// The signal.
+    pub sig: libc::c_int,
+    /// The sender's pid if it was sent with kill(2)/sigqueue(3) (not by
+    /// the kernel or the terminal).
+    pub sender: Option<libc::pid_t>,
+}
+
+extern "C" fn note(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    let Some(i) = HANDLED.iter().position(|&s| s == sig) else {
+        return;
+    };
+    let mut v = PENDING;
+    if !info.is_null() {
+        // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
+        let (code, pid) = unsafe { ((*info).si_code, (*info).si_pid()) };
+        if code <= 0 {
+            v |= FROM_USER | (pid as u32 as u64);
+        }
+    }
+    NOTES[i].store(v, Ordering::SeqCst);
+    ANY.store(true, Ordering::SeqCst);
+}
+
+/// Whether a signal was noted and not yet taken (a cheap check the tracer
+/// makes after every stop).
+pub(crate) fn any_noted() -> bool {
+    ANY.load(Ordering::Relaxed)
+}
+
+/// The handlers, installed for as long as this value lives; the previous
+/// dispositions come back on drop.
+pub(crate) struct Handlers {
+    old: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+impl Handlers {
+    /// Installs the noting handler for [`HANDLED`].
+    pub(crate) fn install() -> Handlers {
+        for n in &NOTES {
+            n.store(0, Ordering::SeqCst);
+        }
+        let mut old = Vec::new();
+        for sig in HANDLED {
+            // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
+            // value; `note` only touches atomics, which is async-signal-safe.
+            unsafe {
+                // An ignored signal stays ignored, so the program inherits
+                // that as it would untraced (`nohup`, background jobs).
+                let mut current: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut current) == 0
+                    && current.sa_sigaction == libc::SIG_IGN
+                {
+                    continue;
+                }
+                let mut act: libc::sigaction = std::mem::zeroed();
+                act.sa_sigaction = note as *const () as usize;
+                act.sa_flags = libc::SA_SIGINFO;
+                libc::sigemptyset(&mut act.sa_mask);
+                let mut prev: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, &act, &mut prev) == 0 {
+                    old.push((sig, prev));
+                }
+            }
+        }
+        Handlers { old }
+    }
+
+    /// Takes the signals noted since the last call.
+    pub(crate) fn take(&self) -> Vec<Noted> {
+        ANY.store(false, Ordering::SeqCst);
+        let mut out = Vec::new();
+        for (i, n) in NOTES.iter().enumerate() {
+            let v = n.swap(0, Ordering::SeqCst);
+            if v & PENDING != 0 {
+                let sender = (v & FROM_USER != 0).then_some(v as u32 as libc::pid_t);
+                out.push(Noted {
+                    sig: HANDLED[i],
+                    sender,
+                });
+            }
+        }
+        out
+    }
+}
+
+impl Handlers {
+    /// The dispositions the handlers replaced, for the child to put back
+    /// between fork and execve (so a Ctrl-C in that instant acts as it
+    /// would on the program).
+    pub(crate) fn replaced(&self) -> &[(libc::c_int, libc::sigaction)] {
+        &self.old
+    }
+}
+
+impl Drop for Handlers {
+    fn drop(&mut self) {
+        for (sig, prev) in &self.old {
+            // SAFETY: restores a disposition the kernel gave us earlier.
+            unsafe { libc::sigaction(*sig, prev, std::ptr::null_mut()) };
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The event loop: one `waitpid(-1, __WALL)` per stop, one seccomp stop
+//! per syscall, every other stop answered so the program runs as it
+//! would untraced.
+//!
+//! | stop | answer |
+//! | --- | --- |
+//! | `PTRACE_EVENT_SECCOMP` | record (arch, nr[, key]); `PTRACE_CONT` |
+//! | `PTRACE_EVENT_FORK/VFORK/CLONE/EXEC` | `PTRACE_CONT` (new tasks are attached by the kernel) |
+//! | `PTRACE_EVENT_STOP`, stop signal | group-stop: `PTRACE_LISTEN` |
+//! | `PTRACE_EVENT_STOP`, other | new task's first stop, or a `SIGCONT`ed listener: `PTRACE_CONT` |
+//! | signal-delivery-stop | `PTRACE_CONT` with the signal (forwarded) |
+//!
+//! A restart that fails with `ESRCH` means the tracee was killed in the
+//! meantime; its exit is reported by a later `waitpid`. The loop ends when
+//! `waitpid` says there is nobody left (`ECHILD`).
+
+use super::args::{self, ArgSource};
+use super::ptrace::{self, SyscallStop};
+use super::recording::{arch_of, Recording};
+use super::signals::Handlers;
+use super::{ProgramExit, Progress, RecordError};
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::time::{Duration, Instant};
+use syscage::arch::Arch;
+
+/// How many stops between two looks at the clock for the progress line.
+const PROGRESS_EVERY: u64 = 1024;
+/// How often the progress callback is called at most.
+const PROGRESS_PERIOD: Duration = Duration::from_millis(200);
+
+/// What the tracer knows about one (audit arch, nr).
+struct Slot {
+    arch: Option<Arch>,
+    source: Option<ArgSource>,
+    count: u64,
+    first_pid: libc::pid_t,
+    keys: HashSet<Vec<u64>>,
+}
+
+/// The tracer's state over one run.
+pub(crate) struct Tracer<'p> {
+    root: libc::pid_t,
+    with_args: bool,
+    slots: HashMap<(u32, u32), Slot>,
+    tracees: HashSet<libc::pid_t>,
+    exec_seen: bool,
+    root_exit: Option<ProgramExit>,
+    stops: u64,
+    started: Instant,
+    last_progress: Instant,
+    progress: Option<&'p mut dyn FnMut(&Progress)>,
+    /// Signals the recorder received and passed on, for the caller to report.
+    pub forwarded: Vec<libc::c_int>,
+}
+
+fn errno_of(e: &io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(0)
+}
+
+impl<'p> Tracer<'p> {
+    pub(crate) fn new(
+        root: libc::pid_t,
+        with_args: bool,
+        progress: Option<&'p mut dyn FnMut(&Progress)>,
+    ) -> Self {
+        let now = Instant::now();
+        Tracer {
+            root,
+            with_args,
+            slots: HashMap::new(),
+            tracees: HashSet::from([root]),
+            exec_seen: false,
+            root_exit: None,
+            stops: 0,
+            started: now,
+            last_progress: now,
+            progress,
+            forwarded: Vec::new(),
+        }
+    }
+
+    /// Whether the first program image was exec'd.
+    pub(crate) fn exec_seen(&self) -> bool {
+        self.exec_seen
+    }
+
+    /// How the first program ended.
+    pub(crate) fn root_exit(&self) -> Option<ProgramExit> {
+        self.root_exit
+    }
+
+    /// Runs until no tracee is left.
+    pub(crate) fn run(&mut self, signals: &Handlers) -> Result<(), RecordError> {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid writes the status into a live local.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::__WNOTHREAD) };
+            if pid == -1 {
+                let e = io::Error::last_os_error();
+                match errno_of(&e) {
+                    libc::EINTR => {
+                        self.pass_on_signals(signals);
+                        continue;
+                    }
+                    libc::ECHILD => return Ok(()),
+                    _ => return Err(RecordError::Wait(e)),
+                }
+            }
+            self.on_status(pid, status);
+            if super::signals::any_noted() {
+                self.pass_on_signals(signals);
+            }
+            self.stops += 1;
+            if self.progress.is_some() && self.stops % PROGRESS_EVERY == 0 {
+                self.report_progress();
+            }
+        }
+    }
+
+    fn on_status(&mut self, pid: libc::pid_t, status: libc::c_int) {
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            self.tracees.remove(&pid);
+            if pid == self.root {
+                self.root_exit = Some(if libc::WIFEXITED(status) {
+                    ProgramExit::Code(libc::WEXITSTATUS(status))
+                } else {
+                    ProgramExit::Signal(libc::WTERMSIG(status))
+                });
+            }
+            return;
+        }
+        if !libc::WIFSTOPPED(status) {
+            return;
+        }
+        self.tracees.insert(pid);
+        let sig = libc::WSTOPSIG(status);
+        let event = (status >> 16) & 0xffff;
+        let restarted = match event {
+            libc::PTRACE_EVENT_SECCOMP => {
+                self.on_syscall(pid);
+                ptrace::cont(pid, 0)
+            }
+            libc::PTRACE_EVENT_EXEC => {
+                self.exec_seen = true;
+                ptrace::cont(pid, 0)
+            }
+            libc::PTRACE_EVENT_STOP => {
+                if matches!(
+                    sig,
+                    libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+                ) {
+                    ptrace::listen(pid)
+                } else {
+                    ptrace::cont(pid, 0)
+                }
+            }
+            0 if sig == libc::SIGTRAP | 0x80 => ptrace::cont(pid, 0),
+            0 => ptrace::cont(pid, sig),
+            _ => ptrace::cont(pid, 0),
+        };
+        // An error is ESRCH: the tracee was killed meanwhile, and its exit
+        // comes with a later waitpid.
+        drop(restarted);
+    }
+
+    fn on_syscall(&mut self, pid: libc::pid_t) {
+        let Ok(SyscallStop { arch, nr, args }) = ptrace::syscall_info(pid) else {
+            return;
+        };
+        let with_args = self.with_args;
+        let slot = self.slots.entry((arch, nr)).or_insert_with(|| {
+            let a = arch_of(arch, nr);
+            let source = match (with_args, a) {
+                (true, Some(a)) => a.syscall_name(nr).and_then(|name| args::risk_args(a, name)),
+                _ => None,
+            };
+            Slot {
+                arch: a,
+                source,
+                count: 0,
+                first_pid: pid,
+                keys: HashSet::new(),
+            }
+        });
+        slot.count += 1;
+        match slot.source {
+            None => {}
+            Some(ArgSource::Registers(fields)) => {
+                let wide = slot.arch.is_some_and(|a| a.is_64bit() || a == Arch::X32);
+                let key = args::key_from_registers(fields, &args, wide);
+                slot.keys.insert(key);
+            }
+            Some(ArgSource::Clone3Flags) => {
+                // struct clone_args starts with `__aligned_u64 flags`. An
+                // unreadable pointer makes the call fail with EFAULT: no key.
+                if let Ok(flags) = ptrace::peek_u64(pid, args[0]) {
+                    slot.keys.insert(args::key_from_clone3_flags(flags));
+                }
+            }
+        }
+    }
+
+    fn pass_on_signals(&mut self, signals: &Handlers) {
+        for noted in signals.take() {
+            let Some(sender) = noted.sender else {
+                continue; // from the terminal: the program's group got it too
+            };
+            if self.tracees.contains(&sender) {
+                continue; // a tracee signalling its parent
+            }
+            let targets: Vec<libc::pid_t> = if self.root_exit.is_none() {
+                vec![self.root]
+            } else {
+                self.tracees.iter().copied().collect()
+            };
+            for t in targets {
+                // SAFETY: kill(2) with a pid we trace; no memory involved.
+                unsafe { libc::kill(t, noted.sig) };
+            }
+            self.forwarded.push(noted.sig);
+        }
+    }
+
+    fn report_progress(&mut self) {
+        let now = Instant::now();
+        if now.duration_since(self.last_progress) < PROGRESS_PERIOD {
+            return;
+        }
+        self.last_progress = now;
+        let p = Progress {
+            syscalls: self.slots.values().map(|s| s.count).sum(),
+            distinct: self.slots.len(),
+            tasks: self.tracees.len(),
+            elapsed: now.duration_since(self.started),
+        };
+        if let Some(cb) = self.progress.as_mut() {
+            cb(&p);
+        }
+    }
+
+    /// The recording so far.
+    pub(crate) fn recording(&self) -> Recording {
+        let mut r = Recording::new(self.with_args);
+        for (&(audit, nr), slot) in &self.slots {
+            let Some(arch) = slot.arch else {
+                continue;
+            };
+            debug_assert_eq!(arch_of(audit, nr), Some(arch));
+            r.count(arch, nr, slot.first_pid, slot.count);
+            for key in &slot.keys {
+                r.add_key(arch, nr, key.clone());
+            }
+        }
+        r
+    }
+}

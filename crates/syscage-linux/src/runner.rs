@@ -1,0 +1,519 @@
+//! Running a program under a filter, as `syscage run` does: fork; the child
+//! installs the filter and `execve`s the program; the parent waits and
+//! passes the exit status through.
+//!
+//! Enforcement fails closed: the child installs before `execve`, and when
+//! installing (or `execve`) fails it reports the reason to the parent over a
+//! close-on-exec pipe and exits without running the program.
+//!
+//! When the program dies of SIGSYS, the parent names the syscall: it
+//! watches the child with `PTRACE_SEIZE` and `PTRACE_O_TRACEEXIT` (one stop,
+//! at exit), reads the syscall number from the registers (`orig_rax`) and
+//! the arch from `PTRACE_GET_SYSCALL_INFO`; a `SECCOMP_RET_TRAP` signal
+//! carries them in its siginfo (`si_syscall`, `si_arch`, `si_errno`).
+
+use crate::error::{Error, Result};
+use crate::install::InstallOptions;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// What to enforce in the child.
+#[derive(Clone, Debug)]
+pub enum Enforcement {
+    /// Nothing (a plain run).
+    None,
+    /// A filter (already checked with [`crate::install::check`]).
+    Filter {
+        /// The raw program.
+        raw: Vec<libc::sock_filter>,
+        /// Flags and no_new_privs.
+        opts: InstallOptions,
+    },
+    /// Strict mode: the kernel then kills the `execve` itself (SIGKILL).
+    Strict,
+}
+
+/// How the program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Termination {
+    /// `exit(code)`.
+    Exited(i32),
+    /// Killed by a signal.
+    Signaled {
+        /// The signal.
+        signal: i32,
+        /// Whether it dumped core.
+        core: bool,
+    },
+}
+
+impl Termination {
+    /// The exit code a shell would give: the code, or 128 + signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            Termination::Exited(c) => c,
+            Termination::Signaled { signal, .. } => 128 + signal,
+        }
+    }
+}
+
+/// The syscall that seccomp stopped with SIGSYS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyscallStop {
+    /// Number as the filter saw it (x32 numbers keep bit 30).
+    pub nr: u32,
+    /// `AUDIT_ARCH_*` of the call.
+    pub arch: u32,
+    /// `si_errno` of a `SECCOMP_RET_TRAP` signal (its data), `None` for a kill.
+    pub trap_data: Option<i32>,
+}
+
+/// The result of [`run`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The child's pid.
+    pub pid: u32,
+    /// How the program ended.
+    pub termination: Termination,
+    /// The syscall seccomp stopped, when the program died of SIGSYS and it
+    /// could be recovered.
+    pub seccomp: Option<SyscallStop>,
+}
+
+/// Finds a program as `execvp` would: a name with a `/` is a path,
+/// anything else is looked up in `PATH`. The file must be executable.
+pub fn find_program(name: &OsStr) -> Result<PathBuf> {
+    let not_found = |e: std::io::Error| Error::Exec {
+        program: name.to_string_lossy().into_owned(),
+        source: e,
+    };
+    let executable = |p: &Path| -> std::io::Result<()> {
+        let c = CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: c is a valid NUL-terminated path.
+        if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if p.is_dir() {
+            return Err(std::io::Error::from_raw_os_error(libc::EISDIR));
+        }
+        Ok(())
+    };
+    if name.is_empty() {
+        return Err(not_found(std::io::Error::from_raw_os_error(libc::ENOENT)));
+    }
+    if name.as_bytes().contains(&b'/') {
+        let p = PathBuf::from(name);
+        executable(&p).map_err(not_found)?;
+        return Ok(p);
+    }
+    let path =
+        std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    let mut first_err = None;
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(name);
+        match executable(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.raw_os_error() != Some(libc::ENOENT) && first_err.is_none() => {
+                first_err = Some(e)
+            }
+            Err(_) => {}
+        }
+    }
+    Err(not_found(first_err.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "command not found")
+    })))
+}
+
+const STAGE_NNP: u32 = 1;
+const STAGE_SECCOMP: u32 = 2;
+const STAGE_EXEC: u32 = 3;
+const STAGE_STRICT: u32 = 4;
+
+fn cstring(s: &OsStr) -> Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| Error::Exec {
+        program: s.to_string_lossy().into_owned(),
+        source: std::io::Error::from_raw_os_error(libc::EINVAL),
+    })
+}
+
+fn pipe() -> Result<[i32; 2]> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 writes two fds into the array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(Error::last("pipe2"));
+    }
+    Ok(fds)
+}
+
+fn close(fd: i32) {
+    // SAFETY: fd is one of our own pipe ends, closed once.
+    unsafe { libc::close(fd) };
+}
+
+/// The child's side, between `fork` and `execve`: only async-signal-safe calls.
+fn child(
+    report: i32,
+    sync: Option<i32>,
+    enforcement: &Enforcement,
+    path: &CString,
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> ! {
+    let fail = |stage: u32, errno: i32| -> ! {
+        let mut msg = [0u8; 8];
+        msg[..4].copy_from_slice(&stage.to_ne_bytes());
+        msg[4..].copy_from_slice(&errno.to_ne_bytes());
+        // SAFETY: write from a stack buffer, then _exit, both async-signal-safe.
+        unsafe {
+            libc::write(report, msg.as_ptr().cast(), 8);
+            libc::_exit(127)
+        }
+    };
+    let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    if let Some(fd) = sync {
+        let mut b = 0u8;
+        // SAFETY: reads one byte into a stack variable; waits for the parent's PTRACE_SEIZE.
+        unsafe { libc::read(fd, (&mut b as *mut u8).cast(), 1) };
+    }
+    match enforcement {
+        Enforcement::None => {}
+        Enforcement::Strict => {
+            // SAFETY: PR_SET_SECCOMP with SECCOMP_MODE_STRICT takes no pointer.
+            if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT, 0, 0, 0) } != 0
+            {
+                fail(STAGE_STRICT, errno());
+            }
+        }
+        Enforcement::Filter { raw, opts } => {
+            if opts.no_new_privs {
+                // SAFETY: integer arguments only.
+                if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+                    fail(STAGE_NNP, errno());
+                }
+            }
+            let r = crate::install::load(raw, opts.flags.bits());
+            if r < 0 && r != crate::install::PRCTL_USED {
+                fail(STAGE_SECCOMP, -r as i32);
+            }
+        }
+    }
+    // SAFETY: path, argv and envp are NUL-terminated and outlive the call.
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    fail(STAGE_EXEC, errno())
+}
+
+/// Runs `argv` (argv[0] is the program, found as [`find_program`] does)
+/// under `enforcement` and waits for it. With `watch`, the child is traced
+/// (`PTRACE_SEIZE`, one stop at exit) to name the syscall behind a SIGSYS
+/// death. SIGINT and SIGQUIT are ignored by the caller meanwhile, as
+/// `system(3)` does.
+pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<RunOutcome> {
+    let Some(program) = argv.first() else {
+        return Err(Error::Exec {
+            program: String::new(),
+            source: std::io::Error::from_raw_os_error(libc::ENOENT),
+        });
+    };
+    let path = find_program(program)?;
+    let c_path = cstring(path.as_os_str())?;
+    let c_args = argv
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Result<Vec<_>>>()?;
+    let c_env = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut kv = k;
+            kv.push("=");
+            kv.push(v);
+            cstring(&kv)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut p_args: Vec<*const libc::c_char> = c_args.iter().map(|c| c.as_ptr()).collect();
+    p_args.push(std::ptr::null());
+    let mut p_env: Vec<*const libc::c_char> = c_env.iter().map(|c| c.as_ptr()).collect();
+    p_env.push(std::ptr::null());
+
+    let report = pipe()?;
+    let sync = if watch { Some(pipe()?) } else { None };
+    // SAFETY: the child only makes async-signal-safe calls (see `child`)
+    // before execve or _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Error::last("fork"));
+    }
+    if pid == 0 {
+        close(report[0]);
+        if let Some(s) = sync {
+            close(s[1]);
+        }
+        child(
+            report[1],
+            sync.map(|s| s[0]),
+            enforcement,
+            &c_path,
+            &p_args,
+            &p_env,
+        );
+    }
+    close(report[1]);
+    let old = ignore_interrupts();
+    let mut watching = false;
+    if let Some(s) = sync {
+        close(s[0]);
+        let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_EXITKILL;
+        // SAFETY: PTRACE_SEIZE of our own child with integer options.
+        watching = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0, opts as libc::c_ulong) } == 0;
+        // SAFETY: one byte from a stack variable, then close our end: the child goes on.
+        unsafe { libc::write(s[1], b"g".as_ptr().cast(), 1) };
+        close(s[1]);
+    }
+    let result = wait(pid, report[0], watching);
+    close(report[0]);
+    restore_interrupts(old);
+    let (termination, seccomp, failure) = result?;
+    if let Some((stage, errno)) = failure {
+        let source = std::io::Error::from_raw_os_error(errno);
+        return Err(match stage {
+            STAGE_EXEC => Error::Exec {
+                program: program.to_string_lossy().into_owned(),
+                source,
+            },
+            STAGE_NNP => Error::Sys {
+                call: "prctl(PR_SET_NO_NEW_PRIVS)",
+                source,
+            },
+            STAGE_STRICT => Error::Sys {
+                call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)",
+                source,
+            },
+            _ if errno == libc::ENOMEM => Error::StackLimit { total: None },
+            _ if errno == libc::EACCES => Error::NeedsNoNewPrivs,
+            _ => Error::Sys {
+                call: "seccomp(SECCOMP_SET_MODE_FILTER)",
+                source,
+            },
+        });
+    }
+    Ok(RunOutcome {
+        pid: pid as u32,
+        termination,
+        seccomp,
+    })
+}
+
+type Waited = (Termination, Option<SyscallStop>, Option<(u32, i32)>);
+
+/// Waits for the child while reading its report pipe.
+fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
+    let mut failure: Option<(u32, i32)> = None;
+    let mut msg = Vec::with_capacity(8);
+    let mut pipe_open = true;
+    let mut stop: Option<SyscallStop> = None;
+    loop {
+        if pipe_open {
+            let mut pfd = libc::pollfd {
+                fd: report,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            let n = unsafe { libc::poll(&mut pfd, 1, 20) };
+            if n > 0 {
+                let mut buf = [0u8; 8];
+                // SAFETY: reads into a stack buffer of that size.
+                let r = unsafe { libc::read(report, buf.as_mut_ptr().cast(), 8 - msg.len()) };
+                if r <= 0 {
+                    pipe_open = false;
+                } else {
+                    msg.extend_from_slice(&buf[..r as usize]);
+                    if msg.len() == 8 {
+                        let stage = u32::from_ne_bytes(msg[..4].try_into().unwrap_or_default());
+                        let errno = i32::from_ne_bytes(msg[4..].try_into().unwrap_or_default());
+                        failure = Some((stage, errno));
+                        pipe_open = false;
+                    }
+                }
+            }
+        }
+        let mut status = 0;
+        let flags = libc::__WALL | if pipe_open { libc::WNOHANG } else { 0 };
+        // SAFETY: waits for our own child; writes the status into a local.
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(Error::Sys {
+                call: "waitpid",
+                source: e,
+            });
+        }
+        if r == 0 {
+            continue;
+        }
+        if libc::WIFEXITED(status) {
+            return Ok((
+                Termination::Exited(libc::WEXITSTATUS(status)),
+                stop,
+                failure,
+            ));
+        }
+        if libc::WIFSIGNALED(status) {
+            let signal = libc::WTERMSIG(status);
+            let t = Termination::Signaled {
+                signal,
+                core: libc::WCOREDUMP(status),
+            };
+            return Ok((t, if signal == libc::SIGSYS { stop } else { None }, failure));
+        }
+        if !(watching && libc::WIFSTOPPED(status)) {
+            continue;
+        }
+        let event = status >> 16;
+        let sig = libc::WSTOPSIG(status);
+        let mut inject = 0;
+        if event == libc::PTRACE_EVENT_EXIT {
+            let mut code: libc::c_ulong = 0;
+            // SAFETY: the tracee is in its exit stop; the kernel writes one c_ulong.
+            unsafe {
+                libc::ptrace(
+                    libc::PTRACE_GETEVENTMSG,
+                    pid,
+                    0,
+                    &mut code as *mut libc::c_ulong,
+                )
+            };
+            let code = code as i32;
+            if libc::WIFSIGNALED(code) && libc::WTERMSIG(code) == libc::SIGSYS && stop.is_none() {
+                stop = killed_syscall(pid);
+            }
+        } else if event == libc::PTRACE_EVENT_STOP {
+            if matches!(
+                sig,
+                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+            ) {
+                // SAFETY: a group stop of our tracee; LISTEN keeps it stopped until SIGCONT.
+                unsafe { libc::ptrace(libc::PTRACE_LISTEN, pid, 0, 0) };
+                continue;
+            }
+        } else if event == 0 {
+            inject = sig;
+            if sig == libc::SIGSYS {
+                if let Some(s) = trap_siginfo(pid) {
+                    stop = Some(s);
+                }
+            }
+        }
+        // SAFETY: resumes our stopped tracee, delivering `inject` (0: none).
+        unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, inject as libc::c_ulong) };
+    }
+}
+
+/// At a SIGSYS signal-delivery stop: the seccomp fields of the siginfo
+/// (`si_code == SYS_SECCOMP`).
+fn trap_siginfo(pid: i32) -> Option<SyscallStop> {
+    // SAFETY: siginfo_t is plain data; zero is a valid value.
+    let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: the tracee is in a signal-delivery stop; the kernel fills `si`.
+    if unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETSIGINFO,
+            pid,
+            0,
+            &mut si as *mut libc::siginfo_t,
+        )
+    } != 0
+    {
+        return None;
+    }
+    const SYS_SECCOMP: i32 = 1;
+    if si.si_code != SYS_SECCOMP {
+        return None;
+    }
+    let (nr, arch) = sigsys_fields(&si);
+    Some(SyscallStop {
+        nr,
+        arch,
+        trap_data: Some(si.si_errno),
+    })
+}
+
+/// `si_syscall` and `si_arch` of a SIGSYS siginfo (`_sigsys`: `_call_addr`
+/// at offset 16, `_syscall` at 24 (or 20 on 32-bit), `_arch` after it).
+pub fn sigsys_fields(si: &libc::siginfo_t) -> (u32, u32) {
+    let ptr = std::mem::size_of::<usize>();
+    let base = if ptr == 8 { 16 } else { 12 };
+    // SAFETY: siginfo_t is 128 bytes of plain data; we read two u32 inside it.
+    let bytes: &[u8; 128] = unsafe { &*(si as *const libc::siginfo_t).cast::<[u8; 128]>() };
+    let at = |o: usize| u32::from_ne_bytes(bytes[o..o + 4].try_into().unwrap_or_default());
+    (at(base + ptr), at(base + ptr + 4))
+}
+
+/// At the exit stop of a thread killed by SIGSYS: the syscall it was in.
+fn killed_syscall(pid: i32) -> Option<SyscallStop> {
+    // SAFETY: ptrace_syscall_info is plain data; zero is a valid value.
+    let mut info: libc::ptrace_syscall_info = unsafe { std::mem::zeroed() };
+    // SAFETY: the kernel writes at most size_of::<ptrace_syscall_info>() bytes into `info`.
+    let r = unsafe {
+        libc::ptrace(
+            libc::PTRACE_GET_SYSCALL_INFO,
+            pid,
+            std::mem::size_of::<libc::ptrace_syscall_info>(),
+            &mut info as *mut libc::ptrace_syscall_info,
+        )
+    };
+    if r < 0 {
+        return None;
+    }
+    let nr = syscall_register(pid)?;
+    Some(SyscallStop {
+        nr,
+        arch: info.arch,
+        trap_data: None,
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+fn syscall_register(pid: i32) -> Option<u32> {
+    // SAFETY: user_regs_struct is plain data; zero is a valid value.
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    // SAFETY: the tracee is stopped; the kernel fills `regs`.
+    if unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETREGS,
+            pid,
+            0,
+            &mut regs as *mut libc::user_regs_struct,
+        )
+    } != 0
+    {
+        return None;
+    }
+    Some(regs.orig_rax as u32)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn syscall_register(_pid: i32) -> Option<u32> {
+    None
+}
+
+fn ignore_interrupts() -> [libc::sighandler_t; 2] {
+    // SAFETY: installs SIG_IGN for two signals and returns the old handlers.
+    unsafe {
+        [
+            libc::signal(libc::SIGINT, libc::SIG_IGN),
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+        ]
+    }
+}
+
+fn restore_interrupts(old: [libc::sighandler_t; 2]) {
+    // SAFETY: puts back the handlers ignore_interrupts returned.
+    unsafe {
+        libc::signal(libc::SIGINT, old[0]);
+        libc::signal(libc::SIGQUIT, old[1]);
+    }
+}

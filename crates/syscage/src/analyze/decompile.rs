@@ -1,0 +1,534 @@
+//! `decompile`: a [`Policy`] whose compilation is equivalent to a program.
+//!
+//! Built from the lifted table (per arch: the most common verdict becomes
+//! the default, every other verdict becomes rules, argument regions become
+//! conditions), then checked with [`super::verify::verify`]: a policy is
+//! only returned when it is proven to decide exactly like the program.
+
+use super::domain::{IntervalSet, WordDomain};
+use super::lift::{DecisionTable, Region, Verdict, WORD_ARCH};
+use super::verify::{verify, VerifyError};
+use super::view::{arch_views, ArchView};
+use crate::action::Action;
+use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::bpf::data::{arg_offset, ip_offset, Half, SeccompData};
+use crate::bpf::ByteOrder;
+use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId};
+use std::collections::BTreeMap;
+
+/// Why a program has no equivalent policy (or none syscage can find).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecompileError {
+    /// The program never checks the arch, so its decisions for other
+    /// arches depend on numbers that mean other syscalls there.
+    #[error("the filter never checks the architecture; a policy always does (decompile with -a to pick the arch it was written for, and other arches get its bad-arch action)")]
+    NoArchCheck,
+    /// Unchecked arches do not all get one action.
+    #[error("architectures the filter does not check get different actions depending on the syscall; a policy gives them one bad-arch action")]
+    MixedBadArch,
+    /// A path returns a value that depends on the input (`RET A`).
+    #[error("a path returns an input-dependent value (RET A), which no policy can express")]
+    InputDependent,
+    /// A path decides on the instruction pointer.
+    #[error("a path depends on the instruction pointer, which policies cannot test")]
+    InstructionPointer,
+    /// A region needs too many rules.
+    #[error("{0}: the argument checks need more rules than syscage will write")]
+    TooManyRules(String),
+    /// Numbers no table knows, in a set too large to list.
+    #[error("arch {0}: numbers unknown to the syscall tables decide differently in a way that would need too many rules")]
+    Unknown(String),
+    /// The built policy is not equivalent (a bug or an inexpressible region).
+    #[error("the reconstructed policy is not equivalent: {0}")]
+    NotEquivalent(#[from] VerifyError),
+}
+
+/// Most rules one path may turn into.
+const MAX_RULES_PER_PATH: usize = 256;
+/// Most unknown numbers listed one by one.
+const MAX_UNKNOWN_NUMBERS: u64 = 4096;
+
+fn action_of(v: Verdict) -> Result<Action, DecompileError> {
+    v.action().ok_or(DecompileError::InputDependent)
+}
+
+/// Decompiles a lifted program. `arches` names the arches to use when the
+/// program does not check any (ignored otherwise).
+pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, DecompileError> {
+    let extra: Vec<u32> = fallback.iter().map(|a| a.audit()).collect();
+    let views = arch_views(table, &extra);
+    let checked: Vec<&ArchView> = views.iter().filter(|v| v.checked).collect();
+    let views: Vec<&ArchView> = if checked.is_empty() {
+        return Err(DecompileError::NoArchCheck);
+    } else {
+        checked
+    };
+    if table.leaves.iter().any(|l| l.verdict == Verdict::Unknown) {
+        return Err(DecompileError::InputDependent);
+    }
+    // The bad-arch action: what every unchecked arch id gets.
+    let mut others = IntervalSet::full();
+    for v in &views {
+        others = others.minus(&IntervalSet::single(v.audit));
+    }
+    let mut bad: Option<Action> = None;
+    for leaf in &table.leaves {
+        let mut d = leaf.region[WORD_ARCH].clone();
+        d.restrict(&others);
+        if d.is_feasible() {
+            let a = action_of(leaf.verdict)?;
+            if bad.is_some_and(|b| b != a) {
+                return Err(DecompileError::MixedBadArch);
+            }
+            bad = Some(a);
+        }
+    }
+    // The global default: the most common unconditional refusal when
+    // refusals are common enough to be the policy's intent (an allowlist,
+    // as profiles are written), else the most common action.
+    let mut counts: BTreeMap<Action, usize> = BTreeMap::new();
+    for v in &views {
+        // x32 numbers count for x32 only when the policy has it: leave them out.
+        let native = |nr: u32| v.arch != Some(Arch::X86_64) || nr & X32_SYSCALL_BIT == 0;
+        for (_, d) in v.known.iter().filter(|(&nr, _)| native(nr)) {
+            if let Some(a) = d.unconditional().and_then(|x| x.action()) {
+                *counts.entry(a).or_default() += 1;
+            }
+        }
+    }
+    let total: usize = counts.values().sum();
+    let refusals: usize = counts
+        .iter()
+        .filter(|(a, _)| !a.permits())
+        .map(|(_, n)| n)
+        .sum();
+    // Candidates: the refusals when they are common enough to be the
+    // intent (an allowlist, as profiles are written), else every action.
+    let candidates: Vec<Action> = counts
+        .keys()
+        .copied()
+        .filter(|a| refusals * 20 < total || !a.permits())
+        .collect();
+    // Among them, the one that needs the fewest rules, counting a rule that
+    // must test one argument twice (which profiles cannot say) as many.
+    let cost = |default: Action| -> usize {
+        let mut cost = 0;
+        for v in &views {
+            let Some(arch) = v.arch else { continue };
+            for (&nr, d) in &v.known {
+                if arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0 {
+                    continue;
+                }
+                let mut ranges: BTreeMap<(Action, u8), Vec<(u64, u64)>> = BTreeMap::new();
+                for leaf in &d.paths {
+                    match leaf.verdict.action() {
+                        Some(a) if a == default => {}
+                        Some(a) => match single_arg_ranges(table.order, &leaf.region, arch) {
+                            Some((arg, mut set)) => {
+                                ranges.entry((a, arg)).or_default().append(&mut set)
+                            }
+                            None => cost += 1,
+                        },
+                        None => cost += 1,
+                    }
+                }
+                for set in ranges.into_values() {
+                    for (lo, hi) in merge_ranges(set) {
+                        cost += if lo != hi && lo > 0 && hi < u64::MAX {
+                            1000
+                        } else {
+                            1
+                        };
+                    }
+                }
+            }
+        }
+        cost
+    };
+    let default = candidates
+        .iter()
+        .copied()
+        .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
+        .unwrap_or(Action::KillProcess);
+    let mut policy = Policy::new(default);
+    policy.arches.clear();
+    policy.bad_arch_action = bad.unwrap_or(Action::KillProcess);
+    for v in &views {
+        let Some(arch) = v.arch else {
+            return Err(DecompileError::Unknown(format!("{:#x}", v.audit)));
+        };
+        arch_rules(table.order, v, arch, &mut policy)?;
+    }
+    merge_across_arches(&mut policy);
+    verify(&policy, table)?;
+    Ok(policy)
+}
+
+fn arch_rules(
+    order: ByteOrder,
+    v: &ArchView<'_>,
+    arch: Arch,
+    policy: &mut Policy,
+) -> Result<(), DecompileError> {
+    let default = policy.default_action;
+    policy.add_arch(arch);
+    let x32_split = arch == Arch::X86_64;
+    if x32_split {
+        // x32 numbers: their own arch unless they all get the bad-arch action.
+        let x32_bad = v
+            .known
+            .iter()
+            .filter(|(&n, _)| n & X32_SYSCALL_BIT != 0)
+            .all(|(_, d)| {
+                d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
+            });
+        if !x32_bad {
+            policy.add_arch(Arch::X32);
+        }
+    }
+    for (&nr, d) in &v.known {
+        let on = if x32_split && nr & X32_SYSCALL_BIT != 0 {
+            if !policy.arches.contains(&Arch::X32) {
+                continue;
+            }
+            Arch::X32
+        } else {
+            arch
+        };
+        let id = on
+            .syscall_name(nr)
+            .map_or(SyscallId::Nr(nr), |n| SyscallId::Name(n.to_string()));
+        // Paths that test one argument only, against ranges: merged per
+        // action into 64-bit ranges (`fd != 5` comes back as `fd <= 4` and
+        // `fd >= 6`, not as four word-level pieces).
+        let mut ranges: BTreeMap<(Action, u8), Vec<(u64, u64)>> = BTreeMap::new();
+        for leaf in &d.paths {
+            let action = action_of(leaf.verdict)?;
+            if action == default {
+                continue;
+            }
+            if let Some((arg, mut set)) = single_arg_ranges(order, &leaf.region, on) {
+                ranges.entry((action, arg)).or_default().append(&mut set);
+                continue;
+            }
+            for conditions in conditions_of(order, &leaf.region, on)? {
+                let mut rule = Rule::new(id.clone(), action).on_arch(on);
+                rule.conditions = conditions;
+                policy.add_rule(rule);
+            }
+        }
+        for ((action, arg), set) in ranges {
+            for (lo, hi) in merge_ranges(set) {
+                let mut rule = Rule::new(id.clone(), action).on_arch(on);
+                rule.conditions = range_conditions(arg, lo, hi);
+                policy.add_rule(rule);
+            }
+        }
+    }
+    // Numbers the tables do not know: the action of most of them becomes
+    // the unknown-syscall action (shared by every arch), the rest rules.
+    let mut entries = Vec::new();
+    for (numbers, leaf) in &v.unknown {
+        let mut numbers = numbers.clone();
+        if x32_split && !policy.arches.contains(&Arch::X32) {
+            // Those are bad-arch numbers for the policy already.
+            numbers = numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1));
+        }
+        if !numbers.is_empty() {
+            entries.push((numbers, *leaf, action_of(leaf.verdict)?));
+        }
+    }
+    let mut unknown_action = policy.unknown_action;
+    if unknown_action.is_none() {
+        let biggest = entries.iter().max_by_key(|(n, _, _)| n.count());
+        unknown_action = biggest.map(|e| e.2).filter(|a| *a != default);
+    }
+    let expected = unknown_action.unwrap_or(default);
+    for (numbers, leaf, action) in entries {
+        if action == expected {
+            continue;
+        }
+        if numbers.count() > MAX_UNKNOWN_NUMBERS {
+            return Err(DecompileError::Unknown(arch.to_string()));
+        }
+        for &(lo, hi) in numbers.intervals() {
+            for nr in lo..=hi {
+                let probe = SeccompData {
+                    nr,
+                    arch: arch.audit(),
+                    ..Default::default()
+                };
+                let on = policy.arch_for(&probe).unwrap_or(arch);
+                for conditions in conditions_of(order, &leaf.region, on)? {
+                    let mut rule = Rule::new(SyscallId::Nr(nr), action).on_arch(on);
+                    rule.conditions = conditions;
+                    policy.add_rule(rule);
+                }
+            }
+        }
+    }
+    policy.unknown_action = unknown_action;
+    Ok(())
+}
+
+/// When a region tests exactly one argument, and only against ranges: that
+/// argument and its values as 64-bit ranges.
+fn single_arg_ranges(
+    order: ByteOrder,
+    region: &Region,
+    arch: Arch,
+) -> Option<(u8, Vec<(u64, u64)>)> {
+    let wide = arch.is_64bit() || arch == Arch::X32;
+    let words = |i: u8| {
+        (
+            &region[(arg_offset(i, Half::Low, order) / 4) as usize],
+            &region[(arg_offset(i, Half::High, order) / 4) as usize],
+        )
+    };
+    let mut tested = (0..6u8).filter(|&i| {
+        let (lo, hi) = words(i);
+        !lo.is_any() || (wide && !hi.is_any())
+    });
+    let arg = tested.next()?;
+    if tested.next().is_some() {
+        return None;
+    }
+    for half in [Half::Low, Half::High] {
+        if !region[(ip_offset(half, order) / 4) as usize].is_any() {
+            return None;
+        }
+    }
+    let (lo, hi) = words(arg);
+    let plain = |d: &WordDomain| d.fixed_mask == 0 && d.excluded.is_empty();
+    if !plain(lo) || !plain(hi) {
+        return None;
+    }
+    let his: &[(u32, u32)] = if wide {
+        hi.intervals.intervals()
+    } else {
+        &[(0, 0)]
+    };
+    let mut out = Vec::new();
+    if lo.intervals.is_full() {
+        for &(a, b) in his {
+            out.push(((a as u64) << 32, ((b as u64) << 32) | 0xffff_ffff));
+        }
+    } else {
+        for &(ha, hb) in his {
+            if hb - ha > 16 {
+                return None;
+            }
+            for h in ha..=hb {
+                for &(a, b) in lo.intervals.intervals() {
+                    out.push((((h as u64) << 32) | a as u64, ((h as u64) << 32) | b as u64));
+                }
+            }
+        }
+    }
+    if !wide {
+        // Only the low word exists: its top is the top of the argument.
+        for r in &mut out {
+            if r.1 == 0xffff_ffff && r.0 != r.1 {
+                r.1 = u64::MAX;
+            }
+        }
+    }
+    Some((arg, out))
+}
+
+/// Sorts ranges and joins the ones that touch.
+fn merge_ranges(mut set: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    set.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in set {
+        match out.last_mut() {
+            Some((_, hi)) if hi.checked_add(1).is_none_or(|n| n >= a) => *hi = (*hi).max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// `lo <= arg <= hi` in as few 64-bit comparisons as possible.
+fn range_conditions(arg: u8, lo: u64, hi: u64) -> Vec<Condition> {
+    match (lo, hi) {
+        (l, h) if l == h => vec![Condition::new(arg, CmpOp::Eq(l))],
+        (0, h) => vec![Condition::new(arg, CmpOp::Le(h))],
+        (l, u64::MAX) => vec![Condition::new(arg, CmpOp::Ge(l))],
+        (l, h) => vec![
+            Condition::new(arg, CmpOp::Ge(l)),
+            Condition::new(arg, CmpOp::Le(h)),
+        ],
+    }
+}
+
+/// Rules that say the same for every arch of the policy that has the
+/// syscall become one rule for all arches (what profiles can express).
+fn merge_across_arches(policy: &mut Policy) {
+    type Key = (Action, Vec<Condition>);
+    let mut by_name: BTreeMap<String, BTreeMap<Arch, Vec<Key>>> = BTreeMap::new();
+    for r in &policy.rules {
+        if let (SyscallId::Name(n), Some(a)) = (&r.syscall, r.arch) {
+            let mut conds = r.conditions.clone();
+            conds.sort_by_key(|c| format!("{c:?}"));
+            by_name
+                .entry(n.clone())
+                .or_default()
+                .entry(a)
+                .or_default()
+                .push((r.action, conds));
+        }
+    }
+    for (name, per_arch) in by_name {
+        let having: Vec<Arch> = policy
+            .arches
+            .iter()
+            .copied()
+            .filter(|a| a.syscall_nr(&name).is_some())
+            .collect();
+        let mut sets = having.iter().map(|a| {
+            let mut v = per_arch.get(a).cloned().unwrap_or_default();
+            v.sort_by_key(|k| format!("{k:?}"));
+            v
+        });
+        let Some(first) = sets.next() else { continue };
+        if first.is_empty() || !sets.all(|s| s == first) {
+            continue;
+        }
+        let mut kept = false;
+        policy.rules.retain_mut(|r| {
+            if r.syscall != SyscallId::Name(name.clone()) || r.arch.is_none() {
+                return true;
+            }
+            // Keep one arch's copies, made arch-independent.
+            if r.arch == Some(having[0]) {
+                r.arch = None;
+                kept = true;
+                return true;
+            }
+            false
+        });
+        debug_assert!(kept);
+    }
+}
+
+/// The conditions (alternatives, each an AND) that select a region's
+/// argument values.
+fn conditions_of(
+    order: ByteOrder,
+    region: &Region,
+    arch: Arch,
+) -> Result<Vec<Vec<Condition>>, DecompileError> {
+    for half in [Half::Low, Half::High] {
+        if !region[(ip_offset(half, order) / 4) as usize].is_any() {
+            return Err(DecompileError::InstructionPointer);
+        }
+    }
+    let wide = arch.is_64bit() || arch == Arch::X32;
+    let mut alternatives: Vec<Vec<Condition>> = vec![Vec::new()];
+    for i in 0..6u8 {
+        let lo = &region[(arg_offset(i, Half::Low, order) / 4) as usize];
+        let hi = &region[(arg_offset(i, Half::High, order) / 4) as usize];
+        let plain = |d: &WordDomain| d.fixed_mask == 0 && d.excluded.is_empty();
+        let per_arg = match (lo.intervals.intervals(), hi.intervals.as_single()) {
+            // One 64-bit range: one or two 64-bit comparisons.
+            ([(a, b)], Some(h)) if wide && plain(lo) && plain(hi) => {
+                let base = (h as u64) << 32;
+                let (l, u) = (base | *a as u64, base | *b as u64);
+                vec![if l == u {
+                    vec![Condition::new(i, CmpOp::Eq(l))]
+                } else {
+                    vec![
+                        Condition::new(i, CmpOp::Ge(l)),
+                        Condition::new(i, CmpOp::Le(u)),
+                    ]
+                }]
+            }
+            _ if wide => product(
+                &word_conditions(i, lo, false),
+                &word_conditions(i, hi, true),
+            ),
+            _ => word_conditions(i, lo, false),
+        };
+        alternatives = product(&alternatives, &per_arg);
+        if !wide {
+            // Only the low word exists: a 64-bit comparison is the same test.
+            for c in alternatives.iter_mut().flatten() {
+                c.width = crate::policy::Width::Bits64;
+            }
+        }
+        if alternatives.len() > MAX_RULES_PER_PATH {
+            return Err(DecompileError::TooManyRules(arch.to_string()));
+        }
+    }
+    Ok(alternatives)
+}
+
+fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Vec<Vec<Condition>> {
+    let mut out = Vec::new();
+    for x in a {
+        for y in b {
+            out.push(x.iter().chain(y).copied().collect());
+        }
+    }
+    out
+}
+
+/// Conditions on one word of argument `i` (the high word when `high`).
+fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Vec<Vec<Condition>> {
+    let shift = if high { 32 } else { 0 };
+    // A 32-bit comparison of the low word, or a 64-bit one of the high word
+    // (whose low word is then free: the bounds span it).
+    let ge = |v: u32| {
+        if high {
+            Condition::new(i, CmpOp::Ge((v as u64) << 32))
+        } else {
+            Condition::new32(i, CmpOp::Ge(v as u64))
+        }
+    };
+    let le = |v: u32| {
+        if high {
+            Condition::new(i, CmpOp::Le(((v as u64) << 32) | 0xffff_ffff))
+        } else {
+            Condition::new32(i, CmpOp::Le(v as u64))
+        }
+    };
+    // A mask on one word is a 64-bit mask with the other word's bits clear:
+    // the same test, and one profiles can express.
+    let masked = |m: u32, v: u32| {
+        Condition::new(
+            i,
+            CmpOp::MaskedEq {
+                mask: (m as u64) << shift,
+                value: (v as u64) << shift,
+            },
+        )
+    };
+    let mut alts: Vec<Vec<Condition>> = Vec::new();
+    for &(a, b) in d.intervals.intervals() {
+        let mut c = Vec::new();
+        if a == b {
+            c.push(masked(u32::MAX, a));
+        } else {
+            if a > 0 {
+                c.push(ge(a));
+            }
+            if b < u32::MAX {
+                c.push(le(b));
+            }
+        }
+        alts.push(c);
+    }
+    if d.fixed_mask != 0 {
+        alts = product(&alts, &[vec![masked(d.fixed_mask, d.fixed_value)]]);
+    }
+    for &(m, v) in &d.excluded {
+        // x & m != v: some bit of m differs from v.
+        let bits: Vec<Vec<Condition>> = (0..32)
+            .filter(|b| m & (1 << b) != 0)
+            .map(|b| vec![masked(1 << b, !v & (1 << b))])
+            .collect();
+        alts = product(&alts, &bits);
+    }
+    alts
+}

@@ -1,0 +1,605 @@
+//! Proof of compilation: a lifted program is checked against the policy it
+//! was compiled from, region by region, by evaluating the policy
+//! symbolically over each region (no second compiler involved).
+//!
+//! For every leaf of the [`DecisionTable`]: the arch word is split by the
+//! policy's arches (and x86_64's audit id by bit 30 of `nr`); the number
+//! word by the numbers rules name, the numbers the arch's table knows and
+//! the rest; and for a named number the argument words by the rules'
+//! conditions, most severe rule first. Every non-empty piece must decide
+//! what the leaf returns.
+
+use super::domain::{IntervalSet, WordDomain};
+use super::lift::{region_feasible, DecisionTable, Leaf, Region, Verdict, WORD_ARCH, WORD_NR};
+use crate::action::Action;
+use crate::arch::Arch;
+use crate::bpf::data::{arg_offset, Half, SeccompData};
+use crate::bpf::ByteOrder;
+use crate::policy::{CmpOp, Condition, Policy, Rule, Width, X86_64_CLASS_RANGES};
+use std::collections::BTreeMap;
+
+/// A region where the program and the policy disagree, with one input in it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the program returns {got} where the policy decides {expected}, e.g. for arch {:#x}, nr {:#x}, args {:#x?}",
+    example.arch,
+    example.nr,
+    example.args
+)]
+pub struct Mismatch {
+    /// What the policy decides.
+    pub expected: String,
+    /// What the program returns.
+    pub got: String,
+    /// One input in the region.
+    pub example: SeccompData,
+}
+
+/// Why a program could not be shown equivalent to its policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The program and the policy disagree.
+    #[error(transparent)]
+    Mismatch(Box<Mismatch>),
+    /// A path could not be lifted exactly, so nothing is proven about it.
+    #[error("path through instructions {0:?} is not lifted exactly: equivalence is not proven")]
+    Inexact(Vec<usize>),
+    /// The policy's conditions split a region into too many pieces.
+    #[error(
+        "too many condition combinations for syscall {nr} on {arch}: equivalence is not proven"
+    )]
+    TooComplex {
+        /// The arch.
+        arch: Arch,
+        /// The syscall number.
+        nr: u32,
+    },
+}
+
+/// Most pieces one syscall's rules may split a region into.
+const MAX_PIECES: usize = 100_000;
+
+struct ArchRules<'p> {
+    /// Rules per number, most severe first.
+    by_nr: BTreeMap<u32, Vec<&'p Rule>>,
+    /// Numbers the arch's table knows and no rule names.
+    unnamed_known: IntervalSet,
+    /// Numbers neither known nor named.
+    unnamed_unknown: IntervalSet,
+}
+
+/// Why a compiled program is not proven equivalent to its policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    /// The program could not be lifted.
+    #[error(transparent)]
+    Lift(#[from] super::lift::LiftError),
+    /// The lifted program and the policy disagree, or could not be compared.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// Lifts `program` (64-bit fields in `order`) and checks it against
+/// `policy`: the proof that a compiled filter does what its policy says.
+pub fn prove(
+    policy: &Policy,
+    program: &crate::bpf::Program,
+    order: ByteOrder,
+) -> Result<(), ProofError> {
+    let table = super::lift::lift(program, order, &super::lift::Limits::default())?;
+    Ok(verify(policy, &table)?)
+}
+
+/// Checks that `table` (a lifted program) decides like `policy` on every input.
+pub fn verify(policy: &Policy, table: &DecisionTable) -> Result<(), VerifyError> {
+    let per_arch: Vec<(Arch, ArchRules)> = policy
+        .arches
+        .iter()
+        .map(|&a| (a, arch_rules(policy, a)))
+        .collect();
+    let checker = Checker {
+        policy,
+        per_arch,
+        order: table.order,
+    };
+    for leaf in &table.leaves {
+        if !leaf.exact {
+            return Err(VerifyError::Inexact(leaf.path.clone()));
+        }
+        checker.leaf(leaf)?;
+    }
+    Ok(())
+}
+
+fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
+    let mut by_nr: BTreeMap<u32, Vec<&Rule>> = BTreeMap::new();
+    for r in &policy.rules {
+        if r.arch.is_some_and(|a| a != arch) {
+            continue;
+        }
+        if let Some(nr) = r.syscall.resolve(arch) {
+            by_nr.entry(nr).or_default().push(r);
+        }
+    }
+    for rules in by_nr.values_mut() {
+        rules.sort_by_key(|r| std::cmp::Reverse(r.action));
+    }
+    let known = IntervalSet::from_values(arch.syscalls().iter().map(|s| s.nr));
+    let named = IntervalSet::from_values(by_nr.keys().copied());
+    ArchRules {
+        unnamed_known: known.minus(&named),
+        unnamed_unknown: known.complement().minus(&named),
+        by_nr,
+    }
+}
+
+struct Checker<'p> {
+    policy: &'p Policy,
+    per_arch: Vec<(Arch, ArchRules<'p>)>,
+    order: ByteOrder,
+}
+
+/// One constraint on one word.
+#[derive(Clone, Debug)]
+enum WordCons {
+    In(usize, IntervalSet),
+    Masked(usize, u32, u32),
+    NotMasked(usize, u32, u32),
+}
+
+/// A disjunction of conjunctions of word constraints.
+type Dnf = Vec<Vec<WordCons>>;
+
+fn apply(region: &Region, conj: &[WordCons]) -> Option<Region> {
+    let mut r = region.clone();
+    for c in conj {
+        let ok = match *c {
+            WordCons::In(w, ref s) => {
+                r[w].restrict(s);
+                true
+            }
+            WordCons::Masked(w, m, v) => r[w].require_masked(m, v),
+            WordCons::NotMasked(w, m, v) => r[w].exclude_masked(m, v),
+        };
+        if !ok {
+            return None;
+        }
+    }
+    region_feasible(&r).then_some(r)
+}
+
+impl Checker<'_> {
+    fn mismatch(&self, region: &Region, expected: Action, got: Verdict) -> VerifyError {
+        let mut words = [0u32; 16];
+        for (w, d) in region.iter().enumerate() {
+            words[w] = match d.witness() {
+                super::domain::Feasibility::Yes(v) => v,
+                _ => 0,
+            };
+        }
+        let word64 = |lo_w: usize, hi_w: usize| (words[hi_w] as u64) << 32 | words[lo_w] as u64;
+        let off = |i: u8, h: Half| (arg_offset(i, h, self.order) / 4) as usize;
+        let ip = match self.order {
+            ByteOrder::Little => word64(2, 3),
+            ByteOrder::Big => word64(3, 2),
+        };
+        let example = SeccompData {
+            nr: words[WORD_NR],
+            arch: words[WORD_ARCH],
+            instruction_pointer: ip,
+            args: std::array::from_fn(|i| {
+                word64(off(i as u8, Half::Low), off(i as u8, Half::High))
+            }),
+        };
+        let got = match got {
+            Verdict::Ret(r) => format!("{} ({r:#010x})", Action::from_ret(r)),
+            Verdict::Unknown => "an input-dependent value".to_string(),
+        };
+        VerifyError::Mismatch(Box::new(Mismatch {
+            expected: expected.to_string(),
+            got,
+            example,
+        }))
+    }
+
+    fn expect(&self, region: &Region, expected: Action, got: Verdict) -> Result<(), VerifyError> {
+        if got.action() == Some(expected) {
+            Ok(())
+        } else {
+            Err(self.mismatch(region, expected, got))
+        }
+    }
+
+    fn leaf(&self, leaf: &Leaf) -> Result<(), VerifyError> {
+        let region = &leaf.region;
+        let mut audits = IntervalSet::empty();
+        for &(arch, _) in &self.per_arch {
+            audits = audits.union(&IntervalSet::single(arch.audit()));
+        }
+        // Arches the policy does not name.
+        let mut other_arch = region[WORD_ARCH].clone();
+        other_arch.restrict(&audits.complement());
+        if leaf.verdict.action() != Some(self.policy.bad_arch_action) && other_arch.is_feasible() {
+            let mut other = region.clone();
+            other[WORD_ARCH] = other_arch;
+            self.expect(&other, self.policy.bad_arch_action, leaf.verdict)?;
+        }
+        let audit_values = self.per_arch.iter().map(|(a, _)| a.audit());
+        let mut seen = Vec::new();
+        for audit in audit_values {
+            if seen.contains(&audit) || !region[WORD_ARCH].contains(audit) {
+                continue;
+            }
+            seen.push(audit);
+            let mut r = region.clone();
+            r[WORD_ARCH].restrict(&IntervalSet::single(audit));
+            let shared = Arch::from_audit(audit)
+                .and_then(Arch::shares_audit_with)
+                .is_some();
+            if !shared {
+                let arch = self.arch_with_audit(audit);
+                self.arch(arch, &r, leaf.verdict)?;
+                continue;
+            }
+            // x86_64's audit id: the evaluator's number classes.
+            for (lo, hi) in X86_64_CLASS_RANGES {
+                let mut part = r.clone();
+                part[WORD_NR].restrict(&IntervalSet::range(lo, hi));
+                if region_feasible(&part) {
+                    let probe = SeccompData {
+                        nr: lo,
+                        arch: audit,
+                        ..Default::default()
+                    };
+                    let arch = self.policy.arch_for(&probe);
+                    let entry = arch.and_then(|a| self.per_arch.iter().find(|(b, _)| *b == a));
+                    self.arch(entry, &part, leaf.verdict)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The policy arch for an audit id no other arch shares.
+    fn arch_with_audit(&self, audit: u32) -> Option<&(Arch, ArchRules<'_>)> {
+        self.per_arch.iter().find(|(a, _)| a.audit() == audit)
+    }
+
+    fn arch(
+        &self,
+        arch: Option<&(Arch, ArchRules<'_>)>,
+        region: &Region,
+        got: Verdict,
+    ) -> Result<(), VerifyError> {
+        let Some((arch, rules)) = arch else {
+            return self.expect(region, self.policy.bad_arch_action, got);
+        };
+        let nr_dom: &WordDomain = &region[WORD_NR];
+        for (set, action) in [
+            (&rules.unnamed_known, self.policy.default_action),
+            (
+                &rules.unnamed_unknown,
+                self.policy
+                    .unknown_action
+                    .unwrap_or(self.policy.default_action),
+            ),
+        ] {
+            // Only the number word changes, and the others are feasible.
+            let mut nr = region[WORD_NR].clone();
+            nr.restrict(set);
+            if got.action() != Some(action) && nr.is_feasible() {
+                let mut r = region.clone();
+                r[WORD_NR] = nr;
+                self.expect(&r, action, got)?;
+            }
+        }
+        let named = nr_dom
+            .intervals
+            .intervals()
+            .iter()
+            .flat_map(|&(lo, hi)| rules.by_nr.range(lo..=hi));
+        for (&nr, nr_rules) in named {
+            if !nr_dom.contains(nr) {
+                continue;
+            }
+            // Unconditional rules only: the most severe (first) decides.
+            if nr_rules.iter().all(|r| r.conditions.is_empty())
+                && got.action() == Some(nr_rules[0].action)
+            {
+                continue;
+            }
+            let mut r = region.clone();
+            r[WORD_NR].restrict(&IntervalSet::single(nr));
+            let mut pieces = 0;
+            self.rules(*arch, nr, nr_rules, r, got, &mut pieces)?;
+        }
+        Ok(())
+    }
+
+    /// Most severe rule first: where it matches, its action; elsewhere the
+    /// next rule decides; past the last, the default.
+    fn rules(
+        &self,
+        arch: Arch,
+        nr: u32,
+        rules: &[&Rule],
+        region: Region,
+        got: Verdict,
+        pieces: &mut usize,
+    ) -> Result<(), VerifyError> {
+        *pieces += 1;
+        if *pieces > MAX_PIECES {
+            return Err(VerifyError::TooComplex { arch, nr });
+        }
+        let Some((rule, rest)) = rules.split_first() else {
+            return self.expect(&region, self.policy.default_action, got);
+        };
+        let wide = arch.is_64bit() || arch == Arch::X32;
+        // Where every condition holds.
+        let mut matching: Dnf = vec![Vec::new()];
+        for c in &rule.conditions {
+            matching = and(&matching, &self.condition(*c, wide, false));
+        }
+        for conj in &matching {
+            if let Some(r) = apply(&region, conj) {
+                self.expect(&r, rule.action, got)?;
+            }
+        }
+        // Where some condition fails: the pieces may overlap, which only
+        // checks some inputs twice.
+        for c in &rule.conditions {
+            for conj in self.condition(*c, wide, true) {
+                if let Some(r) = apply(&region, &conj) {
+                    self.rules(arch, nr, rest, r, got, pieces)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A condition (or its negation) as word constraints.
+    fn condition(&self, c: Condition, wide: bool, negate: bool) -> Dnf {
+        let lo = (arg_offset(c.arg, Half::Low, self.order) / 4) as usize;
+        let hi = (arg_offset(c.arg, Half::High, self.order) / 4) as usize;
+        let full = wide && c.width == Width::Bits64;
+        let op = if full { c.op } else { c.op.low32() };
+        let op: Cmp = if negate { negation(op) } else { op.into() };
+        let one = |w: usize, s: IntervalSet| vec![vec![WordCons::In(w, s)]];
+        if !full {
+            const MAX32: u64 = u32::MAX as u64;
+            return match op {
+                Cmp::Range(l, _) if l > MAX32 => Vec::new(),
+                Cmp::Range(l, h) => one(lo, IntervalSet::range(l as u32, h.min(MAX32) as u32)),
+                Cmp::NotEq(v) => one(lo, IntervalSet::single(v as u32).complement()),
+                Cmp::Masked(m, v) => vec![vec![WordCons::Masked(lo, m as u32, v as u32)]],
+                Cmp::NotMasked(m, v) => vec![vec![WordCons::NotMasked(lo, m as u32, v as u32)]],
+            };
+        }
+        let split = |v: u64| ((v >> 32) as u32, v as u32);
+        match op {
+            Cmp::Range(l, h) => range64(lo, hi, l, h),
+            Cmp::NotEq(v) => {
+                let (vh, vl) = split(v);
+                vec![
+                    vec![WordCons::In(hi, IntervalSet::single(vh).complement())],
+                    vec![
+                        WordCons::In(hi, IntervalSet::single(vh)),
+                        WordCons::In(lo, IntervalSet::single(vl).complement()),
+                    ],
+                ]
+            }
+            Cmp::Masked(m, v) => {
+                let ((mh, ml), (vh, vl)) = (split(m), split(v));
+                vec![vec![
+                    WordCons::Masked(hi, mh, vh),
+                    WordCons::Masked(lo, ml, vl),
+                ]]
+            }
+            Cmp::NotMasked(m, v) => {
+                let ((mh, ml), (vh, vl)) = (split(m), split(v));
+                vec![
+                    vec![WordCons::NotMasked(hi, mh, vh)],
+                    vec![
+                        WordCons::Masked(hi, mh, vh),
+                        WordCons::NotMasked(lo, ml, vl),
+                    ],
+                ]
+            }
+        }
+    }
+}
+
+/// A comparison in normal form: an inclusive range, or (not) masked-equal.
+#[derive(Clone, Copy)]
+enum Cmp {
+    Range(u64, u64),
+    NotEq(u64),
+    Masked(u64, u64),
+    NotMasked(u64, u64),
+}
+
+fn negation(op: CmpOp) -> Cmp {
+    match op {
+        CmpOp::Eq(v) => Cmp::NotEq(v),
+        CmpOp::Ne(v) => Cmp::Range(v, v),
+        CmpOp::Lt(v) => Cmp::Range(v, u64::MAX),
+        CmpOp::Le(v) => range_above(v),
+        CmpOp::Gt(v) => Cmp::Range(0, v),
+        CmpOp::Ge(v) => range_below(v),
+        CmpOp::MaskedEq { mask, value } => Cmp::NotMasked(mask, value),
+    }
+}
+
+fn range_above(v: u64) -> Cmp {
+    match v.checked_add(1) {
+        Some(l) => Cmp::Range(l, u64::MAX),
+        None => Cmp::Range(1, 0),
+    }
+}
+
+fn range_below(v: u64) -> Cmp {
+    match v.checked_sub(1) {
+        Some(h) => Cmp::Range(0, h),
+        None => Cmp::Range(1, 0),
+    }
+}
+
+impl From<CmpOp> for Cmp {
+    fn from(op: CmpOp) -> Cmp {
+        match op {
+            CmpOp::Eq(v) => Cmp::Range(v, v),
+            CmpOp::Ne(v) => Cmp::NotEq(v),
+            CmpOp::Lt(v) => range_below(v),
+            CmpOp::Le(v) => Cmp::Range(0, v),
+            CmpOp::Gt(v) => range_above(v),
+            CmpOp::Ge(v) => Cmp::Range(v, u64::MAX),
+            CmpOp::MaskedEq { mask, value } => Cmp::Masked(mask, value),
+        }
+    }
+}
+
+/// `l..=h` over 64 bits as word constraints.
+fn range64(lo: usize, hi: usize, l: u64, h: u64) -> Dnf {
+    if l > h {
+        return Vec::new();
+    }
+    let (lh, ll, hh, hl) = ((l >> 32) as u32, l as u32, (h >> 32) as u32, h as u32);
+    if lh == hh {
+        return vec![vec![
+            WordCons::In(hi, IntervalSet::single(lh)),
+            WordCons::In(lo, IntervalSet::range(ll, hl)),
+        ]];
+    }
+    let mut out = vec![
+        vec![
+            WordCons::In(hi, IntervalSet::single(lh)),
+            WordCons::In(lo, IntervalSet::range(ll, u32::MAX)),
+        ],
+        vec![
+            WordCons::In(hi, IntervalSet::single(hh)),
+            WordCons::In(lo, IntervalSet::range(0, hl)),
+        ],
+    ];
+    if hh - lh > 1 {
+        out.push(vec![WordCons::In(hi, IntervalSet::range(lh + 1, hh - 1))]);
+    }
+    out
+}
+
+fn and(a: &Dnf, b: &Dnf) -> Dnf {
+    let mut out = Vec::new();
+    for x in a {
+        for y in b {
+            out.push(x.iter().chain(y).cloned().collect());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::lift::{lift, Limits};
+    use crate::bpf::{Insn, JmpCond, Program, Src};
+    use crate::policy::Rule;
+
+    fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
+        Insn::Jmp {
+            cond: JmpCond::Eq,
+            src: Src::K(k),
+            jt,
+            jf,
+        }
+    }
+
+    /// libseccomp 2.5's allowlist filter for x86_64 (x32 numbers but -1 go
+    /// to the bad-arch action).
+    fn allowlist() -> Program {
+        Program::new(vec![
+            Insn::LdAbs(4),
+            jeq(0xc000_003e, 0, 9),
+            Insn::LdAbs(0),
+            Insn::Jmp {
+                cond: JmpCond::Ge,
+                src: Src::K(0x4000_0000),
+                jt: 0,
+                jf: 1,
+            },
+            jeq(u32::MAX, 0, 6),
+            jeq(1, 4, 0),
+            jeq(3, 3, 0),
+            jeq(32, 2, 0),
+            jeq(60, 1, 0),
+            Insn::Ret(0x0005_0005),
+            Insn::Ret(0x7fff_0000),
+            Insn::Ret(0),
+        ])
+    }
+
+    fn policy(close: Action) -> Policy {
+        let mut p = Policy::new(Action::Errno(5));
+        p.arches = vec![Arch::X86_64];
+        p.bad_arch_action = Action::KillThread;
+        for (name, action) in [
+            ("write", Action::Allow),
+            ("close", close),
+            ("dup", Action::Allow),
+            ("exit", Action::Allow),
+        ] {
+            p.add_rule(Rule::new(name, action));
+        }
+        p
+    }
+
+    #[test]
+    fn proves_and_refutes() {
+        let table = lift(&allowlist(), ByteOrder::Little, &Limits::default()).unwrap();
+        assert_eq!(verify(&policy(Action::Allow), &table), Ok(()));
+        match verify(&policy(Action::Errno(1)), &table) {
+            Err(VerifyError::Mismatch(m)) => {
+                assert_eq!(m.example.nr, 3);
+                assert_eq!(m.expected, "ERRNO(1)");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn argument_conditions() {
+        // write allowed only when fd (arg 0, 64-bit) == 1.
+        let prog = Program::new(vec![
+            Insn::LdAbs(4),
+            jeq(0xc000_003e, 0, 6),
+            Insn::LdAbs(0),
+            jeq(1, 0, 4),
+            Insn::LdAbs(20), // high word of args[0]
+            jeq(0, 0, 2),
+            Insn::LdAbs(16),
+            jeq(1, 1, 0),
+            Insn::Ret(0x0005_0001),
+            Insn::Ret(0x7fff_0000),
+        ]);
+        // Every other arch also gets ERRNO(1) here (jump to index 8).
+        let table = lift(&prog, ByteOrder::Little, &Limits::default()).unwrap();
+        let mut p = Policy::new(Action::Errno(1));
+        p.arches = vec![Arch::X86_64, Arch::X32];
+        p.bad_arch_action = Action::Errno(1);
+        // x32 has write too (0x40000001): the program only allows x86_64's.
+        p.add_rule(
+            Rule::new("write", Action::Allow)
+                .with(Condition::new(0, CmpOp::Eq(1)))
+                .on_arch(Arch::X86_64),
+        );
+        assert_eq!(verify(&p, &table), Ok(()));
+        let mut q = p.clone();
+        q.rules[0].conditions[0] = Condition::new(0, CmpOp::Le(1));
+        assert!(
+            matches!(verify(&q, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] == 0)
+        );
+        let mut r = p.clone();
+        r.rules[0].conditions[0] = Condition::new32(0, CmpOp::Eq(1));
+        assert!(
+            matches!(verify(&r, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] >> 32 != 0)
+        );
+    }
+}

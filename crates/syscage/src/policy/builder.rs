@@ -1,0 +1,342 @@
+//! A builder API with libseccomp's shape: [`Policy::init`] is
+//! `seccomp_init`, [`Policy::arch_add`] / [`Policy::arch_remove`] are
+//! `seccomp_arch_add` / `seccomp_arch_remove`, [`Policy::rule_add`] is
+//! `seccomp_rule_add`, and [`arg`] / [`arg32`] build conditions like
+//! `SCMP_A0(SCMP_CMP_EQ, v)` / `SCMP_A0_32(...)`.
+//!
+//! ```
+//! use syscage::action::Action;
+//! use syscage::arch::Arch;
+//! use syscage::policy::{arg, arg32, Policy};
+//!
+//! let mut p = Policy::init(Action::Errno(1)).unwrap();
+//! p.arch_remove(Arch::native()).unwrap();
+//! p.arch_add(Arch::X86_64).unwrap();
+//! p.rule_add(Action::Allow, "read", &[]).unwrap();
+//! p.rule_add(Action::Allow, "write", &[arg(0).eq(1)]).unwrap();
+//! p.rule_add(Action::KillProcess, "mmap", &[arg32(2).masked_eq(0x4, 0x4)]).unwrap();
+//! assert!(p.rule_add(Action::Allow, "read", &[arg(6).eq(0)]).is_err());
+//! ```
+
+use super::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
+use crate::action::Action;
+use crate::arch::Arch;
+
+/// The largest errno the kernel passes through (`MAX_ERRNO`); bigger
+/// `SECCOMP_RET_ERRNO` data is clamped by the kernel.
+pub const MAX_ERRNO: u16 = 4095;
+
+/// Why the builder refuses a call (libseccomp returns `-EINVAL`,
+/// `-EEXIST`, `-EDOM`... for these).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// A condition names argument 6 or above (`SCMP_A6` does not exist).
+    #[error("argument index {0} is out of range (syscalls have arguments 0 to 5)")]
+    ArgIndex(u8),
+    /// More than six conditions in one rule (libseccomp's `-EINVAL`).
+    #[error("a rule has {0} conditions, more than the 6 arguments a syscall has")]
+    TooManyConditions(usize),
+    /// The arch is already in the policy (`seccomp_arch_add`'s `-EEXIST`).
+    #[error("architecture {0} is already in the filter")]
+    ArchPresent(Arch),
+    /// The arch is not in the policy (`seccomp_arch_remove`'s `-EEXIST`).
+    #[error("architecture {0} is not in the filter")]
+    ArchAbsent(Arch),
+    /// A syscall name that none of the policy's arches knows
+    /// (`seccomp_syscall_resolve_name` gives `__NR_SCMP_ERROR`).
+    #[error("syscall '{name}' is unknown on every architecture of the filter ({arches})")]
+    UnknownSyscall {
+        /// The name.
+        name: String,
+        /// The policy's arches, comma-separated.
+        arches: String,
+    },
+    /// An errno above `MAX_ERRNO` (4095), which the kernel would clamp.
+    #[error("errno {0} is above the kernel's MAX_ERRNO (4095)")]
+    ErrnoRange(u16),
+    /// A masked-equal condition whose value has bits outside its mask: it
+    /// could never hold.
+    #[error("masked-equal condition on argument {arg}: value {value:#x} has bits outside mask {mask:#x}, so it never holds")]
+    MaskedValue {
+        /// Argument index.
+        arg: u8,
+        /// The mask.
+        mask: u64,
+        /// The value.
+        value: u64,
+    },
+}
+
+/// One argument of a rule, to build a [`Condition`] from
+/// (libseccomp's `SCMP_A0`..`SCMP_A5` / `SCMP_A0_32`..`SCMP_A5_32`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArgRef {
+    index: u8,
+    width: Width,
+}
+
+/// Argument `index` compared on all 64 bits (`SCMP_A<index>`).
+pub const fn arg(index: u8) -> ArgRef {
+    ArgRef {
+        index,
+        width: Width::Bits64,
+    }
+}
+
+/// Argument `index` compared on its low 32 bits (`SCMP_A<index>_32`).
+///
+/// As DESIGN.md says, only the low words are compared. libseccomp 2.5's
+/// `SCMP_A0_32` differs: it only truncates the datum (`seccomp.h`'s
+/// `_SCMP_CMP32_1`) and still compares all 64 bits on 64-bit arches.
+pub const fn arg32(index: u8) -> ArgRef {
+    ArgRef {
+        index,
+        width: Width::Bits32,
+    }
+}
+
+impl ArgRef {
+    const fn cond(self, op: CmpOp) -> Condition {
+        Condition {
+            arg: self.index,
+            op,
+            width: self.width,
+        }
+    }
+    /// `SCMP_CMP_EQ`: the argument equals `v`.
+    pub const fn eq(self, v: u64) -> Condition {
+        self.cond(CmpOp::Eq(v))
+    }
+    /// `SCMP_CMP_NE`: the argument differs from `v`.
+    pub const fn ne(self, v: u64) -> Condition {
+        self.cond(CmpOp::Ne(v))
+    }
+    /// `SCMP_CMP_LT`: the argument is below `v` (unsigned).
+    pub const fn lt(self, v: u64) -> Condition {
+        self.cond(CmpOp::Lt(v))
+    }
+    /// `SCMP_CMP_LE`: the argument is at most `v` (unsigned).
+    pub const fn le(self, v: u64) -> Condition {
+        self.cond(CmpOp::Le(v))
+    }
+    /// `SCMP_CMP_GT`: the argument is above `v` (unsigned).
+    pub const fn gt(self, v: u64) -> Condition {
+        self.cond(CmpOp::Gt(v))
+    }
+    /// `SCMP_CMP_GE`: the argument is at least `v` (unsigned).
+    pub const fn ge(self, v: u64) -> Condition {
+        self.cond(CmpOp::Ge(v))
+    }
+    /// `SCMP_CMP_MASKED_EQ`: `(arg & mask) == value`.
+    pub const fn masked_eq(self, mask: u64, value: u64) -> Condition {
+        self.cond(CmpOp::MaskedEq { mask, value })
+    }
+}
+
+impl Policy {
+    /// `seccomp_init(def_action)`: a policy for the native arch with no rule.
+    pub fn init(default_action: Action) -> Result<Self, PolicyError> {
+        check_action(default_action)?;
+        Ok(Policy::new(default_action))
+    }
+
+    /// `seccomp_arch_add`: adds an arch; an arch already present is an error.
+    pub fn arch_add(&mut self, arch: Arch) -> Result<&mut Self, PolicyError> {
+        if self.arches.contains(&arch) {
+            return Err(PolicyError::ArchPresent(arch));
+        }
+        self.arches.push(arch);
+        Ok(self)
+    }
+
+    /// `seccomp_arch_remove`: removes an arch; an absent arch is an error.
+    pub fn arch_remove(&mut self, arch: Arch) -> Result<&mut Self, PolicyError> {
+        let before = self.arches.len();
+        self.arches.retain(|&a| a != arch);
+        if self.arches.len() == before {
+            return Err(PolicyError::ArchAbsent(arch));
+        }
+        Ok(self)
+    }
+
+    /// `seccomp_arch_exist`: whether the policy covers `arch`.
+    pub fn arch_exist(&self, arch: Arch) -> bool {
+        self.arches.contains(&arch)
+    }
+
+    /// `seccomp_rule_add(ctx, action, syscall, n, conds...)`: `action` for
+    /// `syscall` (a name, resolved per arch, or a number) when every
+    /// condition holds. Validates argument indices, the errno range, masks,
+    /// and that a name exists on at least one arch of the policy.
+    pub fn rule_add(
+        &mut self,
+        action: Action,
+        syscall: impl Into<SyscallId>,
+        conditions: &[Condition],
+    ) -> Result<&mut Self, PolicyError> {
+        let rule = Rule {
+            syscall: syscall.into(),
+            action,
+            conditions: conditions.to_vec(),
+            arch: None,
+        };
+        self.validate_rule(&rule)?;
+        self.rules.push(rule);
+        Ok(self)
+    }
+
+    /// Like [`Policy::rule_add`], for one arch of the policy only
+    /// (libseccomp builds this with a single-arch filter and `seccomp_merge`).
+    pub fn rule_add_arch(
+        &mut self,
+        arch: Arch,
+        action: Action,
+        syscall: impl Into<SyscallId>,
+        conditions: &[Condition],
+    ) -> Result<&mut Self, PolicyError> {
+        if !self.arches.contains(&arch) {
+            return Err(PolicyError::ArchAbsent(arch));
+        }
+        let rule = Rule {
+            syscall: syscall.into(),
+            action,
+            conditions: conditions.to_vec(),
+            arch: Some(arch),
+        };
+        self.validate_rule(&rule)?;
+        self.rules.push(rule);
+        Ok(self)
+    }
+
+    /// Checks one rule as [`Policy::rule_add`] does.
+    pub fn validate_rule(&self, rule: &Rule) -> Result<(), PolicyError> {
+        check_action(rule.action)?;
+        if rule.conditions.len() > 6 {
+            return Err(PolicyError::TooManyConditions(rule.conditions.len()));
+        }
+        for c in &rule.conditions {
+            if c.arg > 5 {
+                return Err(PolicyError::ArgIndex(c.arg));
+            }
+            if let CmpOp::MaskedEq { mask, value } = c.op {
+                if value & !mask != 0 {
+                    return Err(PolicyError::MaskedValue {
+                        arg: c.arg,
+                        mask,
+                        value,
+                    });
+                }
+            }
+        }
+        if let SyscallId::Name(name) = &rule.syscall {
+            let mut arches = self
+                .arches
+                .iter()
+                .filter(|a| rule.arch.is_none_or(|r| r == **a));
+            if !arches.any(|a| a.syscall_nr(name).is_some()) {
+                let list: Vec<&str> = self.arches.iter().map(|a| a.name()).collect();
+                return Err(PolicyError::UnknownSyscall {
+                    name: name.clone(),
+                    arches: list.join(", "),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `SCMP_FLTATR_ACT_DEFAULT` (read-only in libseccomp; settable here).
+    pub fn set_default_action(&mut self, action: Action) -> Result<&mut Self, PolicyError> {
+        check_action(action)?;
+        self.default_action = action;
+        Ok(self)
+    }
+
+    /// `SCMP_FLTATR_ACT_BADARCH`: action for arches the policy does not name.
+    pub fn set_bad_arch_action(&mut self, action: Action) -> Result<&mut Self, PolicyError> {
+        check_action(action)?;
+        self.bad_arch_action = action;
+        Ok(self)
+    }
+
+    /// Action for syscall numbers the arch's table does not know and no
+    /// rule names (`None`: the default action), typically `Errno(ENOSYS)`.
+    pub fn set_unknown_action(&mut self, action: Option<Action>) -> Result<&mut Self, PolicyError> {
+        if let Some(a) = action {
+            check_action(a)?;
+        }
+        self.unknown_action = action;
+        Ok(self)
+    }
+
+    /// `SCMP_FLTATR_CTL_NNP`: set no-new-privs before loading.
+    pub fn set_no_new_privs(&mut self, on: bool) -> &mut Self {
+        self.attrs.no_new_privs = on;
+        self
+    }
+
+    /// `SCMP_FLTATR_CTL_TSYNC`: `SECCOMP_FILTER_FLAG_TSYNC`.
+    pub fn set_tsync(&mut self, on: bool) -> &mut Self {
+        self.attrs.tsync = on;
+        self
+    }
+
+    /// `SCMP_FLTATR_CTL_LOG`: `SECCOMP_FILTER_FLAG_LOG`.
+    pub fn set_log(&mut self, on: bool) -> &mut Self {
+        self.attrs.log = on;
+        self
+    }
+
+    /// `SCMP_FLTATR_CTL_SSB`: `SECCOMP_FILTER_FLAG_SPEC_ALLOW`.
+    pub fn set_spec_allow(&mut self, on: bool) -> &mut Self {
+        self.attrs.spec_allow = on;
+        self
+    }
+}
+
+fn check_action(a: Action) -> Result<(), PolicyError> {
+    match a {
+        Action::Errno(e) if e > MAX_ERRNO => Err(PolicyError::ErrnoRange(e)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        let mut p = Policy::init(Action::Allow).unwrap();
+        p.arches = vec![Arch::X86_64];
+        assert_eq!(
+            p.arch_add(Arch::X86_64).unwrap_err(),
+            PolicyError::ArchPresent(Arch::X86_64)
+        );
+        assert_eq!(
+            p.arch_remove(Arch::X86).unwrap_err(),
+            PolicyError::ArchAbsent(Arch::X86)
+        );
+        assert_eq!(
+            p.rule_add(Action::Allow, "read", &[arg(6).eq(0)])
+                .unwrap_err(),
+            PolicyError::ArgIndex(6)
+        );
+        assert!(matches!(
+            p.rule_add(Action::Allow, "no_such_call", &[]).unwrap_err(),
+            PolicyError::UnknownSyscall { .. }
+        ));
+        assert_eq!(
+            p.rule_add(Action::Errno(5000), "read", &[]).unwrap_err(),
+            PolicyError::ErrnoRange(5000)
+        );
+        assert!(p
+            .rule_add(Action::Allow, "read", &[arg32(1).masked_eq(1, 3)])
+            .is_err());
+        p.rule_add(Action::Allow, "read", &[arg32(1).masked_eq(3, 1)])
+            .unwrap();
+        assert_eq!(
+            p.rules[0].conditions[0],
+            Condition::new32(1, CmpOp::MaskedEq { mask: 3, value: 1 })
+        );
+    }
+}

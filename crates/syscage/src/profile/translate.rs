@@ -1,0 +1,433 @@
+//! From the resolved OCI profile to a [`Policy`], as runc and libseccomp 2.5
+//! build the filter, so that syscage enforces what they enforce.
+//!
+//! runc (`libcontainer/seccomp/seccomp_linux.go`):
+//! - the default action is `defaultAction` with `defaultErrnoRet`
+//!   (ERRNO, TRAP and TRACE without a number carry EPERM);
+//! - a rule whose action equals the default action is not added at all;
+//! - a name libseccomp does not know is skipped (syscage: a name an arch's
+//!   table lacks is skipped on that arch, with a warning);
+//! - when two conditions of a rule name the same argument, each condition
+//!   becomes a rule of its own (so they are OR'ed); otherwise the
+//!   conditions form one rule (AND);
+//! - `MASKED_EQ` takes `value` as the mask and `valueTwo` as the datum.
+//!
+//! libseccomp (`db_rule_add` in `src/db.c`), per syscall:
+//! - once an unconditional rule is in, later rules for the syscall are
+//!   dropped, whatever their action;
+//! - an unconditional rule added after conditional ones replaces them.
+//!
+//! - a conditional rule whose conditions extend those of an earlier rule
+//!   (same leading arguments, same comparisons) is dropped: the earlier one
+//!   is more general; the same conditions with another action, or an
+//!   earlier rule extending the new one with another action, make
+//!   `seccomp_rule_add` fail with EEXIST, so runc refuses the profile
+//!   (syscage too: [`ProfileErrorKind::Rejected`]);
+//! - on x86, a socket or SysV IPC syscall's rule also applies to
+//!   `socketcall` / `ipc` with argument 0 equal to the call number.
+//!
+//! syscage enforces exactly that and reports every dropped rule whose
+//! action differed as a [`Warning`]. Not modelled (a warning says so):
+//! where conditional rules of different actions for one syscall overlap,
+//! libseccomp decides by the order of its decision tree, syscage by
+//! severity. libseccomp 2.5.4 also mis-merges some OR'ed rules (range
+//! comparisons whose constants differ in the high word, multi-argument
+//! chains with NE), and loses an arch's load of `nr` when that arch's
+//! first syscall block is a name the arch lacks; syscage enforces the
+//! rules as written there.
+//!
+//! libseccomp treats x32 as a 32-bit arch: its argument comparisons look
+//! at the low word only, so syscage's x32 rules compare 32 bits. Conditions
+//! are normalized as libseccomp compiles them ([`libseccomp_conditions`]),
+//! per arch, and rules are restricted to an arch where the result differs.
+//!
+//! The filter covers the native arch plus `architectures`
+//! (`seccomp_arch_add`); other arches get libseccomp's default bad-arch
+//! action, `SCMP_ACT_KILL` (kill the thread).
+
+use super::error::{ProfileError, ProfileErrorKind, Warning};
+use super::model::ActionName;
+use super::names;
+use super::select::OciSeccomp;
+use crate::action::Action;
+use crate::arch::Arch;
+use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
+use std::collections::{BTreeMap, HashSet};
+
+/// Options of the translation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TranslateOptions {
+    /// The arch the runtime runs on; libseccomp's filter always covers it.
+    pub native: Arch,
+    /// Return ENOSYS for syscall numbers the arch's table does not know,
+    /// as runc's ENOSYS stub does for syscalls newer than the profile
+    /// (skipped when the default action permits or already is ENOSYS).
+    pub enosys_unknown: bool,
+}
+
+/// `ENOSYS`.
+const ENOSYS: u16 = 38;
+
+/// The rules libseccomp ends up with for one syscall name on one arch.
+#[derive(Clone, PartialEq, Eq)]
+enum Entry {
+    /// An unconditional rule: (action, source rule).
+    Unconditional(Action, usize),
+    /// Conditional rules, in order: (conditions, action, source rule).
+    Chains(Vec<(Vec<Condition>, Action, usize)>),
+}
+
+/// A rule's conditions as libseccomp 2.5 compiles them for `arch`
+/// (`_db_rule_gen_64` / `_db_rule_gen_32`): on a 32-bit arch (x32
+/// included) only the low words are compared; `MASKED_EQ` compares with
+/// `datum & mask` (bits of the datum outside the mask are ignored, not
+/// "never equal"); a `MASKED_EQ` with mask 0 is always true and
+/// disappears, and a rule left without conditions is unconditional.
+fn libseccomp_conditions(conds: &[Condition], arch: Arch) -> Vec<Condition> {
+    let narrow = !arch.is_64bit() || arch == Arch::X32;
+    let mut out = Vec::new();
+    for c in conds {
+        let mut c = *c;
+        if narrow {
+            c.op = c.op.low32();
+            c.width = Width::Bits32;
+        }
+        if let CmpOp::MaskedEq { mask, value } = c.op {
+            if mask == 0 {
+                continue;
+            }
+            c.op = CmpOp::MaskedEq {
+                mask,
+                value: value & mask,
+            };
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn path(source: usize) -> String {
+    format!("syscalls[{source}]")
+}
+
+/// Adds one rule the way libseccomp's `db_rule_add` does.
+fn add(
+    entry: &mut Option<Entry>,
+    name: &str,
+    conds: Vec<Condition>,
+    action: Action,
+    src: usize,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), ProfileError> {
+    match entry {
+        None if conds.is_empty() => *entry = Some(Entry::Unconditional(action, src)),
+        None => *entry = Some(Entry::Chains(vec![(conds, action, src)])),
+        Some(Entry::Unconditional(kept, first)) => {
+            if *kept != action {
+                warnings.push(Warning {
+                    path: path(src),
+                    message: format!(
+                        "rule {action} for '{name}' is dropped: {} already has an unconditional {kept} rule for it, and libseccomp keeps the first",
+                        path(*first)
+                    ),
+                });
+            }
+        }
+        Some(Entry::Chains(chains)) if conds.is_empty() => {
+            for (_, a, s) in chains.iter() {
+                if *a != action {
+                    warnings.push(Warning {
+                        path: path(*s),
+                        message: format!(
+                            "conditional rule {a} for '{name}' is dropped: the unconditional {action} rule of {} replaces it, as libseccomp does",
+                            path(src)
+                        ),
+                    });
+                }
+            }
+            *entry = Some(Entry::Unconditional(action, src));
+        }
+        Some(Entry::Chains(chains)) => {
+            // libseccomp's `_db_tree_add`: chains are sorted by argument.
+            let mut conds = conds;
+            conds.sort_by_key(|c| c.arg);
+            let mut i = 0;
+            while i < chains.len() {
+                let (c, a, s) = &chains[i];
+                let (a, s) = (*a, *s);
+                if *c == conds && a == action {
+                    return Ok(());
+                }
+                if c.len() <= conds.len() && conds.starts_with(c) && a != action {
+                    if c.len() == conds.len() {
+                        return Err(rejected(src, format!("rule {action} for '{name}' has the same conditions as the {a} rule of {}: libseccomp refuses it (EEXIST), so runc fails", path(s))));
+                    }
+                    warnings.push(Warning {
+                        path: path(src),
+                        message: format!("rule {action} for '{name}' is dropped: the {a} rule of {} checks a prefix of its conditions, and libseccomp keeps the more general one", path(s)),
+                    });
+                    return Ok(());
+                }
+                if c.len() <= conds.len() && conds.starts_with(c) {
+                    return Ok(());
+                }
+                if c.starts_with(&conds) {
+                    if a != action {
+                        return Err(rejected(src, format!("rule {action} for '{name}' checks a prefix of the conditions of the {a} rule of {}: libseccomp refuses it (EEXIST), so runc fails", path(s))));
+                    }
+                    chains.remove(i);
+                    continue;
+                }
+                i += 1;
+            }
+            chains.push((conds, action, src));
+        }
+    }
+    Ok(())
+}
+
+fn rejected(src: usize, message: String) -> ProfileError {
+    ProfileError {
+        path: path(src),
+        pos: None,
+        kind: ProfileErrorKind::Rejected(message),
+    }
+}
+
+/// libseccomp's x86 multiplexing (`x86_rule_add`): a rule for a socket or
+/// SysV IPC syscall on x86 also applies to `socketcall` / `ipc` with
+/// argument 0 equal to the call number, its own argument-0 condition
+/// replaced by that check (the real arguments are in memory, out of the
+/// filter's reach), its other conditions kept as written.
+fn x86_multiplexed(name: &str) -> Option<(&'static str, u64)> {
+    const SOCKET: [&str; 20] = [
+        "socket",
+        "bind",
+        "connect",
+        "listen",
+        "accept",
+        "getsockname",
+        "getpeername",
+        "socketpair",
+        "send",
+        "recv",
+        "sendto",
+        "recvfrom",
+        "shutdown",
+        "setsockopt",
+        "getsockopt",
+        "sendmsg",
+        "recvmsg",
+        "accept4",
+        "recvmmsg",
+        "sendmmsg",
+    ];
+    const IPC: [(&str, u64); 12] = [
+        ("semop", 1),
+        ("semget", 2),
+        ("semctl", 3),
+        ("semtimedop", 4),
+        ("msgsnd", 11),
+        ("msgrcv", 12),
+        ("msgget", 13),
+        ("msgctl", 14),
+        ("shmat", 21),
+        ("shmdt", 22),
+        ("shmget", 23),
+        ("shmctl", 24),
+    ];
+    if let Some(i) = SOCKET.iter().position(|n| *n == name) {
+        return Some(("socketcall", i as u64 + 1));
+    }
+    IPC.iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, call)| ("ipc", call))
+}
+
+impl OciSeccomp {
+    /// The arches of the filter: native first, then `architectures`
+    /// (arches syscage cannot compile for are left out with a warning;
+    /// their syscalls then get the bad-arch action).
+    pub fn policy_arches(&self, native: Arch, warnings: &mut Vec<Warning>) -> Vec<Arch> {
+        let mut arches = vec![native];
+        for (i, name) in self.architectures.iter().enumerate() {
+            match names::scmp_arch(name) {
+                Some(a) if !arches.contains(&a) => arches.push(a),
+                Some(_) => {}
+                None => warnings.push(Warning {
+                    path: format!("architectures[{i}]"),
+                    message: format!("architecture {name} is not supported by syscage: its syscalls get the bad-arch action"),
+                }),
+            }
+        }
+        arches
+    }
+
+    /// Translates to a policy, as runc + libseccomp would build the filter.
+    pub fn to_policy(
+        &self,
+        opts: &TranslateOptions,
+    ) -> Result<(Policy, Vec<Warning>), ProfileError> {
+        let mut warnings = Vec::new();
+        let default_action = self.default_action.to_action(self.default_errno_ret);
+        let arches = self.policy_arches(opts.native, &mut warnings);
+        let mut policy = Policy::new(default_action);
+        policy.arches = arches.clone();
+        policy.bad_arch_action = Action::KillThread;
+        if opts.enosys_unknown
+            && !default_action.permits()
+            && default_action != Action::Errno(ENOSYS)
+        {
+            policy.unknown_action = Some(Action::Errno(ENOSYS));
+        }
+        for f in &self.flags {
+            match f {
+                super::model::FlagName::Tsync => policy.attrs.tsync = true,
+                super::model::FlagName::Log => policy.attrs.log = true,
+                super::model::FlagName::SpecAllow => policy.attrs.spec_allow = true,
+                super::model::FlagName::WaitKillableRecv => warnings.push(Warning {
+                    path: "flags".to_string(),
+                    message: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is a loader flag; the filter itself is unchanged".to_string(),
+                }),
+            }
+        }
+        let notifies = self.default_action == ActionName::Notify
+            || self.syscalls.iter().any(|s| s.action == ActionName::Notify);
+        if notifies && self.listener_path.is_none() {
+            warnings.push(Warning {
+                path: "$".to_string(),
+                message:
+                    "SCMP_ACT_NOTIFY without listenerPath: nobody will answer the notifications"
+                        .to_string(),
+            });
+        }
+
+        // Per arch and name, what libseccomp keeps; names in first-seen order.
+        let mut order: Vec<String> = Vec::new();
+        let mut ordered: HashSet<String> = HashSet::new();
+        let mut per_arch: Vec<BTreeMap<String, Option<Entry>>> =
+            vec![BTreeMap::new(); arches.len()];
+        let mut missing: BTreeMap<String, (usize, Vec<Arch>)> = BTreeMap::new();
+        for call in &self.syscalls {
+            let action = call.action.to_action(call.errno_ret);
+            if action == default_action {
+                continue;
+            }
+            let conds: Vec<Condition> = call
+                .args
+                .iter()
+                .map(|a| Condition::new(a.index, a.op.to_cmp(a.value, a.value_two)))
+                .collect();
+            let repeated = (0..6u8).any(|i| conds.iter().filter(|c| c.arg == i).count() > 1);
+            let rules: Vec<Vec<Condition>> = if repeated {
+                conds.iter().map(|c| vec![*c]).collect()
+            } else {
+                vec![conds]
+            };
+            for name in &call.names {
+                let mux = x86_multiplexed(name).filter(|_| arches.contains(&Arch::X86));
+                let absent: Vec<Arch> = arches
+                    .iter()
+                    .copied()
+                    .filter(|a| a.syscall_nr(name).is_none() && !(mux.is_some() && *a == Arch::X86))
+                    .collect();
+                if !absent.is_empty() {
+                    missing
+                        .entry(name.clone())
+                        .or_insert((call.source, absent.clone()));
+                }
+                if absent.len() == arches.len() {
+                    continue;
+                }
+                if absent.len() < arches.len() && ordered.insert(name.clone()) {
+                    order.push(name.clone());
+                }
+                for (i, &arch) in arches.iter().enumerate() {
+                    for conds in &rules {
+                        let conds = libseccomp_conditions(conds, arch);
+                        if let (Some((muxer, call_nr)), Arch::X86) = (mux, arch) {
+                            let mut muxed = vec![Condition::new32(0, CmpOp::Eq(call_nr))];
+                            muxed.extend(conds.iter().copied().filter(|c| c.arg != 0));
+                            if ordered.insert(muxer.to_string()) {
+                                order.push(muxer.to_string());
+                            }
+                            let entry = per_arch[i].entry(muxer.to_string()).or_insert(None);
+                            add(entry, muxer, muxed, action, call.source, &mut warnings)?;
+                        }
+                        if arch.syscall_nr(name).is_some() {
+                            let entry = per_arch[i].entry(name.clone()).or_insert(None);
+                            add(entry, name, conds, action, call.source, &mut warnings)?;
+                        }
+                    }
+                }
+            }
+        }
+        for (name, (src, absent)) in &missing {
+            let list: Vec<&str> = absent.iter().map(|a| a.name()).collect();
+            warnings.push(Warning {
+                path: path(*src),
+                message: format!(
+                    "syscall '{name}' does not exist on {}: skipped there",
+                    list.join(", ")
+                ),
+            });
+        }
+        let mut seen = Vec::new();
+        warnings.retain(|w| {
+            let new = !seen.contains(w);
+            if new {
+                seen.push(w.clone());
+            }
+            new
+        });
+        for m in &per_arch {
+            for (name, e) in m {
+                if let Some(Entry::Chains(chains)) = e {
+                    let first = chains[0].1;
+                    if let Some((_, other, src)) = chains.iter().find(|c| c.1 != first) {
+                        let w = Warning {
+                            path: path(*src),
+                            message: format!(
+                                "'{name}' has conditional rules of different actions ({first}, {other}): where they overlap, libseccomp 2.5 decides by the order of its decision tree, syscage by severity"
+                            ),
+                        };
+                        if !warnings.contains(&w) {
+                            warnings.push(w);
+                        }
+                    }
+                }
+            }
+        }
+        for name in order {
+            let entries: Vec<(Arch, Entry)> = arches
+                .iter()
+                .zip(per_arch.iter_mut())
+                .filter_map(|(&a, m)| m.remove(&name).flatten().map(|e| (a, e)))
+                .collect();
+            let uniform =
+                entries.len() == arches.len() && entries.iter().all(|(_, e)| *e == entries[0].1);
+            let emit = |policy: &mut Policy, e: &Entry, arch: Option<Arch>| {
+                let rules: Vec<(Vec<Condition>, Action)> = match e {
+                    Entry::Unconditional(action, _) => vec![(Vec::new(), *action)],
+                    Entry::Chains(chains) => {
+                        chains.iter().map(|(c, a, _)| (c.clone(), *a)).collect()
+                    }
+                };
+                for (conds, action) in rules {
+                    let mut rule = Rule::new(SyscallId::Name(name.clone()), action);
+                    rule.conditions = conds;
+                    rule.arch = arch;
+                    policy.add_rule(rule);
+                }
+            };
+            if uniform {
+                emit(&mut policy, &entries[0].1, None);
+            } else {
+                for (arch, e) in &entries {
+                    emit(&mut policy, e, Some(*arch));
+                }
+            }
+        }
+        Ok((policy, warnings))
+    }
+}
