@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage::compile::{compile, stats, CompileOptions};
-use syscage::profile::{self, KernelVersion, ProfileError, ResolveOptions};
+use super::input::{located, running_kernel};
+use syscage::analyze::verify::{prove, ProofError, VerifyError};
+use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 /// Output formats of `syscage compile`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,6 +55,10 @@ pub struct Args {
     /// max, frequency-weighted), syscalls the kernel's action cache answers.
     #[arg(long)]
     pub stats: bool,
+    /// Skip the proof of compilation (lifting the filter and checking it
+    /// against the policy, about 2 ms for Docker's default profile).
+    #[arg(long)]
+    pub no_verify: bool,
     /// Do not add archMap sub-arches (x86 and x32 for x86_64, ...).
     #[arg(long)]
     pub no_sub_arches: bool,
@@ -71,32 +77,12 @@ fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
         .ok_or_else(|| format!("invalid kernel version '{s}' (expected MAJOR.MINOR, e.g. 5.8)"))
 }
 
-/// The running kernel's version (`uname -r`).
-fn running_kernel() -> anyhow::Result<KernelVersion> {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").context(
-        "cannot read the running kernel's version (/proc/sys/kernel/osrelease); pass --kernel X.Y",
-    )?;
-    KernelVersion::parse(release.trim()).with_context(|| {
-        format!(
-            "cannot parse the running kernel's version '{}'; pass --kernel X.Y",
-            release.trim()
-        )
-    })
-}
-
 fn cap_name(s: &str) -> String {
     let up = s.to_ascii_uppercase();
     if up.starts_with("CAP_") {
         up
     } else {
         format!("CAP_{up}")
-    }
-}
-
-fn located(file: &str, e: &ProfileError) -> String {
-    match e.pos {
-        Some(pos) => format!("{file}:{}:{}: {}: {}", pos.line, pos.col, e.path, e.kind),
-        None => format!("{file}: {}: {}", e.path, e.kind),
     }
 }
 
@@ -153,6 +139,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         None
     };
     let main_arch = policy.arches.first().copied().unwrap_or(hosts[0]);
+    if let (Some(p), false) = (&program, args.no_verify) {
+        match prove(&policy, p, main_arch.byte_order()) {
+            Ok(()) => {}
+            Err(ProofError::Verify(VerifyError::Mismatch(m))) => anyhow::bail!(
+                "{file}: internal error, the compiled filter is not equivalent to the policy ({m}); nothing written. Please report this."
+            ),
+            Err(e) => eprintln!("{file}: warning: the compiled filter is not proven equivalent to the policy: {e}"),
+        }
+    }
     let out: Vec<u8> = match format {
         Format::Json => {
             let objs: Vec<String> = hosts
@@ -175,14 +170,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .as_ref()
             .map(|p| p.to_bytes(main_arch.byte_order()))
             .unwrap_or_default(),
-        Format::CArray => {
-            let bytes = program
+        Format::CArray => syscage::asm::output::c_array(
+            &program
                 .as_ref()
                 .map(|p| p.to_bytes(main_arch.byte_order()))
-                .unwrap_or_default();
-            let list: Vec<String> = bytes.iter().map(u8::to_string).collect();
-            format!("unsigned char bpf[] = {{{}}};\n", list.join(",")).into_bytes()
-        }
+                .unwrap_or_default(),
+        )
+        .into_bytes(),
         Format::Disasm => {
             let raw = program.as_ref().map(|p| p.to_raw()).unwrap_or_default();
             disasm(&raw, main_arch, &DisasmOptions::default()).into_bytes()

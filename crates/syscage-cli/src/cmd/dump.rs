@@ -256,12 +256,11 @@ fn render(format: Format, f: &DumpedFilter, header: bool) -> Vec<u8> {
             s.into_bytes()
         }
         Format::CArray | Format::Json => {
-            let list: Vec<String> = f.to_bytes().iter().map(u8::to_string).collect();
             let mut s = String::new();
             if header {
                 s.push_str(&format!("/* {} */\n", describe(f)));
             }
-            s.push_str(&format!("unsigned char bpf[] = {{{}}};\n", list.join(",")));
+            s.push_str(&syscage::asm::output::c_array(&f.to_bytes()));
             s.into_bytes()
         }
     }

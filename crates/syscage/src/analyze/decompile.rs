@@ -278,7 +278,7 @@ fn single_arg_ranges(
     region: &Region,
     arch: Arch,
 ) -> Option<(u8, Vec<(u64, u64)>)> {
-    let wide = arch.is_64bit() || arch == Arch::X32;
+    let wide = arch.args_64bit();
     let words = |i: u8| {
         (
             &region[(arg_offset(i, Half::Low, order) / 4) as usize],
@@ -424,7 +424,7 @@ fn conditions_of(
             return Err(DecompileError::InstructionPointer);
         }
     }
-    let wide = arch.is_64bit() || arch == Arch::X32;
+    let wide = arch.args_64bit();
     let mut alternatives: Vec<Vec<Condition>> = vec![Vec::new()];
     for i in 0..6u8 {
         let lo = &region[(arg_offset(i, Half::Low, order) / 4) as usize];

@@ -196,7 +196,7 @@ fn explain_arch(
             Some(v) => push(v, Item::Syscalls(vec![name])),
             None => {
                 let p = arch.and_then(|a| a.syscall_name(nr)).and_then(params);
-                let wide = arch.is_none_or(|a| a.is_64bit() || a == Arch::X32);
+                let wide = arch.is_none_or(Arch::args_64bit);
                 for leaf in &d.paths {
                     if Some(leaf.verdict) == default {
                         continue;

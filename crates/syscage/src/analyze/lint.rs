@@ -313,7 +313,7 @@ fn arch_checks(table: &DecisionTable, views: &[ArchView<'_>], out: &mut Vec<Find
 fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
     let label = arch_label(v);
     let Some(arch) = v.arch else { return };
-    let wide = arch.is_64bit() || arch == Arch::X32;
+    let wide = arch.args_64bit();
     let with_arch = |mut f: Finding| {
         f.arch = Some(label.clone());
         f.title = format!("{} ({label})", f.title);
@@ -461,7 +461,7 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
         }
     }
     // Comparisons of the low word only, on 64-bit arguments.
-    if arch.is_64bit() {
+    if arch.args_64bit() {
         for (&nr, d) in &v.known {
             if d.unconditional().is_some() {
                 continue;

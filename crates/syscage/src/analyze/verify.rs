@@ -334,7 +334,7 @@ impl Checker<'_> {
         let Some((rule, rest)) = rules.split_first() else {
             return self.expect(&region, self.policy.default_action, got);
         };
-        let wide = arch.is_64bit() || arch == Arch::X32;
+        let wide = arch.args_64bit();
         // Where every condition holds.
         let mut matching: Dnf = vec![Vec::new()];
         for c in &rule.conditions {

@@ -232,10 +232,18 @@ impl Arch {
         }
     }
 
-    /// Whether syscall arguments are 64 bits wide. On a 32-bit arch only the
-    /// low word of each argument exists (x32 passes 64-bit registers).
+    /// Whether the audit id has `__AUDIT_ARCH_64BIT` (x32 has, as x86_64's
+    /// id). For argument width use [`Arch::args_64bit`].
     pub const fn is_64bit(self) -> bool {
         self.audit() & AUDIT_64 != 0
+    }
+
+    /// Whether filters see 64-bit syscall arguments on this arch. False on
+    /// 32-bit arches and on x32, an ILP32 ABI whose arguments libseccomp
+    /// (`arch-x32.c`, `ARCH_SIZE_32`) and so syscage compare on their low
+    /// word only.
+    pub const fn args_64bit(self) -> bool {
+        self.is_64bit() && !matches!(self, Arch::X32)
     }
 
     /// Arches that share this one's audit id and tell themselves apart by

@@ -64,9 +64,7 @@ pub fn render(program: &Program, arch: Arch, format: Format) -> Result<Vec<u8>, 
     Ok(match format {
         Format::Raw => bytes,
         Format::Inspect => format!("{}\n", ruby_inspect(&bytes)).into_bytes(),
-        Format::CArray => {
-            format!("unsigned char bpf[] = {{{}}};\n", decimal_list(&bytes)).into_bytes()
-        }
+        Format::CArray => c_array(&bytes).into_bytes(),
         Format::CSource => fill(C_SOURCE, &decimal_list(&bytes)).into_bytes(),
         Format::Assembly => {
             let template = match arch {
@@ -83,6 +81,11 @@ pub fn render(program: &Program, arch: Arch, format: Format) -> Result<Vec<u8>, 
 
 fn fill(template: (&str, &str), middle: &str) -> String {
     format!("{}{middle}{}", template.0, template.1)
+}
+
+/// seccomp-tools' `c_array` form: `unsigned char bpf[] = {32,0,...};` and a newline.
+pub fn c_array(bytes: &[u8]) -> String {
+    format!("unsigned char bpf[] = {{{}}};\n", decimal_list(bytes))
 }
 
 /// `32,0,0,0,...`: the bytes in decimal, comma-separated.

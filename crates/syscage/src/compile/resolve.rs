@@ -55,7 +55,7 @@ pub fn resolve<'p>(
             }
             ArchRules {
                 arch,
-                wide: arch.is_64bit() || arch == Arch::X32,
+                wide: arch.args_64bit(),
                 by_nr,
             }
         })

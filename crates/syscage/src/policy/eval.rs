@@ -63,7 +63,7 @@ impl Policy {
         let Some(arch) = self.arch_for(data) else {
             return self.bad_arch_action;
         };
-        let wide = arch.is_64bit() || arch == Arch::X32;
+        let wide = arch.args_64bit();
         let mut named = false;
         let mut best: Option<Action> = None;
         for rule in &self.rules {

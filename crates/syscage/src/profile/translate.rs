@@ -84,7 +84,7 @@ enum Entry {
 /// "never equal"); a `MASKED_EQ` with mask 0 is always true and
 /// disappears, and a rule left without conditions is unconditional.
 fn libseccomp_conditions(conds: &[Condition], arch: Arch) -> Vec<Condition> {
-    let narrow = !arch.is_64bit() || arch == Arch::X32;
+    let narrow = !arch.args_64bit();
     let mut out = Vec::new();
     for c in conds {
         let mut c = *c;
@@ -362,13 +362,22 @@ impl OciSeccomp {
                 }
             }
         }
+        // One warning per set of arches, listing the names they lack (runc
+        // skips such names silently; a list per arch is what a reader needs).
+        let mut by_arches: BTreeMap<String, (usize, Vec<&str>)> = BTreeMap::new();
         for (name, (src, absent)) in &missing {
             let list: Vec<&str> = absent.iter().map(|a| a.name()).collect();
+            let e = by_arches.entry(list.join(", ")).or_insert((*src, Vec::new()));
+            e.0 = e.0.min(*src);
+            e.1.push(name);
+        }
+        for (arches, (src, names)) in by_arches {
             warnings.push(Warning {
-                path: path(*src),
+                path: path(src),
                 message: format!(
-                    "syscall '{name}' does not exist on {}: skipped there",
-                    list.join(", ")
+                    "{} syscall(s) do not exist on {arches}, skipped there: {}",
+                    names.len(),
+                    names.join(", ")
                 ),
             });
         }

@@ -266,7 +266,7 @@ impl Profile {
                     .to_string(),
             };
             for (j, c) in rule.conditions.iter().enumerate() {
-                if c.width == Width::Bits32 && policy.arches.iter().any(|a| a.is_64bit()) {
+                if c.width == Width::Bits32 && policy.arches.iter().any(|a| a.args_64bit()) {
                     return Err(bad(i, "a 32-bit comparison".to_string()));
                 }
                 if rule.conditions[..j].iter().any(|d| d.arg == c.arg) {
