@@ -19,6 +19,8 @@ const REMOVED: &[(Arch, u32, u32)] = &[
     // scripts/syscall.tbl gives 403-423 (clock_gettime64 ... ) the ABI `32`:
     // 64-bit arches such as aarch64 have no such syscalls.
     (Arch::Aarch64, 403, 423),
+    // The same for loongarch64 (asm-generic numbering, 64-bit).
+    (Arch::Loongarch64, 403, 423),
 ];
 
 /// Syscalls newer than the crate, at their unified number (Linux 6.17+).
