@@ -13,7 +13,12 @@ use std::process::ExitCode;
 
 /// Write, compile, enforce, learn and take apart seccomp filters.
 #[derive(Parser)]
-#[command(name = "syscage", version, about, long_about = None)]
+#[command(
+    name = "syscage",
+    version,
+    about = "Write, compile, enforce, learn and take apart Linux seccomp filters.",
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
