@@ -59,10 +59,14 @@ use libc::{c_int, c_long, c_void, pid_t};
 
 mod attach;
 mod memory;
+mod resume;
 mod syscall;
-pub use attach::{detach, seccomp_filter, seccomp_metadata, seize_and_interrupt};
-pub use memory::{read_c_string, read_memory};
+mod wait;
+pub use attach::{detach, seccomp_filter, seccomp_metadata, seize, seize_and_interrupt};
+pub use memory::{read_c_string, read_memory, read_u64};
+pub use resume::{cont, event_msg, listen, resume_syscall};
 pub use syscall::{personality, syscall_stop, SyscallStop, CS_I386, CS_X86_64};
+pub use wait::{is_stop_signal, ptrace_event, wait_any, wait_raw, wait_tid, Stop};
 
 /// `PTRACE_O_TRACESYSGOOD`: syscall stops report `SIGTRAP | 0x80`.
 pub const PTRACE_O_TRACESYSGOOD: c_int = 0x01;
@@ -175,6 +179,18 @@ impl TraceError {
             _ => None,
         }
     }
+
+    /// The underlying `io::Error` (the errno of the request, wait or
+    /// read), for callers with error types of their own.
+    pub fn into_io(self) -> io::Error {
+        match self {
+            TraceError::Ptrace { error, .. }
+            | TraceError::Wait(error)
+            | TraceError::ReadMemory { error, .. }
+            | TraceError::Spawn { error, .. } => error,
+            other => io::Error::other(other.to_string()),
+        }
+    }
 }
 
 /// What the traced program's standard input is.
@@ -223,9 +239,11 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
         cmd.stdin(Stdio::null());
     }
     // SAFETY: the closure runs in the forked child before execve and only
-    // calls ptrace(PTRACE_TRACEME), which is async-signal-safe.
+    // sets signal dispositions and calls ptrace(PTRACE_TRACEME), which are
+    // async-signal-safe.
     unsafe {
         cmd.pre_exec(|| {
+            crate::fork_exec::reset_signal_dispositions(&[]);
             if libc::ptrace(
                 PTRACE_TRACEME,
                 0,
@@ -249,7 +267,7 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
     let status = wait_tid(pid)?;
     if !(libc::WIFSTOPPED(status) && libc::WSTOPSIG(status) == libc::SIGTRAP) {
         if libc::WIFSTOPPED(status) {
-            kill_and_reap(pid);
+            crate::fork_exec::kill_and_reap(pid);
         }
         return Err(TraceError::Startup { tid: pid, status });
     }
@@ -260,185 +278,8 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
         0,
         TRACE_OPTIONS as usize,
     ) {
-        kill_and_reap(pid);
+        crate::fork_exec::kill_and_reap(pid);
         return Err(e);
     }
     Ok(pid)
-}
-
-fn kill_and_reap(pid: pid_t) {
-    // SAFETY: plain syscalls on a child we own; errors are irrelevant here.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-        let mut st = 0;
-        libc::waitpid(pid, &mut st, libc::__WALL);
-    }
-}
-
-/// waitpid(2) for one thread, retrying on EINTR; returns the raw status.
-pub fn wait_tid(tid: pid_t) -> Result<c_int, TraceError> {
-    loop {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer for the call's duration.
-        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
-        if r == -1 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(TraceError::Wait(e));
-        }
-        return Ok(status);
-    }
-}
-
-/// One ptrace stop or end of a tracee, as [`wait_any`] reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// The thread exited with this code (`WIFEXITED`).
-    Exited {
-        /// The thread.
-        tid: pid_t,
-        /// Its exit code.
-        code: i32,
-    },
-    /// The thread was killed by a signal (`WIFSIGNALED`).
-    Signaled {
-        /// The thread.
-        tid: pid_t,
-        /// The signal.
-        sig: i32,
-    },
-    /// A syscall-entry or syscall-exit stop (`SIGTRAP | 0x80`).
-    Syscall {
-        /// The thread.
-        tid: pid_t,
-    },
-    /// A `PTRACE_EVENT_*` stop other than [`PTRACE_EVENT_STOP`].
-    Event {
-        /// The thread.
-        tid: pid_t,
-        /// `PTRACE_EVENT_FORK`, `_CLONE`, `_EXEC`, ...
-        event: c_int,
-        /// `PTRACE_GETEVENTMSG`: the new tid for fork/clone, the former tid for exec.
-        msg: u64,
-    },
-    /// A signal-delivery stop: resume with `sig` to deliver it.
-    Signal {
-        /// The thread.
-        tid: pid_t,
-        /// The pending signal.
-        sig: i32,
-    },
-    /// A group-stop (job control) or, for seized tracees, a
-    /// `PTRACE_EVENT_STOP`: resume without a signal.
-    GroupStop {
-        /// The thread.
-        tid: pid_t,
-        /// The stop signal.
-        sig: i32,
-    },
-    /// The first stop of a thread created by a traced fork/clone (its
-    /// initial `SIGSTOP`): resume without a signal.
-    NewChild {
-        /// The new thread.
-        tid: pid_t,
-    },
-}
-
-/// Waits for the next stop of any tracee (`waitpid(-1, __WALL)`); `None`
-/// when there are no children left (`ECHILD`).
-///
-/// `is_new(tid)` tells whether `tid` has not been seen before; its first
-/// `SIGSTOP` is then reported as [`Stop::NewChild`] (threads created by a
-/// traced clone start with it).
-pub fn wait_any(mut is_new: impl FnMut(pid_t) -> bool) -> Result<Option<Stop>, TraceError> {
-    let (tid, status) = loop {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer for the call's duration.
-        let r = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
-        if r == -1 {
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::ECHILD) => return Ok(None),
-                _ => return Err(TraceError::Wait(e)),
-            }
-        }
-        break (r, status);
-    };
-    Ok(Some(classify(tid, status, &mut is_new)))
-}
-
-fn classify(tid: pid_t, status: c_int, is_new: &mut impl FnMut(pid_t) -> bool) -> Stop {
-    if libc::WIFEXITED(status) {
-        return Stop::Exited {
-            tid,
-            code: libc::WEXITSTATUS(status),
-        };
-    }
-    if libc::WIFSIGNALED(status) {
-        return Stop::Signaled {
-            tid,
-            sig: libc::WTERMSIG(status),
-        };
-    }
-    let sig = libc::WSTOPSIG(status);
-    let event = (status >> 16) & 0xff;
-    if sig == libc::SIGTRAP | 0x80 {
-        return Stop::Syscall { tid };
-    }
-    if event == PTRACE_EVENT_STOP {
-        return Stop::GroupStop { tid, sig };
-    }
-    if sig == libc::SIGTRAP && event != 0 {
-        let msg = event_msg(tid).unwrap_or(0);
-        return Stop::Event { tid, event, msg };
-    }
-    if sig == libc::SIGSTOP && is_new(tid) {
-        return Stop::NewChild { tid };
-    }
-    if matches!(
-        sig,
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-    ) {
-        // Without PTRACE_SEIZE a group-stop looks like a signal-delivery
-        // stop of the stop signal; PTRACE_GETSIGINFO fails with EINVAL only
-        // for the former (ptrace(2), "Group-stop").
-        let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
-        let r = ptrace_raw(
-            PTRACE_GETSIGINFO,
-            "PTRACE_GETSIGINFO",
-            tid,
-            0,
-            info.as_mut_ptr() as usize,
-        );
-        if matches!(&r, Err(e) if e.errno() == Some(libc::EINVAL)) {
-            return Stop::GroupStop { tid, sig };
-        }
-    }
-    Stop::Signal { tid, sig }
-}
-
-/// `PTRACE_GETEVENTMSG`.
-pub fn event_msg(tid: pid_t) -> Result<u64, TraceError> {
-    let mut msg: libc::c_ulong = 0;
-    ptrace_raw(
-        PTRACE_GETEVENTMSG,
-        "PTRACE_GETEVENTMSG",
-        tid,
-        0,
-        &mut msg as *mut libc::c_ulong as usize,
-    )?;
-    Ok(msg as u64)
-}
-
-/// `PTRACE_SYSCALL`: resumes `tid` until its next syscall stop, delivering
-/// signal `sig` (0 for none). A tracee that died meanwhile (`ESRCH`) is not
-/// an error: its exit is reported by the next wait.
-pub fn resume_syscall(tid: pid_t, sig: i32) -> Result<(), TraceError> {
-    match ptrace_raw(PTRACE_SYSCALL, "PTRACE_SYSCALL", tid, 0, sig as usize) {
-        Err(e) if e.errno() == Some(libc::ESRCH) => Ok(()),
-        r => r.map(drop),
-    }
 }
