@@ -325,20 +325,7 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
 /// At a SIGSYS signal-delivery stop: the seccomp fields of the siginfo
 /// (`si_code == SYS_SECCOMP`).
 fn trap_siginfo(pid: i32) -> Option<SyscallStop> {
-    // SAFETY: siginfo_t is plain data; zero is a valid value.
-    let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: the tracee is in a signal-delivery stop; the kernel fills `si`.
-    if unsafe {
-        libc::ptrace(
-            libc::PTRACE_GETSIGINFO,
-            pid,
-            0,
-            &mut si as *mut libc::siginfo_t,
-        )
-    } != 0
-    {
-        return None;
-    }
+    let si = tracee::siginfo(pid).ok()?;
     const SYS_SECCOMP: i32 = 1;
     if si.si_code != SYS_SECCOMP {
         return None;
@@ -364,50 +351,13 @@ pub fn sigsys_fields(si: &libc::siginfo_t) -> (u32, u32) {
 
 /// At the exit stop of a thread killed by SIGSYS: the syscall it was in.
 fn killed_syscall(pid: i32) -> Option<SyscallStop> {
-    // SAFETY: ptrace_syscall_info is plain data; zero is a valid value.
-    let mut info: libc::ptrace_syscall_info = unsafe { std::mem::zeroed() };
-    // SAFETY: the kernel writes at most size_of::<ptrace_syscall_info>() bytes into `info`.
-    let r = unsafe {
-        libc::ptrace(
-            libc::PTRACE_GET_SYSCALL_INFO,
-            pid,
-            std::mem::size_of::<libc::ptrace_syscall_info>(),
-            &mut info as *mut libc::ptrace_syscall_info,
-        )
-    };
-    if r < 0 {
-        return None;
-    }
-    let nr = syscall_register(pid)?;
+    let arch = tracee::audit_arch(pid).ok()?;
+    let nr = tracee::syscall_nr_register(pid).ok()??;
     Some(SyscallStop {
-        nr,
-        arch: info.arch,
+        nr: nr as u32,
+        arch,
         trap_data: None,
     })
-}
-
-#[cfg(target_arch = "x86_64")]
-fn syscall_register(pid: i32) -> Option<u32> {
-    // SAFETY: user_regs_struct is plain data; zero is a valid value.
-    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-    // SAFETY: the tracee is stopped; the kernel fills `regs`.
-    if unsafe {
-        libc::ptrace(
-            libc::PTRACE_GETREGS,
-            pid,
-            0,
-            &mut regs as *mut libc::user_regs_struct,
-        )
-    } != 0
-    {
-        return None;
-    }
-    Some(regs.orig_rax as u32)
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn syscall_register(_pid: i32) -> Option<u32> {
-    None
 }
 
 fn ignore_interrupts() -> [libc::sighandler_t; 2] {

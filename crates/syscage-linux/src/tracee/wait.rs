@@ -158,17 +158,25 @@ fn classify(tid: pid_t, status: c_int, is_new: &mut impl FnMut(pid_t) -> bool) -
         // Without PTRACE_SEIZE a group-stop looks like a signal-delivery
         // stop of the stop signal; PTRACE_GETSIGINFO fails with EINVAL only
         // for the former (ptrace(2), "Group-stop").
-        let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
-        let r = ptrace_raw(
-            PTRACE_GETSIGINFO,
-            "PTRACE_GETSIGINFO",
-            tid,
-            0,
-            info.as_mut_ptr() as usize,
-        );
-        if matches!(&r, Err(e) if e.errno() == Some(libc::EINVAL)) {
+        if matches!(siginfo(tid), Err(e) if e.errno() == Some(libc::EINVAL)) {
             return Stop::GroupStop { tid, sig };
         }
     }
     Stop::Signal { tid, sig }
+}
+
+/// `PTRACE_GETSIGINFO`: the siginfo of the signal `tid` is stopped with
+/// (`EINVAL` at a group-stop of a tracee that was not seized).
+pub fn siginfo(tid: pid_t) -> Result<libc::siginfo_t, TraceError> {
+    let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
+    ptrace_raw(
+        PTRACE_GETSIGINFO,
+        "PTRACE_GETSIGINFO",
+        tid,
+        0,
+        info.as_mut_ptr() as usize,
+    )?;
+    // SAFETY: zeroed siginfo_t is a valid value (plain data), and the
+    // kernel filled it on success.
+    Ok(unsafe { info.assume_init() })
 }
