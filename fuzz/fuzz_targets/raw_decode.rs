@@ -24,10 +24,21 @@ fuzz_target!(|input: &[u8]| {
         nr: word(0),
         arch: word(4),
         instruction_pointer: dword(8),
-        args: [dword(16), dword(24), dword(32), dword(40), dword(48), dword(56)],
+        args: [
+            dword(16),
+            dword(24),
+            dword(32),
+            dword(40),
+            dword(48),
+            dword(56),
+        ],
     };
     let flags = head[64];
-    let order = if flags & 1 == 0 { ByteOrder::Little } else { ByteOrder::Big };
+    let order = if flags & 1 == 0 {
+        ByteOrder::Little
+    } else {
+        ByteOrder::Big
+    };
     let arch = Arch::ALL[(flags as usize >> 1) % Arch::ALL.len()];
     let Ok(raw) = decode(bytes, order) else {
         return;

@@ -183,3 +183,18 @@ fn resolve_unknown_is_an_error() {
         "unknown architecture 'vax'",
     );
 }
+
+#[test]
+fn wrong_byte_order_and_refused_filters_are_explained() {
+    // x32.bpf is little-endian; s390x filters are big-endian.
+    let x32 = fixture("x32.bpf").to_string_lossy().into_owned();
+    assert_usage_error(&syscage(&["emu", &x32, "-a", "s390x", "read"]), "wrong -a?");
+    // else_jmp's jumps go past the end (fixture README): the emulator falls
+    // off on the path that takes them, and the error says why the kernel
+    // would refuse the filter.
+    let else_jmp = fixture("from-spec-inline/else_jmp.bpf")
+        .to_string_lossy()
+        .into_owned();
+    let out = syscage(&["emu", &else_jmp, "-a", "amd64", "-q", "read", "1", "2", "3"]);
+    assert_usage_error(&out, "past the end");
+}

@@ -2,13 +2,13 @@
 //! output of seccomp-tools' `emu` (the disassembly, cut off a few lines
 //! after the returning instruction, then `return ACTION at line NNNN`).
 
-use super::resolve::{parse_arch, parse_number, syscall_nr};
+use super::resolve::{parse_arch, parse_number, syscall_nr, write_stdout};
 use anyhow::{anyhow, bail, Context};
 use serde::Serialize;
 use std::io::Read;
-use syscage::action::{Action, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA};
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
+use syscage::asm::symbol::ret_value;
 use syscage::bpf::data::{SeccompData, OFF_ARCH, OFF_ARGS, OFF_NR};
 use syscage::bpf::{codec, Insn, Program};
 use syscage::emu::{self, Outcome};
@@ -78,23 +78,6 @@ fn undefined_field(offset: u32, given: &Given) -> Option<String> {
     }
 }
 
-/// The `return ...` word of seccomp-tools: the action name, with the errno
-/// for ERRNO. Unlike seccomp-tools, TRAP and TRACE keep non-zero data, and
-/// an unknown action value is printed as a number with the kernel's reading.
-fn ret_text(ret: u32) -> String {
-    let action = Action::from_ret(ret);
-    let data = ret & SECCOMP_RET_DATA;
-    match Action::from_ret(ret & SECCOMP_RET_ACTION_FULL) {
-        Action::KillProcess if ret & SECCOMP_RET_ACTION_FULL != 0x8000_0000 => {
-            format!("{ret:#010x} ({action})")
-        }
-        Action::Errno(_) => format!("ERRNO({data})"),
-        Action::Trap(_) if data == 0 => "TRAP".into(),
-        Action::Trace(_) if data == 0 => "TRACE".into(),
-        _ => action.to_string(),
-    }
-}
-
 fn read_input(file: &str) -> anyhow::Result<Vec<u8>> {
     if file == "-" {
         let mut buf = Vec::new();
@@ -113,13 +96,27 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let order = arch.byte_order();
     let bytes = read_input(&args.file)?;
     let raw = codec::decode(&bytes, order).map_err(|e| anyhow!("{}: {e}", args.file))?;
-    let prog = Program::from_raw(&raw).map_err(|e| anyhow!("{}: {e}", args.file))?;
-    if let Err(e) = syscage::bpf::validate(&raw) {
-        eprintln!(
-            "syscage: warning: {}: the kernel would refuse this filter: {e}",
-            args.file
-        );
-    }
+    let prog = Program::from_raw(&raw).map_err(|e| {
+        let other = match order {
+            codec::ByteOrder::Little => codec::ByteOrder::Big,
+            codec::ByteOrder::Big => codec::ByteOrder::Little,
+        };
+        let hint = if Program::from_bytes(&bytes, other).is_ok() {
+            let word = |o| match o {
+                codec::ByteOrder::Little => "little-endian",
+                codec::ByteOrder::Big => "big-endian",
+            };
+            format!(
+                " (the file decodes as {}; {arch} is {}: wrong -a?)",
+                word(other),
+                word(order)
+            )
+        } else {
+            String::new()
+        };
+        anyhow!("{}: {e}{hint}", args.file)
+    })?;
+    let refused = syscage::bpf::validate(&raw).err();
 
     if args.args.len() > 6 {
         bail!(
@@ -152,8 +149,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         args: args.args.len(),
     };
 
-    let out: Outcome = emu::run_traced(&prog, &data, order)
-        .map_err(|e| anyhow!("{}: the filter cannot run: {e}", args.file))?;
+    let out: Outcome = emu::run_traced(&prog, &data, order).map_err(|e| match &refused {
+        Some(v) => anyhow!(
+            "{}: the filter cannot run: {e} (the kernel would refuse it: {v})",
+            args.file
+        ),
+        None => anyhow!("{}: the filter cannot run: {e}", args.file),
+    })?;
+    if let Some(v) = &refused {
+        eprintln!(
+            "syscage: warning: {}: the kernel would refuse this filter: {v}",
+            args.file
+        );
+    }
     let trace = out.trace.clone().unwrap_or_default();
     for &pc in &trace {
         if let Insn::LdAbs(k) = prog.insns[pc] {
@@ -173,8 +181,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             steps: out.steps,
             trace,
         };
-        println!("{}", serde_json::to_string_pretty(&json)?);
-        return Ok(0);
+        return write_stdout(&format!("{}\n", serde_json::to_string_pretty(&json)?));
     }
 
     let mut text = String::new();
@@ -202,9 +209,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         text.push('\n');
     }
-    text.push_str(&format!("return {} at line {line:04}\n", ret_text(out.ret)));
-    print!("{text}");
-    Ok(0)
+    text.push_str(&format!(
+        "return {} at line {line:04}\n",
+        ret_value(out.ret)
+    ));
+    write_stdout(&text)
 }
 
 #[cfg(test)]
@@ -212,17 +221,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn return_words() {
-        assert_eq!(ret_text(0x7fff_0000), "ALLOW");
-        assert_eq!(ret_text(0), "KILL");
-        assert_eq!(ret_text(0x8000_0000), "KILL_PROCESS");
-        assert_eq!(ret_text(0x0005_0005), "ERRNO(5)");
-        assert_eq!(ret_text(0x0005_0000), "ERRNO(0)");
-        assert_eq!(ret_text(0x0003_0000), "TRAP");
-        assert_eq!(ret_text(0x0003_0007), "TRAP(7)");
-        assert_eq!(ret_text(0x7ff0_0000), "TRACE");
-        assert_eq!(ret_text(0x7ffc_0000), "LOG");
-        assert_eq!(ret_text(0x7fc0_0000), "USER_NOTIF");
-        assert_eq!(ret_text(0x1234_0005), "0x12340005 (KILL_PROCESS)");
+    fn return_words_follow_the_disassembler() {
+        // seccomp-tools' words, ERRNO with its data ...
+        assert_eq!(ret_value(0x7fff_0000), "ALLOW");
+        assert_eq!(ret_value(0), "KILL");
+        assert_eq!(ret_value(0x8000_0000), "KILL_PROCESS");
+        assert_eq!(ret_value(0x0005_0005), "ERRNO(5)");
+        assert_eq!(ret_value(0x0003_0000), "TRAP");
+        // ... and, unlike seccomp-tools, no dropped data bits.
+        assert_eq!(ret_value(0x0003_0007), "TRAP(7)");
     }
 }

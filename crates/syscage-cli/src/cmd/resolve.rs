@@ -104,15 +104,27 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .iter()
         .map(|q| resolve_one(arch, q))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&resolved).context("writing JSON")?;
-        println!("{text}");
+    let text = if args.json {
+        let json = serde_json::to_string_pretty(&resolved).context("writing JSON")?;
+        format!("{json}\n")
     } else {
-        for r in &resolved {
-            println!("{} {}", r.name, r.nr);
-        }
+        resolved
+            .iter()
+            .map(|r| format!("{} {}\n", r.name, r.nr))
+            .collect()
+    };
+    write_stdout(&text)
+}
+
+/// Writes `text` to standard output; a closed pipe (`| head`) is not an
+/// error. Returns exit code 0.
+pub fn write_stdout(text: &str) -> anyhow::Result<u8> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e).context("cannot write standard output"),
     }
-    Ok(0)
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ const REMOVED: &[(Arch, u32, u32)] = &[
     // scripts/syscall.tbl gives 403-423 (clock_gettime64 ... ) the ABI `32`:
     // 64-bit arches such as aarch64 have no such syscalls.
     (Arch::Aarch64, 403, 423),
+    // The same for loongarch64 (asm-generic numbering, 64-bit).
+    (Arch::Loongarch64, 403, 423),
 ];
 
 /// Syscalls newer than the crate, at their unified number (Linux 6.17+).
@@ -27,6 +29,17 @@ const NEWER: &[(&str, u32)] = &[
     ("file_setattr", 469),
     ("listns", 470),
     ("rseq_slice_yield", 471),
+];
+
+/// ARM's private syscalls (`__ARM_NR_BASE` 0xf0000, arch/arm/include/uapi/
+/// asm/unistd.h), which the crate lacks; libseccomp knows them by these names.
+const ARM_PRIVATE: &[(&str, u32)] = &[
+    ("breakpoint", 0xf0001),
+    ("cacheflush", 0xf0002),
+    ("usr26", 0xf0003),
+    ("usr32", 0xf0004),
+    ("set_tls", 0xf0005),
+    ("get_tls", 0xf0006),
 ];
 
 /// What the unified syscall numbers (424 and up) are offset by on `arch`,
@@ -54,6 +67,9 @@ pub(super) fn apply(arch: Arch, table: &mut Vec<Syscall>) {
             .iter()
             .any(|&(a, first, last)| a == arch && (first..=last).contains(&s.nr))
     });
+    if arch == Arch::Arm {
+        table.extend(ARM_PRIVATE.iter().map(|&(name, nr)| Syscall { name, nr }));
+    }
     if let Some(base) = unified_base(arch) {
         for &(name, nr) in NEWER {
             let nr = base + nr;
@@ -76,6 +92,8 @@ mod tests {
         assert_eq!(Arch::Aarch64.syscall_name(80), Some("fstat"));
         assert_eq!(Arch::Aarch64.syscall_name(403), None);
         assert_eq!(Arch::Arm.syscall_name(403), Some("clock_gettime64"));
+        assert_eq!(Arch::Arm.syscall_nr("set_tls"), Some(0xf0005));
+        assert_eq!(Arch::Arm.syscall_name(0xf0002), Some("cacheflush"));
         for a in [
             Arch::X86_64,
             Arch::X86,

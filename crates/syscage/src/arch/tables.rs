@@ -22,24 +22,13 @@ macro_rules! crate_table {
     ($module:ident) => {
         syscalls::$module::Sysno::iter()
             .map(|s| Syscall {
-                // The crate names `break` by its Rust raw identifier `r#break`.
+                // The crate names `break` by its Rust raw identifier
+                // `r#break` (x86, mips, ppc).
                 name: s.name().trim_start_matches("r#"),
                 nr: s.id() as u32,
             })
             .collect::<Vec<_>>()
     };
-}
-
-/// The `*_time64` syscalls 403–423 of `include/uapi/asm-generic/unistd.h`
-/// exist only where `__BITS_PER_LONG != 64`; the `syscalls` crate lists them
-/// for aarch64 and loongarch64 too, where the kernel has no such numbers
-/// (libseccomp agrees: it resolves them to "not on this arch").
-const GENERIC_TIME64: std::ops::RangeInclusive<u32> = 403..=423;
-
-fn without_time64(v: Vec<Syscall>) -> Vec<Syscall> {
-    v.into_iter()
-        .filter(|s| !GENERIC_TIME64.contains(&s.nr))
-        .collect()
 }
 
 fn build(arch: Arch) -> Vec<Syscall> {
@@ -61,7 +50,7 @@ fn build(arch: Arch) -> Vec<Syscall> {
             }
             v
         }
-        Arch::Aarch64 => without_time64(crate_table!(aarch64)),
+        Arch::Aarch64 => crate_table!(aarch64),
         Arch::Arm => crate_table!(arm),
         Arch::Riscv64 => crate_table!(riscv64),
         Arch::S390x => crate_table!(s390x),
@@ -69,7 +58,7 @@ fn build(arch: Arch) -> Vec<Syscall> {
         Arch::Ppc => crate_table!(powerpc),
         Arch::Mips | Arch::Mipsel => crate_table!(mips),
         Arch::Mips64 | Arch::Mipsel64 => crate_table!(mips64),
-        Arch::Loongarch64 => without_time64(crate_table!(loongarch64)),
+        Arch::Loongarch64 => crate_table!(loongarch64),
     };
     super::overrides::apply(arch, &mut v);
     v.sort_by_key(|s| s.nr);

@@ -269,10 +269,10 @@ fn check_load_and_stores(raw: &[RawInsn]) -> Result<(), ValidateError> {
         memvalid &= masks[pc];
         match r.code {
             c if c == BPF_ST || c == BPF_STX => memvalid |= 1 << r.k,
-            c if c == BPF_LD | BPF_MEM || c == BPF_LDX | BPF_MEM => {
-                if memvalid & (1 << r.k) == 0 {
-                    return Err(ValidateError::UninitializedMem { index: pc, k: r.k });
-                }
+            c if (c == BPF_LD | BPF_MEM || c == BPF_LDX | BPF_MEM)
+                && memvalid & (1 << r.k) == 0 =>
+            {
+                return Err(ValidateError::UninitializedMem { index: pc, k: r.k });
             }
             c if c == BPF_JMP | BPF_JA => {
                 masks[pc + 1 + r.k as usize] &= memvalid;
