@@ -139,7 +139,7 @@ fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &Exec
     fail(STAGE_EXEC, errno())
 }
 
-/// Runs `argv` (argv[0] is the program, found as [`find_program`] does)
+/// Runs `argv` (`argv[0]` is the program, found as [`find_program`] does)
 /// under `enforcement` and waits for it. With `watch`, the child is traced
 /// (`PTRACE_SEIZE`, one stop at exit) to name the syscall behind a SIGSYS
 /// death. SIGINT and SIGQUIT are ignored by the caller meanwhile, as

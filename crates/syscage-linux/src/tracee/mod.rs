@@ -1,14 +1,21 @@
-//! Low-level ptrace(2) plumbing, shared by `dump` and `record`.
+//! Low-level ptrace(2) plumbing, shared by `dump`, `record` and `run`.
 //!
-//! This module knows nothing about seccomp policies: it spawns a program
-//! traced with [`TRACE_OPTIONS`], waits for and classifies ptrace stops
-//! ([`wait_any`], [`Stop`]), resumes tracees with signal forwarding
-//! ([`resume_syscall`]), decodes syscall stops ([`syscall_stop`], using
-//! `PTRACE_GET_SYSCALL_INFO` with a register-based fallback), reads tracee
-//! memory ([`read_memory`]: `process_vm_readv` with a `PTRACE_PEEKDATA`
-//! fallback), detects the personality of a tracee ([`personality`]: x86_64
-//! or i386 from the `CS` register) and attaches to live processes without
-//! disturbing them ([`seize_and_interrupt`], [`detach`]).
+//! This module knows nothing about seccomp policies, and each command
+//! keeps its own loop (`dump` stops at every syscall with
+//! `PTRACE_SYSCALL`, `record` at seccomp `SECCOMP_RET_TRACE` stops, `run`
+//! once at exit). It spawns a program traced with [`TRACE_OPTIONS`]
+//! ([`spawn`], `PTRACE_TRACEME`) or attaches with [`seize`]; waits
+//! ([`wait_raw`], [`wait_tid`], [`wait_any`]) and classifies stops
+//! ([`Stop`], [`ptrace_event`], [`is_stop_signal`], [`siginfo`]); resumes
+//! tracees with signal forwarding ([`resume_syscall`], [`cont`], [`listen`]
+//! for group-stops); decodes syscall stops ([`syscall_stop`], using
+//! `PTRACE_GET_SYSCALL_INFO` with a register-based fallback;
+//! [`audit_arch`], [`syscall_nr_register`]); reads tracee memory
+//! ([`read_memory`], [`read_u64`], [`read_c_string`]: `process_vm_readv`
+//! with a `PTRACE_PEEKDATA` fallback); detects the personality of a
+//! tracee ([`personality`]: x86_64 or i386 from the `CS` register) and
+//! attaches to live processes without disturbing them
+//! ([`seize_and_interrupt`], [`detach`]).
 //!
 //! A tracer loop built on it looks like this (it counts the syscalls of
 //! `true` and of every thread and child it might start):
@@ -71,17 +78,17 @@ pub use syscall::{
 pub use wait::{is_stop_signal, ptrace_event, siginfo, wait_any, wait_raw, wait_tid, Stop};
 
 /// `PTRACE_O_TRACESYSGOOD`: syscall stops report `SIGTRAP | 0x80`.
-pub const PTRACE_O_TRACESYSGOOD: c_int = 0x01;
+pub const PTRACE_O_TRACESYSGOOD: c_int = libc::PTRACE_O_TRACESYSGOOD;
 /// `PTRACE_O_TRACEFORK`: follow fork(2).
-pub const PTRACE_O_TRACEFORK: c_int = 0x02;
+pub const PTRACE_O_TRACEFORK: c_int = libc::PTRACE_O_TRACEFORK;
 /// `PTRACE_O_TRACEVFORK`: follow vfork(2).
-pub const PTRACE_O_TRACEVFORK: c_int = 0x04;
+pub const PTRACE_O_TRACEVFORK: c_int = libc::PTRACE_O_TRACEVFORK;
 /// `PTRACE_O_TRACECLONE`: follow clone(2) (threads).
-pub const PTRACE_O_TRACECLONE: c_int = 0x08;
+pub const PTRACE_O_TRACECLONE: c_int = libc::PTRACE_O_TRACECLONE;
 /// `PTRACE_O_TRACEEXEC`: stop at execve(2) with `PTRACE_EVENT_EXEC`.
-pub const PTRACE_O_TRACEEXEC: c_int = 0x10;
+pub const PTRACE_O_TRACEEXEC: c_int = libc::PTRACE_O_TRACEEXEC;
 /// `PTRACE_O_EXITKILL`: SIGKILL every tracee if the tracer exits.
-pub const PTRACE_O_EXITKILL: c_int = 0x10_0000;
+pub const PTRACE_O_EXITKILL: c_int = libc::PTRACE_O_EXITKILL;
 
 /// The options of a traced spawn: `EXITKILL | TRACECLONE | TRACEFORK |
 /// TRACEVFORK | TRACEEXEC | TRACESYSGOOD`.
@@ -93,33 +100,26 @@ pub const TRACE_OPTIONS: c_int = PTRACE_O_EXITKILL
     | PTRACE_O_TRACESYSGOOD;
 
 /// `PTRACE_EVENT_FORK`.
-pub const PTRACE_EVENT_FORK: c_int = 1;
+pub const PTRACE_EVENT_FORK: c_int = libc::PTRACE_EVENT_FORK;
 /// `PTRACE_EVENT_VFORK`.
-pub const PTRACE_EVENT_VFORK: c_int = 2;
+pub const PTRACE_EVENT_VFORK: c_int = libc::PTRACE_EVENT_VFORK;
 /// `PTRACE_EVENT_CLONE`.
-pub const PTRACE_EVENT_CLONE: c_int = 3;
+pub const PTRACE_EVENT_CLONE: c_int = libc::PTRACE_EVENT_CLONE;
 /// `PTRACE_EVENT_EXEC`.
-pub const PTRACE_EVENT_EXEC: c_int = 4;
+pub const PTRACE_EVENT_EXEC: c_int = libc::PTRACE_EVENT_EXEC;
 /// `PTRACE_EVENT_STOP`: group-stop or `PTRACE_INTERRUPT` stop of a seized tracee.
-pub const PTRACE_EVENT_STOP: c_int = 128;
+pub const PTRACE_EVENT_STOP: c_int = libc::PTRACE_EVENT_STOP;
 
-pub(crate) const PTRACE_TRACEME: libc::c_uint = 0;
-pub(crate) const PTRACE_PEEKDATA: libc::c_uint = 2;
-pub(crate) const PTRACE_GETREGS: libc::c_uint = 12;
-pub(crate) const PTRACE_DETACH: libc::c_uint = 17;
-pub(crate) const PTRACE_SYSCALL: libc::c_uint = 24;
-pub(crate) const PTRACE_SETOPTIONS: libc::c_uint = 0x4200;
-pub(crate) const PTRACE_GETEVENTMSG: libc::c_uint = 0x4201;
-pub(crate) const PTRACE_GETSIGINFO: libc::c_uint = 0x4202;
-pub(crate) const PTRACE_SEIZE: libc::c_uint = 0x4206;
-pub(crate) const PTRACE_INTERRUPT: libc::c_uint = 0x4207;
+// Request numbers from libc (uapi/linux/ptrace.h); the two seccomp ones
+// libc lacks are defined here.
+pub(crate) use libc::{
+    PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GETREGS, PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO,
+    PTRACE_INTERRUPT, PTRACE_PEEKDATA, PTRACE_SEIZE, PTRACE_SETOPTIONS, PTRACE_SYSCALL,
+    PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
+    PTRACE_TRACEME,
+};
 pub(crate) const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
 pub(crate) const PTRACE_GET_SECCOMP_METADATA: libc::c_uint = 0x420d;
-pub(crate) const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
-
-pub(crate) const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
-pub(crate) const PTRACE_SYSCALL_INFO_EXIT: u8 = 2;
-pub(crate) const PTRACE_SYSCALL_INFO_SECCOMP: u8 = 3;
 
 /// Errors of the ptrace plumbing; each names the request and the thread.
 #[derive(Debug, thiserror::Error)]
