@@ -173,8 +173,16 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         return Err(Error::last("fork"));
     }
     if pid == 0 {
-        // The parent's ends are close-on-exec, and `child` never returns:
-        // nothing is dropped here.
+        // The parent's ends go (the sync pipe's write end especially: if
+        // the parent dies before writing, the child's read sees EOF).
+        // `child` never returns: nothing is dropped twice.
+        // SAFETY: closes fds of ours that the child does not use.
+        unsafe {
+            libc::close(report_rd.as_raw_fd());
+            if let Some((_, sync_wr)) = &sync {
+                libc::close(sync_wr.as_raw_fd());
+            }
+        }
         child(
             report_wr.as_raw_fd(),
             sync.as_ref().map(|(rd, _)| rd.as_raw_fd()),
