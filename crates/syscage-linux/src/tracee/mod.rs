@@ -227,6 +227,35 @@ pub(crate) fn ptrace_raw(
     }
 }
 
+/// C structs a ptrace request fills in through its `data` pointer.
+///
+/// # Safety
+/// Implement only for plain C data, for which all-zero bytes are a valid
+/// value.
+pub(crate) unsafe trait PlainData: Copy {}
+// SAFETY: integers and C structs of integers (and unions of them).
+unsafe impl PlainData for libc::c_ulong {}
+// SAFETY: as above.
+unsafe impl PlainData for libc::siginfo_t {}
+// SAFETY: as above.
+#[cfg(target_arch = "x86_64")]
+unsafe impl PlainData for libc::user_regs_struct {}
+
+/// A ptrace request that writes one `T` through `data` (`addr` unused):
+/// `PTRACE_GETREGS`, `PTRACE_GETSIGINFO`, `PTRACE_GETEVENTMSG`. The caller
+/// picks the `T` the request writes.
+pub(crate) fn ptrace_get<T: PlainData>(
+    request: libc::c_uint,
+    name: &'static str,
+    tid: pid_t,
+) -> Result<T, TraceError> {
+    let mut out = std::mem::MaybeUninit::<T>::zeroed();
+    ptrace_raw(request, name, tid, 0, out.as_mut_ptr() as usize)?;
+    // SAFETY: zeroed bytes are a valid `T` (PlainData), and the kernel
+    // wrote a whole `T` on success.
+    Ok(unsafe { out.assume_init() })
+}
+
 /// Starts `argv` traced (`PTRACE_TRACEME` before execve(2)) and returns
 /// its pid, stopped right after the exec with [`TRACE_OPTIONS`] set. The
 /// caller resumes it (e.g. [`resume_syscall`]) and must reap it.

@@ -2,19 +2,11 @@
 
 use libc::pid_t;
 
-use super::{ptrace_raw, TraceError, PTRACE_GETEVENTMSG, PTRACE_SYSCALL};
+use super::{ptrace_get, ptrace_raw, TraceError, PTRACE_GETEVENTMSG, PTRACE_SYSCALL};
 
 /// `PTRACE_GETEVENTMSG`.
 pub fn event_msg(tid: pid_t) -> Result<u64, TraceError> {
-    let mut msg: libc::c_ulong = 0;
-    ptrace_raw(
-        PTRACE_GETEVENTMSG,
-        "PTRACE_GETEVENTMSG",
-        tid,
-        0,
-        &mut msg as *mut libc::c_ulong as usize,
-    )?;
-    Ok(msg as u64)
+    ptrace_get::<libc::c_ulong>(PTRACE_GETEVENTMSG, "PTRACE_GETEVENTMSG", tid).map(|m| m as u64)
 }
 
 /// `PTRACE_SYSCALL`: resumes `tid` until its next syscall stop, delivering

@@ -6,8 +6,8 @@ use libc::pid_t;
 use syscage::arch::Arch;
 
 use super::{
-    ptrace_raw, TraceError, PTRACE_GETREGS, PTRACE_GET_SYSCALL_INFO, PTRACE_SYSCALL_INFO_ENTRY,
-    PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
+    ptrace_get, ptrace_raw, TraceError, PTRACE_GETREGS, PTRACE_GET_SYSCALL_INFO,
+    PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
 };
 
 /// A decoded syscall stop.
@@ -176,17 +176,7 @@ pub const CS_I386: u64 = 0x23;
 
 #[cfg(target_arch = "x86_64")]
 fn get_regs(tid: pid_t) -> Result<libc::user_regs_struct, TraceError> {
-    let mut regs = std::mem::MaybeUninit::<libc::user_regs_struct>::zeroed();
-    ptrace_raw(
-        PTRACE_GETREGS,
-        "PTRACE_GETREGS",
-        tid,
-        0,
-        regs.as_mut_ptr() as usize,
-    )?;
-    // SAFETY: PTRACE_GETREGS succeeded and filled the whole struct (and it
-    // was zeroed before, so it is initialized either way).
-    Ok(unsafe { regs.assume_init() })
+    ptrace_get(PTRACE_GETREGS, "PTRACE_GETREGS", tid)
 }
 
 /// The personality of a stopped tracee: [`Arch::X86`] for a 32-bit

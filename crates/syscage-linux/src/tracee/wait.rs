@@ -4,7 +4,7 @@ use std::io;
 
 use libc::{c_int, pid_t};
 
-use super::{event_msg, ptrace_raw, TraceError, PTRACE_EVENT_STOP, PTRACE_GETSIGINFO};
+use super::{event_msg, ptrace_get, TraceError, PTRACE_EVENT_STOP, PTRACE_GETSIGINFO};
 
 /// One `waitpid(2)` call: `Ok(Some((pid, raw status)))`, `Ok(None)` when
 /// there is no child to wait for (`ECHILD`) or, with `WNOHANG`, none has
@@ -168,15 +168,5 @@ fn classify(tid: pid_t, status: c_int, is_new: &mut impl FnMut(pid_t) -> bool) -
 /// `PTRACE_GETSIGINFO`: the siginfo of the signal `tid` is stopped with
 /// (`EINVAL` at a group-stop of a tracee that was not seized).
 pub fn siginfo(tid: pid_t) -> Result<libc::siginfo_t, TraceError> {
-    let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
-    ptrace_raw(
-        PTRACE_GETSIGINFO,
-        "PTRACE_GETSIGINFO",
-        tid,
-        0,
-        info.as_mut_ptr() as usize,
-    )?;
-    // SAFETY: zeroed siginfo_t is a valid value (plain data), and the
-    // kernel filled it on success.
-    Ok(unsafe { info.assume_init() })
+    ptrace_get(PTRACE_GETSIGINFO, "PTRACE_GETSIGINFO", tid)
 }
