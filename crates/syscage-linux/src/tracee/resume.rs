@@ -6,7 +6,8 @@ use super::{ptrace_get, ptrace_raw, TraceError, PTRACE_GETEVENTMSG, PTRACE_SYSCA
 
 /// `PTRACE_GETEVENTMSG`.
 pub fn event_msg(tid: pid_t) -> Result<u64, TraceError> {
-    ptrace_get::<libc::c_ulong>(PTRACE_GETEVENTMSG, "PTRACE_GETEVENTMSG", tid).map(|m| m as u64)
+    let msg: libc::c_ulong = ptrace_get(PTRACE_GETEVENTMSG, "PTRACE_GETEVENTMSG", tid)?;
+    Ok(msg as u64)
 }
 
 /// `PTRACE_SYSCALL`: resumes `tid` until its next syscall stop, delivering
