@@ -286,3 +286,42 @@ fn status_shows_a_filtered_process() {
     let o = syscage(&["status", "999999999"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `sh -c CMD` as a shell would start it, with `SIGPIPE` left as the
+/// launcher got it, or ignored first (`trap '' PIPE`, inherited on exec).
+fn sh_with_sigpipe(ignored: bool, cmd: &str) -> Output {
+    let trap = if ignored { "trap '' PIPE; " } else { "" };
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("{trap}exec {cmd}"))
+        .output()
+        .unwrap()
+}
+
+/// Rust's runtime ignores `SIGPIPE`; the program must not inherit that:
+/// `yes | head -1` ends with `yes` killed by `SIGPIPE`, quietly, as it
+/// does without syscage. A `SIGPIPE` the launcher had ignored stays
+/// ignored (then `yes` sees `EPIPE` and says so), again as without syscage.
+#[test]
+fn program_gets_the_sigpipe_disposition_it_would_get_untraced() {
+    require_seccomp();
+    let pipeline = "sh -c 'yes | head -1'";
+    let o = syscage(&["run", "--", "sh", "-c", "yes | head -1"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "y\n");
+    assert_eq!(stderr(&o), "", "stderr not empty");
+    assert_eq!(o.status.code(), Some(0));
+
+    let exe = env!("CARGO_BIN_EXE_syscage");
+    for ignored in [false, true] {
+        let plain = sh_with_sigpipe(ignored, pipeline);
+        for mode in [&["run", "--"][..], &["run", "--deny", "acct", "--"][..]] {
+            let under = sh_with_sigpipe(ignored, &format!("{exe} {} {pipeline}", mode.join(" ")));
+            assert_eq!(under.stdout, plain.stdout, "ignored={ignored} {mode:?}");
+            assert_eq!(stderr(&under), stderr(&plain), "ignored={ignored} {mode:?}");
+            assert_eq!(under.status.code(), plain.status.code());
+        }
+    }
+    // The shell's `trap '' PIPE` case really differs from the default one
+    // (else the comparison above would prove nothing about it).
+    assert!(stderr(&sh_with_sigpipe(true, pipeline)).contains("Broken pipe"));
+}

@@ -10,13 +10,16 @@
 //! notification sizes), [`status`] (`/proc/PID/status`), [`notify`]
 //! (user-notification listener), [`audit`] (SECCOMP_RET_LOG records),
 //! [`runner`] (run a program under a filter), [`record`] (learn a
-//! program's syscalls under ptrace), [`error`].
+//! program's syscalls under ptrace), [`dump`] (extract filters),
+//! [`tracee`] (the ptrace plumbing `record`, `dump` and `run` share),
+//! [`fork_exec`] (starting a program in a forked child), [`error`].
 
 #![warn(missing_docs)]
 
 pub mod audit;
 pub mod dump;
 pub mod error;
+pub mod fork_exec;
 pub mod install;
 pub mod limits;
 pub mod notify;

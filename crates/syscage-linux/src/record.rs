@@ -27,10 +27,11 @@
 //!
 //! Submodules: [`args`] (the risk-deciding arguments of `--args`),
 //! [`recording`] (the recorded data and the policy built from it); the
-//! ptrace plumbing, the child's set-up and the event loop are private.
+//! child's set-up and the event loop are private. The ptrace requests,
+//! waits and syscall decoding are [`crate::tracee`]'s, the fork/exec
+//! plumbing [`crate::fork_exec`]'s, shared with `dump` and `run`.
 
 pub mod args;
-mod ptrace;
 pub mod recording;
 mod signals;
 mod spawn;

@@ -13,10 +13,12 @@
 //! carries them in its siginfo (`si_syscall`, `si_arch`, `si_errno`).
 
 use crate::error::{Error, Result};
+use crate::fork_exec::{self, ExecImage};
 use crate::install::InstallOptions;
-use std::ffi::{CString, OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use crate::tracee;
+use std::ffi::{OsStr, OsString};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
 
 /// What to enforce in the child.
 #[derive(Clone, Debug)]
@@ -83,47 +85,12 @@ pub struct RunOutcome {
 
 /// Finds a program as `execvp` would: a name with a `/` is a path,
 /// anything else is looked up in `PATH`. The file must be executable.
+/// See [`crate::fork_exec::find_program`].
 pub fn find_program(name: &OsStr) -> Result<PathBuf> {
-    let not_found = |e: std::io::Error| Error::Exec {
+    crate::fork_exec::find_program(name).map_err(|source| Error::Exec {
         program: name.to_string_lossy().into_owned(),
-        source: e,
-    };
-    let executable = |p: &Path| -> std::io::Result<()> {
-        let c = CString::new(p.as_os_str().as_bytes())
-            .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: c is a valid NUL-terminated path.
-        if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        if p.is_dir() {
-            return Err(std::io::Error::from_raw_os_error(libc::EISDIR));
-        }
-        Ok(())
-    };
-    if name.is_empty() {
-        return Err(not_found(std::io::Error::from_raw_os_error(libc::ENOENT)));
-    }
-    if name.as_bytes().contains(&b'/') {
-        let p = PathBuf::from(name);
-        executable(&p).map_err(not_found)?;
-        return Ok(p);
-    }
-    let path =
-        std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
-    let mut first_err = None;
-    for dir in std::env::split_paths(&path) {
-        let p = dir.join(name);
-        match executable(&p) {
-            Ok(()) => return Ok(p),
-            Err(e) if e.raw_os_error() != Some(libc::ENOENT) && first_err.is_none() => {
-                first_err = Some(e)
-            }
-            Err(_) => {}
-        }
-    }
-    Err(not_found(first_err.unwrap_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::NotFound, "command not found")
-    })))
+        source,
+    })
 }
 
 const STAGE_NNP: u32 = 1;
@@ -131,47 +98,15 @@ const STAGE_SECCOMP: u32 = 2;
 const STAGE_EXEC: u32 = 3;
 const STAGE_STRICT: u32 = 4;
 
-fn cstring(s: &OsStr) -> Result<CString> {
-    CString::new(s.as_bytes()).map_err(|_| Error::Exec {
-        program: s.to_string_lossy().into_owned(),
-        source: std::io::Error::from_raw_os_error(libc::EINVAL),
-    })
-}
-
-fn pipe() -> Result<[i32; 2]> {
-    let mut fds = [0i32; 2];
-    // SAFETY: pipe2 writes two fds into the array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Error::last("pipe2"));
-    }
-    Ok(fds)
-}
-
-fn close(fd: i32) {
-    // SAFETY: fd is one of our own pipe ends, closed once.
-    unsafe { libc::close(fd) };
-}
-
 /// The child's side, between `fork` and `execve`: only async-signal-safe calls.
-fn child(
-    report: i32,
-    sync: Option<i32>,
-    enforcement: &Enforcement,
-    path: &CString,
-    argv: &[*const libc::c_char],
-    envp: &[*const libc::c_char],
-) -> ! {
+fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &ExecImage) -> ! {
+    // SAFETY: we are the forked child; writes to our own pipe, then _exit.
     let fail = |stage: u32, errno: i32| -> ! {
-        let mut msg = [0u8; 8];
-        msg[..4].copy_from_slice(&stage.to_ne_bytes());
-        msg[4..].copy_from_slice(&errno.to_ne_bytes());
-        // SAFETY: write from a stack buffer, then _exit, both async-signal-safe.
-        unsafe {
-            libc::write(report, msg.as_ptr().cast(), 8);
-            libc::_exit(127)
-        }
+        unsafe { fork_exec::report_failure(report, stage, errno) }
     };
     let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    // SAFETY: we are the forked child; dispositions are ours to set.
+    unsafe { fork_exec::reset_signal_dispositions(&[]) };
     if let Some(fd) = sync {
         let mut b = 0u8;
         // SAFETY: reads one byte into a stack variable; waits for the parent's PTRACE_SEIZE.
@@ -199,16 +134,17 @@ fn child(
             }
         }
     }
-    // SAFETY: path, argv and envp are NUL-terminated and outlive the call.
-    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    // SAFETY: we are the forked child; the image was prepared before fork.
+    unsafe { image.execve() };
     fail(STAGE_EXEC, errno())
 }
 
-/// Runs `argv` (argv[0] is the program, found as [`find_program`] does)
+/// Runs `argv` (`argv[0]` is the program, found as [`find_program`] does)
 /// under `enforcement` and waits for it. With `watch`, the child is traced
 /// (`PTRACE_SEIZE`, one stop at exit) to name the syscall behind a SIGSYS
 /// death. SIGINT and SIGQUIT are ignored by the caller meanwhile, as
-/// `system(3)` does.
+/// `system(3)` does. The program gets the signal dispositions it would get
+/// untraced (`SIGPIPE` back to its default, see [`crate::fork_exec`]).
 pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<RunOutcome> {
     let Some(program) = argv.first() else {
         return Err(Error::Exec {
@@ -217,25 +153,18 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         });
     };
     let path = find_program(program)?;
-    let c_path = cstring(path.as_os_str())?;
-    let c_args = argv
-        .iter()
-        .map(|a| cstring(a))
-        .collect::<Result<Vec<_>>>()?;
-    let c_env = std::env::vars_os()
-        .map(|(k, v)| {
-            let mut kv = k;
-            kv.push("=");
-            kv.push(v);
-            cstring(&kv)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut p_args: Vec<*const libc::c_char> = c_args.iter().map(|c| c.as_ptr()).collect();
-    p_args.push(std::ptr::null());
-    let mut p_env: Vec<*const libc::c_char> = c_env.iter().map(|c| c.as_ptr()).collect();
-    p_env.push(std::ptr::null());
+    let image = ExecImage::new(path.as_os_str(), argv).map_err(|_| Error::Exec {
+        program: program.to_string_lossy().into_owned(),
+        source: std::io::Error::from_raw_os_error(libc::EINVAL),
+    })?;
 
-    let report = pipe()?;
+    let pipe = || {
+        fork_exec::pipe().map_err(|source| Error::Sys {
+            call: "pipe2",
+            source,
+        })
+    };
+    let (report_rd, report_wr) = pipe()?;
     let sync = if watch { Some(pipe()?) } else { None };
     // SAFETY: the child only makes async-signal-safe calls (see `child`)
     // before execve or _exit.
@@ -244,33 +173,36 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         return Err(Error::last("fork"));
     }
     if pid == 0 {
-        close(report[0]);
-        if let Some(s) = sync {
-            close(s[1]);
+        // The parent's ends go (the sync pipe's write end especially: if
+        // the parent dies before writing, the child's read sees EOF).
+        // `child` never returns: nothing is dropped twice.
+        // SAFETY: closes fds of ours that the child does not use.
+        unsafe {
+            libc::close(report_rd.as_raw_fd());
+            if let Some((_, sync_wr)) = &sync {
+                libc::close(sync_wr.as_raw_fd());
+            }
         }
         child(
-            report[1],
-            sync.map(|s| s[0]),
+            report_wr.as_raw_fd(),
+            sync.as_ref().map(|(rd, _)| rd.as_raw_fd()),
             enforcement,
-            &c_path,
-            &p_args,
-            &p_env,
+            &image,
         );
     }
-    close(report[1]);
+    drop(report_wr);
     let old = ignore_interrupts();
     let mut watching = false;
-    if let Some(s) = sync {
-        close(s[0]);
+    if let Some((sync_rd, sync_wr)) = sync {
+        drop(sync_rd);
         let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_EXITKILL;
-        // SAFETY: PTRACE_SEIZE of our own child with integer options.
-        watching = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0, opts as libc::c_ulong) } == 0;
+        watching = tracee::seize(pid, opts).is_ok();
         // SAFETY: one byte from a stack variable, then close our end: the child goes on.
-        unsafe { libc::write(s[1], b"g".as_ptr().cast(), 1) };
-        close(s[1]);
+        unsafe { libc::write(sync_wr.as_raw_fd(), b"g".as_ptr().cast(), 1) };
+        drop(sync_wr);
     }
-    let result = wait(pid, report[0], watching);
-    close(report[0]);
+    let result = wait(pid, report_rd.as_raw_fd(), watching);
+    drop(report_rd);
     restore_interrupts(old);
     let (termination, seccomp, failure) = result?;
     if let Some((stage, errno)) = failure {
@@ -328,10 +260,8 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
                     pipe_open = false;
                 } else {
                     msg.extend_from_slice(&buf[..r as usize]);
-                    if msg.len() == 8 {
-                        let stage = u32::from_ne_bytes(msg[..4].try_into().unwrap_or_default());
-                        let errno = i32::from_ne_bytes(msg[4..].try_into().unwrap_or_default());
-                        failure = Some((stage, errno));
+                    if let Ok(whole) = <[u8; 8]>::try_from(msg.as_slice()) {
+                        failure = Some(fork_exec::decode_failure(whole));
                         pipe_open = false;
                     }
                 }
@@ -376,27 +306,14 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
         let sig = libc::WSTOPSIG(status);
         let mut inject = 0;
         if event == libc::PTRACE_EVENT_EXIT {
-            let mut code: libc::c_ulong = 0;
-            // SAFETY: the tracee is in its exit stop; the kernel writes one c_ulong.
-            unsafe {
-                libc::ptrace(
-                    libc::PTRACE_GETEVENTMSG,
-                    pid,
-                    0,
-                    &mut code as *mut libc::c_ulong,
-                )
-            };
-            let code = code as i32;
+            let code = tracee::event_msg(pid).unwrap_or(0) as i32;
             if libc::WIFSIGNALED(code) && libc::WTERMSIG(code) == libc::SIGSYS && stop.is_none() {
                 stop = killed_syscall(pid);
             }
         } else if event == libc::PTRACE_EVENT_STOP {
-            if matches!(
-                sig,
-                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-            ) {
-                // SAFETY: a group stop of our tracee; LISTEN keeps it stopped until SIGCONT.
-                unsafe { libc::ptrace(libc::PTRACE_LISTEN, pid, 0, 0) };
+            if tracee::is_stop_signal(sig) {
+                // A group stop: LISTEN keeps it stopped until SIGCONT.
+                let _ = tracee::listen(pid);
                 continue;
             }
         } else if event == 0 {
@@ -407,28 +324,16 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
                 }
             }
         }
-        // SAFETY: resumes our stopped tracee, delivering `inject` (0: none).
-        unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, inject as libc::c_ulong) };
+        // Resumes the tracee, delivering `inject` (0: none); an error is
+        // ESRCH (it was killed), reported by the next waitpid.
+        let _ = tracee::cont(pid, inject);
     }
 }
 
 /// At a SIGSYS signal-delivery stop: the seccomp fields of the siginfo
 /// (`si_code == SYS_SECCOMP`).
 fn trap_siginfo(pid: i32) -> Option<SyscallStop> {
-    // SAFETY: siginfo_t is plain data; zero is a valid value.
-    let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: the tracee is in a signal-delivery stop; the kernel fills `si`.
-    if unsafe {
-        libc::ptrace(
-            libc::PTRACE_GETSIGINFO,
-            pid,
-            0,
-            &mut si as *mut libc::siginfo_t,
-        )
-    } != 0
-    {
-        return None;
-    }
+    let si = tracee::siginfo(pid).ok()?;
     const SYS_SECCOMP: i32 = 1;
     if si.si_code != SYS_SECCOMP {
         return None;
@@ -454,50 +359,13 @@ pub fn sigsys_fields(si: &libc::siginfo_t) -> (u32, u32) {
 
 /// At the exit stop of a thread killed by SIGSYS: the syscall it was in.
 fn killed_syscall(pid: i32) -> Option<SyscallStop> {
-    // SAFETY: ptrace_syscall_info is plain data; zero is a valid value.
-    let mut info: libc::ptrace_syscall_info = unsafe { std::mem::zeroed() };
-    // SAFETY: the kernel writes at most size_of::<ptrace_syscall_info>() bytes into `info`.
-    let r = unsafe {
-        libc::ptrace(
-            libc::PTRACE_GET_SYSCALL_INFO,
-            pid,
-            std::mem::size_of::<libc::ptrace_syscall_info>(),
-            &mut info as *mut libc::ptrace_syscall_info,
-        )
-    };
-    if r < 0 {
-        return None;
-    }
-    let nr = syscall_register(pid)?;
+    let arch = tracee::audit_arch(pid).ok()?;
+    let nr = tracee::syscall_nr_register(pid).ok()??;
     Some(SyscallStop {
-        nr,
-        arch: info.arch,
+        nr: nr as u32,
+        arch,
         trap_data: None,
     })
-}
-
-#[cfg(target_arch = "x86_64")]
-fn syscall_register(pid: i32) -> Option<u32> {
-    // SAFETY: user_regs_struct is plain data; zero is a valid value.
-    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-    // SAFETY: the tracee is stopped; the kernel fills `regs`.
-    if unsafe {
-        libc::ptrace(
-            libc::PTRACE_GETREGS,
-            pid,
-            0,
-            &mut regs as *mut libc::user_regs_struct,
-        )
-    } != 0
-    {
-        return None;
-    }
-    Some(regs.orig_rax as u32)
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn syscall_register(_pid: i32) -> Option<u32> {
-    None
 }
 
 fn ignore_interrupts() -> [libc::sighandler_t; 2] {

@@ -8,15 +8,22 @@
 //! close-on-exec pipe and exits with 127.
 
 use super::RecordError;
-use std::ffi::{CString, OsStr, OsString};
+use crate::fork_exec::{self, ExecImage};
+use crate::tracee;
+use std::ffi::{OsStr, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 /// Stage tags written by the child on failure.
 const STAGE_FILTER: u32 = 1;
 const STAGE_EXEC: u32 = 2;
+
+/// `PTRACE_O_*` options the recorder seizes with: the tracer's usual
+/// [`tracee::TRACE_OPTIONS`] (follow fork, vfork, clone, exec; kill the
+/// tree on exit) and seccomp stops.
+pub(crate) const SEIZE_OPTIONS: libc::c_int = tracee::TRACE_OPTIONS | libc::PTRACE_O_TRACESECCOMP;
 
 /// A started, seized, not yet running child.
 pub(crate) struct Child {
@@ -28,35 +35,14 @@ pub(crate) struct Child {
     program: OsString,
 }
 
-/// Finds `program` as `execvp` would: as is when it has a `/`, else the
-/// first executable regular file of that name in `$PATH`.
+/// Finds `program` as `execvp` would: as is when it has a `/` (a failure
+/// is then `execve`'s to report), else the first executable file of that
+/// name in `$PATH` ([`fork_exec::find_program`]).
 pub(crate) fn resolve(program: &OsStr) -> Option<PathBuf> {
     if program.as_bytes().contains(&b'/') {
         return Some(PathBuf::from(program));
     }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-fn cstring(s: impl Into<Vec<u8>>) -> Result<CString, RecordError> {
-    CString::new(s).map_err(|_| RecordError::NulByte)
-}
-
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two fds into the array it is given.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both fds were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    fork_exec::find_program(program).ok()
 }
 
 /// Forks `cmd`, seizes the child with the recorder's options and lets it
@@ -68,23 +54,7 @@ pub(crate) fn spawn(
 ) -> Result<Child, RecordError> {
     let program = cmd.first().ok_or(RecordError::NoCommand)?;
     let path = resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
-    let path = cstring(path.into_os_string().into_vec())?;
-    let argv: Vec<CString> = cmd
-        .iter()
-        .map(|a| cstring(a.as_bytes()))
-        .collect::<Result<_, _>>()?;
-    let envv: Vec<CString> = std::env::vars_os()
-        .map(|(k, v)| {
-            let mut kv = k.into_vec();
-            kv.push(b'=');
-            kv.extend(v.into_vec());
-            cstring(kv)
-        })
-        .collect::<Result<_, _>>()?;
-    let mut argp: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argp.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = envv.iter().map(|a| a.as_ptr()).collect();
-    envp.push(std::ptr::null());
+    let image = ExecImage::new(path.as_os_str(), cmd).map_err(|_| RecordError::NulByte)?;
     let mut filter = [libc::sock_filter {
         code: (libc::BPF_RET | libc::BPF_K) as u16,
         jt: 0,
@@ -95,11 +65,11 @@ pub(crate) fn spawn(
         len: filter.len() as u16,
         filter: filter.as_mut_ptr(),
     };
-    let (sync_rd, sync_wr) = pipe().map_err(RecordError::Spawn)?;
-    let (fail_rd, fail_wr) = pipe().map_err(RecordError::Spawn)?;
+    let (sync_rd, sync_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
+    let (fail_rd, fail_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
 
     // SAFETY: fork in a process that may have other threads: the child
-    // only makes async-signal-safe calls (close, signal, read,
+    // only makes async-signal-safe calls (close, sigaction, signal, read,
     // prctl, execve, write, _exit) on memory prepared before the fork.
     let pid = unsafe { libc::fork() };
     if pid == -1 {
@@ -113,9 +83,7 @@ pub(crate) fn spawn(
                 sync_wr.as_raw_fd(),
                 fail_rd.as_raw_fd(),
                 fail_wr.as_raw_fd(),
-                &path,
-                &argp,
-                &envp,
+                &image,
                 &prog,
                 restore,
             )
@@ -128,9 +96,9 @@ pub(crate) fn spawn(
         failure: fail_rd,
         program: program.clone(),
     };
-    if let Err(e) = super::ptrace::seize(pid) {
-        kill_and_reap(pid);
-        return Err(RecordError::Ptrace(e));
+    if let Err(e) = tracee::seize(pid, SEIZE_OPTIONS) {
+        fork_exec::kill_and_reap(pid);
+        return Err(RecordError::Ptrace(e.into_io()));
     }
     // Let the child go on: it installs the filter and execs.
     let byte = [1u8];
@@ -138,45 +106,17 @@ pub(crate) fn spawn(
     let w = unsafe { libc::write(sync_wr.as_raw_fd(), byte.as_ptr().cast(), 1) };
     if w != 1 {
         let e = io::Error::last_os_error();
-        kill_and_reap(pid);
+        fork_exec::kill_and_reap(pid);
         return Err(RecordError::Spawn(e));
     }
     drop(sync_wr);
     Ok(child)
 }
 
-fn kill_and_reap(pid: libc::pid_t) {
-    // SAFETY: signals and reaps our own child; no memory is shared.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-        libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-    }
-}
-
 impl Child {
     /// After the child is gone without having exec'd: why it failed.
     pub(crate) fn failure(&self) -> Option<RecordError> {
-        let mut buf = [0u8; 8];
-        let mut got = 0;
-        while got < buf.len() {
-            // SAFETY: reads into the unfilled tail of a live buffer.
-            let r = unsafe {
-                libc::read(
-                    self.failure.as_raw_fd(),
-                    buf[got..].as_mut_ptr().cast(),
-                    buf.len() - got,
-                )
-            };
-            if r <= 0 {
-                break;
-            }
-            got += r as usize;
-        }
-        if got != buf.len() {
-            return None;
-        }
-        let stage = u32::from_ne_bytes(buf[..4].try_into().ok()?);
-        let errno = i32::from_ne_bytes(buf[4..].try_into().ok()?);
+        let (stage, errno) = fork_exec::read_failure(self.failure.as_raw_fd())?;
         let e = io::Error::from_raw_os_error(errno);
         Some(match stage {
             STAGE_FILTER => RecordError::Filter(e),
@@ -190,15 +130,12 @@ impl Child {
 /// # Safety
 /// Must run in a freshly forked child; every pointer refers to memory
 /// prepared by the parent before the fork.
-#[allow(clippy::too_many_arguments)]
 unsafe fn child_exec(
     sync_rd: libc::c_int,
     sync_wr: libc::c_int,
     fail_rd: libc::c_int,
     fail_wr: libc::c_int,
-    path: &CString,
-    argp: &[*const libc::c_char],
-    envp: &[*const libc::c_char],
+    image: &ExecImage,
     prog: &libc::sock_fprog,
     restore: &[(libc::c_int, libc::sigaction)],
 ) -> ! {
@@ -207,12 +144,9 @@ unsafe fn child_exec(
     unsafe {
         libc::close(sync_wr);
         libc::close(fail_rd);
-        for (sig, act) in restore {
-            libc::sigaction(*sig, act, std::ptr::null_mut());
-        }
-        // SIGPIPE back to its default, which Rust's runtime changed to
-        // "ignore" (the signal mask is inherited unchanged, as untraced).
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        // The dispositions the recorder's handlers replaced, and SIGPIPE
+        // as this process got it (Rust's runtime ignores it).
+        fork_exec::reset_signal_dispositions(restore);
         let mut b = 0u8;
         let r = loop {
             let r = libc::read(sync_rd, (&mut b as *mut u8).cast(), 1);
@@ -242,7 +176,7 @@ unsafe fn child_exec(
                 report(fail_wr, STAGE_FILTER);
             }
         }
-        libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr());
+        image.execve();
         report(fail_wr, STAGE_EXEC)
     }
 }
@@ -252,13 +186,6 @@ unsafe fn child_exec(
 /// # Safety
 /// Child side only.
 unsafe fn report(fail_wr: libc::c_int, stage: u32) -> ! {
-    // SAFETY: writes a local buffer to our pipe, then exits.
-    unsafe {
-        let errno = *libc::__errno_location();
-        let mut msg = [0u8; 8];
-        msg[..4].copy_from_slice(&stage.to_ne_bytes());
-        msg[4..].copy_from_slice(&errno.to_ne_bytes());
-        libc::write(fail_wr, msg.as_ptr().cast(), msg.len());
-        libc::_exit(127)
-    }
+    // SAFETY: reads this thread's errno, then the child-only report.
+    unsafe { fork_exec::report_failure(fail_wr, stage, *libc::__errno_location()) }
 }

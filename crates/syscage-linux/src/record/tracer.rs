@@ -15,10 +15,10 @@
 //! `waitpid` says there is nobody left (`ECHILD`).
 
 use super::args::{self, ArgSource};
-use super::ptrace::{self, SyscallStop};
 use super::recording::{arch_of, Recording};
 use super::signals::Handlers;
 use super::{ProgramExit, Progress, RecordError};
+use crate::tracee::{self, SyscallStop};
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::time::{Duration, Instant};
@@ -52,10 +52,6 @@ pub(crate) struct Tracer<'p> {
     progress: Option<&'p mut dyn FnMut(&Progress)>,
     /// Signals the recorder received and passed on, for the caller to report.
     pub forwarded: Vec<libc::c_int>,
-}
-
-fn errno_of(e: &io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(0)
 }
 
 impl<'p> Tracer<'p> {
@@ -93,20 +89,15 @@ impl<'p> Tracer<'p> {
     /// Runs until no tracee is left.
     pub(crate) fn run(&mut self, signals: &Handlers) -> Result<(), RecordError> {
         loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes the status into a live local.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::__WNOTHREAD) };
-            if pid == -1 {
-                let e = io::Error::last_os_error();
-                match errno_of(&e) {
-                    libc::EINTR => {
-                        self.pass_on_signals(signals);
-                        continue;
-                    }
-                    libc::ECHILD => return Ok(()),
-                    _ => return Err(RecordError::Wait(e)),
+            let (pid, status) = match tracee::wait_raw(-1, libc::__WALL | libc::__WNOTHREAD) {
+                Ok(Some(got)) => got,
+                Ok(None) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    self.pass_on_signals(signals);
+                    continue;
                 }
-            }
+                Err(e) => return Err(RecordError::Wait(e)),
+            };
             self.on_status(pid, status);
             if super::signals::any_noted() {
                 self.pass_on_signals(signals);
@@ -135,29 +126,25 @@ impl<'p> Tracer<'p> {
         }
         self.tracees.insert(pid);
         let sig = libc::WSTOPSIG(status);
-        let event = (status >> 16) & 0xffff;
-        let restarted = match event {
+        let restarted = match tracee::ptrace_event(status) {
             libc::PTRACE_EVENT_SECCOMP => {
                 self.on_syscall(pid);
-                ptrace::cont(pid, 0)
+                tracee::cont(pid, 0)
             }
             libc::PTRACE_EVENT_EXEC => {
                 self.exec_seen = true;
-                ptrace::cont(pid, 0)
+                tracee::cont(pid, 0)
             }
             libc::PTRACE_EVENT_STOP => {
-                if matches!(
-                    sig,
-                    libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-                ) {
-                    ptrace::listen(pid)
+                if tracee::is_stop_signal(sig) {
+                    tracee::listen(pid)
                 } else {
-                    ptrace::cont(pid, 0)
+                    tracee::cont(pid, 0)
                 }
             }
-            0 if sig == libc::SIGTRAP | 0x80 => ptrace::cont(pid, 0),
-            0 => ptrace::cont(pid, sig),
-            _ => ptrace::cont(pid, 0),
+            0 if sig == libc::SIGTRAP | 0x80 => tracee::cont(pid, 0),
+            0 => tracee::cont(pid, sig),
+            _ => tracee::cont(pid, 0),
         };
         // An error is ESRCH: the tracee was killed meanwhile, and its exit
         // comes with a later waitpid.
@@ -165,9 +152,17 @@ impl<'p> Tracer<'p> {
     }
 
     fn on_syscall(&mut self, pid: libc::pid_t) {
-        let Ok(SyscallStop { arch, nr, args }) = ptrace::syscall_info(pid) else {
+        // At a seccomp stop `PTRACE_GET_SYSCALL_INFO` reports the call
+        // (op SECCOMP), decoded as an entry.
+        let Ok(SyscallStop::Entry {
+            audit_arch: arch,
+            nr,
+            args,
+        }) = tracee::syscall_stop(pid, None)
+        else {
             return;
         };
+        let nr = nr as u32;
         let with_args = self.with_args;
         let slot = self.slots.entry((arch, nr)).or_insert_with(|| {
             let a = arch_of(arch, nr);
@@ -194,7 +189,7 @@ impl<'p> Tracer<'p> {
             Some(ArgSource::Clone3Flags) => {
                 // struct clone_args starts with `__aligned_u64 flags`. An
                 // unreadable pointer makes the call fail with EFAULT: no key.
-                if let Ok(flags) = ptrace::peek_u64(pid, args[0]) {
+                if let Ok(flags) = tracee::read_u64(pid, args[0]) {
                     slot.keys.insert(args::key_from_clone3_flags(flags));
                 }
             }

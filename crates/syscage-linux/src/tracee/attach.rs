@@ -1,18 +1,24 @@
 //! Attaching to live processes and reading their seccomp filters.
 
-use libc::pid_t;
+use libc::{c_int, pid_t};
 
 use super::{
-    ptrace_raw, wait_tid, TraceError, PTRACE_DETACH, PTRACE_EVENT_STOP,
+    cont, ptrace_event, ptrace_raw, wait_tid, TraceError, PTRACE_DETACH, PTRACE_EVENT_STOP,
     PTRACE_GET_SECCOMP_METADATA, PTRACE_INTERRUPT, PTRACE_SECCOMP_GET_FILTER, PTRACE_SEIZE,
 };
+
+/// `PTRACE_SEIZE` with `PTRACE_O_*` `options`: attaches to `tid` without
+/// stopping it (group-stops are then reported as `PTRACE_EVENT_STOP`).
+pub fn seize(tid: pid_t, options: c_int) -> Result<(), TraceError> {
+    ptrace_raw(PTRACE_SEIZE, "PTRACE_SEIZE", tid, 0, options as usize).map(drop)
+}
 
 /// Attaches to a live thread without stopping it for good:
 /// `PTRACE_SEIZE` (no options), then `PTRACE_INTERRUPT`, then waits for
 /// the resulting `PTRACE_EVENT_STOP`. Returns `Ok(false)` if the thread
 /// exited before it stopped (it is then gone, nothing to detach).
 pub fn seize_and_interrupt(tid: pid_t) -> Result<bool, TraceError> {
-    ptrace_raw(PTRACE_SEIZE, "PTRACE_SEIZE", tid, 0, 0)?;
+    seize(tid, 0)?;
     if let Err(e) = ptrace_raw(PTRACE_INTERRUPT, "PTRACE_INTERRUPT", tid, 0, 0) {
         let _ = detach(tid);
         return Err(e);
@@ -22,7 +28,7 @@ pub fn seize_and_interrupt(tid: pid_t) -> Result<bool, TraceError> {
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
             return Ok(false);
         }
-        let event = (status >> 16) & 0xff;
+        let event = ptrace_event(status);
         if event == PTRACE_EVENT_STOP {
             return Ok(true);
         }
@@ -30,7 +36,7 @@ pub fn seize_and_interrupt(tid: pid_t) -> Result<bool, TraceError> {
         // the signal unchanged and wait for the interrupt stop.
         let sig = libc::WSTOPSIG(status);
         let sig = if event == 0 { sig } else { 0 };
-        ptrace_raw(libc::PTRACE_CONT, "PTRACE_CONT", tid, 0, sig as usize)?;
+        cont(tid, sig)?;
     }
 }
 

@@ -37,6 +37,16 @@ pub fn read_memory(tid: pid_t, addr: u64, len: usize) -> Result<Vec<u8>, TraceEr
     Ok(buf)
 }
 
+/// Reads one native-endian 64-bit word at `addr` in the tracee (a
+/// `__u64` field of a struct the syscall points to, say), as
+/// [`read_memory`] does.
+pub fn read_u64(tid: pid_t, addr: u64) -> Result<u64, TraceError> {
+    let bytes = read_memory(tid, addr, 8)?;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes);
+    Ok(u64::from_ne_bytes(word))
+}
+
 /// Reads a NUL-terminated string (a path, say) at `addr` in the tracee, at
 /// most `max` bytes; the NUL is not included. Reads page by page so a
 /// string that ends just before an unmapped page is still read.

@@ -1,14 +1,21 @@
-//! Low-level ptrace(2) plumbing, shared by `dump` and `record`.
+//! Low-level ptrace(2) plumbing, shared by `dump`, `record` and `run`.
 //!
-//! This module knows nothing about seccomp policies: it spawns a program
-//! traced with [`TRACE_OPTIONS`], waits for and classifies ptrace stops
-//! ([`wait_any`], [`Stop`]), resumes tracees with signal forwarding
-//! ([`resume_syscall`]), decodes syscall stops ([`syscall_stop`], using
-//! `PTRACE_GET_SYSCALL_INFO` with a register-based fallback), reads tracee
-//! memory ([`read_memory`]: `process_vm_readv` with a `PTRACE_PEEKDATA`
-//! fallback), detects the personality of a tracee ([`personality`]: x86_64
-//! or i386 from the `CS` register) and attaches to live processes without
-//! disturbing them ([`seize_and_interrupt`], [`detach`]).
+//! This module knows nothing about seccomp policies, and each command
+//! keeps its own loop (`dump` stops at every syscall with
+//! `PTRACE_SYSCALL`, `record` at seccomp `SECCOMP_RET_TRACE` stops, `run`
+//! once at exit). It spawns a program traced with [`TRACE_OPTIONS`]
+//! ([`spawn`], `PTRACE_TRACEME`) or attaches with [`seize`]; waits
+//! ([`wait_raw`], [`wait_tid`], [`wait_any`]) and classifies stops
+//! ([`Stop`], [`ptrace_event`], [`is_stop_signal`], [`siginfo`]); resumes
+//! tracees with signal forwarding ([`resume_syscall`], [`cont`], [`listen`]
+//! for group-stops); decodes syscall stops ([`syscall_stop`], using
+//! `PTRACE_GET_SYSCALL_INFO` with a register-based fallback;
+//! [`audit_arch`], [`syscall_nr_register`]); reads tracee memory
+//! ([`read_memory`], [`read_u64`], [`read_c_string`]: `process_vm_readv`
+//! with a `PTRACE_PEEKDATA` fallback); detects the personality of a
+//! tracee ([`personality`]: x86_64 or i386 from the `CS` register) and
+//! attaches to live processes without disturbing them
+//! ([`seize_and_interrupt`], [`detach`]).
 //!
 //! A tracer loop built on it looks like this (it counts the syscalls of
 //! `true` and of every thread and child it might start):
@@ -59,23 +66,29 @@ use libc::{c_int, c_long, c_void, pid_t};
 
 mod attach;
 mod memory;
+mod resume;
 mod syscall;
-pub use attach::{detach, seccomp_filter, seccomp_metadata, seize_and_interrupt};
-pub use memory::{read_c_string, read_memory};
-pub use syscall::{personality, syscall_stop, SyscallStop, CS_I386, CS_X86_64};
+mod wait;
+pub use attach::{detach, seccomp_filter, seccomp_metadata, seize, seize_and_interrupt};
+pub use memory::{read_c_string, read_memory, read_u64};
+pub use resume::{cont, event_msg, listen, resume_syscall};
+pub use syscall::{
+    audit_arch, personality, syscall_nr_register, syscall_stop, SyscallStop, CS_I386, CS_X86_64,
+};
+pub use wait::{is_stop_signal, ptrace_event, siginfo, wait_any, wait_raw, wait_tid, Stop};
 
 /// `PTRACE_O_TRACESYSGOOD`: syscall stops report `SIGTRAP | 0x80`.
-pub const PTRACE_O_TRACESYSGOOD: c_int = 0x01;
+pub const PTRACE_O_TRACESYSGOOD: c_int = libc::PTRACE_O_TRACESYSGOOD;
 /// `PTRACE_O_TRACEFORK`: follow fork(2).
-pub const PTRACE_O_TRACEFORK: c_int = 0x02;
+pub const PTRACE_O_TRACEFORK: c_int = libc::PTRACE_O_TRACEFORK;
 /// `PTRACE_O_TRACEVFORK`: follow vfork(2).
-pub const PTRACE_O_TRACEVFORK: c_int = 0x04;
+pub const PTRACE_O_TRACEVFORK: c_int = libc::PTRACE_O_TRACEVFORK;
 /// `PTRACE_O_TRACECLONE`: follow clone(2) (threads).
-pub const PTRACE_O_TRACECLONE: c_int = 0x08;
+pub const PTRACE_O_TRACECLONE: c_int = libc::PTRACE_O_TRACECLONE;
 /// `PTRACE_O_TRACEEXEC`: stop at execve(2) with `PTRACE_EVENT_EXEC`.
-pub const PTRACE_O_TRACEEXEC: c_int = 0x10;
+pub const PTRACE_O_TRACEEXEC: c_int = libc::PTRACE_O_TRACEEXEC;
 /// `PTRACE_O_EXITKILL`: SIGKILL every tracee if the tracer exits.
-pub const PTRACE_O_EXITKILL: c_int = 0x10_0000;
+pub const PTRACE_O_EXITKILL: c_int = libc::PTRACE_O_EXITKILL;
 
 /// The options of a traced spawn: `EXITKILL | TRACECLONE | TRACEFORK |
 /// TRACEVFORK | TRACEEXEC | TRACESYSGOOD`.
@@ -87,33 +100,26 @@ pub const TRACE_OPTIONS: c_int = PTRACE_O_EXITKILL
     | PTRACE_O_TRACESYSGOOD;
 
 /// `PTRACE_EVENT_FORK`.
-pub const PTRACE_EVENT_FORK: c_int = 1;
+pub const PTRACE_EVENT_FORK: c_int = libc::PTRACE_EVENT_FORK;
 /// `PTRACE_EVENT_VFORK`.
-pub const PTRACE_EVENT_VFORK: c_int = 2;
+pub const PTRACE_EVENT_VFORK: c_int = libc::PTRACE_EVENT_VFORK;
 /// `PTRACE_EVENT_CLONE`.
-pub const PTRACE_EVENT_CLONE: c_int = 3;
+pub const PTRACE_EVENT_CLONE: c_int = libc::PTRACE_EVENT_CLONE;
 /// `PTRACE_EVENT_EXEC`.
-pub const PTRACE_EVENT_EXEC: c_int = 4;
+pub const PTRACE_EVENT_EXEC: c_int = libc::PTRACE_EVENT_EXEC;
 /// `PTRACE_EVENT_STOP`: group-stop or `PTRACE_INTERRUPT` stop of a seized tracee.
-pub const PTRACE_EVENT_STOP: c_int = 128;
+pub const PTRACE_EVENT_STOP: c_int = libc::PTRACE_EVENT_STOP;
 
-pub(crate) const PTRACE_TRACEME: libc::c_uint = 0;
-pub(crate) const PTRACE_PEEKDATA: libc::c_uint = 2;
-pub(crate) const PTRACE_GETREGS: libc::c_uint = 12;
-pub(crate) const PTRACE_DETACH: libc::c_uint = 17;
-pub(crate) const PTRACE_SYSCALL: libc::c_uint = 24;
-pub(crate) const PTRACE_SETOPTIONS: libc::c_uint = 0x4200;
-pub(crate) const PTRACE_GETEVENTMSG: libc::c_uint = 0x4201;
-pub(crate) const PTRACE_GETSIGINFO: libc::c_uint = 0x4202;
-pub(crate) const PTRACE_SEIZE: libc::c_uint = 0x4206;
-pub(crate) const PTRACE_INTERRUPT: libc::c_uint = 0x4207;
+// Request numbers from libc (uapi/linux/ptrace.h); the two seccomp ones
+// libc lacks are defined here.
+pub(crate) use libc::{
+    PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GETREGS, PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO,
+    PTRACE_INTERRUPT, PTRACE_PEEKDATA, PTRACE_SEIZE, PTRACE_SETOPTIONS, PTRACE_SYSCALL,
+    PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
+    PTRACE_TRACEME,
+};
 pub(crate) const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
 pub(crate) const PTRACE_GET_SECCOMP_METADATA: libc::c_uint = 0x420d;
-pub(crate) const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
-
-pub(crate) const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
-pub(crate) const PTRACE_SYSCALL_INFO_EXIT: u8 = 2;
-pub(crate) const PTRACE_SYSCALL_INFO_SECCOMP: u8 = 3;
 
 /// Errors of the ptrace plumbing; each names the request and the thread.
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +181,18 @@ impl TraceError {
             _ => None,
         }
     }
+
+    /// The underlying `io::Error` (the errno of the request, wait or
+    /// read), for callers with error types of their own.
+    pub fn into_io(self) -> io::Error {
+        match self {
+            TraceError::Ptrace { error, .. }
+            | TraceError::Wait(error)
+            | TraceError::ReadMemory { error, .. }
+            | TraceError::Spawn { error, .. } => error,
+            other => io::Error::other(other.to_string()),
+        }
+    }
 }
 
 /// What the traced program's standard input is.
@@ -209,6 +227,35 @@ pub(crate) fn ptrace_raw(
     }
 }
 
+/// C structs a ptrace request fills in through its `data` pointer.
+///
+/// # Safety
+/// Implement only for plain C data, for which all-zero bytes are a valid
+/// value.
+pub(crate) unsafe trait PlainData: Copy {}
+// SAFETY: integers and C structs of integers (and unions of them).
+unsafe impl PlainData for libc::c_ulong {}
+// SAFETY: as above.
+unsafe impl PlainData for libc::siginfo_t {}
+// SAFETY: as above.
+#[cfg(target_arch = "x86_64")]
+unsafe impl PlainData for libc::user_regs_struct {}
+
+/// A ptrace request that writes one `T` through `data` (`addr` unused):
+/// `PTRACE_GETREGS`, `PTRACE_GETSIGINFO`, `PTRACE_GETEVENTMSG`. The caller
+/// picks the `T` the request writes.
+pub(crate) fn ptrace_get<T: PlainData>(
+    request: libc::c_uint,
+    name: &'static str,
+    tid: pid_t,
+) -> Result<T, TraceError> {
+    let mut out = std::mem::MaybeUninit::<T>::zeroed();
+    ptrace_raw(request, name, tid, 0, out.as_mut_ptr() as usize)?;
+    // SAFETY: zeroed bytes are a valid `T` (PlainData), and the kernel
+    // wrote a whole `T` on success.
+    Ok(unsafe { out.assume_init() })
+}
+
 /// Starts `argv` traced (`PTRACE_TRACEME` before execve(2)) and returns
 /// its pid, stopped right after the exec with [`TRACE_OPTIONS`] set. The
 /// caller resumes it (e.g. [`resume_syscall`]) and must reap it.
@@ -223,9 +270,11 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
         cmd.stdin(Stdio::null());
     }
     // SAFETY: the closure runs in the forked child before execve and only
-    // calls ptrace(PTRACE_TRACEME), which is async-signal-safe.
+    // sets signal dispositions and calls ptrace(PTRACE_TRACEME), which are
+    // async-signal-safe.
     unsafe {
         cmd.pre_exec(|| {
+            crate::fork_exec::reset_signal_dispositions(&[]);
             if libc::ptrace(
                 PTRACE_TRACEME,
                 0,
@@ -249,7 +298,7 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
     let status = wait_tid(pid)?;
     if !(libc::WIFSTOPPED(status) && libc::WSTOPSIG(status) == libc::SIGTRAP) {
         if libc::WIFSTOPPED(status) {
-            kill_and_reap(pid);
+            crate::fork_exec::kill_and_reap(pid);
         }
         return Err(TraceError::Startup { tid: pid, status });
     }
@@ -260,185 +309,8 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
         0,
         TRACE_OPTIONS as usize,
     ) {
-        kill_and_reap(pid);
+        crate::fork_exec::kill_and_reap(pid);
         return Err(e);
     }
     Ok(pid)
-}
-
-fn kill_and_reap(pid: pid_t) {
-    // SAFETY: plain syscalls on a child we own; errors are irrelevant here.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-        let mut st = 0;
-        libc::waitpid(pid, &mut st, libc::__WALL);
-    }
-}
-
-/// waitpid(2) for one thread, retrying on EINTR; returns the raw status.
-pub fn wait_tid(tid: pid_t) -> Result<c_int, TraceError> {
-    loop {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer for the call's duration.
-        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
-        if r == -1 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(TraceError::Wait(e));
-        }
-        return Ok(status);
-    }
-}
-
-/// One ptrace stop or end of a tracee, as [`wait_any`] reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// The thread exited with this code (`WIFEXITED`).
-    Exited {
-        /// The thread.
-        tid: pid_t,
-        /// Its exit code.
-        code: i32,
-    },
-    /// The thread was killed by a signal (`WIFSIGNALED`).
-    Signaled {
-        /// The thread.
-        tid: pid_t,
-        /// The signal.
-        sig: i32,
-    },
-    /// A syscall-entry or syscall-exit stop (`SIGTRAP | 0x80`).
-    Syscall {
-        /// The thread.
-        tid: pid_t,
-    },
-    /// A `PTRACE_EVENT_*` stop other than [`PTRACE_EVENT_STOP`].
-    Event {
-        /// The thread.
-        tid: pid_t,
-        /// `PTRACE_EVENT_FORK`, `_CLONE`, `_EXEC`, ...
-        event: c_int,
-        /// `PTRACE_GETEVENTMSG`: the new tid for fork/clone, the former tid for exec.
-        msg: u64,
-    },
-    /// A signal-delivery stop: resume with `sig` to deliver it.
-    Signal {
-        /// The thread.
-        tid: pid_t,
-        /// The pending signal.
-        sig: i32,
-    },
-    /// A group-stop (job control) or, for seized tracees, a
-    /// `PTRACE_EVENT_STOP`: resume without a signal.
-    GroupStop {
-        /// The thread.
-        tid: pid_t,
-        /// The stop signal.
-        sig: i32,
-    },
-    /// The first stop of a thread created by a traced fork/clone (its
-    /// initial `SIGSTOP`): resume without a signal.
-    NewChild {
-        /// The new thread.
-        tid: pid_t,
-    },
-}
-
-/// Waits for the next stop of any tracee (`waitpid(-1, __WALL)`); `None`
-/// when there are no children left (`ECHILD`).
-///
-/// `is_new(tid)` tells whether `tid` has not been seen before; its first
-/// `SIGSTOP` is then reported as [`Stop::NewChild`] (threads created by a
-/// traced clone start with it).
-pub fn wait_any(mut is_new: impl FnMut(pid_t) -> bool) -> Result<Option<Stop>, TraceError> {
-    let (tid, status) = loop {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer for the call's duration.
-        let r = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
-        if r == -1 {
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::ECHILD) => return Ok(None),
-                _ => return Err(TraceError::Wait(e)),
-            }
-        }
-        break (r, status);
-    };
-    Ok(Some(classify(tid, status, &mut is_new)))
-}
-
-fn classify(tid: pid_t, status: c_int, is_new: &mut impl FnMut(pid_t) -> bool) -> Stop {
-    if libc::WIFEXITED(status) {
-        return Stop::Exited {
-            tid,
-            code: libc::WEXITSTATUS(status),
-        };
-    }
-    if libc::WIFSIGNALED(status) {
-        return Stop::Signaled {
-            tid,
-            sig: libc::WTERMSIG(status),
-        };
-    }
-    let sig = libc::WSTOPSIG(status);
-    let event = (status >> 16) & 0xff;
-    if sig == libc::SIGTRAP | 0x80 {
-        return Stop::Syscall { tid };
-    }
-    if event == PTRACE_EVENT_STOP {
-        return Stop::GroupStop { tid, sig };
-    }
-    if sig == libc::SIGTRAP && event != 0 {
-        let msg = event_msg(tid).unwrap_or(0);
-        return Stop::Event { tid, event, msg };
-    }
-    if sig == libc::SIGSTOP && is_new(tid) {
-        return Stop::NewChild { tid };
-    }
-    if matches!(
-        sig,
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-    ) {
-        // Without PTRACE_SEIZE a group-stop looks like a signal-delivery
-        // stop of the stop signal; PTRACE_GETSIGINFO fails with EINVAL only
-        // for the former (ptrace(2), "Group-stop").
-        let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
-        let r = ptrace_raw(
-            PTRACE_GETSIGINFO,
-            "PTRACE_GETSIGINFO",
-            tid,
-            0,
-            info.as_mut_ptr() as usize,
-        );
-        if matches!(&r, Err(e) if e.errno() == Some(libc::EINVAL)) {
-            return Stop::GroupStop { tid, sig };
-        }
-    }
-    Stop::Signal { tid, sig }
-}
-
-/// `PTRACE_GETEVENTMSG`.
-pub fn event_msg(tid: pid_t) -> Result<u64, TraceError> {
-    let mut msg: libc::c_ulong = 0;
-    ptrace_raw(
-        PTRACE_GETEVENTMSG,
-        "PTRACE_GETEVENTMSG",
-        tid,
-        0,
-        &mut msg as *mut libc::c_ulong as usize,
-    )?;
-    Ok(msg as u64)
-}
-
-/// `PTRACE_SYSCALL`: resumes `tid` until its next syscall stop, delivering
-/// signal `sig` (0 for none). A tracee that died meanwhile (`ESRCH`) is not
-/// an error: its exit is reported by the next wait.
-pub fn resume_syscall(tid: pid_t, sig: i32) -> Result<(), TraceError> {
-    match ptrace_raw(PTRACE_SYSCALL, "PTRACE_SYSCALL", tid, 0, sig as usize) {
-        Err(e) if e.errno() == Some(libc::ESRCH) => Ok(()),
-        r => r.map(drop),
-    }
 }

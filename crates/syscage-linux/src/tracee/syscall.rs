@@ -6,8 +6,8 @@ use libc::pid_t;
 use syscage::arch::Arch;
 
 use super::{
-    ptrace_raw, TraceError, PTRACE_GETREGS, PTRACE_GET_SYSCALL_INFO, PTRACE_SYSCALL_INFO_ENTRY,
-    PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
+    ptrace_get, ptrace_raw, TraceError, PTRACE_GETREGS, PTRACE_GET_SYSCALL_INFO,
+    PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
 };
 
 /// A decoded syscall stop.
@@ -48,23 +48,8 @@ struct PtraceSyscallInfo {
 /// `at_entry` (tracked by the caller: stops alternate entry, exit) says
 /// which kind of stop it is and is required.
 pub fn syscall_stop(tid: pid_t, at_entry: Option<bool>) -> Result<SyscallStop, TraceError> {
-    let mut info = PtraceSyscallInfo {
-        op: 0,
-        pad: [0; 3],
-        arch: 0,
-        instruction_pointer: 0,
-        stack_pointer: 0,
-        data: [0; 8],
-    };
-    let r = ptrace_raw(
-        PTRACE_GET_SYSCALL_INFO,
-        "PTRACE_GET_SYSCALL_INFO",
-        tid,
-        std::mem::size_of::<PtraceSyscallInfo>(),
-        &mut info as *mut PtraceSyscallInfo as usize,
-    );
-    match r {
-        Ok(_) => match info.op {
+    match syscall_info(tid) {
+        Ok(info) => match info.op {
             PTRACE_SYSCALL_INFO_ENTRY | PTRACE_SYSCALL_INFO_SECCOMP => {
                 let mut args = [0u64; 6];
                 args.copy_from_slice(&info.data[1..7]);
@@ -86,6 +71,48 @@ pub fn syscall_stop(tid: pid_t, at_entry: Option<bool>) -> Result<SyscallStop, T
         },
         Err(e) if e.errno() == Some(libc::EIO) => syscall_stop_from_regs(tid, at_entry, e),
         Err(e) => Err(e),
+    }
+}
+
+/// `PTRACE_GET_SYSCALL_INFO` (Linux ≥ 5.3), whatever the stop.
+fn syscall_info(tid: pid_t) -> Result<PtraceSyscallInfo, TraceError> {
+    let mut info = PtraceSyscallInfo {
+        op: 0,
+        pad: [0; 3],
+        arch: 0,
+        instruction_pointer: 0,
+        stack_pointer: 0,
+        data: [0; 8],
+    };
+    ptrace_raw(
+        PTRACE_GET_SYSCALL_INFO,
+        "PTRACE_GET_SYSCALL_INFO",
+        tid,
+        std::mem::size_of::<PtraceSyscallInfo>(),
+        &mut info as *mut PtraceSyscallInfo as usize,
+    )?;
+    Ok(info)
+}
+
+/// The `AUDIT_ARCH_*` of the calling convention `tid` was last in, at any
+/// ptrace stop (`PTRACE_GET_SYSCALL_INFO`'s `arch`, filled even where `op`
+/// is `PTRACE_SYSCALL_INFO_NONE`, e.g. at `PTRACE_EVENT_EXIT`).
+pub fn audit_arch(tid: pid_t) -> Result<u32, TraceError> {
+    syscall_info(tid).map(|info| info.arch)
+}
+
+/// The number of the syscall `tid` is in or was last in, from its
+/// registers (`orig_rax` on x86_64), at any ptrace stop; `None` on hosts
+/// where it is not read.
+pub fn syscall_nr_register(tid: pid_t) -> Result<Option<u64>, TraceError> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        Ok(Some(get_regs(tid)?.orig_rax))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = tid;
+        Ok(None)
     }
 }
 
@@ -149,17 +176,7 @@ pub const CS_I386: u64 = 0x23;
 
 #[cfg(target_arch = "x86_64")]
 fn get_regs(tid: pid_t) -> Result<libc::user_regs_struct, TraceError> {
-    let mut regs = std::mem::MaybeUninit::<libc::user_regs_struct>::zeroed();
-    ptrace_raw(
-        PTRACE_GETREGS,
-        "PTRACE_GETREGS",
-        tid,
-        0,
-        regs.as_mut_ptr() as usize,
-    )?;
-    // SAFETY: PTRACE_GETREGS succeeded and filled the whole struct (and it
-    // was zeroed before, so it is initialized either way).
-    Ok(unsafe { regs.assume_init() })
+    ptrace_get(PTRACE_GETREGS, "PTRACE_GETREGS", tid)
 }
 
 /// The personality of a stopped tracee: [`Arch::X86`] for a 32-bit
