@@ -151,18 +151,8 @@ pub fn features() -> Result<Features> {
     if !has_seccomp() {
         return Err(Error::Unsupported("filter"));
     }
-    let all = [
-        Action::KillProcess,
-        Action::KillThread,
-        Action::Trap(0),
-        Action::Errno(0),
-        Action::UserNotif,
-        Action::Trace(0),
-        Action::Log,
-        Action::Allow,
-    ];
     let mut actions = Vec::new();
-    for a in all {
+    for a in Action::ALL {
         if action_available(a)? {
             actions.push(sysctl_name(a));
         }

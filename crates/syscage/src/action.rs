@@ -50,6 +50,19 @@ pub enum Action {
 }
 
 impl Action {
+    /// One action of each kind (data 0), most severe first: the kernel's
+    /// `SECCOMP_RET_*` list.
+    pub const ALL: [Action; 8] = [
+        Action::KillProcess,
+        Action::KillThread,
+        Action::Trap(0),
+        Action::Errno(0),
+        Action::UserNotif,
+        Action::Trace(0),
+        Action::Log,
+        Action::Allow,
+    ];
+
     /// Severity rank, 0 for `Allow` up to 7 for `KillProcess`.
     pub const fn severity(self) -> u8 {
         match self {
@@ -172,18 +185,8 @@ mod tests {
     #[test]
     fn severity_matches_kernel_signed_order() {
         // The kernel keeps the return value whose action, as s32, is lowest.
-        let all = [
-            Action::KillProcess,
-            Action::KillThread,
-            Action::Trap(0),
-            Action::Errno(0),
-            Action::UserNotif,
-            Action::Trace(0),
-            Action::Log,
-            Action::Allow,
-        ];
-        for a in all {
-            for b in all {
+        for a in Action::ALL {
+            for b in Action::ALL {
                 let sa = (a.to_ret() & SECCOMP_RET_ACTION_FULL) as i32;
                 let sb = (b.to_ret() & SECCOMP_RET_ACTION_FULL) as i32;
                 assert_eq!(a.cmp(&b), sb.cmp(&sa), "{a} vs {b}");
