@@ -13,9 +13,16 @@ use syscage::compile::{compile, CompileOptions};
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 fn bench(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/docker-default-seccomp.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/docker-default-seccomp.json");
     let text = std::fs::read_to_string(path).expect("Docker default profile");
-    let opts = ResolveOptions::docker(vec![Arch::X86_64], KernelVersion { major: 6, minor: 18 });
+    let opts = ResolveOptions::docker(
+        vec![Arch::X86_64],
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+    );
     let (policy, _) = profile::parse(&text).unwrap().to_policy(&opts).unwrap();
     let prog = compile(&policy, &CompileOptions::default()).unwrap();
     let order = Arch::X86_64.byte_order();

@@ -5,14 +5,14 @@
 //! silently drop is reported as a warning on stderr. Profile errors print
 //! `FILE:LINE:COL: JSONPATH: message` and exit 2.
 
+use super::input::{located, running_kernel};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
+use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage::compile::{compile, stats, CompileOptions};
-use super::input::{located, running_kernel};
-use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 /// Output formats of `syscage compile`.

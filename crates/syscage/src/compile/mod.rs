@@ -37,6 +37,7 @@
 //! ```
 
 pub mod args;
+pub mod argset;
 pub mod decision;
 pub mod emit;
 pub mod frequency;

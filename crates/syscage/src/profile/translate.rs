@@ -367,7 +367,9 @@ impl OciSeccomp {
         let mut by_arches: BTreeMap<String, (usize, Vec<&str>)> = BTreeMap::new();
         for (name, (src, absent)) in &missing {
             let list: Vec<&str> = absent.iter().map(|a| a.name()).collect();
-            let e = by_arches.entry(list.join(", ")).or_insert((*src, Vec::new()));
+            let e = by_arches
+                .entry(list.join(", "))
+                .or_insert((*src, Vec::new()));
             e.0 = e.0.min(*src);
             e.1.push(name);
         }
