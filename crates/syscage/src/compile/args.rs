@@ -257,32 +257,11 @@ impl Emitter<'_> {
         for (low, &l) in plan.lows.iter().zip(&labels) {
             self.place(l);
             self.load(lo_off);
-            let tree = argset::tree(low);
-            match argset::cube(low) {
-                Some(c) if c.cost() <= max_depth(&tree) => {
-                    let (hit, miss) = (target(c.hit), target(1 - c.hit));
-                    if c.base == 0 {
-                        // The cube first (one JSET), then the extra values.
-                        let rest = match c.extra.is_empty() {
-                            true => miss,
-                            false => Target::Label(self.next()),
-                        };
-                        self.jmp(JmpCond::Set, !c.bits, rest, hit);
-                        if let Target::Label(n) = rest {
-                            self.place(n);
-                            self.eq_chain(&c.extra, hit, miss);
-                        }
-                    } else {
-                        // `A &= ~bits` loses the word: the extra values first.
-                        let n = self.next();
-                        self.eq_chain(&c.extra, hit, Target::Label(n));
-                        self.place(n);
-                        self.code.push(Op::And(!c.bits));
-                        self.acc = Some(Acc::Unknown);
-                        self.jmp(JmpCond::Eq, c.base, hit, miss);
-                    }
+            match argset::singles(low) {
+                Some((hit, values)) => {
+                    self.eq_chain(&values, target(hit), target(1 - hit));
                 }
-                _ => self.search(&tree, &target),
+                None => self.search(&argset::tree(low), &target),
             }
         }
     }
@@ -328,15 +307,6 @@ impl Emitter<'_> {
                 }
             }
         }
-    }
-}
-
-/// Comparisons on the longest path of `n`.
-fn max_depth(n: &Node) -> usize {
-    match n {
-        Node::Leaf(_) => 0,
-        Node::Ge { lo, hi, .. } => 1 + max_depth(lo).max(max_depth(hi)),
-        Node::Eq { miss, .. } => 1 + max_depth(miss),
     }
 }
 

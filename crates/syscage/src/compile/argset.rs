@@ -6,10 +6,13 @@
 //! The set is tested as libseccomp cannot: the high word is searched once
 //! (most sets need one comparison there), then, for each high word whose
 //! low words are only partly in the set, the low word is searched once,
-//! with the same optimal search as syscall numbers ([`super::search`]).
-//! A set of low words that is a "cube" (every combination of a few bits
-//! over a fixed base, such as `{0, 8, 0x20000, 0x20008}`) is one `JSET`
-//! (or `AND` + `JEQ`) instead of a chain of `JEQ`s.
+//! with the same optimal search as syscall numbers ([`super::search`]),
+//! or a short `JEQ` chain when the set is a few single values.
+//!
+//! (A set of values that is a "cube", every combination of a few bits
+//! such as `{0, 8, 0x20000, 0x20008}`, could be one `JSET` of the other
+//! bits; that wide mask is left out on purpose: `decompile` expands "some
+//! of these 30 bits is set" into one rule per bit and its proof gives up.)
 
 use super::decision::Arm;
 use super::ranges::Range;
@@ -198,73 +201,26 @@ pub fn plan(set: &ValueSet) -> Plan {
     }
 }
 
-/// A low-word line whose `hit` outcome is a few single values forming a
-/// cube `{base | s : s ⊆ bits}`, plus `extra` values tested one by one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cube {
-    /// The outcome of the listed values; every other value has the other.
-    pub hit: usize,
-    /// Values tested by `JEQ` first.
-    pub extra: Vec<u32>,
-    /// Bits that vary inside the cube.
-    pub bits: u32,
-    /// The bits outside `bits` shared by the cube's values.
-    pub base: u32,
-}
+/// Longest `JEQ` chain for the single values of a low-word line.
+pub const MAX_CHAIN: usize = 5;
 
-impl Cube {
-    /// Comparisons on the longest path.
-    pub fn cost(&self) -> usize {
-        self.extra.len() + if self.base == 0 { 1 } else { 2 }
-    }
-}
-
-/// `Some` when `values` (sorted, distinct) are one cube.
-fn as_cube(values: &[u32]) -> Option<(u32, u32)> {
-    let first = *values.first()?;
-    let bits = values.iter().fold(0, |m, v| m | (v ^ first));
-    (values.len() as u64 == 1u64 << bits.count_ones()).then_some((bits, first & !bits))
-}
-
-/// The cheapest cube test of a low-word line, when one beats a `JEQ` per value.
-pub fn cube(ranges: &[Range]) -> Option<Cube> {
+/// A low-word line whose `hit` outcome is a few single values (every other
+/// value has the other outcome): a `JEQ` chain, `0` first, then
+/// `0xffffffff` (the usual "none" and "query" values, such as
+/// `personality(0xffffffff)`), then ascending.
+pub fn singles(ranges: &[Range]) -> Option<(usize, Vec<u32>)> {
     for hit in [PASS, FAIL] {
-        let singles: Vec<u32> = ranges
-            .iter()
-            .filter(|r| r.decision == hit)
-            .map(|r| r.lo)
-            .collect();
-        let all_single = ranges
-            .iter()
-            .filter(|r| r.decision == hit)
-            .all(|r| r.lo == r.hi);
-        if !all_single || singles.len() < 2 || singles.len() > 64 {
-            continue;
-        }
-        let mut best: Option<Cube> = None;
-        let mut consider = |extra: Vec<u32>, rest: &[u32]| {
-            if let Some((bits, base)) = as_cube(rest) {
-                let c = Cube {
-                    hit,
-                    extra,
-                    bits,
-                    base,
-                };
-                if best.as_ref().is_none_or(|b| c.cost() < b.cost()) {
-                    best = Some(c);
-                }
+        let mut values = Vec::new();
+        for r in ranges.iter().filter(|r| r.decision == hit) {
+            if r.lo != r.hi || values.len() == MAX_CHAIN {
+                values.clear();
+                break;
             }
-        };
-        consider(Vec::new(), &singles);
-        for i in 0..singles.len() {
-            let mut rest = singles.clone();
-            let x = rest.remove(i);
-            consider(vec![x], &rest);
+            values.push(r.lo);
         }
-        if let Some(c) = best {
-            if c.cost() < singles.len() {
-                return Some(c);
-            }
+        if !values.is_empty() {
+            values.sort_by_key(|&v| (v != 0, v != u32::MAX, v));
+            return Some((hit, values));
         }
     }
     None
@@ -303,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn personality_set_is_one_high_test_and_a_cube() {
+    fn personality_set_is_one_high_test_and_a_chain() {
         let vals = [0u64, 8, 0x20000, 0x20008, 0xffff_ffff];
         let arms: Vec<Arm> = vals
             .iter()
@@ -311,11 +267,9 @@ mod tests {
             .collect();
         let p = plan(&value_set(&arms).unwrap());
         assert_eq!(p.high.as_ref().unwrap().len(), 2);
-        let c = cube(&p.lows[0]).unwrap();
-        assert_eq!(
-            (c.extra.clone(), c.bits, c.base),
-            (vec![0xffff_ffff], 0x20008, 0)
-        );
+        let (hit, order) = singles(&p.lows[0]).unwrap();
+        assert_eq!(hit, PASS);
+        assert_eq!(order, vec![0, 0xffff_ffff, 8, 0x20000, 0x20008]);
         for v in [0u64, 8, 0x20000, 0x20008, 0xffff_ffff] {
             assert!(contains(&p, v));
         }
