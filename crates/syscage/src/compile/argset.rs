@@ -204,8 +204,8 @@ pub fn plan(set: &ValueSet) -> Plan {
 /// Longest `JEQ` chain for the single values of a low-word line.
 pub const MAX_CHAIN: usize = 5;
 
-/// A low-word line whose `hit` outcome is a few single values (every other
-/// value has the other outcome): a `JEQ` chain, `0` first, then
+/// A low-word line whose `hit` outcome is a few single values, 0 among
+/// them (every other value has the other outcome): a `JEQ` chain, `0` first, then
 /// `0xffffffff` (the usual "none" and "query" values, such as
 /// `personality(0xffffffff)`), then ascending.
 pub fn singles(ranges: &[Range]) -> Option<(usize, Vec<u32>)> {
@@ -218,7 +218,8 @@ pub fn singles(ranges: &[Range]) -> Option<(usize, Vec<u32>)> {
             }
             values.push(r.lo);
         }
-        if !values.is_empty() {
+        // Only a chain that tests 0 first beats the 0-weighted search.
+        if values.contains(&0) {
             values.sort_by_key(|&v| (v != 0, v != u32::MAX, v));
             return Some((hit, values));
         }
@@ -226,9 +227,17 @@ pub fn singles(ranges: &[Range]) -> Option<(usize, Vec<u32>)> {
     None
 }
 
-/// The search of a line, each range weighing the same.
+/// Weight of the range holding 0 in a word's search: 0 is by far the most
+/// common argument value (flags, "no option"), so it resolves first.
+const ZERO_WEIGHT: f64 = 8.0;
+
+/// The search of a line, each range weighing the same but the one holding 0.
 pub fn tree(ranges: &[Range]) -> Node {
-    search::build(ranges, &vec![1.0; ranges.len()])
+    let w: Vec<f64> = ranges
+        .iter()
+        .map(|r| if r.lo == 0 { ZERO_WEIGHT } else { 1.0 })
+        .collect();
+    search::build(ranges, &w)
 }
 
 #[cfg(test)]
