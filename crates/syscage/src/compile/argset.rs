@@ -325,4 +325,56 @@ mod tests {
             assert!(!contains(&p, v), "{v:#x}");
         }
     }
+
+    #[test]
+    fn plans_agree_with_the_comparisons_on_edge_values() {
+        let edges: Vec<u64> = vec![
+            0,
+            1,
+            0x7fff_ffff,
+            0x8000_0000,
+            0xffff_fffe,
+            0xffff_ffff,
+            1 << 32,
+            (1 << 32) + 1,
+            0x1_ffff_ffff,
+            1 << 63,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let ops = |v: u64| {
+            [
+                CmpOp::Eq(v),
+                CmpOp::Ne(v),
+                CmpOp::Lt(v),
+                CmpOp::Le(v),
+                CmpOp::Gt(v),
+                CmpOp::Ge(v),
+            ]
+        };
+        let all: Vec<CmpOp> = edges.iter().flat_map(|&v| ops(v)).collect();
+        for width in [Width::Bits64, Width::Bits32] {
+            let max = if width == Width::Bits64 {
+                u64::MAX
+            } else {
+                0xffff_ffff
+            };
+            let probes: Vec<u64> = edges.iter().copied().filter(|&v| v <= max).collect();
+            for (i, &a) in all.iter().enumerate() {
+                for &b in &all[i..] {
+                    let (a, b) = if width == Width::Bits32 {
+                        (a.low32(), b.low32())
+                    } else {
+                        (a, b)
+                    };
+                    let set = value_set(&[arm(a, width), arm(b, width)]).unwrap();
+                    let p = plan(&set);
+                    for &x in &probes {
+                        let want = a.holds(x) || b.holds(x);
+                        assert_eq!(contains(&p, x), want, "{a:?} | {b:?} at {x:#x} ({width:?})");
+                    }
+                }
+            }
+        }
+    }
 }
