@@ -2,7 +2,31 @@
 
 use super::{x32, Arch, X32_SYSCALL_BIT};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FNV-1a: name lookups hash short, trusted, static keys, where SipHash's
+/// flooding resistance buys nothing and costs most of the lookup.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
 
 /// One syscall of one arch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -15,7 +39,7 @@ pub struct Syscall {
 
 struct Table {
     by_nr: Vec<Syscall>,
-    by_name: HashMap<&'static str, u32>,
+    by_name: HashMap<&'static str, u32, BuildHasherDefault<Fnv>>,
 }
 
 macro_rules! crate_table {

@@ -8,8 +8,10 @@
 //! tracked, merged at join points, so a word already loaded is not loaded
 //! again.
 
+use super::argset::{self, ValueSet};
 use super::decision::{ArgTree, Arm};
 use super::layout::{Code, Label, Op, Target};
+use super::search::Node;
 use crate::bpf::data::{arg_offset, Half};
 use crate::bpf::{ByteOrder, JmpCond};
 use crate::policy::{CmpOp, Condition, Width};
@@ -229,72 +231,79 @@ impl Emitter<'_> {
     }
 }
 
-/// A run of arms that OR equality tests of one argument ("personality is
-/// 0, 8 or 0x20000"): `(arg, width, values)`.
-fn eq_set(arms: &[Arm]) -> Option<(u8, Width, Vec<u64>)> {
-    let first = arms.first()?.conds.first()?;
-    let mut values = Vec::with_capacity(arms.len());
-    for a in arms {
-        match a.conds.as_slice() {
-            [Condition {
-                arg,
-                op: CmpOp::Eq(v),
-                width,
-            }] if *arg == first.arg && *width == first.width && a.action == arms[0].action => {
-                values.push(*v)
-            }
-            _ => return None,
-        }
-    }
-    values.sort_unstable();
-    values.dedup();
-    Some((first.arg, first.width, values))
-}
-
 impl Emitter<'_> {
-    /// `arg` equals one of `values`: high words first (grouped), then a
-    /// chain of low-word tests per high word.
-    fn set(&mut self, arg: u8, width: Width, values: &[u64], pass: Target, fail: Target) {
-        let lo_off = arg_offset(arg, Half::Low, self.order);
-        let mut groups: Vec<(u32, Vec<u32>)> = Vec::new();
-        for &v in values {
-            let (h, l) = if width == Width::Bits32 {
-                (0, v as u32)
-            } else {
-                ((v >> 32) as u32, v as u32)
-            };
-            match groups.iter_mut().find(|g| g.0 == h) {
-                Some(g) => g.1.push(l),
-                None => groups.push((h, vec![l])),
-            }
-        }
-        let mut targets: Vec<Label> = Vec::new();
-        if width == Width::Bits64 {
-            self.load(arg_offset(arg, Half::High, self.order));
-            for (i, g) in groups.iter().enumerate() {
-                let t = self.next();
-                targets.push(t);
-                if i + 1 == groups.len() {
-                    self.jmp(JmpCond::Eq, g.0, Target::Label(t), fail);
-                } else {
-                    let n = self.next();
-                    self.jmp(JmpCond::Eq, g.0, Target::Label(t), Target::Label(n));
-                    self.place(n);
+    /// `arg` is in `set`: the high word searched once, then each partly
+    /// covered high word's low word (see [`argset`]).
+    fn value_set(&mut self, set: &ValueSet, pass: Target, fail: Target) {
+        let plan = argset::plan(set);
+        let labels: Vec<Label> = plan.lows.iter().map(|_| self.next()).collect();
+        let target = |d: usize| match d {
+            argset::FAIL => fail,
+            argset::PASS => pass,
+            k => Target::Label(labels[k - 2]),
+        };
+        if let Some(high) = &plan.high {
+            match high.as_slice() {
+                // The only low line follows.
+                [r] if r.decision >= 2 => {}
+                [r] => self.goto(target(r.decision)),
+                _ => {
+                    self.load(arg_offset(set.arg, Half::High, self.order));
+                    self.search(&argset::tree(high), &target);
                 }
             }
         }
-        for (gi, g) in groups.iter().enumerate() {
-            if let Some(&t) = targets.get(gi) {
-                self.place(t);
-            }
+        let lo_off = arg_offset(set.arg, Half::Low, self.order);
+        for (low, &l) in plan.lows.iter().zip(&labels) {
+            self.place(l);
             self.load(lo_off);
-            for (i, &l) in g.1.iter().enumerate() {
-                if i + 1 == g.1.len() {
-                    self.jmp(JmpCond::Eq, l, pass, fail);
-                } else {
-                    let n = self.next();
-                    self.jmp(JmpCond::Eq, l, pass, Target::Label(n));
-                    self.place(n);
+            match argset::singles(low) {
+                Some((hit, values)) => {
+                    self.eq_chain(&values, target(hit), target(1 - hit));
+                }
+                None => self.search(&argset::tree(low), &target),
+            }
+        }
+    }
+
+    /// `JEQ` each of `values` (at least one) to `hit`, else `miss`.
+    fn eq_chain(&mut self, values: &[u32], hit: Target, miss: Target) {
+        for (i, &x) in values.iter().enumerate() {
+            if i + 1 == values.len() {
+                self.jmp(JmpCond::Eq, x, hit, miss);
+            } else {
+                let n = self.next();
+                self.jmp(JmpCond::Eq, x, hit, Target::Label(n));
+                self.place(n);
+            }
+        }
+    }
+
+    /// Emits a search over the loaded word, leaves going to `leaf(outcome)`.
+    fn search(&mut self, n: &Node, leaf: &dyn Fn(usize) -> Target) {
+        let sub = |e: &mut Self, n: &Node| match n {
+            Node::Leaf(d) => leaf(*d),
+            _ => Target::Label(e.next()),
+        };
+        match n {
+            Node::Leaf(d) => self.goto(leaf(*d)),
+            Node::Ge { k, lo, hi } => {
+                let jt = sub(self, hi);
+                let jf = sub(self, lo);
+                self.jmp(JmpCond::Ge, *k, jt, jf);
+                for (t, m) in [(jf, lo), (jt, hi)] {
+                    if let (Target::Label(l), false) = (t, matches!(**m, Node::Leaf(_))) {
+                        self.place(l);
+                        self.search(m, leaf);
+                    }
+                }
+            }
+            Node::Eq { k, hit, miss } => {
+                let jf = sub(self, miss);
+                self.jmp(JmpCond::Eq, *k, leaf(*hit), jf);
+                if let (Target::Label(l), false) = (jf, matches!(**miss, Node::Leaf(_))) {
+                    self.place(l);
+                    self.search(miss, leaf);
                 }
             }
         }
@@ -314,9 +323,9 @@ pub fn emit(code: &mut Code, tree: &ArgTree, order: ByteOrder) {
     let arms = &tree.arms;
     let mut i = 0;
     while i < arms.len() {
-        // The longest run from i that is an equality set (at least 2 arms).
+        // The longest run from i that is one value set (at least 2 arms).
         let mut j = i + 1;
-        while j < arms.len() && eq_set(&arms[i..=j]).is_some() {
+        while j < arms.len() && argset::value_set(&arms[i..=j]).is_some() {
             j += 1;
         }
         let last = j == arms.len();
@@ -325,17 +334,11 @@ pub fn emit(code: &mut Code, tree: &ArgTree, order: ByteOrder) {
         } else {
             Target::Label(e.next())
         };
-        if j - i >= 2 {
-            let (arg, width, values) = eq_set(&arms[i..j]).expect("checked");
-            e.set(
-                arg,
-                width,
-                &values,
-                Target::Ret(arms[i].action.to_ret()),
-                fail,
-            );
-        } else {
-            e.arm(&arms[i], fail);
+        match argset::value_set(&arms[i..j]) {
+            Some(set) if j - i >= 2 => {
+                e.value_set(&set, Target::Ret(arms[i].action.to_ret()), fail)
+            }
+            _ => e.arm(&arms[i], fail),
         }
         if let Target::Label(l) = fail {
             e.place(l);

@@ -148,10 +148,20 @@ impl Weights {
                         }
                     }
                 }
+                // Both in number order: one merge (sums in table order, as before).
+                hot.sort_by_key(|h| h.0);
+                let mut k = 0;
                 let w = table
                     .iter()
                     .map(|s| {
-                        let boost: f64 = hot.iter().filter(|h| h.0 == s.nr).map(|h| h.1).sum();
+                        while k < hot.len() && hot[k].0 < s.nr {
+                            k += 1;
+                        }
+                        let boost: f64 = hot[k..]
+                            .iter()
+                            .take_while(|h| h.0 == s.nr)
+                            .map(|h| h.1)
+                            .sum();
                         (s.nr, aw * (1.0 + boost))
                     })
                     .collect();

@@ -13,6 +13,8 @@
 //!    syscall-frequency table ([`frequency`]);
 //! 5. [`args`]: argument checks inside a leaf, 64-bit comparisons split in
 //!    high and low words in the arch's byte order, no redundant loads;
+//!    runs of one-argument arms of one action as one [`argset`] (each word
+//!    loaded and searched once);
 //! 6. [`emit`] and [`layout`]: arch dispatch, sections, shared return
 //!    blocks, jumps farther than 255 through `JA` (or a copied `RET`), the
 //!    4096-instruction limit.
@@ -37,6 +39,7 @@
 //! ```
 
 pub mod args;
+pub mod argset;
 pub mod decision;
 pub mod emit;
 pub mod frequency;

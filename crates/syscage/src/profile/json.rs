@@ -86,6 +86,7 @@ pub struct SyntaxError {
 /// Parses one JSON document (surrounding whitespace allowed).
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut p = Parser {
+        text,
         chars: text.char_indices().peekable(),
         pos: Pos { line: 1, col: 1 },
     };
@@ -102,6 +103,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     chars: std::iter::Peekable<std::str::CharIndices<'a>>,
     pos: Pos,
 }
@@ -275,6 +277,23 @@ impl Parser<'_> {
 
     fn string(&mut self) -> Result<String, SyntaxError> {
         self.bump();
+        // Fast path: no escape and no control character before the closing
+        // quote (so no newline either): one copy, columns counted by chars.
+        if let Some(&(start, _)) = self.chars.peek() {
+            let rest = &self.text.as_bytes()[start..];
+            if let Some(k) = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            {
+                if rest[k] == b'"' {
+                    let s = &self.text[start..start + k];
+                    let n = s.chars().count();
+                    self.chars.nth(n);
+                    self.pos.col += n + 1;
+                    return Ok(s.to_string());
+                }
+            }
+        }
         let mut s = String::new();
         loop {
             match self.peek() {

@@ -52,7 +52,7 @@ use super::select::OciSeccomp;
 use crate::action::Action;
 use crate::arch::Arch;
 use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Options of the translation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -264,8 +264,8 @@ impl OciSeccomp {
     }
 
     /// Translates to a policy, as runc + libseccomp would build the filter.
-    pub fn to_policy(
-        &self,
+    pub fn to_policy<'a>(
+        &'a self,
         opts: &TranslateOptions,
     ) -> Result<(Policy, Vec<Warning>), ProfileError> {
         let mut warnings = Vec::new();
@@ -302,12 +302,22 @@ impl OciSeccomp {
             });
         }
 
-        // Per arch and name, what libseccomp keeps; names in first-seen order.
-        let mut order: Vec<String> = Vec::new();
-        let mut ordered: HashSet<String> = HashSet::new();
-        let mut per_arch: Vec<BTreeMap<String, Option<Entry>>> =
-            vec![BTreeMap::new(); arches.len()];
-        let mut missing: BTreeMap<String, (usize, Vec<Arch>)> = BTreeMap::new();
+        // Per arch and name, what libseccomp keeps; names in first-seen
+        // order, each with an id indexing `per_arch[arch]`.
+        let mut order: Vec<&str> = Vec::new();
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut per_arch: Vec<Vec<Option<Entry>>> = vec![Vec::new(); arches.len()];
+        let mut id_of = |name: &'a str, per_arch: &mut Vec<Vec<Option<Entry>>>| -> usize {
+            *ids.entry(name).or_insert_with(|| {
+                order.push(name);
+                for m in per_arch.iter_mut() {
+                    m.push(None);
+                }
+                order.len() - 1
+            })
+        };
+        let mut missing: BTreeMap<&str, (usize, Vec<Arch>)> = BTreeMap::new();
+        let mut nrs: Vec<Option<u32>> = Vec::with_capacity(arches.len());
         for call in &self.syscalls {
             let action = call.action.to_action(call.errno_ret);
             if action == default_action {
@@ -324,39 +334,60 @@ impl OciSeccomp {
             } else {
                 vec![conds]
             };
+            // Each rule's conditions as libseccomp compiles them, per arch.
+            let arch_rules: Vec<Vec<Vec<Condition>>> = arches
+                .iter()
+                .map(|&arch| {
+                    rules
+                        .iter()
+                        .map(|c| libseccomp_conditions(c, arch))
+                        .collect()
+                })
+                .collect();
             for name in &call.names {
+                let name = name.as_str();
                 let mux = x86_multiplexed(name).filter(|_| arches.contains(&Arch::X86));
+                nrs.clear();
+                nrs.extend(arches.iter().map(|a| a.syscall_nr(name)));
                 let absent: Vec<Arch> = arches
                     .iter()
-                    .copied()
-                    .filter(|a| a.syscall_nr(name).is_none() && !(mux.is_some() && *a == Arch::X86))
+                    .zip(&nrs)
+                    .filter(|(a, nr)| nr.is_none() && !(mux.is_some() && **a == Arch::X86))
+                    .map(|(a, _)| *a)
                     .collect();
                 if !absent.is_empty() {
                     missing
-                        .entry(name.clone())
-                        .or_insert((call.source, absent.clone()));
+                        .entry(name)
+                        .or_insert_with(|| (call.source, absent.clone()));
                 }
                 if absent.len() == arches.len() {
                     continue;
                 }
-                if absent.len() < arches.len() && ordered.insert(name.clone()) {
-                    order.push(name.clone());
-                }
+                let id = id_of(name, &mut per_arch);
                 for (i, &arch) in arches.iter().enumerate() {
-                    for conds in &rules {
-                        let conds = libseccomp_conditions(conds, arch);
+                    for conds in &arch_rules[i] {
                         if let (Some((muxer, call_nr)), Arch::X86) = (mux, arch) {
                             let mut muxed = vec![Condition::new32(0, CmpOp::Eq(call_nr))];
                             muxed.extend(conds.iter().copied().filter(|c| c.arg != 0));
-                            if ordered.insert(muxer.to_string()) {
-                                order.push(muxer.to_string());
-                            }
-                            let entry = per_arch[i].entry(muxer.to_string()).or_insert(None);
-                            add(entry, muxer, muxed, action, call.source, &mut warnings)?;
+                            let mid = id_of(muxer, &mut per_arch);
+                            add(
+                                &mut per_arch[i][mid],
+                                muxer,
+                                muxed,
+                                action,
+                                call.source,
+                                &mut warnings,
+                            )?;
                         }
-                        if arch.syscall_nr(name).is_some() {
-                            let entry = per_arch[i].entry(name.clone()).or_insert(None);
-                            add(entry, name, conds, action, call.source, &mut warnings)?;
+                        if nrs[i].is_some() {
+                            add(
+                                &mut per_arch[i][id],
+                                name,
+                                conds.clone(),
+                                action,
+                                call.source,
+                                &mut warnings,
+                            )?;
                         }
                     }
                 }
@@ -391,9 +422,12 @@ impl OciSeccomp {
             }
             new
         });
+        let mut by_name: Vec<usize> = (0..order.len()).collect();
+        by_name.sort_unstable_by_key(|&id| order[id]);
         for m in &per_arch {
-            for (name, e) in m {
-                if let Some(Entry::Chains(chains)) = e {
+            for &id in &by_name {
+                let name = order[id];
+                if let Some(Entry::Chains(chains)) = &m[id] {
                     let first = chains[0].1;
                     if let Some((_, other, src)) = chains.iter().find(|c| c.1 != first) {
                         let w = Warning {
@@ -409,11 +443,11 @@ impl OciSeccomp {
                 }
             }
         }
-        for name in order {
+        for (id, &name) in order.iter().enumerate() {
             let entries: Vec<(Arch, Entry)> = arches
                 .iter()
                 .zip(per_arch.iter_mut())
-                .filter_map(|(&a, m)| m.remove(&name).flatten().map(|e| (a, e)))
+                .filter_map(|(&a, m)| m[id].take().map(|e| (a, e)))
                 .collect();
             let uniform =
                 entries.len() == arches.len() && entries.iter().all(|(_, e)| *e == entries[0].1);
@@ -425,7 +459,7 @@ impl OciSeccomp {
                     }
                 };
                 for (conds, action) in rules {
-                    let mut rule = Rule::new(SyscallId::Name(name.clone()), action);
+                    let mut rule = Rule::new(SyscallId::Name(name.to_string()), action);
                     rule.conditions = conds;
                     rule.arch = arch;
                     policy.add_rule(rule);
