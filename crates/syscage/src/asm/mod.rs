@@ -1,4 +1,4 @@
-//! seccomp-tools' assembly syntax: the disassembler ([`print`]) and the
+//! seccomp-tools' assembly syntax: the disassembler ([`print`](mod@print)) and the
 //! assembler ([`parse`]).
 
 pub mod parse;

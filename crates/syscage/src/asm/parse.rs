@@ -47,7 +47,7 @@ pub struct AsmError {
 /// Never panics. The result is not checked against the kernel's rules
 /// beyond what the text itself fixes (jump targets inside the program,
 /// conditional jumps of at most 255, 1 to 4096 instructions); run
-/// [`crate::bpf::validate`] for the rest.
+/// [`crate::bpf::validate()`] for the rest.
 pub fn assemble(src: &str, arch: Arch) -> Result<Program, AsmError> {
     let tokens = lexer::tokenize(src)?;
     let statements = grammar::parse(&tokens, arch)?;

@@ -235,19 +235,19 @@ pub enum Insn {
     LdAbs(u32),
     /// `BPF_LD | BPF_IMM`: A = k.
     LdImm(u32),
-    /// `BPF_LD | BPF_MEM`: A = M[k].
+    /// `BPF_LD | BPF_MEM`: `A = M[k]`.
     LdMem(u32),
     /// `BPF_LD | BPF_W | BPF_LEN`: A = sizeof(struct seccomp_data) (64).
     LdLen,
     /// `BPF_LDX | BPF_IMM`: X = k.
     LdxImm(u32),
-    /// `BPF_LDX | BPF_MEM`: X = M[k].
+    /// `BPF_LDX | BPF_MEM`: `X = M[k]`.
     LdxMem(u32),
     /// `BPF_LDX | BPF_W | BPF_LEN`: X = sizeof(struct seccomp_data) (64).
     LdxLen,
-    /// `BPF_ST`: M[k] = A.
+    /// `BPF_ST`: `M[k] = A`.
     St(u32),
-    /// `BPF_STX`: M[k] = X.
+    /// `BPF_STX`: `M[k] = X`.
     Stx(u32),
     /// `BPF_ALU | op | src`: A = A op operand.
     Alu(AluOp, Src),

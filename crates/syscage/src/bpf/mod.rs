@@ -1,7 +1,7 @@
 //! Classic BPF as seccomp uses it: instructions ([`Insn`], [`RawInsn`]),
 //! the raw `struct sock_filter` byte codec ([`codec`]), the layout of
 //! `struct seccomp_data` ([`data`]) and a validator that accepts exactly what
-//! the kernel accepts ([`validate`]).
+//! the kernel accepts ([`validate`](mod@validate)).
 
 pub mod codec;
 pub mod data;

@@ -100,8 +100,8 @@ impl FrequencyTable {
 
 /// Per-number weights of one compilation: each known syscall weighs 1,
 /// plus its share of the frequency table times the number of known
-/// syscalls times [`FREQUENCY_SCALE`], times the arch's weight; a range
-/// adds [`RANGE_FLOOR`] and is multiplied by [`ARG_LEAF_WEIGHT`] when its
+/// syscalls times `FREQUENCY_SCALE`, times the arch's weight; a range
+/// adds `RANGE_FLOOR` and is multiplied by `ARG_LEAF_WEIGHT` when its
 /// decision checks arguments.
 #[derive(Clone, Debug)]
 pub struct Weights {

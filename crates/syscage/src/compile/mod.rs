@@ -21,7 +21,7 @@
 //!
 //! Every path whose decision does not depend on arguments loads only
 //! `arch` and `nr`, so the kernel's action cache (Linux ≥ 5.11) answers it.
-//! Output is deterministic. [`stats`] measures a compiled program.
+//! Output is deterministic. [`stats`](mod@stats) measures a compiled program.
 //!
 //! ```
 //! use syscage::action::Action;

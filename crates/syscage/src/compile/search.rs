@@ -230,7 +230,7 @@ fn chain(ranges: &[Range], weights: &[f64]) -> Option<Node> {
     Some(node)
 }
 
-/// Splits at the weight median down to intervals of [`SMALL`] ranges,
+/// Splits at the weight median down to intervals of `SMALL` ranges,
 /// solved exactly: `O(n log n)`, for lines too long for the dynamic program
 /// and for the lines of secondary arches (x86 on an x86_64 host), where
 /// compile time matters more than the last tenth of a step.

@@ -38,7 +38,7 @@
 //!
 //! libseccomp treats x32 as a 32-bit arch: its argument comparisons look
 //! at the low word only, so syscage's x32 rules compare 32 bits. Conditions
-//! are normalized as libseccomp compiles them ([`libseccomp_conditions`]),
+//! are normalized as libseccomp compiles them (`libseccomp_conditions`),
 //! per arch, and rules are restricted to an arch where the result differs.
 //!
 //! The filter covers the native arch plus `architectures`
