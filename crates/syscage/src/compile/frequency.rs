@@ -109,8 +109,10 @@ pub struct Weights {
 }
 
 /// Weight of a range before its syscalls are counted, so ranges of
-/// unknown numbers still count a little.
-const RANGE_FLOOR: f64 = 0.05;
+/// unknown numbers still count a little. Small: unknown numbers are rare
+/// at run time (Docker default: 0.05 gave a mean of 9.23 over x86_64's
+/// syscalls and a frequency-weighted mean of 8.11; 0.01 gives 9.20 and 8.00).
+const RANGE_FLOOR: f64 = 0.01;
 
 /// How much the frequency table adds: the hot set together weighs this
 /// share of all known syscalls. Measured on the Docker default profile
