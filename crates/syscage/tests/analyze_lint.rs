@@ -22,6 +22,7 @@ fn every_seccomp_tools_audit_finding_is_reported() {
     files.sort();
     assert!(files.len() >= 10, "audit fixtures missing");
     let mut checked = 0;
+    let mut conditions = 0;
     for path in files {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let (name, arch) = stem.rsplit_once('.').unwrap();
@@ -54,6 +55,23 @@ fn every_seccomp_tools_audit_finding_is_reported() {
                     && (f["arch"].is_null() || o.arch.as_deref() == f["arch"].as_str())
                     && want.iter().all(|w| o.syscalls.iter().any(|s| s == w))
             });
+            // Conditions on arguments read as seccomp-tools writes them
+            // (its arithmetic on sys_number / instruction_pointer aside).
+            if let Some(cond) = f["condition"]
+                .as_str()
+                .filter(|c| !c.contains("sys_number") && !c.contains("instruction_pointer"))
+            {
+                let same = ours.iter().any(|o| {
+                    o.id == id
+                        && o.syscalls.iter().any(|s| want.contains(&s.as_str()))
+                        && o.condition.as_deref() == Some(cond)
+                });
+                assert!(
+                    same,
+                    "{name}: condition {cond:?} of {id} {want:?} not reported as such"
+                );
+                conditions += 1;
+            }
             assert!(
                 hit,
                 "{name}: seccomp-tools finding {f} not reported; ours: {:#?}",
@@ -65,4 +83,5 @@ fn every_seccomp_tools_audit_finding_is_reported() {
         }
     }
     assert!(checked >= 30, "only {checked} findings compared");
+    assert!(conditions >= 2, "only {conditions} conditions compared");
 }

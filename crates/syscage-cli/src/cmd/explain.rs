@@ -7,11 +7,9 @@ use syscage::analyze::explain::{explain, Item};
 /// Arguments of `syscage explain`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH).
-    pub file: String,
-    /// Architecture the filter is for (byte order, syscall names); default: host.
-    #[arg(short, long)]
-    pub arch: Option<String>,
+    /// The filter or profile, and its arch.
+    #[command(flatten)]
+    pub target: input::Target,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -19,10 +17,12 @@ pub struct Args {
 
 /// Runs `syscage explain`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let arch = input::arch(args.arch.as_deref())?;
-    let loaded = input::load(&args.file, arch)?;
-    let table = input::lift_loaded(&loaded, &args.file)?;
-    let e = explain(&table, &[arch.audit()], &|_| None);
+    let (arch, loaded, table) = args.target.lift()?;
+    let e = explain(
+        &table,
+        &[arch.audit()],
+        &syscage::arch::params::syscall_params,
+    );
     if args.json {
         let item = |i: &Item| match i {
             Item::Syscalls(names) => json!({"syscalls": names}),

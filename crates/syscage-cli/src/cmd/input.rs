@@ -49,6 +49,26 @@ pub fn profile_policy(file: &str, text: &str, opts: &ResolveOptions) -> Result<P
     Ok(policy)
 }
 
+/// The filter an analysis command reads, and the arch it is for.
+#[derive(clap::Args)]
+pub struct Target {
+    /// Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH).
+    pub file: String,
+    /// Architecture the filter is for (byte order, syscall names); default: host.
+    #[arg(short, long)]
+    pub arch: Option<String>,
+}
+
+impl Target {
+    /// Loads and lifts the target: the arch, the program and its table.
+    pub fn lift(&self) -> Result<(Arch, Loaded, DecisionTable)> {
+        let arch = arch(self.arch.as_deref())?;
+        let loaded = load(&self.file, arch)?;
+        let table = lift_loaded(&loaded, &self.file)?;
+        Ok((arch, loaded, table))
+    }
+}
+
 /// A program ready for analysis.
 pub struct Loaded {
     /// The policy it was compiled from, when the input was a profile.

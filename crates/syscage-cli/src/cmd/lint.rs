@@ -7,11 +7,9 @@ use syscage::analyze::lint::{lint, Severity};
 /// Arguments of `syscage lint`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH).
-    pub file: String,
-    /// Architecture the filter is for; default: host.
-    #[arg(short, long)]
-    pub arch: Option<String>,
+    /// The filter or profile, and its arch.
+    #[command(flatten)]
+    pub target: input::Target,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -19,9 +17,7 @@ pub struct Args {
 
 /// Runs `syscage lint`; exit code 1 when there are findings above `info`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let arch = input::arch(args.arch.as_deref())?;
-    let loaded = input::load(&args.file, arch)?;
-    let table = input::lift_loaded(&loaded, &args.file)?;
+    let (arch, loaded, table) = args.target.lift()?;
     let mut findings = lint(&table, &loaded.program, &[arch.audit()]);
     if let Some(policy) = &loaded.policy {
         // A profile states its default: judge that, not the majority.

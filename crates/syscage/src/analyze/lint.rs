@@ -328,8 +328,15 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
         let Some(first) = leaves.first() else {
             continue;
         };
-        let condition = (d.unconditional().is_none())
-            .then(|| arg_conditions(&first.region, table.order, None, wide).join(" && "));
+        let condition = (d.unconditional().is_none()).then(|| {
+            arg_conditions(
+                &first.region,
+                table.order,
+                crate::arch::params::syscall_params(name),
+                wide,
+            )
+            .join(" && ")
+        });
         let mut f = finding(
             "dangerous-allow",
             severity,
