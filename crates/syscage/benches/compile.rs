@@ -12,8 +12,8 @@
 //! cargo bench -p syscage --bench compile
 //! ```
 
-#[path = "../tests/libseccomp_bridge/mod.rs"]
-mod bridge;
+#[path = "../tests/runc_bridge/mod.rs"]
+mod runc_bridge;
 
 use criterion::{black_box, Criterion};
 use syscage::arch::Arch;
@@ -52,7 +52,9 @@ fn syscage_bytes(text: &str, copts: &CompileOptions) -> Vec<u8> {
 fn libseccomp_bytes(text: &str, level: u32) -> Program {
     let p = profile::parse(text).expect("parses");
     let oci = p.resolve_oci(Arch::X86_64, &opts());
-    bridge::export(&bridge::runc_filter(&oci, Arch::X86_64, level))
+    runc_bridge::export(
+        &runc_bridge::runc_context(&oci, Arch::X86_64, Some(level)).expect("runc would build it"),
+    )
 }
 
 fn row(name: &str, prog: &Program) {

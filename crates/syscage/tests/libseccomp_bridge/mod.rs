@@ -1,6 +1,6 @@
 //! Builds a libseccomp 2.5 filter from a syscage [`Policy`] (through the
 //! `libseccomp` crate) and exports it as a syscage [`Program`], for the
-//! differential test and the compiler benchmark.
+//! differential tests (`runc_bridge` builds on it for profiles).
 //!
 //! Only what both sides mean the same way translates: rules by name,
 //! 64-bit conditions (libseccomp's `SCMP_A0_32` merely truncates the datum
@@ -151,66 +151,4 @@ pub fn runc_action(name: syscage::profile::ActionName, ret: Option<u16>) -> Scmp
         N::Log => ScmpAction::Log,
         N::Notify => ScmpAction::Notify,
     }
-}
-
-/// The filter runc's `InitSeccomp` builds with libseccomp for a resolved
-/// OCI profile on a `native` host, at optimize level `optimize`: default
-/// action, arches, one `seccomp_rule_add` per name (one per condition when
-/// an argument repeats), names libseccomp does not know skipped.
-pub fn runc_filter(
-    oci: &syscage::profile::OciSeccomp,
-    native: Arch,
-    optimize: u32,
-) -> ScmpFilterContext {
-    use syscage::profile::OpName;
-    let default = runc_action(oci.default_action, oci.default_errno_ret);
-    let mut ctx = ScmpFilterContext::new(default).expect("seccomp_init");
-    ctx.set_ctl_optimize(optimize)
-        .expect("SCMP_FLTATR_CTL_OPTIMIZE");
-    if !ctx.is_arch_present(arch(native)).unwrap() {
-        ctx.add_arch(arch(native)).unwrap();
-    }
-    for name in &oci.architectures {
-        if let Some(a) = syscage::profile::names::scmp_arch(name) {
-            if !ctx.is_arch_present(arch(a)).unwrap() {
-                ctx.add_arch(arch(a)).unwrap();
-            }
-        }
-    }
-    for call in &oci.syscalls {
-        let act = runc_action(call.action, call.errno_ret);
-        if act == default {
-            continue;
-        }
-        let conds: Vec<ScmpArgCompare> = call
-            .args
-            .iter()
-            .map(|a| {
-                let (op, datum) = match a.op {
-                    OpName::Ne => (ScmpCompareOp::NotEqual, a.value),
-                    OpName::Lt => (ScmpCompareOp::Less, a.value),
-                    OpName::Le => (ScmpCompareOp::LessOrEqual, a.value),
-                    OpName::Eq => (ScmpCompareOp::Equal, a.value),
-                    OpName::Ge => (ScmpCompareOp::GreaterEqual, a.value),
-                    OpName::Gt => (ScmpCompareOp::Greater, a.value),
-                    OpName::MaskedEq => (ScmpCompareOp::MaskedEqual(a.value), a.value_two),
-                };
-                ScmpArgCompare::new(u32::from(a.index), op, datum)
-            })
-            .collect();
-        let repeated = (0..6u8).any(|i| call.args.iter().filter(|a| a.index == i).count() > 1);
-        for name in &call.names {
-            let Ok(nr) = ScmpSyscall::from_name(name) else {
-                continue;
-            };
-            if repeated {
-                for c in &conds {
-                    let _ = ctx.add_rule_conditional(act, nr, std::slice::from_ref(c));
-                }
-            } else {
-                let _ = ctx.add_rule_conditional(act, nr, &conds);
-            }
-        }
-    }
-    ctx
 }

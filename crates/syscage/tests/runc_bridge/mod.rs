@@ -1,39 +1,19 @@
 //! runc's `InitSeccomp` over the `libseccomp` crate: the filter runc
 //! builds for a resolved OCI profile, exported as BPF.
 
-use libseccomp::{
-    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
-};
-use std::io::{Read, Seek};
+// Shared by several test crates and the compiler benchmark, each using a part.
+#![allow(dead_code)]
+
+use libseccomp::{ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 use syscage::arch::Arch;
-use syscage::bpf::{ByteOrder, Program};
-use syscage::profile::{self, ActionName, OciSeccomp, OpName};
+use syscage::bpf::Program;
+use syscage::profile::{self, OciSeccomp, OpName};
 
-pub fn scmp_arch(a: Arch) -> ScmpArch {
-    match a {
-        Arch::X86_64 => ScmpArch::X8664,
-        Arch::X86 => ScmpArch::X86,
-        Arch::X32 => ScmpArch::X32,
-        Arch::Aarch64 => ScmpArch::Aarch64,
-        Arch::Arm => ScmpArch::Arm,
-        other => panic!("no libseccomp arch for {other} in this test"),
-    }
-}
+#[path = "../libseccomp_bridge/mod.rs"]
+mod libseccomp_bridge;
 
-/// runc's `getAction`.
-fn runc_action(name: ActionName, errno_ret: Option<u16>) -> ScmpAction {
-    let data = errno_ret.unwrap_or(1);
-    match name {
-        ActionName::Kill | ActionName::KillThread => ScmpAction::KillThread,
-        ActionName::KillProcess => ScmpAction::KillProcess,
-        ActionName::Trap => ScmpAction::Trap,
-        ActionName::Errno => ScmpAction::Errno(i32::from(data)),
-        ActionName::Trace => ScmpAction::Trace(data),
-        ActionName::Allow => ScmpAction::Allow,
-        ActionName::Log => ScmpAction::Log,
-        ActionName::Notify => ScmpAction::Notify,
-    }
-}
+use libseccomp_bridge::runc_action;
+pub use libseccomp_bridge::{arch as scmp_arch, export};
 
 /// runc's `getCondition`.
 fn runc_condition(a: &profile::ArgCond) -> ScmpArgCompare {
@@ -58,8 +38,22 @@ pub fn runc_filter(oci: &OciSeccomp, native: Arch) -> Program {
 
 /// [`runc_filter`], or the error with which runc would fail.
 pub fn try_runc_filter(oci: &OciSeccomp, native: Arch) -> Result<Program, String> {
+    runc_context(oci, native, None).map(|ctx| export(&ctx))
+}
+
+/// runc's filter context before export, at libseccomp's optimize `level`
+/// (`None`: libseccomp's default, as runc leaves it), or runc's error.
+pub fn runc_context(
+    oci: &OciSeccomp,
+    native: Arch,
+    level: Option<u32>,
+) -> Result<ScmpFilterContext, String> {
     let default = runc_action(oci.default_action, oci.default_errno_ret);
     let mut ctx = ScmpFilterContext::new(default).unwrap();
+    if let Some(level) = level {
+        ctx.set_ctl_optimize(level)
+            .expect("SCMP_FLTATR_CTL_OPTIMIZE");
+    }
     ctx.add_arch(scmp_arch(native)).unwrap();
     for name in &oci.architectures {
         let arch = profile::names::scmp_arch(name).expect("test profiles use supported arches");
@@ -94,29 +88,5 @@ pub fn try_runc_filter(oci: &OciSeccomp, native: Arch) -> Result<Program, String
             }
         }
     }
-    let mut file = tempfile();
-    ctx.export_bpf(&file).unwrap();
-    let mut bytes = Vec::new();
-    file.rewind().unwrap();
-    file.read_to_end(&mut bytes).unwrap();
-    Ok(Program::from_bytes(&bytes, ByteOrder::Little).expect("libseccomp's BPF decodes"))
-}
-
-fn tempfile() -> std::fs::File {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "syscage-libseccomp-{}-{}.bpf",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f
+    Ok(ctx)
 }
