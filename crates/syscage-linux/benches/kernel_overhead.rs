@@ -1,24 +1,45 @@
 //! Kernel overhead per syscall of a loaded filter, against no filter, for
-//! Docker's default profile compiled by syscage and by libseccomp
-//! (`SCMP_FLTATR_CTL_OPTIMIZE` 1: linear, 2: binary tree), side by side in
-//! one run: a cached syscall (`getppid`), a denied one (`acct`, EPERM by
-//! the default action) and an argument-dependent one (`personality(0xffffffff)`).
+//! Docker's default profile compiled by syscage and by libseccomp as runc
+//! builds it (`SCMP_FLTATR_CTL_OPTIMIZE` 1: linear, 2: binary tree), side
+//! by side in one run: a cacheable syscall (`getppid`), a denied one
+//! (`acct`, EPERM by the default action) and an argument-dependent one
+//! (`personality(0xffffffff)`).
 //!
-//! Each filter is loaded in its own child process (filters cannot be
-//! removed); the child times N raw syscalls several times and reports the
-//! best nanoseconds per call. Run: `cargo bench -p syscage-linux --bench kernel_overhead`
-//! (`SYSCAGE_BENCH_ITERS` sets N, default 200000).
+//! The kernel charges every filter a fixed cost whatever its code (the
+//! syscall's slow path, `seccomp_data`, the call into the JIT-compiled
+//! program), so the same run measures *floors*: the cheapest filter with
+//! each outcome (`return ALLOW`, which the action cache answers;
+//! `return ERRNO(1)`; `A = args[0]; return ALLOW`, which the cache cannot
+//! answer). A filter's overhead is its floor plus what its own code adds.
+//! That own cost is a few nanoseconds, so it is also measured amplified:
+//! each filter stacked `K` times (every syscall then runs all `K` copies),
+//! own cost per filter = (T(K copies) − T(K floors)) / K.
+//!
+//! Each configuration runs in its own child (filters cannot be removed),
+//! pinned to one CPU; the child times `batch` raw syscalls `batches` times
+//! and keeps the best ns per call; configurations are interleaved over
+//! several rounds and the best of each is kept. Results come back through
+//! shared memory, since a denying floor leaves the child no syscall to
+//! report or even exit with (it ends with a fault).
+//!
+//! ```text
+//! cargo bench -p syscage-linux --bench kernel_overhead
+//! ```
+//!
+//! Environment: `SYSCAGE_BENCH_ROUNDS` (default 10), `SYSCAGE_BENCH_BATCH`
+//! (calls per batch, 5000), `SYSCAGE_BENCH_BATCHES` (30),
+//! `SYSCAGE_BENCH_STACK` (K, 16), `SYSCAGE_BENCH_CPU` (default: the last
+//! CPU this process may use).
 
-use libseccomp::{
-    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
-};
-use std::io::{Read, Seek, Write};
-use std::os::fd::{AsRawFd, FromRawFd};
-use syscage::action::Action;
+#[path = "../../syscage/tests/runc_bridge/mod.rs"]
+mod runc_bridge;
+
+use std::sync::atomic::{AtomicU32, Ordering};
 use syscage::arch::Arch;
+use syscage::asm;
+use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Program};
 use syscage::compile::{compile, CompileOptions};
-use syscage::policy::{CmpOp, Policy, SyscallId};
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 use syscage_linux::install::{self, InstallOptions};
 
@@ -27,250 +48,403 @@ const DOCKER: &str = concat!(
     "/../../../shared/data/docker-default-seccomp.json"
 );
 
-fn docker_policy() -> Policy {
-    let text = std::fs::read_to_string(DOCKER).expect("shared/data/docker-default-seccomp.json");
-    let p = profile::parse(&text).expect("parse");
-    // No ENOSYS stub: libseccomp alone cannot express it, so both sides go without.
-    let opts = ResolveOptions {
-        enosys_unknown: false,
-        ..ResolveOptions::docker(vec![Arch::X86_64], KernelVersion { major: 6, minor: 1 })
-    };
-    p.to_policy(&opts).expect("resolve").0
+/// A measured syscall.
+struct Case {
+    label: &'static str,
+    nr: libc::c_long,
+    arg0: u64,
 }
 
-fn scmp_action(a: Action) -> ScmpAction {
-    match a {
-        Action::Allow => ScmpAction::Allow,
-        Action::Log => ScmpAction::Log,
-        Action::Errno(e) => ScmpAction::Errno(e as i32),
-        Action::Trap(_) => ScmpAction::Trap,
-        Action::Trace(d) => ScmpAction::Trace(d),
-        Action::UserNotif => ScmpAction::Notify,
-        Action::KillThread => ScmpAction::KillThread,
-        Action::KillProcess => ScmpAction::KillProcess,
-    }
-}
+const GETPPID: usize = 0;
+const ACCT: usize = 1;
+const PERSONALITY: usize = 2;
 
-fn scmp_arch(a: Arch) -> ScmpArch {
-    match a {
-        Arch::X86_64 => ScmpArch::X8664,
-        Arch::X86 => ScmpArch::X86,
-        Arch::X32 => ScmpArch::X32,
-        other => panic!("the benchmark runs on x86 hosts, not {other:?}"),
-    }
-}
-
-/// libseccomp's filter for the same policy, exported as BPF.
-fn libseccomp_program(policy: &Policy, optimize: u32) -> (Program, usize) {
-    let mut ctx = ScmpFilterContext::new(scmp_action(policy.default_action)).unwrap();
-    ctx.set_act_badarch(scmp_action(policy.bad_arch_action))
-        .unwrap();
-    ctx.set_ctl_optimize(optimize).unwrap();
-    for a in &policy.arches {
-        ctx.add_arch(scmp_arch(*a)).unwrap();
-    }
-    let mut skipped = 0;
-    for rule in &policy.rules {
-        let sys = match &rule.syscall {
-            SyscallId::Name(n) => match ScmpSyscall::from_name(n) {
-                Ok(s) => s,
-                Err(_) => {
-                    skipped += 1;
-                    continue;
-                }
-            },
-            SyscallId::Nr(n) => ScmpSyscall::from(*n as i32),
-        };
-        let conds: Vec<ScmpArgCompare> = rule
-            .conditions
-            .iter()
-            .map(|c| {
-                let (op, datum) = match c.op {
-                    CmpOp::Eq(v) => (ScmpCompareOp::Equal, v),
-                    CmpOp::Ne(v) => (ScmpCompareOp::NotEqual, v),
-                    CmpOp::Lt(v) => (ScmpCompareOp::Less, v),
-                    CmpOp::Le(v) => (ScmpCompareOp::LessOrEqual, v),
-                    CmpOp::Gt(v) => (ScmpCompareOp::Greater, v),
-                    CmpOp::Ge(v) => (ScmpCompareOp::GreaterEqual, v),
-                    CmpOp::MaskedEq { mask, value } => (ScmpCompareOp::MaskedEqual(mask), value),
-                };
-                ScmpArgCompare::new(c.arg as u32, op, datum)
-            })
-            .collect();
-        if ctx
-            .add_rule_conditional(scmp_action(rule.action), sys, &conds)
-            .is_err()
-        {
-            skipped += 1;
-        }
-    }
-    let mut file = tempfile();
-    ctx.export_bpf(&file).unwrap();
-    let mut bytes = Vec::new();
-    file.rewind().unwrap();
-    file.read_to_end(&mut bytes).unwrap();
-    (
-        Program::from_bytes(&bytes, ByteOrder::Little).expect("libseccomp's BPF decodes"),
-        skipped,
-    )
-}
-
-fn tempfile() -> std::fs::File {
-    // SAFETY: memfd_create with a static NUL-terminated name; the fd is owned by the File.
-    unsafe {
-        let fd = libc::memfd_create(c"syscage-bench".as_ptr(), libc::MFD_CLOEXEC);
-        assert!(fd >= 0);
-        std::fs::File::from_raw_fd(fd)
-    }
-}
-
-/// The measured syscalls: (label, number, arg 0).
-const CASES: [(&str, libc::c_long, u64); 3] = [
-    ("getppid (cached)", libc::SYS_getppid, 0),
-    ("acct (denied)", libc::SYS_acct, 1),
-    ("personality (args)", libc::SYS_personality, 0xffff_ffff),
+/// getppid, acct with an invalid pointer (EFAULT, or EPERM when denied)
+/// and personality's query change nothing.
+const CASES: [Case; 3] = [
+    Case {
+        label: "getppid (cached)",
+        nr: libc::SYS_getppid,
+        arg0: 0,
+    },
+    Case {
+        label: "acct (denied)",
+        nr: libc::SYS_acct,
+        arg0: 1,
+    },
+    Case {
+        label: "personality (args)",
+        nr: libc::SYS_personality,
+        arg0: 0xffff_ffff,
+    },
 ];
 
-fn time_calls(nr: libc::c_long, a0: u64, iters: u32) -> f64 {
+/// The cheapest filter allowing everything: the action cache answers it.
+const FLOOR_CACHED: &str = "return ALLOW\n";
+/// The cheapest filter denying `acct` (it denies everything).
+const FLOOR_DENIED: &str = "return ERRNO(1)\n";
+/// The cheapest denying filter that can be stacked: it lets `seccomp(2)`
+/// through for the next copy (3 instructions for `acct`).
+const FLOOR_DENIED_STACKABLE: &str =
+    "A = sys_number\nif (A != seccomp) goto deny\nreturn ALLOW\ndeny:\nreturn ERRNO(1)\n";
+/// The cheapest filter allowing everything that the cache cannot answer:
+/// it reads an argument.
+const FLOOR_ARGS: &str = "A = args[0]\nreturn ALLOW\n";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn resolve_options() -> ResolveOptions {
+    let mut o = ResolveOptions::docker(
+        vec![Arch::X86_64],
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+    );
+    // libseccomp has no unknown-syscall action: compare the same policy.
+    o.enosys_unknown = false;
+    o
+}
+
+/// The programs compared: syscage's and libseccomp's (linear, tree).
+fn docker_programs() -> (Program, Program, Program) {
+    let text = std::fs::read_to_string(DOCKER).expect("shared/data/docker-default-seccomp.json");
+    let p = profile::parse(&text).expect("parse");
+    let (policy, _) = p.to_policy(&resolve_options()).expect("resolve");
+    let ours = compile(&policy, &CompileOptions::default()).expect("compile");
+    let oci = p.resolve_oci(Arch::X86_64, &resolve_options());
+    let scmp = |level| {
+        runc_bridge::export(
+            &runc_bridge::runc_context(&oci, Arch::X86_64, Some(level))
+                .expect("runc would build it"),
+        )
+    };
+    (ours, scmp(1), scmp(2))
+}
+
+fn floor(src: &str) -> Program {
+    asm::parse::assemble(src, Arch::X86_64).expect("floor filter assembles")
+}
+
+/// One configuration: a filter loaded `stack` times (none: no filter).
+struct Config {
+    name: String,
+    prog: Option<Program>,
+    stack: usize,
+}
+
+/// What a child leaves in the shared page.
+#[repr(C)]
+struct Shared {
+    ns: [f64; CASES.len()],
+    /// 0: running, 1: done, 2: the filter could not be loaded.
+    state: AtomicU32,
+}
+
+/// Best ns per call of `batches` batches of `batch` calls.
+fn time_calls(case: &Case, batch: u32, batches: u32) -> f64 {
     let mut best = f64::MAX;
-    for _ in 0..7 {
+    for _ in 0..batches {
         let t = std::time::Instant::now();
-        for _ in 0..iters {
-            // SAFETY: getppid, acct with an invalid pointer (EFAULT or EPERM) and
-            // personality's query change nothing.
-            unsafe { libc::syscall(nr, a0) };
+        for _ in 0..batch {
+            // SAFETY: see CASES: none of the calls changes anything.
+            unsafe { libc::syscall(case.nr, case.arg0) };
         }
-        best = best.min(t.elapsed().as_nanos() as f64 / iters as f64);
+        best = best.min(t.elapsed().as_nanos() as f64 / f64::from(batch));
     }
     best
 }
 
-/// Loads `prog` (if any) in a child and returns ns per call for each case.
-fn measure(prog: Option<&Program>, spec_allow: bool, iters: u32) -> Vec<f64> {
-    let raw = prog.map(install::raw_filter);
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two fds.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: the child loads the filter, times syscalls, writes and exits.
+/// Runs one configuration in a child pinned to `cpu`; ns per call per case.
+fn measure(config: &Config, cpu: usize, batch: u32, batches: u32) -> [f64; CASES.len()] {
+    let raw = config.prog.as_ref().map(install::raw_filter);
+    // SAFETY: a fresh shared anonymous page, unmapped below.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(page, libc::MAP_FAILED, "mmap");
+    let shared = page.cast::<Shared>();
+    // SAFETY: the child only loads filters, times syscalls and ends.
     let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork");
     if pid == 0 {
-        if let Some(raw) = &raw {
-            let mut opts = InstallOptions::default();
-            opts.flags.spec_allow = spec_allow;
-            install::install_raw(raw, &opts).expect("load");
-        }
-        let times: Vec<f64> = CASES
-            .iter()
-            .map(|(_, nr, a0)| time_calls(*nr, *a0, iters))
-            .collect();
-        // SAFETY: fds[1] is our pipe's write end.
-        let mut w = unsafe { std::fs::File::from_raw_fd(fds[1]) };
-        let text = times
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let _ = w.write_all(text.as_bytes());
-        drop(w);
-        // SAFETY: ends the child.
-        unsafe { libc::_exit(0) };
+        child(shared, raw.as_deref(), config.stack, cpu, batch, batches);
     }
-    // SAFETY: closes our copy of the write end.
-    unsafe { libc::close(fds[1]) };
-    // SAFETY: fds[0] is our pipe's read end.
-    let mut r = unsafe { std::fs::File::from_raw_fd(fds[0]) };
-    let mut text = String::new();
-    r.read_to_string(&mut text).unwrap();
     let mut status = 0;
     // SAFETY: waits for our child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
-    let _ = r.as_raw_fd();
-    text.split_whitespace()
-        .map(|t| t.parse().unwrap())
-        .collect()
+    // SAFETY: the page is ours, zeroed, large enough for `Shared`, and the
+    // child that wrote it has ended.
+    let (state, ns) = unsafe { ((*shared).state.load(Ordering::SeqCst), (*shared).ns) };
+    // SAFETY: unmaps the page mapped above; `shared` is not used after.
+    unsafe { libc::munmap(page, 4096) };
+    assert_eq!(
+        state, 1,
+        "{}: the child did not finish (state {state})",
+        config.name
+    );
+    ns
+}
+
+/// The child: no core dumps, pinned, filters loaded, calls timed, results
+/// stored, then the quickest exit the filter leaves (a fault when even
+/// `exit_group` is denied).
+fn child(
+    shared: *mut Shared,
+    raw: Option<&[libc::sock_filter]>,
+    stack: usize,
+    cpu: usize,
+    batch: u32,
+    batches: u32,
+) -> ! {
+    let nocore = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain setrlimit/sched_setaffinity on ourselves with valid arguments.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &nocore);
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+    if let Some(raw) = raw {
+        for i in 0..stack {
+            let opts = InstallOptions {
+                no_new_privs: i == 0,
+                ..InstallOptions::default()
+            };
+            if install::install_raw(raw, &opts).is_err() {
+                // SAFETY: `shared` points at the zeroed shared page.
+                unsafe { (*shared).state.store(2, Ordering::SeqCst) };
+                // SAFETY: ends the child.
+                unsafe { libc::_exit(1) };
+            }
+        }
+    }
+    let ns = CASES.each_ref().map(|c| time_calls(c, batch, batches));
+    // SAFETY: `shared` points at the shared page; the parent reads it only
+    // after this process has ended.
+    unsafe {
+        (*shared).ns = ns;
+        (*shared).state.store(1, Ordering::SeqCst);
+    }
+    // SAFETY: exit_group, then (when the filter denies it) abort, whose
+    // last resort is a faulting instruction.
+    unsafe { libc::syscall(libc::SYS_exit_group, 0) };
+    std::process::abort()
+}
+
+/// The last CPU this process may run on.
+fn last_cpu() -> usize {
+    // SAFETY: sched_getaffinity fills a zeroed cpu_set_t.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
+        (0..libc::CPU_SETSIZE as usize)
+            .rev()
+            .find(|&c| libc::CPU_ISSET(c, &set))
+            .unwrap_or(0)
+    }
+}
+
+/// Filter instructions a program runs for `case` (emulated).
+fn steps(prog: &Program, case: &Case) -> usize {
+    let d = SeccompData {
+        nr: case.nr as u32,
+        arch: Arch::X86_64.audit(),
+        args: [case.arg0, 0, 0, 0, 0, 0],
+        ..Default::default()
+    };
+    syscage::emu::run(prog, &d, ByteOrder::Little)
+        .expect("runs")
+        .steps
+}
+
+/// Best ns per call of each configuration and case over interleaved rounds.
+fn run_all(configs: &[Config], rounds: u32, cpu: usize, batch: u32, batches: u32) -> Vec<[f64; 3]> {
+    let mut best = vec![[f64::MAX; CASES.len()]; configs.len()];
+    for _ in 0..rounds {
+        for (b, c) in best.iter_mut().zip(configs) {
+            for (slot, t) in b.iter_mut().zip(measure(c, cpu, batch, batches)) {
+                *slot = slot.min(t);
+            }
+        }
+    }
+    best
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let iters: u32 = std::env::var("SYSCAGE_BENCH_ITERS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200_000);
-    let policy = docker_policy();
-    let ours = compile(&policy, &CompileOptions::default()).expect("compile");
-    let (lin, skipped1) = libseccomp_program(&policy, 1);
-    let (tree, skipped2) = libseccomp_program(&policy, 2);
-    let filters: Vec<(&str, Option<&Program>, bool)> = vec![
-        ("no filter", None, false),
-        ("syscage", Some(&ours), false),
-        ("libseccomp, optimize 1 (linear)", Some(&lin), false),
-        ("libseccomp, optimize 2 (binary tree)", Some(&tree), false),
-        ("syscage, SPEC_ALLOW", Some(&ours), true),
-        ("libseccomp tree, SPEC_ALLOW", Some(&tree), true),
+    let rounds: u32 = env_or("SYSCAGE_BENCH_ROUNDS", 10);
+    let batch: u32 = env_or("SYSCAGE_BENCH_BATCH", 5000);
+    let batches: u32 = env_or("SYSCAGE_BENCH_BATCHES", 30);
+    let k: usize = env_or("SYSCAGE_BENCH_STACK", 16);
+    let cpu: usize = env_or("SYSCAGE_BENCH_CPU", last_cpu());
+    let (ours, lin, tree) = docker_programs();
+    let cfg = |name: &str, prog: Option<&Program>, stack| Config {
+        name: name.to_string(),
+        prog: prog.cloned(),
+        stack,
+    };
+
+    // One filter each, as a program loads it.
+    let single = [
+        cfg("no filter", None, 1),
+        cfg(
+            "floor: `return ALLOW` (cached)",
+            Some(&floor(FLOOR_CACHED)),
+            1,
+        ),
+        cfg("floor: `return ERRNO(1)`", Some(&floor(FLOOR_DENIED)), 1),
+        cfg(
+            "floor: `A = args[0]; return ALLOW`",
+            Some(&floor(FLOOR_ARGS)),
+            1,
+        ),
+        cfg("syscage", Some(&ours), 1),
+        cfg("libseccomp, optimize 2 (binary tree)", Some(&tree), 1),
+        cfg("libseccomp, optimize 1 (linear)", Some(&lin), 1),
     ];
-    // Interleave the filters over several rounds and keep each one's best.
-    let mut best: Vec<Vec<f64>> = vec![vec![f64::MAX; CASES.len()]; filters.len()];
-    for _ in 0..3 {
-        for (i, (_, p, spec)) in filters.iter().enumerate() {
-            for (j, t) in measure(*p, *spec, iters).into_iter().enumerate() {
-                best[i][j] = best[i][j].min(t);
-            }
-        }
-    }
-    println!("Docker default profile (x86_64 host: x86_64, x86, x32), {iters} calls x 7 x 3 rounds, best ns/call");
-    if skipped1 + skipped2 > 0 {
-        println!("(libseccomp skipped {skipped1} rules it could not add)");
-    }
-    print!("| filter | instructions |");
-    for (label, _, _) in CASES {
-        print!(" {label} |");
+    // Which floor each case is measured against (index into `single`).
+    let floor_of = [1, 2, 3];
+    println!(
+        "Docker default profile (x86_64 host: x86_64, x86, x32), CPU {cpu}, best of {rounds} rounds x {batches} batches x {batch} calls, ns/call"
+    );
+    println!("(overhead: against no filter; for the denied acct, against unfiltered getppid, since a denied call does no work)");
+    println!();
+    let t = run_all(&single, rounds, cpu, batch, batches);
+    let overhead = |i: usize, j: usize| {
+        let base = if j == ACCT { t[0][GETPPID] } else { t[0][j] };
+        t[i][j] - base
+    };
+    print!("| filter | length |");
+    for c in &CASES {
+        print!(" {} |", c.label);
     }
     println!();
     println!("|---|---:|{}", "---:|".repeat(CASES.len()));
-    for (i, (name, p, _)) in filters.iter().enumerate() {
-        let len = p.map_or("-".to_string(), |p| p.len().to_string());
-        print!("| {name} | {len} |");
+    for (i, c) in single.iter().enumerate() {
+        let len = c.prog.as_ref().map_or("-".into(), |p| p.len().to_string());
+        print!("| {} | {len} |", c.name);
         for j in 0..CASES.len() {
-            // A denied syscall never runs: its overhead is against the
-            // cheapest unfiltered syscall, getppid.
-            let base = if CASES[j].0.contains("denied") {
-                best[0][0]
-            } else {
-                best[0][j]
-            };
+            // A floor is shown for the cases it is the floor of (and no filter for all).
             if i == 0 {
-                print!(" {:.1} |", best[i][j]);
+                print!(" {:.1} |", t[i][j]);
+            } else if (1..=3).contains(&i) && floor_of[j] != i {
+                print!(" |");
             } else {
-                print!(" {:.1} ({:+.1}) |", best[i][j], best[i][j] - base);
+                print!(" {:.1} ({:+.1}) |", t[i][j], overhead(i, j));
             }
         }
         println!();
     }
-    println!("(in parentheses: against no filter; for the denied acct, against unfiltered getppid, since a denied call does no work)");
     println!();
-    println!("Instructions each filter runs per call (emulator; the kernel's action cache skips the filter for cacheable calls):");
+    println!("Overhead = floor + own cost (ns); own cost = overhead - the floor's overhead:");
+    println!();
+    println!("| call | floor | syscage own | tree own | linear own | syscage / tree, own | syscage / tree, whole | best any filter can do (floor / tree), whole |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for j in [ACCT, PERSONALITY] {
+        let f = overhead(floor_of[j], j);
+        let own = |i: usize| overhead(i, j) - f;
+        // A ratio of overheads means something only when both are costs.
+        let ratio = |a: f64, b: f64| {
+            if a > 0.0 && b > 0.0 {
+                format!("{:.2}", a / b)
+            } else {
+                "n/a (not both > 0)".to_string()
+            }
+        };
+        println!(
+            "| {} | {f:+.1} | {:+.1} | {:+.1} | {:+.1} | {} | {} | {} |",
+            CASES[j].label,
+            own(4),
+            own(5),
+            own(6),
+            ratio(own(4), own(5)),
+            ratio(overhead(4, j), overhead(5, j)),
+            ratio(f, overhead(5, j)),
+        );
+    }
+
+    // Stacked: own cost amplified K times.
+    let stacked = [
+        cfg(
+            "floor: denied (stackable)",
+            Some(&floor(FLOOR_DENIED_STACKABLE)),
+            k,
+        ),
+        cfg(
+            "floor: `A = args[0]; return ALLOW`",
+            Some(&floor(FLOOR_ARGS)),
+            k,
+        ),
+        cfg("syscage", Some(&ours), k),
+        cfg("libseccomp, optimize 2 (binary tree)", Some(&tree), k),
+        cfg("libseccomp, optimize 1 (linear)", Some(&lin), k),
+    ];
+    let s = run_all(&stacked, rounds, cpu, batch, batches);
+    let sfloor = [None, Some(0), Some(1)];
+    println!();
+    println!("Stacked {k} times: ns/call, and own cost per filter = (T - T(floor)) / {k}:");
+    println!();
+    println!(
+        "| filter x {k} | acct (denied) | own per filter | personality (args) | own per filter |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let own_k = |i: usize, j: usize| (s[i][j] - s[sfloor[j].unwrap()][j]) / k as f64;
+    for (i, c) in stacked.iter().enumerate() {
+        print!("| {} |", c.name);
+        for j in [ACCT, PERSONALITY] {
+            if i < 2 {
+                if sfloor[j] == Some(i) {
+                    print!(" {:.1} | floor |", s[i][j]);
+                } else {
+                    print!(" | |");
+                }
+            } else {
+                print!(" {:.1} | {:+.2} |", s[i][j], own_k(i, j));
+            }
+        }
+        println!();
+    }
+    println!();
+    for j in [ACCT, PERSONALITY] {
+        println!(
+            "{}: syscage's own cost / the tree's = {:.2}",
+            CASES[j].label,
+            own_k(2, j) / own_k(3, j)
+        );
+    }
+
+    println!();
+    println!("Filter instructions run per call (emulator; the kernel's action cache skips the filter for cacheable calls):");
+    println!();
     print!("| filter |");
-    for (label, _, _) in CASES {
-        print!(" {label} |");
+    for c in &CASES {
+        print!(" {} |", c.label);
     }
     println!();
     println!("|---|{}", "---:|".repeat(CASES.len()));
-    for (name, p, spec) in &filters {
-        let (Some(p), false) = (p, spec) else {
-            continue;
-        };
-        print!("| {name} |");
-        for (_, nr, a0) in CASES {
-            let d = syscage::bpf::data::SeccompData {
-                nr: nr as u32,
-                arch: Arch::X86_64.audit(),
-                args: [a0, 0, 0, 0, 0, 0],
-                ..Default::default()
-            };
-            let out = syscage::emu::run(p, &d, ByteOrder::Little).expect("runs");
-            print!(" {} ({}) |", out.steps, out.action);
+    for c in single.iter().skip(1) {
+        let p = c.prog.as_ref().expect("a filter");
+        print!("| {} |", c.name);
+        for case in &CASES {
+            print!(" {} |", steps(p, case));
         }
         println!();
     }
