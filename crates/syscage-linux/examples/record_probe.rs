@@ -14,6 +14,9 @@
 //! - `handler SECS [MARK]`: a SIGUSR1 handler, then a sleep.
 //! - `sleep SECS [MARK]`: sleeps (for kill and Ctrl-C tests).
 //! - `killparent SIG [SECS] [MARK]`: sends SIG to its parent, then sleeps SECS.
+//! - `listener`: installs an allow-all filter with its own user-notification
+//!   listener (`SECCOMP_FILTER_FLAG_NEW_LISTENER`) and prints `listener: ok`
+//!   or the errno (`EBUSY` when a filter already has one).
 
 use std::io::Write;
 use std::process::exit;
@@ -209,6 +212,36 @@ fn stop() {
     println!("stop: continued");
 }
 
+/// A filter with its own listener, as a container runtime or sandbox
+/// supervisor installs one.
+fn listener_mode() {
+    let mut filter = [libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: libc::SECCOMP_RET_ALLOW,
+    }];
+    let prog = libc::sock_fprog {
+        len: 1,
+        filter: filter.as_mut_ptr(),
+    };
+    // SAFETY: prctl and seccomp with a valid one-instruction program.
+    let r = unsafe {
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if r >= 0 {
+        println!("listener: ok");
+    } else {
+        println!("listener: errno {}", errno());
+    }
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let extra = args.last().map(String::as_str) == Some("--extra");
@@ -250,8 +283,9 @@ fn main() {
             ));
             println!("killparent: still here");
         }
+        Some("listener") => listener_mode(),
         _ => {
-            eprintln!("usage: record_probe threads N|forkexec|int80|socket inet|unix|storm N|stop|sleep S|killparent SIG [S] [--extra]");
+            eprintln!("usage: record_probe threads N|forkexec|int80|socket inet|unix|storm N|stop|sleep S|killparent SIG [S]|listener [--extra]");
             exit(2);
         }
     }

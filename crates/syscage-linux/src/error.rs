@@ -87,6 +87,14 @@ impl Error {
         }
     }
 
+    /// The errno of a failed system call ([`Error::Sys`]).
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::Sys { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+
     /// A failed system call with a given errno value.
     pub(crate) fn errno(call: &'static str, errno: i32) -> Self {
         Error::Sys {

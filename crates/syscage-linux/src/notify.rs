@@ -91,3 +91,18 @@ pub fn respond(listener: BorrowedFd<'_>, id: u64, response: Response) -> Result<
     }
     Ok(())
 }
+
+/// Whether notification `id` is still pending
+/// (`SECCOMP_IOCTL_NOTIF_ID_VALID`): its caller has not been killed
+/// meanwhile, so what was read of the caller's memory was read from it.
+pub fn id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {
+    let mut id = id;
+    // SAFETY: the ioctl reads one u64 from `id`.
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ID_VALID as _,
+            &mut id as *mut u64,
+        ) == 0
+    }
+}

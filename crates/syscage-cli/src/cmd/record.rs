@@ -19,7 +19,7 @@ use syscage::arch::Arch;
 use syscage::policy::Policy;
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 use syscage_linux::record::recording::merge_policies;
-use syscage_linux::record::{self, Options, Outcome, Progress, Recording};
+use syscage_linux::record::{self, Options, Outcome, Progress, Recording, Via};
 
 /// Output formats of `syscage record`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -28,6 +28,17 @@ pub enum Format {
     Docker,
     /// The OCI runtime-spec `linux.seccomp` object.
     Oci,
+}
+
+/// `--via` values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ViaArg {
+    /// Notify where the kernel can, else ptrace.
+    Auto,
+    /// A `SECCOMP_RET_USER_NOTIF` listener.
+    Notify,
+    /// `SECCOMP_RET_TRACE` and ptrace.
+    Ptrace,
 }
 
 /// Arguments of `syscage record`.
@@ -56,6 +67,12 @@ pub struct Args {
     /// Print a table of the syscalls made (count, syscall, arch, first pid) on stderr.
     #[arg(long)]
     pub summary: bool,
+    /// How syscalls reach the recorder: `notify` (a seccomp user-notification
+    /// listener; no ptrace, fastest), `ptrace` (one ptrace stop per syscall;
+    /// for programs that install a seccomp listener themselves, or kernels
+    /// before 5.6), `auto` (notify where the kernel can).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub via: ViaArg,
     /// The program and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -67,7 +84,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Some(path) if path.exists() => Some(load(path)?),
         _ => None,
     };
-    let options = Options { args: args.args };
+    let options = Options {
+        args: args.args,
+        via: match args.via {
+            ViaArg::Auto => Via::Auto,
+            ViaArg::Notify => Via::Notify,
+            ViaArg::Ptrace => Via::Ptrace,
+        },
+    };
     let outcome = if stderr_is_terminal() {
         let mut line = ProgressLine::default();
         let mut cb = |p: &Progress| line.draw(p);

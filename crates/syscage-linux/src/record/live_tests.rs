@@ -89,7 +89,13 @@ fn a_missing_program_is_an_error() {
 #[test]
 fn recorded_arguments_become_exact_conditions() {
     // python3 is not needed: sh's fcntl/ioctl calls are enough.
-    let Some(o) = try_record(&["sh", "-c", "echo hi > /dev/null"], Options { args: true }) else {
+    let Some(o) = try_record(
+        &["sh", "-c", "echo hi > /dev/null"],
+        Options {
+            args: true,
+            ..Options::default()
+        },
+    ) else {
         return;
     };
     let policy = o.recording.to_policy();

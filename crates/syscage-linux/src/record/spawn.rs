@@ -16,9 +16,10 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-/// Stage tags written by the child on failure.
-const STAGE_FILTER: u32 = 1;
-const STAGE_EXEC: u32 = 2;
+/// Stage tag written by the child when the filter could not be installed.
+pub(crate) const STAGE_FILTER: u32 = 1;
+/// Stage tag written by the child when `execve` failed.
+pub(crate) const STAGE_EXEC: u32 = 2;
 
 /// `PTRACE_O_*` options the recorder seizes with: the tracer's usual
 /// [`tracee::TRACE_OPTIONS`] (follow fork, vfork, clone, exec; kill the
@@ -114,6 +115,15 @@ pub(crate) fn spawn(
 }
 
 impl Child {
+    /// A forked child with the read end of its failure pipe.
+    pub(crate) fn new(pid: libc::pid_t, failure: OwnedFd, program: OsString) -> Child {
+        Child {
+            pid,
+            failure,
+            program,
+        }
+    }
+
     /// After the child is gone without having exec'd: why it failed.
     pub(crate) fn failure(&self) -> Option<RecordError> {
         let (stage, errno) = fork_exec::read_failure(self.failure.as_raw_fd())?;

@@ -14,35 +14,24 @@
 //! meantime; its exit is reported by a later `waitpid`. The loop ends when
 //! `waitpid` says there is nobody left (`ECHILD`).
 
-use super::args::{self, ArgSource};
-use super::recording::{arch_of, Recording};
+use super::calls::Calls;
+use super::recording::Recording;
 use super::signals::Handlers;
 use super::{ProgramExit, Progress, RecordError};
 use crate::tracee::{self, SyscallStop};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::time::{Duration, Instant};
-use syscage::arch::Arch;
 
 /// How many stops between two looks at the clock for the progress line.
 const PROGRESS_EVERY: u64 = 1024;
 /// How often the progress callback is called at most.
-const PROGRESS_PERIOD: Duration = Duration::from_millis(200);
-
-/// What the tracer knows about one (audit arch, nr).
-struct Slot {
-    arch: Option<Arch>,
-    source: Option<ArgSource>,
-    count: u64,
-    first_pid: libc::pid_t,
-    keys: HashSet<Vec<u64>>,
-}
+pub(crate) const PROGRESS_PERIOD: Duration = Duration::from_millis(200);
 
 /// The tracer's state over one run.
 pub(crate) struct Tracer<'p> {
     root: libc::pid_t,
-    with_args: bool,
-    slots: HashMap<(u32, u32), Slot>,
+    calls: Calls,
     tracees: HashSet<libc::pid_t>,
     exec_seen: bool,
     root_exit: Option<ProgramExit>,
@@ -63,8 +52,7 @@ impl<'p> Tracer<'p> {
         let now = Instant::now();
         Tracer {
             root,
-            with_args,
-            slots: HashMap::new(),
+            calls: Calls::new(with_args),
             tracees: HashSet::from([root]),
             exec_seen: false,
             root_exit: None,
@@ -162,38 +150,9 @@ impl<'p> Tracer<'p> {
         else {
             return;
         };
-        let nr = nr as u32;
-        let with_args = self.with_args;
-        let slot = self.slots.entry((arch, nr)).or_insert_with(|| {
-            let a = arch_of(arch, nr);
-            let source = match (with_args, a) {
-                (true, Some(a)) => a.syscall_name(nr).and_then(|name| args::risk_args(a, name)),
-                _ => None,
-            };
-            Slot {
-                arch: a,
-                source,
-                count: 0,
-                first_pid: pid,
-                keys: HashSet::new(),
-            }
+        self.calls.add(pid, arch, nr as u32, &args, |addr| {
+            tracee::read_u64(pid, addr).ok()
         });
-        slot.count += 1;
-        match slot.source {
-            None => {}
-            Some(ArgSource::Registers(fields)) => {
-                let wide = slot.arch.is_some_and(|a| a.is_64bit() || a == Arch::X32);
-                let key = args::key_from_registers(fields, &args, wide);
-                slot.keys.insert(key);
-            }
-            Some(ArgSource::Clone3Flags) => {
-                // struct clone_args starts with `__aligned_u64 flags`. An
-                // unreadable pointer makes the call fail with EFAULT: no key.
-                if let Ok(flags) = tracee::read_u64(pid, args[0]) {
-                    slot.keys.insert(args::key_from_clone3_flags(flags));
-                }
-            }
-        }
     }
 
     fn pass_on_signals(&mut self, signals: &Handlers) {
@@ -224,8 +183,8 @@ impl<'p> Tracer<'p> {
         }
         self.last_progress = now;
         let p = Progress {
-            syscalls: self.slots.values().map(|s| s.count).sum(),
-            distinct: self.slots.len(),
+            syscalls: self.calls.total(),
+            distinct: self.calls.distinct(),
             tasks: self.tracees.len(),
             elapsed: now.duration_since(self.started),
         };
@@ -236,17 +195,6 @@ impl<'p> Tracer<'p> {
 
     /// The recording so far.
     pub(crate) fn recording(&self) -> Recording {
-        let mut r = Recording::new(self.with_args);
-        for (&(audit, nr), slot) in &self.slots {
-            let Some(arch) = slot.arch else {
-                continue;
-            };
-            debug_assert_eq!(arch_of(audit, nr), Some(arch));
-            r.count(arch, nr, slot.first_pid, slot.count);
-            for key in &slot.keys {
-                r.add_key(arch, nr, key.clone());
-            }
-        }
-        r
+        self.calls.recording()
     }
 }

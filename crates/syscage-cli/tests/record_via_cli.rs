@@ -1,0 +1,83 @@
+//! The two ways `syscage record` learns syscalls, against each other:
+//! `--via notify` (a seccomp user-notification listener, the default where
+//! the kernel has it) and `--via ptrace` (`SECCOMP_RET_TRACE` stops).
+//! Each recording must run its program with zero denials (the checks of
+//! `record_cli.rs`), and for programs whose syscalls do not depend on
+//! timing both must record the same syscalls.
+
+mod record_fixture;
+
+use record_fixture::*;
+use std::collections::BTreeSet;
+
+fn names(profile: &std::path::Path) -> BTreeSet<String> {
+    allowed_names(profile).into_iter().collect()
+}
+
+#[test]
+fn both_ways_record_the_same_syscalls() {
+    let data = scratch("via-ls-data");
+    std::fs::write(data.join("file.txt"), "text\n").expect("write");
+    let d = s(&data);
+    let cases: [(&str, Vec<&str>); 4] = [
+        ("forkexec", vec![probe(), "forkexec"]),
+        ("int80", vec![probe(), "int80"]),
+        ("ls", vec!["ls", "-lA", "--time-style=+", &d]),
+        (
+            "sh-pipe",
+            vec!["sh", "-c", "echo a b c | tr ' ' '\\n' | sort"],
+        ),
+    ];
+    for (name, cmd) in &cases {
+        let Some(ptrace) = record_then_run(&format!("{name}-ptrace"), &["--via", "ptrace"], cmd)
+        else {
+            return;
+        };
+        let notify = record_then_run(&format!("{name}-notify"), &["--via", "notify"], cmd)
+            .expect("notify works where ptrace does");
+        assert_eq!(names(&ptrace), names(&notify), "{name}");
+    }
+}
+
+#[test]
+fn both_ways_follow_threads_and_record_arguments() {
+    for via in ["ptrace", "notify"] {
+        if record_then_run(
+            &format!("threads-{via}"),
+            &["--via", via],
+            &[probe(), "threads", "8"],
+        )
+        .is_none()
+        {
+            return;
+        }
+        let args = record_then_run(
+            &format!("socket-args-{via}"),
+            &["--via", via, "--args"],
+            &[probe(), "socket", "unix"],
+        )
+        .expect("recorded");
+        let text = std::fs::read_to_string(&args).expect("profile");
+        assert!(text.contains("\"socket\""), "{via}: {text}");
+    }
+}
+
+#[test]
+fn a_program_with_its_own_listener_needs_ptrace() {
+    // One listener per filter stack: under `--via notify` the program's
+    // NEW_LISTENER fails with EBUSY (16), under ptrace it succeeds.
+    let dir = scratch("own-listener");
+    let Some((out, _)) = record(&dir, "ptrace", &["--via", "ptrace"], &[probe(), "listener"])
+    else {
+        return;
+    };
+    assert_eq!(text(&out.stdout), "listener: ok\n", "{}", text(&out.stderr));
+    let (out, _) =
+        record(&dir, "notify", &["--via", "notify"], &[probe(), "listener"]).expect("recorded");
+    assert_eq!(
+        text(&out.stdout),
+        "listener: errno 16\n",
+        "{}",
+        text(&out.stderr)
+    );
+}

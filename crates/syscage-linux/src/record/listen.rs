@@ -1,0 +1,267 @@
+//! Starting the program to record under a `SECCOMP_RET_USER_NOTIF` filter
+//! and taking its listener: fork; the child installs the one-instruction
+//! filter with `SECCOMP_FILTER_FLAG_NEW_LISTENER`, publishes the listener's
+//! fd number in a shared page and spins (no syscall: every syscall would
+//! now wait for a listener nobody holds yet); the parent copies the fd with
+//! `pidfd_getfd(2)`, asks for synchronous wake-ups
+//! (`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, Linux 6.6: caller and recorder
+//! hand the CPU to each other instead of waking one another across CPUs)
+//! and lets the child go on to `execve`, the first call the filter reports.
+//!
+//! The child dies with the recorder (`PR_SET_PDEATHSIG`); if the filter or
+//! `execve` fails, it reports the stage and errno through a close-on-exec
+//! pipe, as the ptrace recorder's child does.
+
+use super::spawn::{self, Child};
+use super::RecordError;
+use crate::fork_exec::{self, ExecImage};
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+/// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (`include/uapi/linux/seccomp.h`).
+const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: u64 = 1;
+
+/// The page the child and the parent share before `execve`.
+#[repr(C)]
+struct Handoff {
+    /// The listener's fd number in the child (-1 until installed).
+    fd: AtomicI32,
+    /// Set to 1 by the parent once it holds the listener.
+    go: AtomicI32,
+}
+
+/// The child and the recorder's copy of its listener.
+pub(crate) struct Listened {
+    /// The started child (its failure pipe and program name).
+    pub child: Child,
+    /// The listener (`SECCOMP_IOCTL_NOTIF_RECV`/`SEND`).
+    pub listener: OwnedFd,
+    /// A pidfd of the child, readable once it has exited.
+    pub pidfd: OwnedFd,
+}
+
+/// Whether this kernel can record with a listener: `SECCOMP_RET_USER_NOTIF`
+/// and `pidfd_getfd(2)` (Linux 5.6).
+pub(crate) fn supported() -> bool {
+    let notif = crate::probe::action_available(syscage::action::Action::UserNotif).unwrap_or(false);
+    // SAFETY: pidfd_getfd on an invalid pidfd only returns an error.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_getfd, -1, 0, 0) };
+    let getfd = r == -1 && io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS);
+    notif && getfd
+}
+
+/// Forks `cmd` under the notifying filter and returns it with its listener.
+/// `restore` lists the signal dispositions the child puts back first.
+pub(crate) fn spawn(
+    cmd: &[OsString],
+    restore: &[(libc::c_int, libc::sigaction)],
+) -> Result<Listened, RecordError> {
+    let program = cmd.first().ok_or(RecordError::NoCommand)?;
+    let path = spawn::resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
+    let image = ExecImage::new(path.as_os_str(), cmd).map_err(|_| RecordError::NulByte)?;
+    let mut filter = [libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: libc::SECCOMP_RET_USER_NOTIF,
+    }];
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_mut_ptr(),
+    };
+    let (fail_rd, fail_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
+    let page = SharedPage::new().map_err(RecordError::Spawn)?;
+    let handoff = page.handoff();
+    // SAFETY: the page is ours and zeroed; -1 marks "no listener yet".
+    unsafe { (*handoff).fd.store(-1, Ordering::SeqCst) };
+    // SAFETY: taken before fork, compared by the child with its parent.
+    let parent = unsafe { libc::getpid() };
+
+    // SAFETY: fork in a process that may have other threads: the child
+    // only makes async-signal-safe calls on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid == -1 {
+        return Err(RecordError::Spawn(io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        // SAFETY: see above; never returns.
+        unsafe {
+            child_exec(
+                parent,
+                fail_rd.as_raw_fd(),
+                fail_wr.as_raw_fd(),
+                &image,
+                &prog,
+                restore,
+                handoff,
+            )
+        }
+    }
+    drop(fail_wr);
+    let child = Child::new(pid, fail_rd, program.clone());
+    match take_listener(pid, handoff) {
+        Ok((listener, pidfd)) => Ok(Listened {
+            child,
+            listener,
+            pidfd,
+        }),
+        Err(TakeError::ChildEnded) => {
+            fork_exec::kill_and_reap(pid);
+            Err(child.failure().unwrap_or(RecordError::NeverStarted))
+        }
+        Err(TakeError::Io(e)) => {
+            fork_exec::kill_and_reap(pid);
+            Err(RecordError::Listener(e))
+        }
+    }
+}
+
+enum TakeError {
+    ChildEnded,
+    Io(io::Error),
+}
+
+/// Waits for the child's listener fd number, copies the fd, asks for
+/// synchronous wake-ups and lets the child go.
+fn take_listener(pid: libc::pid_t, handoff: *mut Handoff) -> Result<(OwnedFd, OwnedFd), TakeError> {
+    let started = Instant::now();
+    let fd = loop {
+        // SAFETY: `handoff` points into the shared page, alive until we return.
+        let fd = unsafe { (*handoff).fd.load(Ordering::SeqCst) };
+        if fd >= 0 {
+            break fd;
+        }
+        let mut status = 0;
+        // SAFETY: non-blocking wait for our own child.
+        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+            return Err(TakeError::ChildEnded);
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err(TakeError::Io(io::Error::from_raw_os_error(libc::ETIMEDOUT)));
+        }
+        std::thread::sleep(Duration::from_micros(20));
+    };
+    // SAFETY: pidfd_open on our own child; the fd returned is ours.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        return Err(TakeError::Io(io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh fd nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    // SAFETY: copies fd `fd` of the child (our own, stopped in a spin loop).
+    let listener = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    if listener < 0 {
+        return Err(TakeError::Io(io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh fd nothing else owns.
+    let listener = unsafe { OwnedFd::from_raw_fd(listener as i32) };
+    // Older kernels lack the flag (EINVAL): wake-ups then cross CPUs.
+    // SAFETY: an ioctl with a plain integer argument on our listener.
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS as _,
+            SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP,
+        )
+    };
+    // SAFETY: as above.
+    unsafe { (*handoff).go.store(1, Ordering::SeqCst) };
+    Ok((listener, pidfd))
+}
+
+/// A shared anonymous page, unmapped on drop (the child keeps its own
+/// mapping until `execve`).
+struct SharedPage(*mut libc::c_void);
+
+impl SharedPage {
+    fn new() -> io::Result<SharedPage> {
+        // SAFETY: a fresh anonymous shared mapping.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(SharedPage(p))
+    }
+
+    fn handoff(&self) -> *mut Handoff {
+        self.0.cast()
+    }
+}
+
+impl Drop for SharedPage {
+    fn drop(&mut self) {
+        // SAFETY: unmaps the page mapped in `new`; no reference outlives it.
+        unsafe { libc::munmap(self.0, 4096) };
+    }
+}
+
+/// The child's side. Only async-signal-safe calls; after the filter is
+/// installed, none at all until the parent holds the listener.
+///
+/// # Safety
+/// Must run in a freshly forked child; every pointer refers to memory
+/// prepared by the parent before the fork.
+unsafe fn child_exec(
+    parent: libc::pid_t,
+    fail_rd: libc::c_int,
+    fail_wr: libc::c_int,
+    image: &ExecImage,
+    prog: &libc::sock_fprog,
+    restore: &[(libc::c_int, libc::sigaction)],
+    handoff: *mut Handoff,
+) -> ! {
+    // SAFETY (whole block): plain syscalls on our own fds and on memory
+    // that stays alive until execve or _exit.
+    unsafe {
+        libc::close(fail_rd);
+        fork_exec::reset_signal_dispositions(restore);
+        // Die with the recorder, as ptrace's EXITKILL would have it.
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+        if libc::getppid() != parent {
+            libc::_exit(127);
+        }
+        let set_filter = || {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                prog as *const libc::sock_fprog,
+            )
+        };
+        let mut fd = set_filter();
+        if fd < 0 && *libc::__errno_location() == libc::EACCES {
+            // Without CAP_SYS_ADMIN the kernel wants no_new_privs first.
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) == 0 {
+                fd = set_filter();
+            }
+        }
+        if fd < 0 {
+            fork_exec::report_failure(fail_wr, spawn::STAGE_FILTER, *libc::__errno_location());
+        }
+        (*handoff).fd.store(fd as i32, Ordering::SeqCst);
+        while (*handoff).go.load(Ordering::SeqCst) == 0 {
+            std::hint::spin_loop();
+        }
+        // The listener fd is close-on-exec: the recorder holds the copy.
+        image.execve();
+        fork_exec::report_failure(fail_wr, spawn::STAGE_EXEC, *libc::__errno_location())
+    }
+}
