@@ -81,3 +81,32 @@ fn a_program_with_its_own_listener_needs_ptrace() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_recorder_recorded_by_another_says_why_it_cannot_record() {
+    // The outer recorder's listener takes every syscall of the inner one's
+    // program (USER_NOTIF takes precedence over TRACE, and a second
+    // listener is refused): the inner recorder must fail loudly, never
+    // write an empty profile.
+    let dir = scratch("nested");
+    let inner_out = dir.join("inner.json");
+    let inner = s(&inner_out);
+    let Some((out, _)) = record(
+        &dir,
+        "outer",
+        &[],
+        &[SYSCAGE, "record", "-o", &inner, "--", "true"],
+    ) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no syscall reached the recorder"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !inner_out.exists(),
+        "no profile from a recording that saw nothing"
+    );
+}

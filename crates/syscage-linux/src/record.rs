@@ -146,6 +146,15 @@ pub enum RecordError {
     /// (`SECCOMP_RET_TRACE`, or `SECCOMP_RET_USER_NOTIF` with a listener).
     #[error("cannot install the recording seccomp filter: {0}")]
     Filter(#[source] io::Error),
+    /// The program ran but no syscall reached the recorder: a filter this
+    /// process inherited returns an action that takes precedence over
+    /// `SECCOMP_RET_TRACE` (`USER_NOTIF`, `ERRNO`, ...) for every call.
+    #[error("no syscall reached the recorder: a seccomp filter this process inherited takes precedence over SECCOMP_RET_TRACE (is syscage itself being recorded or supervised?)")]
+    Overridden,
+    /// A filter this process inherited already has a user-notification
+    /// listener: the kernel allows one per filter stack.
+    #[error("a seccomp filter of this process already has a user-notification listener (one per filter stack): record with --via ptrace")]
+    ListenerBusy,
     /// The recorder could not take the filter's listener from the child
     /// (`pidfd_open`/`pidfd_getfd`) or answer it.
     #[error("cannot take the recording filter's listener: {0} (try --via ptrace)")]
@@ -174,7 +183,7 @@ pub enum RecordError {
 pub fn record(
     cmd: &[OsString],
     options: Options,
-    progress: Option<&mut dyn FnMut(&Progress)>,
+    mut progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Outcome, RecordError> {
     let via = match options.via {
         Via::Auto if listen::supported() => Via::Notify,
@@ -182,7 +191,21 @@ pub fn record(
         v => v,
     };
     if via == Via::Notify {
-        return record_notified(cmd, options, progress);
+        let reborrowed = progress
+            .as_mut()
+            .map(|p| &mut **p as &mut dyn FnMut(&Progress));
+        match record_notified(cmd, options, reborrowed) {
+            // Under a supervisor of our own (a container runtime's
+            // listener, a recording of a recorder): ptrace still works.
+            Err(RecordError::ListenerBusy) if options.via == Via::Auto => {
+                let ptrace = Options {
+                    via: Via::Ptrace,
+                    ..options
+                };
+                return record(cmd, ptrace, progress);
+            }
+            other => return other,
+        }
     }
     let handlers = signals::Handlers::install();
     let child = spawn::spawn(cmd, handlers.replaced())?;
@@ -192,8 +215,14 @@ pub fn record(
     if !tracer.exec_seen() {
         return Err(child.failure().unwrap_or(RecordError::NeverStarted));
     }
+    let recording = tracer.recording();
+    if recording.total() == 0 {
+        // Not even the execve was reported: a filter this process inherited
+        // answers with a stronger action than SECCOMP_RET_TRACE.
+        return Err(RecordError::Overridden);
+    }
     Ok(Outcome {
-        recording: tracer.recording(),
+        recording,
         exit: tracer.root_exit().unwrap_or(ProgramExit::Code(0)),
         forwarded_signals: tracer.forwarded.clone(),
     })

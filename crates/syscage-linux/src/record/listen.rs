@@ -110,7 +110,12 @@ pub(crate) fn spawn(
         }),
         Err(TakeError::ChildEnded) => {
             fork_exec::kill_and_reap(pid);
-            Err(child.failure().unwrap_or(RecordError::NeverStarted))
+            Err(match child.failure() {
+                Some(RecordError::Filter(e)) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    RecordError::ListenerBusy
+                }
+                other => other.unwrap_or(RecordError::NeverStarted),
+            })
         }
         Err(TakeError::Io(e)) => {
             fork_exec::kill_and_reap(pid);
