@@ -22,7 +22,8 @@
 //! ```no_run
 //! use syscage_linux::record::{record, Options};
 //! let cmd = ["ls".into(), "/".into()];
-//! let outcome = record(&cmd, Options { args: true }, None)?;
+//! let options = Options { args: true, ..Options::default() };
+//! let outcome = record(&cmd, options, None)?;
 //! let policy = outcome.recording.to_policy();
 //! println!("{} syscalls, exit {:?}", outcome.recording.total(), outcome.exit);
 //! # let _ = policy;
