@@ -1,12 +1,17 @@
 //! The bookkeeping both recorders share: one slot per (audit arch, number)
 //! seen, with its count, first caller and, with `--args`, the distinct
 //! values of the risk-deciding arguments; turned into a [`Recording`] at
-//! the end.
+//! the end; and the progress callback both call.
 
 use super::args::{self, ArgSource};
 use super::recording::{arch_of, Recording};
+use super::Progress;
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 use syscage::arch::Arch;
+
+/// How often the progress callback is called at most.
+pub(crate) const PROGRESS_PERIOD: Duration = Duration::from_millis(200);
 
 /// What is known about one (audit arch, nr).
 struct Slot {
@@ -102,5 +107,47 @@ impl Calls {
             }
         }
         r
+    }
+}
+
+/// Calls the caller's progress callback at most every [`PROGRESS_PERIOD`].
+pub(crate) struct Reporter<'p> {
+    started: Instant,
+    last: Instant,
+    callback: Option<&'p mut dyn FnMut(&Progress)>,
+}
+
+impl<'p> Reporter<'p> {
+    /// Starts the clock.
+    pub(crate) fn new(callback: Option<&'p mut dyn FnMut(&Progress)>) -> Self {
+        let now = Instant::now();
+        Reporter {
+            started: now,
+            last: now,
+            callback,
+        }
+    }
+
+    /// Whether there is a callback at all.
+    pub(crate) fn wanted(&self) -> bool {
+        self.callback.is_some()
+    }
+
+    /// Reports `calls` and `tasks` if the period has passed.
+    pub(crate) fn tick(&mut self, calls: &Calls, tasks: usize) {
+        let Some(cb) = self.callback.as_mut() else {
+            return;
+        };
+        let now = Instant::now();
+        if now.duration_since(self.last) < PROGRESS_PERIOD {
+            return;
+        }
+        self.last = now;
+        cb(&Progress {
+            syscalls: calls.total(),
+            distinct: calls.distinct(),
+            tasks,
+            elapsed: now.duration_since(self.started),
+        });
     }
 }

@@ -59,15 +59,8 @@ pub(crate) fn spawn(
     cmd: &[OsString],
     restore: &[(libc::c_int, libc::sigaction)],
 ) -> Result<Listened, RecordError> {
-    let program = cmd.first().ok_or(RecordError::NoCommand)?;
-    let path = spawn::resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
-    let image = ExecImage::new(path.as_os_str(), cmd).map_err(|_| RecordError::NulByte)?;
-    let mut filter = [libc::sock_filter {
-        code: (libc::BPF_RET | libc::BPF_K) as u16,
-        jt: 0,
-        jf: 0,
-        k: libc::SECCOMP_RET_USER_NOTIF,
-    }];
+    let (program, image) = spawn::prepare(cmd)?;
+    let mut filter = spawn::return_all(libc::SECCOMP_RET_USER_NOTIF);
     let prog = libc::sock_fprog {
         len: filter.len() as u16,
         filter: filter.as_mut_ptr(),
@@ -101,7 +94,7 @@ pub(crate) fn spawn(
         }
     }
     drop(fail_wr);
-    let child = Child::new(pid, fail_rd, program.clone());
+    let child = Child::new(pid, fail_rd, program);
     match take_listener(pid, handoff) {
         Ok((listener, pidfd)) => Ok(Listened {
             child,

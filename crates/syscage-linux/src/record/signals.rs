@@ -15,6 +15,7 @@
 //! The handler is installed without `SA_RESTART`, so `waitpid` returns
 //! `EINTR` and the tracer looks at the notes at once.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The signals handled, in the order of [`NOTES`].
@@ -123,6 +124,39 @@ impl Handlers {
     pub(crate) fn replaced(&self) -> &[(libc::c_int, libc::sigaction)] {
         &self.old
     }
+}
+
+/// Passes the signals noted since the last call on to the program, as
+/// the module says: one from the terminal is dropped (the program's group
+/// got it too), one from the program itself (`program` holds the pids the
+/// recorder knows of it) is dropped, any other goes to `root` while it
+/// lives and to every pid of `program` after. Returns the signals passed on.
+pub(crate) fn pass_on(
+    handlers: &Handlers,
+    root: libc::pid_t,
+    root_alive: bool,
+    program: &HashSet<libc::pid_t>,
+) -> Vec<libc::c_int> {
+    let mut passed = Vec::new();
+    for noted in handlers.take() {
+        let Some(sender) = noted.sender else {
+            continue;
+        };
+        if sender == root || program.contains(&sender) {
+            continue;
+        }
+        let targets: Vec<libc::pid_t> = if root_alive {
+            vec![root]
+        } else {
+            program.iter().copied().collect()
+        };
+        for t in targets {
+            // SAFETY: kill(2) with a pid of the program; no memory involved.
+            unsafe { libc::kill(t, noted.sig) };
+        }
+        passed.push(noted.sig);
+    }
+    passed
 }
 
 impl Drop for Handlers {

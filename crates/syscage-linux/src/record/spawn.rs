@@ -46,6 +46,25 @@ pub(crate) fn resolve(program: &OsStr) -> Option<PathBuf> {
     fork_exec::find_program(program).ok()
 }
 
+/// `cmd` as `execve` wants it, its program looked up as [`resolve`] does;
+/// also returns the program as given, for messages.
+pub(crate) fn prepare(cmd: &[OsString]) -> Result<(OsString, ExecImage), RecordError> {
+    let program = cmd.first().ok_or(RecordError::NoCommand)?;
+    let path = resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
+    let image = ExecImage::new(path.as_os_str(), cmd).map_err(|_| RecordError::NulByte)?;
+    Ok((program.clone(), image))
+}
+
+/// The recording filter: one `BPF_RET | BPF_K` returning `ret` for every syscall.
+pub(crate) fn return_all(ret: u32) -> [libc::sock_filter; 1] {
+    [libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: ret,
+    }]
+}
+
 /// Forks `cmd`, seizes the child with the recorder's options and lets it
 /// install the filter and exec. `restore` lists signal dispositions the
 /// child puts back first (those the recorder's own handlers replaced).
@@ -53,15 +72,8 @@ pub(crate) fn spawn(
     cmd: &[OsString],
     restore: &[(libc::c_int, libc::sigaction)],
 ) -> Result<Child, RecordError> {
-    let program = cmd.first().ok_or(RecordError::NoCommand)?;
-    let path = resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
-    let image = ExecImage::new(path.as_os_str(), cmd).map_err(|_| RecordError::NulByte)?;
-    let mut filter = [libc::sock_filter {
-        code: (libc::BPF_RET | libc::BPF_K) as u16,
-        jt: 0,
-        jf: 0,
-        k: libc::SECCOMP_RET_TRACE,
-    }];
+    let (program, image) = prepare(cmd)?;
+    let mut filter = return_all(libc::SECCOMP_RET_TRACE);
     let prog = libc::sock_fprog {
         len: filter.len() as u16,
         filter: filter.as_mut_ptr(),
@@ -92,11 +104,7 @@ pub(crate) fn spawn(
     }
     drop(sync_rd);
     drop(fail_wr);
-    let child = Child {
-        pid,
-        failure: fail_rd,
-        program: program.clone(),
-    };
+    let child = Child::new(pid, fail_rd, program);
     if let Err(e) = tracee::seize(pid, SEIZE_OPTIONS) {
         fork_exec::kill_and_reap(pid);
         return Err(RecordError::Ptrace(e.into_io()));

@@ -10,18 +10,16 @@
 //! and the first process has been reaped. A notification whose caller was
 //! killed meanwhile fails with `ENOENT` and is skipped.
 
-use super::calls::Calls;
+use super::calls::{Calls, Reporter, PROGRESS_PERIOD};
 use super::listen::Listened;
 use super::recording::Recording;
 use super::signals::Handlers;
-use super::tracer::PROGRESS_PERIOD;
 use super::{ProgramExit, Progress, RecordError};
 use crate::notify::{self, Response};
 use crate::tracee;
 use std::collections::HashSet;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
-use std::time::Instant;
 
 /// The supervisor's state over one run.
 pub(crate) struct Supervisor<'p> {
@@ -33,9 +31,7 @@ pub(crate) struct Supervisor<'p> {
     callers: HashSet<libc::pid_t>,
     exec_seen: bool,
     root_exit: Option<ProgramExit>,
-    started: Instant,
-    last_progress: Instant,
-    progress: Option<&'p mut dyn FnMut(&Progress)>,
+    progress: Reporter<'p>,
     /// Signals the recorder received and passed on.
     pub forwarded: Vec<libc::c_int>,
 }
@@ -46,16 +42,13 @@ impl<'p> Supervisor<'p> {
         with_args: bool,
         progress: Option<&'p mut dyn FnMut(&Progress)>,
     ) -> Self {
-        let now = Instant::now();
         Supervisor {
             root,
             calls: Calls::new(with_args),
             callers: HashSet::new(),
             exec_seen: false,
             root_exit: None,
-            started: now,
-            last_progress: now,
-            progress,
+            progress: Reporter::new(progress),
             forwarded: Vec::new(),
         }
     }
@@ -115,9 +108,7 @@ impl<'p> Supervisor<'p> {
             if super::signals::any_noted() {
                 self.pass_on_signals(signals);
             }
-            if self.progress.is_some() {
-                self.report_progress();
-            }
+            self.progress.tick(&self.calls, self.callers.len());
         }
         Ok(())
     }
@@ -173,41 +164,9 @@ impl<'p> Supervisor<'p> {
     }
 
     fn pass_on_signals(&mut self, signals: &Handlers) {
-        for noted in signals.take() {
-            let Some(sender) = noted.sender else {
-                continue; // from the terminal: the program's group got it too
-            };
-            if self.callers.contains(&sender) || sender == self.root {
-                continue; // the program signalling its parent
-            }
-            let targets: Vec<libc::pid_t> = if self.root_exit.is_none() {
-                vec![self.root]
-            } else {
-                self.callers.iter().copied().collect()
-            };
-            for t in targets {
-                // SAFETY: kill(2) with a pid the program used; no memory involved.
-                unsafe { libc::kill(t, noted.sig) };
-            }
-            self.forwarded.push(noted.sig);
-        }
-    }
-
-    fn report_progress(&mut self) {
-        let now = Instant::now();
-        if now.duration_since(self.last_progress) < PROGRESS_PERIOD {
-            return;
-        }
-        self.last_progress = now;
-        let p = Progress {
-            syscalls: self.calls.total(),
-            distinct: self.calls.distinct(),
-            tasks: self.callers.len(),
-            elapsed: now.duration_since(self.started),
-        };
-        if let Some(cb) = self.progress.as_mut() {
-            cb(&p);
-        }
+        let passed =
+            super::signals::pass_on(signals, self.root, self.root_exit.is_none(), &self.callers);
+        self.forwarded.extend(passed);
     }
 }
 

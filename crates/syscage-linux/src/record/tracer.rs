@@ -14,19 +14,16 @@
 //! meantime; its exit is reported by a later `waitpid`. The loop ends when
 //! `waitpid` says there is nobody left (`ECHILD`).
 
-use super::calls::Calls;
+use super::calls::{Calls, Reporter};
 use super::recording::Recording;
 use super::signals::Handlers;
 use super::{ProgramExit, Progress, RecordError};
 use crate::tracee::{self, SyscallStop};
 use std::collections::HashSet;
 use std::io;
-use std::time::{Duration, Instant};
 
 /// How many stops between two looks at the clock for the progress line.
 const PROGRESS_EVERY: u64 = 1024;
-/// How often the progress callback is called at most.
-pub(crate) const PROGRESS_PERIOD: Duration = Duration::from_millis(200);
 
 /// The tracer's state over one run.
 pub(crate) struct Tracer<'p> {
@@ -36,9 +33,7 @@ pub(crate) struct Tracer<'p> {
     exec_seen: bool,
     root_exit: Option<ProgramExit>,
     stops: u64,
-    started: Instant,
-    last_progress: Instant,
-    progress: Option<&'p mut dyn FnMut(&Progress)>,
+    progress: Reporter<'p>,
     /// Signals the recorder received and passed on, for the caller to report.
     pub forwarded: Vec<libc::c_int>,
 }
@@ -49,7 +44,6 @@ impl<'p> Tracer<'p> {
         with_args: bool,
         progress: Option<&'p mut dyn FnMut(&Progress)>,
     ) -> Self {
-        let now = Instant::now();
         Tracer {
             root,
             calls: Calls::new(with_args),
@@ -57,9 +51,7 @@ impl<'p> Tracer<'p> {
             exec_seen: false,
             root_exit: None,
             stops: 0,
-            started: now,
-            last_progress: now,
-            progress,
+            progress: Reporter::new(progress),
             forwarded: Vec::new(),
         }
     }
@@ -91,8 +83,8 @@ impl<'p> Tracer<'p> {
                 self.pass_on_signals(signals);
             }
             self.stops += 1;
-            if self.progress.is_some() && self.stops % PROGRESS_EVERY == 0 {
-                self.report_progress();
+            if self.progress.wanted() && self.stops % PROGRESS_EVERY == 0 {
+                self.progress.tick(&self.calls, self.tracees.len());
             }
         }
     }
@@ -156,41 +148,9 @@ impl<'p> Tracer<'p> {
     }
 
     fn pass_on_signals(&mut self, signals: &Handlers) {
-        for noted in signals.take() {
-            let Some(sender) = noted.sender else {
-                continue; // from the terminal: the program's group got it too
-            };
-            if self.tracees.contains(&sender) {
-                continue; // a tracee signalling its parent
-            }
-            let targets: Vec<libc::pid_t> = if self.root_exit.is_none() {
-                vec![self.root]
-            } else {
-                self.tracees.iter().copied().collect()
-            };
-            for t in targets {
-                // SAFETY: kill(2) with a pid we trace; no memory involved.
-                unsafe { libc::kill(t, noted.sig) };
-            }
-            self.forwarded.push(noted.sig);
-        }
-    }
-
-    fn report_progress(&mut self) {
-        let now = Instant::now();
-        if now.duration_since(self.last_progress) < PROGRESS_PERIOD {
-            return;
-        }
-        self.last_progress = now;
-        let p = Progress {
-            syscalls: self.calls.total(),
-            distinct: self.calls.distinct(),
-            tasks: self.tracees.len(),
-            elapsed: now.duration_since(self.started),
-        };
-        if let Some(cb) = self.progress.as_mut() {
-            cb(&p);
-        }
+        let passed =
+            super::signals::pass_on(signals, self.root, self.root_exit.is_none(), &self.tracees);
+        self.forwarded.extend(passed);
     }
 
     /// The recording so far.
