@@ -88,7 +88,8 @@ pub struct Progress {
     pub syscalls: u64,
     /// Distinct (arch, syscall) pairs so far.
     pub distinct: usize,
-    /// Threads and processes traced at the moment.
+    /// Threads and processes: traced at the moment ([`Via::Ptrace`]), or
+    /// seen making syscalls so far ([`Via::Notify`]).
     pub tasks: usize,
     /// Time since the program started.
     pub elapsed: Duration,
