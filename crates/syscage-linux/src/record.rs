@@ -242,7 +242,10 @@ fn record_notified(
     let ran = supervisor.run(&listened, &handlers);
     drop(handlers);
     if let Err(e) = ran {
-        fork_exec::kill_and_reap(listened.child.pid);
+        // Not once it is reaped: its pid may be someone else's by now.
+        if supervisor.root_exit().is_none() {
+            fork_exec::kill_and_reap(listened.child.pid);
+        }
         return Err(e);
     }
     if let Some(failure) = listened.child.failure() {
