@@ -101,15 +101,13 @@ pub(crate) fn spawn(
             listener,
             pidfd,
         }),
-        Err(TakeError::ChildEnded) => {
-            fork_exec::kill_and_reap(pid);
-            Err(match child.failure() {
-                Some(RecordError::Filter(e)) if e.raw_os_error() == Some(libc::EBUSY) => {
-                    RecordError::ListenerBusy
-                }
-                other => other.unwrap_or(RecordError::NeverStarted),
-            })
-        }
+        // Already reaped by `take_listener`: nothing to kill.
+        Err(TakeError::ChildEnded) => Err(match child.failure() {
+            Some(RecordError::Filter(e)) if e.raw_os_error() == Some(libc::EBUSY) => {
+                RecordError::ListenerBusy
+            }
+            other => other.unwrap_or(RecordError::NeverStarted),
+        }),
         Err(TakeError::Io(e)) => {
             fork_exec::kill_and_reap(pid);
             Err(RecordError::Listener(e))
@@ -117,8 +115,11 @@ pub(crate) fn spawn(
     }
 }
 
+/// Why the listener could not be taken.
 enum TakeError {
+    /// The child ended (and was reaped) before installing the filter.
     ChildEnded,
+    /// A syscall of the parent failed, or the child took too long.
     Io(io::Error),
 }
 
