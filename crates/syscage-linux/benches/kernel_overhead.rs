@@ -18,7 +18,10 @@
 //! Each configuration runs in its own child (filters cannot be removed),
 //! pinned to one CPU; the child times `batch` raw syscalls `batches` times
 //! and keeps the best ns per call; configurations are interleaved over
-//! several rounds and the best of each is kept. Results come back through
+//! rounds (one child each per round), and the best and the median of the
+//! children are kept: a child's placement in memory moves all its times
+//! by a few ns, so differences of 1–3 ns need the median of many
+//! children. Results come back through
 //! shared memory, since a denying floor leaves the child no syscall to
 //! report or even exit with (it ends with a fault).
 //!
@@ -26,8 +29,9 @@
 //! cargo bench -p syscage-linux --bench kernel_overhead
 //! ```
 //!
-//! Environment: `SYSCAGE_BENCH_ROUNDS` (default 10), `SYSCAGE_BENCH_BATCH`
-//! (calls per batch, 5000), `SYSCAGE_BENCH_BATCHES` (30),
+//! Environment: `SYSCAGE_BENCH_ROUNDS` (children per configuration,
+//! default 200), `SYSCAGE_BENCH_BATCH` (calls per batch, 2000),
+//! `SYSCAGE_BENCH_BATCHES` (batches per child, 6),
 //! `SYSCAGE_BENCH_STACK` (K, 16), `SYSCAGE_BENCH_CPU` (default: the last
 //! CPU this process may use).
 
@@ -346,9 +350,9 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let rounds: u32 = env_or("SYSCAGE_BENCH_ROUNDS", 10);
-    let batch: u32 = env_or("SYSCAGE_BENCH_BATCH", 5000);
-    let batches: u32 = env_or("SYSCAGE_BENCH_BATCHES", 30);
+    let rounds: u32 = env_or("SYSCAGE_BENCH_ROUNDS", 200);
+    let batch: u32 = env_or("SYSCAGE_BENCH_BATCH", 2000);
+    let batches: u32 = env_or("SYSCAGE_BENCH_BATCHES", 6);
     let k: usize = env_or("SYSCAGE_BENCH_STACK", 16);
     let cpu: usize = env_or("SYSCAGE_BENCH_CPU", last_cpu());
     let (ours, lin, tree) = docker_programs();
