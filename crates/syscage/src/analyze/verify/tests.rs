@@ -1,0 +1,102 @@
+use super::*;
+use crate::analyze::lift::{lift, Limits};
+use crate::bpf::{Insn, JmpCond, Program, Src};
+use crate::policy::Rule;
+
+fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
+    Insn::Jmp {
+        cond: JmpCond::Eq,
+        src: Src::K(k),
+        jt,
+        jf,
+    }
+}
+
+/// libseccomp 2.5's allowlist filter for x86_64 (x32 numbers but -1 go
+/// to the bad-arch action).
+fn allowlist() -> Program {
+    Program::new(vec![
+        Insn::LdAbs(4),
+        jeq(0xc000_003e, 0, 9),
+        Insn::LdAbs(0),
+        Insn::Jmp {
+            cond: JmpCond::Ge,
+            src: Src::K(0x4000_0000),
+            jt: 0,
+            jf: 1,
+        },
+        jeq(u32::MAX, 0, 6),
+        jeq(1, 4, 0),
+        jeq(3, 3, 0),
+        jeq(32, 2, 0),
+        jeq(60, 1, 0),
+        Insn::Ret(0x0005_0005),
+        Insn::Ret(0x7fff_0000),
+        Insn::Ret(0),
+    ])
+}
+
+fn policy(close: Action) -> Policy {
+    let mut p = Policy::new(Action::Errno(5));
+    p.arches = vec![Arch::X86_64];
+    p.bad_arch_action = Action::KillThread;
+    for (name, action) in [
+        ("write", Action::Allow),
+        ("close", close),
+        ("dup", Action::Allow),
+        ("exit", Action::Allow),
+    ] {
+        p.add_rule(Rule::new(name, action));
+    }
+    p
+}
+
+#[test]
+fn proves_and_refutes() {
+    let table = lift(&allowlist(), ByteOrder::Little, &Limits::default()).unwrap();
+    assert_eq!(verify(&policy(Action::Allow), &table), Ok(()));
+    match verify(&policy(Action::Errno(1)), &table) {
+        Err(VerifyError::Mismatch(m)) => {
+            assert_eq!(m.example.nr, 3);
+            assert_eq!(m.expected, "ERRNO(1)");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn argument_conditions() {
+    // write allowed only when fd (arg 0, 64-bit) == 1.
+    let prog = Program::new(vec![
+        Insn::LdAbs(4),
+        jeq(0xc000_003e, 0, 6),
+        Insn::LdAbs(0),
+        jeq(1, 0, 4),
+        Insn::LdAbs(20), // high word of args[0]
+        jeq(0, 0, 2),
+        Insn::LdAbs(16),
+        jeq(1, 1, 0),
+        Insn::Ret(0x0005_0001),
+        Insn::Ret(0x7fff_0000),
+    ]);
+    // Every other arch also gets ERRNO(1) here (jump to index 8).
+    let table = lift(&prog, ByteOrder::Little, &Limits::default()).unwrap();
+    let mut p = Policy::new(Action::Errno(1));
+    p.arches = vec![Arch::X86_64, Arch::X32];
+    p.bad_arch_action = Action::Errno(1);
+    // x32 has write too (0x40000001): the program only allows x86_64's.
+    p.add_rule(
+        Rule::new("write", Action::Allow)
+            .with(Condition::new(0, CmpOp::Eq(1)))
+            .on_arch(Arch::X86_64),
+    );
+    assert_eq!(verify(&p, &table), Ok(()));
+    let mut q = p.clone();
+    q.rules[0].conditions[0] = Condition::new(0, CmpOp::Le(1));
+    assert!(matches!(verify(&q, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] == 0));
+    let mut r = p.clone();
+    r.rules[0].conditions[0] = Condition::new32(0, CmpOp::Eq(1));
+    assert!(
+        matches!(verify(&r, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] >> 32 != 0)
+    );
+}
