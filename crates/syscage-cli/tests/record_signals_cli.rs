@@ -1,7 +1,7 @@
 //! `syscage record` under signals: the tracee killed, a tracee signalling
-//! or killing its parent, signal storms, job control and Ctrl-C. After
-//! each, `/proc` must show no process of the test left behind, running,
-//! stopped or zombie.
+//! or killing its parent, signal storms, job control and Ctrl-C, each both
+//! ways (`--via notify` and `--via ptrace`). After each, `/proc` must show
+//! no process of the test left behind, running, stopped or zombie.
 //!
 //! Without ptrace these tests say so and stop, except under `CI=true`,
 //! where they fail.
@@ -12,6 +12,9 @@ use record_fixture::*;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// The two ways of recording (`syscage record --via`).
+const VIAS: [&str; 2] = ["notify", "ptrace"];
 
 /// Processes whose command line contains `mark`.
 fn with_mark(mark: &str) -> Vec<(i32, String)> {
@@ -71,10 +74,10 @@ fn wait_for_mark(mark: &str, syscage: &mut Child) -> Option<i32> {
     panic!("{mark} never started");
 }
 
-fn spawn_record(profile: &Path, cmd: &[&str], own_group: bool) -> Child {
+fn spawn_record(profile: &Path, via: &str, cmd: &[&str], own_group: bool) -> Child {
     use std::os::unix::process::CommandExt;
     let mut c = Command::new(SYSCAGE);
-    c.args(["record", "-o", &s(profile), "--"])
+    c.args(["record", "--via", via, "-o", &s(profile), "--"])
         .args(cmd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -121,88 +124,107 @@ fn started(child: &mut Child, pid: Option<i32>) -> Option<i32> {
 
 #[test]
 fn survives_the_tracee_being_killed() {
-    let dir = scratch("killed");
-    let m = mark("killed");
-    let profile = dir.join("p.json");
-    let mut child = spawn_record(&profile, &[probe(), "sleep", "30", &m], false);
-    let found = wait_for_mark(&m, &mut child);
-    let Some(pid) = started(&mut child, found) else {
-        return;
-    };
-    send("KILL", &pid.to_string());
-    let out = wait_for(child, 20);
-    assert_eq!(
-        out.status.code(),
-        Some(128 + libc::SIGKILL),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(allowed_names(&profile).contains(&"execve".to_string()));
-    assert_nothing_left(&m);
+    for via in VIAS {
+        let dir = scratch(&format!("killed-{via}"));
+        let m = mark(&format!("killed-{via}"));
+        let profile = dir.join("p.json");
+        let mut child = spawn_record(&profile, via, &[probe(), "sleep", "30", &m], false);
+        let found = wait_for_mark(&m, &mut child);
+        let Some(pid) = started(&mut child, found) else {
+            return;
+        };
+        send("KILL", &pid.to_string());
+        let out = wait_for(child, 20);
+        assert_eq!(
+            out.status.code(),
+            Some(128 + libc::SIGKILL),
+            "{via}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            allowed_names(&profile).contains(&"execve".to_string()),
+            "{via}"
+        );
+        assert_nothing_left(&m);
+    }
 }
 
 #[test]
 fn survives_a_tracee_that_signals_its_parent() {
-    let dir = scratch("killparent");
-    let m = mark("killparent");
-    let (out, profile) = match record(&dir, "p", &[], &[probe(), "killparent", "15", "0.2", &m]) {
-        Some(r) => r,
-        None => return,
-    };
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("killparent: still here"));
-    assert!(allowed_names(&profile).contains(&"kill".to_string()));
-    assert_nothing_left(&m);
+    for via in VIAS {
+        let dir = scratch(&format!("killparent-{via}"));
+        let m = mark(&format!("killparent-{via}"));
+        let cmd = [probe(), "killparent", "15", "0.2", &m];
+        let Some((out, profile)) = record(&dir, "p", &["--via", via], &cmd) else {
+            return;
+        };
+        assert!(out.status.success(), "{via}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("killparent: still here"),
+            "{via}"
+        );
+        assert!(
+            allowed_names(&profile).contains(&"kill".to_string()),
+            "{via}"
+        );
+        assert_nothing_left(&m);
+    }
 }
 
 #[test]
 fn a_tracee_that_kills_its_parent_dies_with_it() {
-    // SIGKILL cannot be caught: the recorder dies, and PTRACE_O_EXITKILL
-    // takes the traced tree with it.
-    let dir = scratch("killparent9");
-    let m = mark("killparent9");
-    let child = spawn_record(
-        &dir.join("p.json"),
-        &[probe(), "killparent", "9", "30", &m],
-        false,
-    );
-    let out = wait_for(child, 20);
-    if !traced(&out) {
-        return;
+    // SIGKILL cannot be caught: the recorder dies, and the program with it
+    // (PR_SET_PDEATHSIG under notify, PTRACE_O_EXITKILL under ptrace).
+    for via in VIAS {
+        let dir = scratch(&format!("killparent9-{via}"));
+        let m = mark(&format!("killparent9-{via}"));
+        let cmd = [probe(), "killparent", "9", "30", &m];
+        let child = spawn_record(&dir.join("p.json"), via, &cmd, false);
+        let out = wait_for(child, 20);
+        if !traced(&out) {
+            return;
+        }
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(libc::SIGKILL), "{via}");
+        assert_nothing_left(&m);
     }
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(out.status.signal(), Some(libc::SIGKILL));
-    assert_nothing_left(&m);
 }
 
 #[test]
 fn a_signal_storm_does_not_change_the_program() {
-    let dir = scratch("storm");
     let expected = plain(&[probe(), "storm", "20000"]);
-    let Some((out, _)) = record(&dir, "p", &[], &[probe(), "storm", "20000"]) else {
-        return;
-    };
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), text(&expected.stdout));
+    for via in VIAS {
+        let dir = scratch(&format!("storm-{via}"));
+        let Some((out, _)) = record(&dir, "p", &["--via", via], &[probe(), "storm", "20000"])
+        else {
+            return;
+        };
+        assert!(out.status.success(), "{via}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), text(&expected.stdout), "{via}");
+    }
 }
 
 #[test]
 fn job_control_stops_and_continues() {
-    let dir = scratch("stop");
-    let Some((out, _)) = record(&dir, "p", &[], &[probe(), "stop"]) else {
-        return;
-    };
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("stop: continued"));
+    for via in VIAS {
+        let dir = scratch(&format!("stop-{via}"));
+        let Some((out, _)) = record(&dir, "p", &["--via", via], &[probe(), "stop"]) else {
+            return;
+        };
+        assert!(out.status.success(), "{via}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("stop: continued"), "{via}");
+    }
 }
 
 #[test]
 fn ctrl_c_ends_the_program_and_still_writes_the_profile() {
-    for (name, to_group) in [("ctrl-c-group", true), ("sigint-to-syscage", false)] {
-        let dir = scratch(name);
-        let m = mark(name);
+    let cases = [("ctrl-c-group", true), ("sigint-to-syscage", false)];
+    for ((case, to_group), via) in cases.into_iter().flat_map(|c| VIAS.map(|v| (c, v))) {
+        let name = format!("{case}-{via}");
+        let dir = scratch(&name);
+        let m = mark(&name);
         let profile = dir.join("p.json");
-        let mut child = spawn_record(&profile, &[probe(), "sleep", "30", &m], true);
+        let mut child = spawn_record(&profile, via, &[probe(), "sleep", "30", &m], true);
         let found = wait_for_mark(&m, &mut child);
         if started(&mut child, found).is_none() {
             return;
@@ -229,17 +251,19 @@ fn ctrl_c_ends_the_program_and_still_writes_the_profile() {
 #[test]
 fn an_ignored_signal_stays_ignored_for_the_program() {
     // As under nohup: the program inherits SIGHUP ignored and survives it.
-    let dir = scratch("ignored");
-    let script = format!(
-        "trap '' HUP; exec {SYSCAGE} record -o {}/p.json -- sh -c 'kill -HUP $$; echo alive'",
-        s(&dir)
-    );
-    let out = plain(&["sh", "-c", &script]);
-    if !traced(&out) {
-        return;
+    for via in VIAS {
+        let dir = scratch(&format!("ignored-{via}"));
+        let script = format!(
+            "trap '' HUP; exec {SYSCAGE} record --via {via} -o {}/p.json -- sh -c 'kill -HUP $$; echo alive'",
+            s(&dir)
+        );
+        let out = plain(&["sh", "-c", &script]);
+        if !traced(&out) {
+            return;
+        }
+        assert!(out.status.success(), "{via}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "alive\n", "{via}");
     }
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "alive\n");
 }
 
 #[test]
