@@ -110,3 +110,43 @@ fn a_recorder_recorded_by_another_says_why_it_cannot_record() {
         "no profile from a recording that saw nothing"
     );
 }
+
+#[test]
+fn without_pidfd_getfd_auto_falls_back_to_ptrace() {
+    // As in a container whose seccomp profile refuses pidfd_getfd: the
+    // listener cannot be taken, the program has not started yet, so the
+    // default way records with ptrace instead; `--via notify` says why.
+    let dir = scratch("no-getfd");
+    let auto_out = dir.join("auto.json");
+    let notify_out = dir.join("notify.json");
+    let under = |via: &str, out: &std::path::Path| {
+        syscage(&[
+            "run",
+            "--deny",
+            "pidfd_getfd",
+            "--",
+            SYSCAGE,
+            "record",
+            "--via",
+            via,
+            "-o",
+            &s(out),
+            "--",
+            "true",
+        ])
+    };
+    let auto = under("auto", &auto_out);
+    if !traced(&auto) {
+        return;
+    }
+    assert!(auto.status.success(), "{}", text(&auto.stderr));
+    assert!(names(&auto_out).contains("execve"));
+    let notify = under("notify", &notify_out);
+    assert_eq!(notify.status.code(), Some(2), "{}", text(&notify.stderr));
+    assert!(
+        text(&notify.stderr).contains("cannot take the recording filter's listener"),
+        "{}",
+        text(&notify.stderr)
+    );
+    assert!(!notify_out.exists());
+}

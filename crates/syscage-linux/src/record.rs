@@ -157,9 +157,14 @@ pub enum RecordError {
     /// listener: the kernel allows one per filter stack.
     #[error("a seccomp filter of this process already has a user-notification listener (one per filter stack): record with --via ptrace")]
     ListenerBusy,
-    /// The recorder could not take the filter's listener from the child
-    /// (`pidfd_open`/`pidfd_getfd`) or answer it.
-    #[error("cannot take the recording filter's listener: {0} (try --via ptrace)")]
+    /// The recorder could not take the listener from the child
+    /// (`pidfd_open`/`pidfd_getfd` refused, say by a container's own
+    /// seccomp profile); the program was not started.
+    #[error("cannot take the recording filter's listener from the child: {0} (record with --via ptrace)")]
+    NoListener(#[source] io::Error),
+    /// The listener failed while the program ran (`poll`,
+    /// `SECCOMP_IOCTL_NOTIF_RECV`/`SEND`).
+    #[error("the recording filter's listener failed: {0}")]
     Listener(#[source] io::Error),
     /// `execve` failed.
     #[error("{}: cannot execute: {}", .0.to_string_lossy(), .1)]
@@ -199,7 +204,9 @@ pub fn record(
         match record_notified(cmd, options, reborrowed) {
             // Under a supervisor of our own (a container runtime's
             // listener, a recording of a recorder): ptrace still works.
-            Err(RecordError::ListenerBusy) if options.via == Via::Auto => {
+            Err(RecordError::ListenerBusy | RecordError::NoListener(_))
+                if options.via == Via::Auto =>
+            {
                 let ptrace = Options {
                     via: Via::Ptrace,
                     ..options

@@ -110,7 +110,7 @@ pub(crate) fn spawn(
         }),
         Err(TakeError::Io(e)) => {
             fork_exec::kill_and_reap(pid);
-            Err(RecordError::Listener(e))
+            Err(RecordError::NoListener(e))
         }
     }
 }
