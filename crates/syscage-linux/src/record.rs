@@ -43,6 +43,7 @@ mod listen;
 pub mod recording;
 mod signals;
 mod spawn;
+mod state;
 mod supervisor;
 mod tracer;
 
@@ -105,6 +106,15 @@ pub enum ProgramExit {
 }
 
 impl ProgramExit {
+    /// From a `waitpid` status of an ended process (exited or killed).
+    pub fn from_wait_status(status: libc::c_int) -> Self {
+        if libc::WIFEXITED(status) {
+            ProgramExit::Code(libc::WEXITSTATUS(status))
+        } else {
+            ProgramExit::Signal(libc::WTERMSIG(status))
+        }
+    }
+
     /// The exit code a shell would give: the status, or 128 + signal.
     pub fn shell_code(self) -> u8 {
         match self {
@@ -221,20 +231,15 @@ pub fn record(
     let mut tracer = tracer::Tracer::new(child.pid, options.args, progress);
     tracer.run(&handlers)?;
     drop(handlers);
-    if !tracer.exec_seen() {
+    if !tracer.state.exec_seen {
         return Err(child.failure().unwrap_or(RecordError::NeverStarted));
     }
-    let recording = tracer.recording();
-    if recording.total() == 0 {
+    if tracer.state.calls.total() == 0 {
         // Not even the execve was reported: a filter this process inherited
         // answers with a stronger action than SECCOMP_RET_TRACE.
         return Err(RecordError::Overridden);
     }
-    Ok(Outcome {
-        recording,
-        exit: tracer.root_exit().unwrap_or(ProgramExit::Code(0)),
-        forwarded_signals: tracer.forwarded.clone(),
-    })
+    Ok(tracer.state.outcome())
 }
 
 /// [`record`] through a listener ([`Via::Notify`]).
@@ -250,7 +255,7 @@ fn record_notified(
     drop(handlers);
     if let Err(e) = ran {
         // Not once it is reaped: its pid may be someone else's by now.
-        if supervisor.root_exit().is_none() {
+        if supervisor.state.root_exit.is_none() {
             fork_exec::kill_and_reap(listened.child.pid);
         }
         return Err(e);
@@ -258,14 +263,10 @@ fn record_notified(
     if let Some(failure) = listened.child.failure() {
         return Err(failure);
     }
-    if !supervisor.exec_seen() {
+    if !supervisor.state.exec_seen {
         return Err(RecordError::NeverStarted);
     }
-    Ok(Outcome {
-        recording: supervisor.recording(),
-        exit: supervisor.root_exit().unwrap_or(ProgramExit::Code(0)),
-        forwarded_signals: supervisor.forwarded.clone(),
-    })
+    Ok(supervisor.state.outcome())
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]

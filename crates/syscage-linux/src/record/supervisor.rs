@@ -10,10 +10,10 @@
 //! and the first process has been reaped. A notification whose caller was
 //! killed meanwhile fails with `ENOENT` and is skipped.
 
-use super::calls::{Calls, Reporter, PROGRESS_PERIOD};
+use super::calls::PROGRESS_PERIOD;
 use super::listen::Listened;
-use super::recording::Recording;
 use super::signals::Handlers;
+use super::state::RunState;
 use super::{ProgramExit, Progress, RecordError};
 use crate::notify::{self, Response};
 use crate::tracee;
@@ -23,17 +23,12 @@ use std::os::fd::{AsFd, AsRawFd};
 
 /// The supervisor's state over one run.
 pub(crate) struct Supervisor<'p> {
-    root: libc::pid_t,
-    calls: Calls,
+    /// What both recorders keep.
+    pub state: RunState<'p>,
     /// Callers seen (thread ids), for signals: a caller signalling the
     /// recorder is not passed on; after the first process has ended,
     /// a passed-on signal goes to these.
     callers: HashSet<libc::pid_t>,
-    exec_seen: bool,
-    root_exit: Option<ProgramExit>,
-    progress: Reporter<'p>,
-    /// Signals the recorder received and passed on.
-    pub forwarded: Vec<libc::c_int>,
 }
 
 impl<'p> Supervisor<'p> {
@@ -43,36 +38,16 @@ impl<'p> Supervisor<'p> {
         progress: Option<&'p mut dyn FnMut(&Progress)>,
     ) -> Self {
         Supervisor {
-            root,
-            calls: Calls::new(with_args),
+            state: RunState::new(root, with_args, progress),
             callers: HashSet::new(),
-            exec_seen: false,
-            root_exit: None,
-            progress: Reporter::new(progress),
-            forwarded: Vec::new(),
         }
-    }
-
-    /// Whether the first process called `execve`.
-    pub(crate) fn exec_seen(&self) -> bool {
-        self.exec_seen
-    }
-
-    /// How the first program ended.
-    pub(crate) fn root_exit(&self) -> Option<ProgramExit> {
-        self.root_exit
-    }
-
-    /// The recording so far.
-    pub(crate) fn recording(&self) -> Recording {
-        self.calls.recording()
     }
 
     /// Runs until no task uses the filter and the first process is reaped.
     pub(crate) fn run(&mut self, l: &Listened, signals: &Handlers) -> Result<(), RecordError> {
         let timeout = PROGRESS_PERIOD.as_millis() as libc::c_int;
         let mut hung_up = false;
-        while !hung_up || self.root_exit.is_none() {
+        while !hung_up || self.state.root_exit.is_none() {
             let mut fds = [
                 libc::pollfd {
                     fd: if hung_up { -1 } else { l.listener.as_raw_fd() },
@@ -80,7 +55,7 @@ impl<'p> Supervisor<'p> {
                     revents: 0,
                 },
                 libc::pollfd {
-                    fd: if self.root_exit.is_some() {
+                    fd: if self.state.root_exit.is_some() {
                         -1
                     } else {
                         l.pidfd.as_raw_fd()
@@ -102,13 +77,13 @@ impl<'p> Supervisor<'p> {
             } else if fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0 {
                 hung_up = true;
             }
-            if fds[1].revents & libc::POLLIN != 0 || (hung_up && self.root_exit.is_none()) {
+            if fds[1].revents & libc::POLLIN != 0 || (hung_up && self.state.root_exit.is_none()) {
                 self.reap_root(hung_up)?;
             }
             if super::signals::any_noted() {
-                self.pass_on_signals(signals);
+                self.state.pass_on_signals(signals, &self.callers);
             }
-            self.progress.tick(&self.calls, self.callers.len());
+            self.state.tick(self.callers.len());
         }
         Ok(())
     }
@@ -123,11 +98,11 @@ impl<'p> Supervisor<'p> {
         };
         let pid = n.pid as libc::pid_t;
         let d = n.data;
-        if pid == self.root && !self.exec_seen && is_execve(d.arch, d.nr) {
-            self.exec_seen = true;
+        if pid == self.state.root && !self.state.exec_seen && is_execve(d.arch, d.nr) {
+            self.state.exec_seen = true;
         }
         self.callers.insert(pid);
-        self.calls.add(pid, d.arch, d.nr, &d.args, |addr| {
+        self.state.calls.add(pid, d.arch, d.nr, &d.args, |addr| {
             // Read while the caller waits for our answer, then make sure
             // the id (and so the pid) was still valid when we read.
             let v = tracee::read_u64(pid, addr).ok();
@@ -143,30 +118,20 @@ impl<'p> Supervisor<'p> {
     /// Reaps the first process (blocking when `now` says it must be gone).
     fn reap_root(&mut self, now: bool) -> Result<(), RecordError> {
         let flags = if now { 0 } else { libc::WNOHANG };
-        match tracee::wait_raw(self.root, flags) {
+        match tracee::wait_raw(self.state.root, flags) {
             Ok(Some((_, status))) => {
-                self.root_exit = Some(if libc::WIFEXITED(status) {
-                    ProgramExit::Code(libc::WEXITSTATUS(status))
-                } else {
-                    ProgramExit::Signal(libc::WTERMSIG(status))
-                });
+                self.state.root_exit = Some(ProgramExit::from_wait_status(status));
                 Ok(())
             }
             // ECHILD: already reaped; WNOHANG: not yet.
             Ok(None) if now => {
-                self.root_exit.get_or_insert(ProgramExit::Code(0));
+                self.state.root_exit.get_or_insert(ProgramExit::Code(0));
                 Ok(())
             }
             Ok(None) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
             Err(e) => Err(RecordError::Wait(e)),
         }
-    }
-
-    fn pass_on_signals(&mut self, signals: &Handlers) {
-        let passed =
-            super::signals::pass_on(signals, self.root, self.root_exit.is_none(), &self.callers);
-        self.forwarded.extend(passed);
     }
 }
 

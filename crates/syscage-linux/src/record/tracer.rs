@@ -14,9 +14,8 @@
 //! meantime; its exit is reported by a later `waitpid`. The loop ends when
 //! `waitpid` says there is nobody left (`ECHILD`).
 
-use super::calls::{Calls, Reporter};
-use super::recording::Recording;
 use super::signals::Handlers;
+use super::state::RunState;
 use super::{ProgramExit, Progress, RecordError};
 use crate::tracee::{self, SyscallStop};
 use std::collections::HashSet;
@@ -27,15 +26,10 @@ const PROGRESS_EVERY: u64 = 1024;
 
 /// The tracer's state over one run.
 pub(crate) struct Tracer<'p> {
-    root: libc::pid_t,
-    calls: Calls,
+    /// What both recorders keep.
+    pub state: RunState<'p>,
     tracees: HashSet<libc::pid_t>,
-    exec_seen: bool,
-    root_exit: Option<ProgramExit>,
     stops: u64,
-    progress: Reporter<'p>,
-    /// Signals the recorder received and passed on, for the caller to report.
-    pub forwarded: Vec<libc::c_int>,
 }
 
 impl<'p> Tracer<'p> {
@@ -45,25 +39,10 @@ impl<'p> Tracer<'p> {
         progress: Option<&'p mut dyn FnMut(&Progress)>,
     ) -> Self {
         Tracer {
-            root,
-            calls: Calls::new(with_args),
+            state: RunState::new(root, with_args, progress),
             tracees: HashSet::from([root]),
-            exec_seen: false,
-            root_exit: None,
             stops: 0,
-            progress: Reporter::new(progress),
-            forwarded: Vec::new(),
         }
-    }
-
-    /// Whether the first program image was exec'd.
-    pub(crate) fn exec_seen(&self) -> bool {
-        self.exec_seen
-    }
-
-    /// How the first program ended.
-    pub(crate) fn root_exit(&self) -> Option<ProgramExit> {
-        self.root_exit
     }
 
     /// Runs until no tracee is left.
@@ -73,18 +52,18 @@ impl<'p> Tracer<'p> {
                 Ok(Some(got)) => got,
                 Ok(None) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    self.pass_on_signals(signals);
+                    self.state.pass_on_signals(signals, &self.tracees);
                     continue;
                 }
                 Err(e) => return Err(RecordError::Wait(e)),
             };
             self.on_status(pid, status);
             if super::signals::any_noted() {
-                self.pass_on_signals(signals);
+                self.state.pass_on_signals(signals, &self.tracees);
             }
             self.stops += 1;
-            if self.progress.wanted() && self.stops % PROGRESS_EVERY == 0 {
-                self.progress.tick(&self.calls, self.tracees.len());
+            if self.state.progress.wanted() && self.stops % PROGRESS_EVERY == 0 {
+                self.state.tick(self.tracees.len());
             }
         }
     }
@@ -92,12 +71,8 @@ impl<'p> Tracer<'p> {
     fn on_status(&mut self, pid: libc::pid_t, status: libc::c_int) {
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
             self.tracees.remove(&pid);
-            if pid == self.root {
-                self.root_exit = Some(if libc::WIFEXITED(status) {
-                    ProgramExit::Code(libc::WEXITSTATUS(status))
-                } else {
-                    ProgramExit::Signal(libc::WTERMSIG(status))
-                });
+            if pid == self.state.root {
+                self.state.root_exit = Some(ProgramExit::from_wait_status(status));
             }
             return;
         }
@@ -112,7 +87,7 @@ impl<'p> Tracer<'p> {
                 tracee::cont(pid, 0)
             }
             libc::PTRACE_EVENT_EXEC => {
-                self.exec_seen = true;
+                self.state.exec_seen = true;
                 tracee::cont(pid, 0)
             }
             libc::PTRACE_EVENT_STOP => {
@@ -142,19 +117,8 @@ impl<'p> Tracer<'p> {
         else {
             return;
         };
-        self.calls.add(pid, arch, nr as u32, &args, |addr| {
+        self.state.calls.add(pid, arch, nr as u32, &args, |addr| {
             tracee::read_u64(pid, addr).ok()
         });
-    }
-
-    fn pass_on_signals(&mut self, signals: &Handlers) {
-        let passed =
-            super::signals::pass_on(signals, self.root, self.root_exit.is_none(), &self.tracees);
-        self.forwarded.extend(passed);
-    }
-
-    /// The recording so far.
-    pub(crate) fn recording(&self) -> Recording {
-        self.calls.recording()
     }
 }
