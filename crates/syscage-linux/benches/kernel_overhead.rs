@@ -44,7 +44,7 @@ use syscage::asm;
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Program};
 use syscage::compile::{compile, CompileOptions};
-use syscage::profile::{self, KernelVersion, ResolveOptions};
+use syscage::profile::{self, ResolveOptions};
 use syscage_linux::install::{self, InstallOptions};
 
 const DOCKER: &str = concat!(
@@ -103,16 +103,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn resolve_options() -> ResolveOptions {
-    let mut o = ResolveOptions::docker(
-        vec![Arch::X86_64],
-        KernelVersion {
-            major: 6,
-            minor: 18,
-        },
-    );
-    // libseccomp has no unknown-syscall action: compare the same policy.
-    o.enosys_unknown = false;
-    o
+    runc_bridge::docker_x86_64_options()
 }
 
 /// The programs compared: syscage's and libseccomp's (linear, tree).

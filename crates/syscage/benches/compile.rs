@@ -19,7 +19,7 @@ use criterion::{black_box, Criterion};
 use syscage::arch::Arch;
 use syscage::bpf::{ByteOrder, Program};
 use syscage::compile::{compile, stats, CompileOptions};
-use syscage::profile::{self, KernelVersion, ResolveOptions};
+use syscage::profile::{self, ResolveOptions};
 
 const DOCKER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -27,16 +27,7 @@ const DOCKER: &str = concat!(
 );
 
 fn opts() -> ResolveOptions {
-    let mut o = ResolveOptions::docker(
-        vec![Arch::X86_64],
-        KernelVersion {
-            major: 6,
-            minor: 18,
-        },
-    );
-    // libseccomp has no unknown-syscall action: compare the same policy.
-    o.enosys_unknown = false;
-    o
+    runc_bridge::docker_x86_64_options()
 }
 
 /// JSON text to syscage's filter bytes.

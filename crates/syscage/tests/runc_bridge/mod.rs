@@ -15,6 +15,22 @@ mod libseccomp_bridge;
 use libseccomp_bridge::runc_action;
 pub use libseccomp_bridge::{arch as scmp_arch, export};
 
+/// Docker's selection on an x86_64 host (its x86 and x32 sub-arches,
+/// Docker's default capabilities, kernel 6.18) without the ENOSYS stub,
+/// which libseccomp cannot express: the policy the benchmarks compile with
+/// both syscage and libseccomp.
+pub fn docker_x86_64_options() -> profile::ResolveOptions {
+    let mut o = profile::ResolveOptions::docker(
+        vec![Arch::X86_64],
+        profile::KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+    );
+    o.enosys_unknown = false;
+    o
+}
+
 /// runc's `getCondition`.
 fn runc_condition(a: &profile::ArgCond) -> ScmpArgCompare {
     let (op, datum) = match a.op {
