@@ -24,6 +24,12 @@ pub fn running_kernel() -> Result<KernelVersion> {
     })
 }
 
+/// [`running_kernel`], or 6.0 when it cannot be read or parsed (for
+/// `run` and `record`, which do not ask for `--kernel`).
+pub fn running_kernel_or_6_0() -> KernelVersion {
+    running_kernel().unwrap_or(KernelVersion { major: 6, minor: 0 })
+}
+
 /// A profile error as `FILE:LINE:COL: JSONPATH: message`.
 pub fn located(file: &str, e: &ProfileError) -> String {
     match e.pos {

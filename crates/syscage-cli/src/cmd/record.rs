@@ -11,13 +11,14 @@
 //! terminal. The program's exit status is passed through (128 + signal
 //! when a signal killed it).
 
+use super::input;
 use anyhow::{anyhow, Context};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use syscage::arch::Arch;
 use syscage::policy::Policy;
-use syscage::profile::{self, KernelVersion, ResolveOptions};
+use syscage::profile::{self, ResolveOptions};
 use syscage_linux::record::recording::merge_policies;
 use syscage_linux::record::{self, Options, Outcome, Progress, Recording, Via};
 
@@ -163,20 +164,12 @@ fn load(path: &Path) -> anyhow::Result<Policy> {
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{}:{e}", path.display()))?;
     let opts = ResolveOptions {
         caps: Vec::new(),
-        ..ResolveOptions::docker(Vec::new(), running_kernel())
+        ..ResolveOptions::docker(Vec::new(), input::running_kernel_or_6_0())
     };
     let (policy, _warnings) = parsed
         .to_policy(&opts)
         .map_err(|e| anyhow!("{}:{e}", path.display()))?;
     Ok(policy)
-}
-
-/// The running kernel's version, for `minKernel`.
-fn running_kernel() -> KernelVersion {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .ok()
-        .and_then(|r| KernelVersion::parse(r.trim()))
-        .unwrap_or(KernelVersion { major: 6, minor: 0 })
 }
 
 /// The `strace -c`-like table: calls, syscall, arch, first pid; most

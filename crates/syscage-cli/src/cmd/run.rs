@@ -9,6 +9,7 @@
 //! through; a program killed by a signal makes syscage exit 128 + signal,
 //! with a message naming the syscall when seccomp's SIGSYS killed it.
 
+use super::input;
 use anyhow::{anyhow, bail, Context};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -16,7 +17,7 @@ use syscage::action::Action;
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{Policy, Rule, SyscallId};
-use syscage::profile::{self, KernelVersion, ResolveOptions};
+use syscage::profile::{self, ResolveOptions};
 use syscage_linux::audit::{Collected, Collector, Source};
 use syscage_linux::install::{self, Flags, InstallOptions};
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
@@ -172,18 +173,10 @@ pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{file}:{e}"))?;
     let opts = ResolveOptions {
         caps: Vec::new(),
-        ..ResolveOptions::docker(arches, running_kernel())
+        ..ResolveOptions::docker(arches, input::running_kernel_or_6_0())
     };
     let (policy, _warnings) = parsed.to_policy(&opts).map_err(|e| anyhow!("{file}:{e}"))?;
     Ok(policy)
-}
-
-/// The running kernel's version (`uname -r`), for `minKernel`.
-fn running_kernel() -> KernelVersion {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .ok()
-        .and_then(|r| KernelVersion::parse(r.trim()))
-        .unwrap_or(KernelVersion { major: 6, minor: 0 })
 }
 
 /// Runs `syscage run`; returns the exit code.
