@@ -188,27 +188,10 @@ fn other_arches_match_scmp_sys_resolver() {
         missing("scmp_sys_resolver");
         return;
     }
-    let arches = [
-        Arch::X86_64,
-        Arch::X86,
-        Arch::X32,
-        Arch::Aarch64,
-        Arch::Arm,
-        Arch::Riscv64,
-        Arch::S390x,
-        Arch::Ppc64le,
-        Arch::Ppc64,
-        Arch::Ppc,
-        Arch::Mips,
-        Arch::Mipsel,
-        Arch::Mips64,
-        Arch::Mipsel64,
-        Arch::Loongarch64,
-    ];
     let mut errors = Vec::new();
     let mut checked = 0;
     let mut unsupported = Vec::new();
-    for arch in arches {
+    for arch in Arch::ALL {
         if resolver(arch.name(), "read").is_none() {
             unsupported.push(arch.name());
             continue;
