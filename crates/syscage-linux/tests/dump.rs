@@ -6,29 +6,15 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use syscage_linux::dump::{dump_command, dump_pid, CommandOptions, ProgramEnd, SeccompMode};
 use syscage_linux::tracee::StdinMode;
 
+mod example_program;
+
 fn testprog() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "syscage-linux",
-            "--example",
-            "install_filters",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("run cargo build for the test program");
-    assert!(status.success(), "building install_filters failed");
-    let exe = std::env::current_exe().unwrap();
-    let target = exe.parent().unwrap().parent().unwrap().parent().unwrap();
-    target.join("debug/examples/install_filters")
+    example_program::build("install_filters")
 }
 
 fn argv(prog: &Path, args: &[&str]) -> Vec<OsString> {

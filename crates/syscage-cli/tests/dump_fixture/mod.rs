@@ -12,32 +12,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../../../syscage-linux/tests/example_program/mod.rs"]
+mod example_program;
+
 pub const SYSCAGE: &str = env!("CARGO_BIN_EXE_syscage");
 
 /// Builds the test program (once) and returns its path.
 pub fn testprog() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "syscage-linux",
-                "--example",
-                "install_filters",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build for the test program");
-        assert!(status.success(), "building install_filters failed");
-        // target/<profile>/deps/dump_cli-HASH -> target/debug/examples/
-        let exe = std::env::current_exe().unwrap();
-        let target = exe.parent().unwrap().parent().unwrap().parent().unwrap();
-        let path = target.join("debug/examples/install_filters");
-        assert!(path.exists(), "{} missing", path.display());
-        path
-    })
+    PATH.get_or_init(|| example_program::build("install_filters"))
 }
 
 /// A scratch directory unique to one test.

@@ -8,6 +8,9 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+
+#[path = "../../../syscage-linux/tests/example_program/mod.rs"]
+mod example_program;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -19,25 +22,9 @@ pub const SYSCAGE: &str = env!("CARGO_BIN_EXE_syscage");
 pub fn probe() -> &'static str {
     static PATH: OnceLock<String> = OnceLock::new();
     PATH.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "syscage-linux",
-                "--example",
-                "record_probe",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build for record_probe");
-        assert!(status.success(), "building record_probe failed");
-        // target/debug/deps/record_cli-HASH -> target/debug/examples/
-        let exe = std::env::current_exe().expect("test binary path");
-        let target = exe.ancestors().nth(3).expect("target dir");
-        let path = target.join("debug/examples/record_probe");
-        assert!(path.exists(), "{} missing", path.display());
-        path.to_string_lossy().into_owned()
+        example_program::build("record_probe")
+            .to_string_lossy()
+            .into_owned()
     })
 }
 
