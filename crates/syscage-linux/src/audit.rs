@@ -26,7 +26,7 @@ const AUDIT_STATUS_PID: u32 = 4;
 const NLMSG_ERROR: u16 = 2;
 
 /// One `AUDIT_SECCOMP` record.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeccompRecord {
     /// The record's serial number (`audit(TIME:SERIAL)`).
     pub serial: u64,
@@ -53,12 +53,7 @@ pub fn parse_record(text: &str) -> Option<SeccompRecord> {
     let serial = rest[..close].split_once(':')?.1.parse().ok()?;
     let mut rec = SeccompRecord {
         serial,
-        pid: 0,
-        comm: String::new(),
-        sig: 0,
-        arch: 0,
-        syscall: 0,
-        code: 0,
+        ..SeccompRecord::default()
     };
     let (mut have_arch, mut have_nr) = (false, false);
     for field in rest[close + 1..].split_whitespace() {
@@ -529,12 +524,7 @@ mod tests {
     fn serial_gaps_count_missing_numbers() {
         let mk = |serial| SeccompRecord {
             serial,
-            pid: 0,
-            comm: String::new(),
-            sig: 0,
-            arch: 0,
-            syscall: 0,
-            code: 0,
+            ..SeccompRecord::default()
         };
         assert_eq!(serial_gaps(&[mk(3), mk(4), mk(9)]), Some(4));
         assert_eq!(serial_gaps(&[]), None);
