@@ -215,6 +215,26 @@ fn bad_input_is_one_line_exit_2_and_the_program_never_starts() {
         "/nonexistent.json",
         &marker,
     );
+    // A kernel without seccomp, as an inner syscage sees it when prctl(2)
+    // and seccomp(2) fail with ENOSYS (the outer one passes its status on).
+    let exe = env!("CARGO_BIN_EXE_syscage");
+    assert_refused(
+        &syscage(&[
+            "run",
+            "--deny",
+            "seccomp,prctl",
+            "--action",
+            "errno:38",
+            "--",
+            exe,
+            "run",
+            "--",
+            "touch",
+            m,
+        ]),
+        "this kernel has no seccomp",
+        &marker,
+    );
     let _ = std::fs::remove_file(bad);
 }
 
