@@ -176,7 +176,7 @@ impl<'a> Parser<'a> {
                 if name == "next" {
                     return Err(Self::error_at(
                         self.peek().unwrap_or(first),
-                        "'next' is a reserved label (it means the next statement)".into(),
+                        "expected a label name other than 'next' (reserved: it means the next statement)".into(),
                     ));
                 }
                 labels.push(Target {
