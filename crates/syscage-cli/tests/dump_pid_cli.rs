@@ -54,8 +54,12 @@ fn pid_mode_leaves_a_stopped_process_stopped() {
             .success())
     };
     sig("-STOP");
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(proc_field(pid, "State").starts_with('T'));
+    // The stop takes effect when the process next runs: wait for it.
+    let start = std::time::Instant::now();
+    while !proc_field(pid, "State").starts_with('T') {
+        assert!(start.elapsed() < Duration::from_secs(10), "SIGSTOP not taken");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let filters = dump_pid_json(pid);
     assert_eq!(filters.len(), 4);
     std::thread::sleep(Duration::from_millis(100));
