@@ -57,7 +57,10 @@ fn pid_mode_leaves_a_stopped_process_stopped() {
     // The stop takes effect when the process next runs: wait for it.
     let start = std::time::Instant::now();
     while !proc_field(pid, "State").starts_with('T') {
-        assert!(start.elapsed() < Duration::from_secs(10), "SIGSTOP not taken");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "SIGSTOP not taken"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let filters = dump_pid_json(pid);

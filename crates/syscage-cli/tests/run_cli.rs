@@ -264,6 +264,101 @@ fn log_counts_every_syscall() {
     }
 }
 
+/// Audit records come from every process of the machine. While another
+/// program keeps logging (a loop of `uname`, each a new process started
+/// after ours), `--log` still ends, and counts only its program's calls.
+#[test]
+fn log_counts_only_the_programs_syscalls_while_others_log() {
+    require_seccomp();
+    let marker = temp("noise-started");
+    let noise = Command::new(env!("CARGO_BIN_EXE_syscage"))
+        .args([
+            "run", "--deny", "uname", "--action", "log", "--", "sh", "-c",
+        ])
+        .arg(format!(
+            "touch {}; i=0; while [ $i -lt 4000 ]; do uname >/dev/null; i=$((i+1)); done",
+            marker.display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut noise = KillOnDrop(noise);
+    while !marker.exists() {
+        assert!(
+            noise.0.try_wait().unwrap().is_none(),
+            "the noise ended early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut run = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_syscage"))
+            .args(["run", "--log", "--", "true"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let start = std::time::Instant::now();
+    while run.0.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "--log never ended while another process kept logging"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        noise.0.try_wait().unwrap().is_none(),
+        "the noise was not logging the whole time"
+    );
+    let o = std::mem::replace(&mut run.0, Command::new("true").spawn().unwrap());
+    let o = o.wait_with_output().unwrap();
+    let _ = std::fs::remove_file(&marker);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    assert!(
+        !ci || (err.contains("audit netlink") && !err.contains("without the process-events")),
+        "CI runs as root: netlink and process events: {err}"
+    );
+    if err.contains("without the process-events") {
+        return;
+    }
+    let line = |name: &str| {
+        let nr = syscage::arch::Arch::X86_64.syscall_nr(name).unwrap();
+        err.lines()
+            .find(|l| l.trim_end().ends_with(&format!("{name} ({nr}, x86_64)")))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        line("uname"),
+        None,
+        "another process's calls counted: {err}"
+    );
+    if err.contains("audit netlink") {
+        assert!(
+            line("execve").is_some_and(|l| l.trim_start().starts_with("1 ")),
+            "{err}"
+        );
+        assert!(
+            line("exit_group").is_some_and(|l| l.trim_start().starts_with("1 ")),
+            "{err}"
+        );
+    }
+}
+
+/// A child killed (and reaped) when the test ends, passing or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn status_shows_a_filtered_process() {
     require_seccomp();

@@ -10,10 +10,11 @@
 //! [`Collector::finish`]).
 
 use crate::error::{Error, Result};
+use crate::netlink::{self, Datagram};
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -30,7 +31,8 @@ const NLMSG_ERROR: u16 = 2;
 pub struct SeccompRecord {
     /// The record's serial number (`audit(TIME:SERIAL)`).
     pub serial: u64,
-    /// Thread id of the caller (`pid=`).
+    /// Process (thread group) id of the caller (`pid=`, the kernel's
+    /// `task_tgid_nr`).
     pub pid: u32,
     /// Command name (`comm=`).
     pub comm: String,
@@ -82,7 +84,8 @@ pub fn parse_record(text: &str) -> Option<SeccompRecord> {
 /// Where records were read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
-    /// The audit netlink socket, registered as the audit daemon: no record lost.
+    /// The audit netlink socket, registered as the audit daemon: records are
+    /// lost only when the kernel's audit backlog drops them (counted).
     Netlink,
     /// The kernel log (`/dev/kmsg`), under the kernel's rate limit.
     Kmsg,
@@ -95,32 +98,22 @@ pub struct Collected {
     pub source: Source,
     /// The records, in arrival order.
     pub records: Vec<SeccompRecord>,
-    /// Records the kernel dropped meanwhile (gaps in serial numbers); `None`
-    /// when it cannot be known.
+    /// Records the kernel dropped meanwhile: from the kernel log, gaps in
+    /// serial numbers; over netlink, the growth of the kernel's `lost`
+    /// counter (system-wide, so an upper bound). `None` when it cannot be
+    /// known (the socket overflowed, or no anchor record arrived).
     pub lost: Option<u64>,
 }
 
 /// A running collector of records.
 pub struct Collector {
     source: Source,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Vec<SeccompRecord>>>,
+    stop: Arc<AtomicU32>,
+    thread: Option<JoinHandle<Received>>,
 }
 
 fn netlink_socket() -> Result<OwnedFd> {
-    // SAFETY: plain socket(2) call; the fd is owned by the returned OwnedFd.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::NETLINK_AUDIT,
-        )
-    };
-    if fd < 0 {
-        return Err(Error::last("socket(NETLINK_AUDIT)"));
-    }
-    // SAFETY: fd is a fresh descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    netlink::socket(libc::NETLINK_AUDIT, "socket(NETLINK_AUDIT)")
 }
 
 fn send(fd: &OwnedFd, ty: u16, payload: &[u8]) -> Result<()> {
@@ -152,44 +145,18 @@ fn send(fd: &OwnedFd, ty: u16, payload: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Receives one netlink datagram (waiting at most `timeout`), as (type, payload) pairs.
+/// Receives one netlink datagram (waiting at most `timeout`), as (type,
+/// payload) pairs; `Err` with `ENOBUFS` when the socket overflowed.
 fn recv(fd: &OwnedFd, timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    let n = unsafe { libc::poll(&mut pfd, 1, timeout.as_millis() as i32) };
-    if n <= 0 {
-        return Ok(Vec::new());
-    }
     let mut buf = vec![0u8; 65536];
-    // SAFETY: buf is writable for its length.
-    let r = unsafe {
-        libc::recv(
-            fd.as_raw_fd(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            libc::MSG_DONTWAIT,
-        )
+    let r = match netlink::receive(fd, &mut buf, timeout, "recv(NETLINK_AUDIT)")? {
+        Datagram::Nothing => return Ok(Vec::new()),
+        Datagram::Overflow => return Err(Error::errno("recv(NETLINK_AUDIT)", libc::ENOBUFS)),
+        Datagram::Bytes(n) => n,
     };
-    if r < 0 {
-        let e = std::io::Error::last_os_error();
-        if matches!(
-            e.raw_os_error(),
-            Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ENOBUFS)
-        ) {
-            return Ok(Vec::new());
-        }
-        return Err(Error::Sys {
-            call: "recv(NETLINK_AUDIT)",
-            source: e,
-        });
-    }
     let mut out = Vec::new();
     let mut off = 0usize;
-    let total = r as usize;
+    let total = r;
     while off + 16 <= total {
         let len = u32::from_ne_bytes(buf[off..off + 4].try_into().unwrap_or_default()) as usize;
         let ty = u16::from_ne_bytes(buf[off + 4..off + 6].try_into().unwrap_or_default());
@@ -214,10 +181,12 @@ fn recv(fd: &OwnedFd, timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
     Ok(out)
 }
 
-/// `struct audit_status` as `AUDIT_GET` returns it: the daemon's pid (word 3).
+/// `struct audit_status` as `AUDIT_GET` returns it: the daemon's pid (word
+/// 3) and the count of records the kernel dropped since boot (`lost`, word 6).
 #[derive(Clone, Copy, Debug, Default)]
 struct AuditStatus {
     pid: u32,
+    lost: u32,
 }
 
 fn audit_get(fd: &OwnedFd) -> Result<AuditStatus> {
@@ -229,7 +198,10 @@ fn audit_get(fd: &OwnedFd) -> Result<AuditStatus> {
                 let w = |i: usize| {
                     u32::from_ne_bytes(p[i * 4..i * 4 + 4].try_into().unwrap_or_default())
                 };
-                return Ok(AuditStatus { pid: w(3) });
+                return Ok(AuditStatus {
+                    pid: w(3),
+                    lost: w(6),
+                });
             }
             if ty == NLMSG_ERROR && p.len() >= 4 {
                 let err = i32::from_ne_bytes(p[0..4].try_into().unwrap_or_default());
@@ -295,6 +267,67 @@ fn log_anchor() -> Option<u32> {
     Some(pid as u32)
 }
 
+/// What the reader thread is asked to do: [`RUNNING`], [`DRAIN`], or a pid:
+/// stop once a record of that process (the anchor, logged after the program
+/// ended) has arrived.
+const RUNNING: u32 = 0;
+/// Stop after 150 ms without records (no anchor could be logged).
+const DRAIN: u32 = u32::MAX;
+/// How long to wait for the anchor's record before giving up on it.
+const ANCHOR_WAIT: Duration = Duration::from_secs(3);
+
+/// What a reader thread hands back.
+#[derive(Default)]
+struct Received {
+    /// Every record but the anchor's.
+    records: Vec<SeccompRecord>,
+    /// The serial number of the anchor's first record, if it arrived.
+    anchor: Option<u64>,
+    /// Over netlink: the growth of the kernel's `lost` counter, if known.
+    lost: Option<u64>,
+}
+
+/// The loop both readers share: `read` appends what arrived (waiting up to
+/// about 50 ms) and says whether anything did; `stop` says when to end.
+///
+/// Records are queued by the kernel in the order they were made, so once
+/// the anchor's record is in, every record of the program is too. Other
+/// processes may keep logging: waiting for silence alone could never end.
+fn read_until_stopped(
+    stop: &AtomicU32,
+    mut read: impl FnMut(&mut Vec<SeccompRecord>) -> bool,
+) -> Received {
+    let mut out = Received::default();
+    let mut stopped_at: Option<Instant> = None;
+    let mut quiet_since = Instant::now();
+    let mut scanned = 0usize;
+    loop {
+        if read(&mut out.records) {
+            quiet_since = Instant::now();
+        }
+        let state = stop.load(Ordering::Acquire);
+        if state == RUNNING {
+            continue;
+        }
+        let since_stop = stopped_at.get_or_insert_with(Instant::now).elapsed();
+        if state == DRAIN {
+            if quiet_since.elapsed() > Duration::from_millis(150) || since_stop > ANCHOR_WAIT {
+                return out;
+            }
+            continue;
+        }
+        if let Some(i) = out.records[scanned..].iter().position(|r| r.pid == state) {
+            out.anchor = Some(out.records[scanned + i].serial);
+            out.records.retain(|r| r.pid != state);
+            return out;
+        }
+        scanned = out.records.len();
+        if since_stop > ANCHOR_WAIT {
+            return out;
+        }
+    }
+}
+
 impl Collector {
     /// Starts collecting: over netlink when possible, else from `/dev/kmsg`
     /// (only records logged from now on).
@@ -315,45 +348,37 @@ impl Collector {
                 libc::EBUSY,
             ));
         }
-        let bigger: libc::c_int = 8 << 20;
-        // SAFETY: setsockopt reads one c_int; failure only leaves the default buffer size.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUFFORCE,
-                (&bigger as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as u32,
-            );
-        }
+        netlink::enlarge_receive_buffer(&fd);
         audit_set_pid(&fd, std::process::id())?;
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicU32::new(RUNNING));
         let stop2 = stop.clone();
         let thread = std::thread::spawn(move || {
-            let mut records = Vec::new();
-            let mut quiet_since: Option<Instant> = None;
-            loop {
-                let msgs = recv(&fd, Duration::from_millis(50)).unwrap_or_default();
-                let got = !msgs.is_empty();
-                for (ty, p) in msgs {
-                    if ty == AUDIT_SECCOMP {
-                        if let Some(r) = parse_record(&String::from_utf8_lossy(&p)) {
-                            records.push(r);
-                        }
+            let mut overflowed = false;
+            let mut read = read_until_stopped(&stop2, |records| {
+                match recv(&fd, Duration::from_millis(50)) {
+                    Ok(msgs) => {
+                        let got = !msgs.is_empty();
+                        records.extend(
+                            msgs.iter()
+                                .filter(|(ty, _)| *ty == AUDIT_SECCOMP)
+                                .filter_map(|(_, p)| parse_record(&String::from_utf8_lossy(p))),
+                        );
+                        got
+                    }
+                    Err(_) => {
+                        overflowed = true;
+                        false
                     }
                 }
-                if stop2.load(Ordering::Acquire) {
-                    // Drain what kauditd still sends: stop after 150 ms of silence.
-                    let since = *quiet_since.get_or_insert_with(Instant::now);
-                    if got {
-                        quiet_since = Some(Instant::now());
-                    } else if since.elapsed() > Duration::from_millis(150) {
-                        break;
-                    }
-                }
-            }
+            });
             let _ = audit_set_pid(&fd, 0);
-            records
+            // The kernel's own count of dropped records (backlog full, out of
+            // memory) is system-wide: its growth bounds what this run lost.
+            read.lost = match audit_get(&fd) {
+                Ok(after) if !overflowed => Some(u64::from(after.lost.wrapping_sub(st.lost))),
+                _ => None,
+            };
+            read
         });
         Ok(Collector {
             source: Source::Netlink,
@@ -375,36 +400,28 @@ impl Collector {
             })?;
         // SAFETY: lseek on our own fd; SEEK_END on /dev/kmsg moves to the newest record.
         unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_END) };
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicU32::new(RUNNING));
         let stop2 = stop.clone();
         let thread = std::thread::spawn(move || {
-            let mut records = Vec::new();
             let mut buf = vec![0u8; 8192];
-            let mut quiet_since: Option<Instant> = None;
-            loop {
+            read_until_stopped(&stop2, |records| {
+                // One read, one kernel log record; EPIPE: records were
+                // overwritten before we read them (the serial gaps count them).
                 match file.read(&mut buf) {
                     Ok(n) if n > 0 => {
-                        quiet_since = None;
                         let line = String::from_utf8_lossy(&buf[..n]);
                         if line.contains("type=1326") {
-                            if let Some(r) = parse_record(&line) {
-                                records.push(r);
-                            }
+                            records.extend(parse_record(&line));
                         }
-                        continue;
+                        true
                     }
-                    Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
-                    _ => {}
-                }
-                if stop2.load(Ordering::Acquire) {
-                    let since = *quiet_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() > Duration::from_millis(150) {
-                        break;
+                    Err(e) if e.raw_os_error() == Some(libc::EPIPE) => true,
+                    _ => {
+                        std::thread::sleep(Duration::from_millis(20));
+                        false
                     }
                 }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            records
+            })
         });
         Ok(Collector {
             source: Source::Kmsg,
@@ -418,49 +435,48 @@ impl Collector {
         self.source
     }
 
-    /// Stops (after the records still in flight have arrived) and returns
-    /// what was collected.
+    /// Stops and returns what was collected. Call it after the program has
+    /// ended.
+    ///
+    /// syscage then logs one syscall of its own from a child (the anchor)
+    /// and reads until the anchor's record arrives: the kernel queues
+    /// records in order, so every record of the program is in by then,
+    /// however busy the rest of the machine keeps the log.
     ///
     /// From the kernel log, the records the rate limit dropped are counted
-    /// from serial numbers: syscage waits for the printk rate limit to
-    /// reset (`/proc/sys/kernel/printk_ratelimit` seconds), then logs one
-    /// syscall of its own from a child (the anchor); every serial number
-    /// between the first record seen and the anchor that was not seen was
-    /// dropped (other audit events of the system in that time count too).
+    /// from serial numbers: syscage first waits for the printk rate limit to
+    /// reset (`/proc/sys/kernel/printk_ratelimit` seconds) so the anchor
+    /// gets through; every serial number between the first record seen and
+    /// the anchor that was not seen was dropped (other audit events of the
+    /// system in that time count too).
     pub fn finish(mut self) -> Collected {
-        let anchor = match self.source {
-            Source::Netlink => None,
-            Source::Kmsg => {
-                let secs = std::fs::read_to_string("/proc/sys/kernel/printk_ratelimit")
-                    .ok()
-                    .and_then(|s| s.trim().parse::<u64>().ok())
-                    .unwrap_or(5);
-                std::thread::sleep(Duration::from_millis(secs * 1000 + 100));
-                log_anchor()
-            }
-        };
-        self.stop.store(true, Ordering::Release);
-        let mut records = self
+        if self.source == Source::Kmsg {
+            let secs = std::fs::read_to_string("/proc/sys/kernel/printk_ratelimit")
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .unwrap_or(5);
+            std::thread::sleep(Duration::from_millis(secs * 1000 + 100));
+        }
+        let anchor = log_anchor();
+        self.stop.store(anchor.unwrap_or(DRAIN), Ordering::Release);
+        let read = self
             .thread
             .take()
             .and_then(|t| t.join().ok())
             .unwrap_or_default();
-        let lost = match self.source {
-            Source::Netlink => Some(0),
-            Source::Kmsg => {
-                let anchor = anchor.and_then(|pid| {
-                    let i = records.iter().position(|r| r.pid == pid)?;
-                    Some(records.remove(i).serial)
-                });
-                match (anchor, records.iter().map(|r| r.serial).min()) {
-                    (Some(end), Some(first)) if end > first => {
-                        let seen = records.iter().filter(|r| r.serial < end).count() as u64;
-                        Some((end - first).saturating_sub(seen))
-                    }
-                    (Some(_), None) => Some(0),
-                    _ => serial_gaps(&records),
+        let records = read.records;
+        let lost = match (self.source, read.anchor) {
+            // Without the anchor, records may still have been on their way.
+            (Source::Netlink, None) => None,
+            (Source::Netlink, Some(_)) => read.lost,
+            (Source::Kmsg, Some(end)) => match records.iter().map(|r| r.serial).min() {
+                Some(first) if end > first => {
+                    let seen = records.iter().filter(|r| r.serial < end).count() as u64;
+                    Some((end - first).saturating_sub(seen))
                 }
-            }
+                _ => Some(0),
+            },
+            (Source::Kmsg, None) => serial_gaps(&records),
         };
         Collected {
             source: self.source,
@@ -472,7 +488,7 @@ impl Collector {
 
 impl Drop for Collector {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
+        self.stop.store(DRAIN, Ordering::Release);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

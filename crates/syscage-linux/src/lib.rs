@@ -9,6 +9,7 @@
 //! the checks the kernel would make), [`probe`] (available actions, flags,
 //! notification sizes), [`status`] (`/proc/PID/status`), [`notify`]
 //! (user-notification listener), [`audit`] (SECCOMP_RET_LOG records),
+//! [`proc_events`] (the forks of a program, to attribute audit records),
 //! [`runner`] (run a program under a filter), [`record`] (learn a
 //! program's syscalls under ptrace), [`dump`] (extract filters),
 //! [`tracee`] (the ptrace plumbing `record`, `dump` and `run` share),
@@ -22,8 +23,10 @@ pub mod error;
 pub mod fork_exec;
 pub mod install;
 pub mod limits;
+mod netlink;
 pub mod notify;
 pub mod probe;
+pub mod proc_events;
 pub mod record;
 pub mod runner;
 pub mod status;

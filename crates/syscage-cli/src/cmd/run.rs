@@ -2,7 +2,9 @@
 //! profile (`--profile FILE|default`, the built-in default when nothing
 //! else is asked), from `--allow` / `--deny` lists with `--action`, or
 //! `--log` (SECCOMP_RET_LOG for everything, then a count of each syscall,
-//! read back from the kernel's audit records).
+//! read back from the kernel's audit records). Audit names the caller by
+//! pid only and speaks for the whole machine: as root, the kernel's fork
+//! events give the program's process tree, and only its records count.
 //!
 //! Fails closed: a filter that cannot be built or installed stops the
 //! program from starting (exit 2). The program's exit status is passed
@@ -11,7 +13,7 @@
 
 use super::input;
 use anyhow::{anyhow, bail, Context};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 use syscage::action::Action;
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
@@ -20,6 +22,7 @@ use syscage::policy::{Policy, Rule, SyscallId};
 use syscage::profile::{self, ResolveOptions};
 use syscage_linux::audit::{Collected, Collector, Source};
 use syscage_linux::install::{self, Flags, InstallOptions};
+use syscage_linux::proc_events::ForkWatch;
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
 
 /// Arguments of `syscage run`.
@@ -213,14 +216,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     };
     let collector = if args.log {
-        Some(Collector::start().map_err(|e| anyhow!("--log: cannot read audit records: {e}"))?)
+        let records =
+            Collector::start().map_err(|e| anyhow!("--log: cannot read audit records: {e}"))?;
+        Some((records, ForkWatch::start().ok()))
     } else {
         None
     };
     let mut outcome = runner::run(&args.command, &enforcement, true).map_err(|e| anyhow!("{e}"))?;
-    if let Some(c) = collector {
+    if let Some((c, forks)) = collector {
         let collected = c.finish();
-        print_log(&collected, outcome.pid);
+        let owner = Owner::new(forks, outcome.pid);
+        print_log(&collected, &owner);
         if outcome.seccomp.is_none() {
             // The audit record of the kill names the syscall when ptrace could not
             // (a thread other than the main one was killed).
@@ -232,7 +238,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                         Action::from_ret(r.code),
                         Action::KillThread | Action::KillProcess
                     );
-                    kill && r.sig == libc::SIGSYS as u32 && r.pid >= outcome.pid
+                    kill && r.sig == libc::SIGSYS as u32 && owner.owns(r.pid)
                 })
                 .map(|r| SyscallStop {
                     nr: r.syscall,
@@ -292,11 +298,40 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
     }
 }
 
-fn print_log(collected: &Collected, child: u32) {
+/// Which audit records are the program's: audit names only a pid, and
+/// records come from every process on the machine.
+enum Owner {
+    /// The program's process tree, rebuilt from the kernel's fork events.
+    Tree(HashSet<u32>),
+    /// Without the process-events connector: every pid from the program's
+    /// on (pids grow until they wrap), which also takes in processes that
+    /// others started meanwhile.
+    PidsFrom(u32),
+}
+
+impl Owner {
+    fn new(forks: Option<ForkWatch>, child: u32) -> Owner {
+        match forks.map(ForkWatch::finish) {
+            Some(log) if !log.overflowed => {
+                Owner::Tree(log.descendants(child, Some(std::process::id())))
+            }
+            _ => Owner::PidsFrom(child),
+        }
+    }
+
+    fn owns(&self, pid: u32) -> bool {
+        match self {
+            Owner::Tree(tree) => tree.contains(&pid),
+            Owner::PidsFrom(first) => pid >= *first,
+        }
+    }
+}
+
+fn print_log(collected: &Collected, owner: &Owner) {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = 0u64;
     for r in &collected.records {
-        if r.pid < child {
+        if !owner.owns(r.pid) {
             continue;
         }
         total += 1;
@@ -310,10 +345,19 @@ fn print_log(collected: &Collected, child: u32) {
     };
     let lost = match collected.lost {
         Some(0) => "none lost".to_string(),
-        Some(n) => format!("{n} lost to the kernel's rate limit"),
+        Some(n) if collected.source == Source::Kmsg => {
+            format!("{n} lost to the kernel's rate limit")
+        }
+        Some(n) => format!("at most {n} lost by the kernel's audit backlog"),
         None => "an unknown number lost".to_string(),
     };
-    eprintln!("syscage: {total} syscalls logged ({source}; {lost})");
+    let whose = match owner {
+        Owner::Tree(_) => "",
+        Owner::PidsFrom(_) => {
+            "; without the process-events connector (root), processes started meanwhile by others count too"
+        }
+    };
+    eprintln!("syscage: {total} syscalls logged ({source}; {lost}{whose})");
     let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     eprintln!("{:>8}  syscall", "count");

@@ -1,0 +1,87 @@
+//! Netlink sockets shared by the audit collector ([`crate::audit`]) and the
+//! process-events watch ([`crate::proc_events`]).
+
+use crate::error::{Error, Result};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+/// `socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol)`; `call` names it in errors.
+pub(crate) fn socket(protocol: libc::c_int, call: &'static str) -> Result<OwnedFd> {
+    // SAFETY: plain socket(2) call; the fd is owned by the returned OwnedFd.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            protocol,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::last(call));
+    }
+    // SAFETY: fd is a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Asks for an 8 MiB receive buffer (`SO_RCVBUFFORCE`, root only), so that a
+/// burst of messages is not dropped while the reader thread is descheduled.
+/// Failure only leaves the default size.
+pub(crate) fn enlarge_receive_buffer(fd: &OwnedFd) {
+    let bigger: libc::c_int = 8 << 20;
+    // SAFETY: setsockopt reads one c_int that lives across the call.
+    unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&bigger as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as u32,
+        );
+    }
+}
+
+/// What one [`receive`] got.
+pub(crate) enum Datagram {
+    /// Nothing arrived within the timeout (or the call was interrupted).
+    Nothing,
+    /// The socket overflowed (`ENOBUFS`): the kernel dropped messages.
+    Overflow,
+    /// `len` bytes at the start of the buffer.
+    Bytes(usize),
+}
+
+/// Waits at most `timeout` for one datagram and reads it into `buf`.
+pub(crate) fn receive(
+    fd: &OwnedFd,
+    buf: &mut [u8],
+    timeout: Duration,
+    call: &'static str,
+) -> Result<Datagram> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut pfd, 1, timeout.as_millis() as i32) };
+    if n <= 0 {
+        return Ok(Datagram::Nothing);
+    }
+    // SAFETY: buf is writable for its length.
+    let r = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    if r < 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EAGAIN) | Some(libc::EINTR) => Ok(Datagram::Nothing),
+            Some(libc::ENOBUFS) => Ok(Datagram::Overflow),
+            _ => Err(Error::Sys { call, source: e }),
+        };
+    }
+    Ok(Datagram::Bytes(r as usize))
+}
