@@ -246,19 +246,9 @@ fn log_counts_every_syscall() {
     assert_eq!(o.status.code(), Some(0));
     let err = stderr(&o);
     assert!(err.contains("syscalls logged"), "{err}");
-    let count = |name: &str| {
-        err.lines()
-            .find(|l| {
-                l.trim_end().ends_with(&format!(
-                    "{name} ({}, x86_64)",
-                    syscage::arch::Arch::X86_64.syscall_nr(name).unwrap()
-                ))
-            })
-            .and_then(|l| l.split_whitespace().next()?.parse::<u64>().ok())
-    };
     if err.contains("audit netlink") {
-        assert_eq!(count("execve"), Some(1), "{err}");
-        assert_eq!(count("exit_group"), Some(1), "{err}");
+        assert_eq!(logged(&err, "execve"), Some(1), "{err}");
+        assert_eq!(logged(&err, "exit_group"), Some(1), "{err}");
     } else {
         assert!(err.contains("lost"), "{err}");
     }
@@ -326,27 +316,51 @@ fn log_counts_only_the_programs_syscalls_while_others_log() {
     if err.contains("without the process-events") {
         return;
     }
-    let line = |name: &str| {
-        let nr = syscage::arch::Arch::X86_64.syscall_nr(name).unwrap();
-        err.lines()
-            .find(|l| l.trim_end().ends_with(&format!("{name} ({nr}, x86_64)")))
-            .map(str::to_string)
-    };
     assert_eq!(
-        line("uname"),
+        logged(&err, "uname"),
         None,
         "another process's calls counted: {err}"
     );
     if err.contains("audit netlink") {
-        assert!(
-            line("execve").is_some_and(|l| l.trim_start().starts_with("1 ")),
-            "{err}"
-        );
-        assert!(
-            line("exit_group").is_some_and(|l| l.trim_start().starts_with("1 ")),
-            "{err}"
-        );
+        assert_eq!(logged(&err, "execve"), Some(1), "{err}");
+        assert_eq!(logged(&err, "exit_group"), Some(1), "{err}");
     }
+}
+
+/// With an audit daemon registered (auditd on a server; here the test
+/// process registers itself), `--log` reads the copy the kernel multicasts
+/// to the read-only log group: every record still counts.
+#[test]
+fn log_reads_beside_a_registered_audit_daemon() {
+    require_seccomp();
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    // Another test's `syscage run --log` may be the daemon for a moment.
+    let start = std::time::Instant::now();
+    let daemon = loop {
+        match syscage_linux::audit::Collector::start_netlink() {
+            Ok(c) => break c,
+            Err(e) if start.elapsed() > std::time::Duration::from_secs(20) => {
+                assert!(!ci, "CI runs as root, which may be the audit daemon: {e}");
+                return;
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    };
+    let o = syscage(&["run", "--log", "--", "true"]);
+    drop(daemon);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(err.contains("beside the audit daemon; none lost"), "{err}");
+    assert_eq!(logged(&err, "execve"), Some(1), "{err}");
+    assert_eq!(logged(&err, "exit_group"), Some(1), "{err}");
+}
+
+/// The count `syscage run --log` printed for x86_64 syscall `name`.
+fn logged(err: &str, name: &str) -> Option<u64> {
+    let nr = syscage::arch::Arch::X86_64.syscall_nr(name).unwrap();
+    err.lines()
+        .find(|l| l.trim_end().ends_with(&format!("{name} ({nr}, x86_64)")))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
 }
 
 /// A child killed (and reaped) when the test ends, passing or not.

@@ -4,10 +4,15 @@
 //! Where syscage may (root, no other audit daemon registered), it
 //! registers itself as the audit daemon over the audit netlink socket
 //! (`NETLINK_AUDIT`, `AUDIT_SET` with `AUDIT_STATUS_PID`) and receives every
-//! record. Otherwise the kernel prints the records to its log under a rate
-//! limit (`printk_ratelimit`); syscage then reads `/dev/kmsg` and counts
-//! the records lost from the gaps in the records' serial numbers (see
-//! [`Collector::finish`]).
+//! record. Beside a registered daemon (auditd), it joins the socket's
+//! read-only log group (`AUDIT_NLGRP_READLOG`), which gets a copy of every
+//! record. Without privileges the kernel prints the records to its log
+//! under a rate limit (`printk_ratelimit`); syscage then reads `/dev/kmsg`
+//! and counts the records lost from the gaps in the records' serial
+//! numbers (see [`Collector::finish`]).
+//!
+//! Records come from every process of the machine and name the caller by
+//! pid; [`crate::proc_events`] tells which pids are the program's.
 
 use crate::error::{Error, Result};
 use crate::netlink::{self, Datagram};
@@ -24,6 +29,8 @@ pub const AUDIT_SECCOMP: u16 = 1326;
 const AUDIT_GET: u16 = 1000;
 const AUDIT_SET: u16 = 1001;
 const AUDIT_STATUS_PID: u32 = 4;
+/// `AUDIT_NLGRP_READLOG`: the multicast group of read-only log listeners.
+const AUDIT_NLGRP_READLOG: u32 = 1;
 const NLMSG_ERROR: u16 = 2;
 
 /// One `AUDIT_SECCOMP` record.
@@ -87,6 +94,9 @@ pub enum Source {
     /// The audit netlink socket, registered as the audit daemon: records are
     /// lost only when the kernel's audit backlog drops them (counted).
     Netlink,
+    /// The audit netlink socket's read-only log group, beside another audit
+    /// daemon (auditd): a copy of every record.
+    ReadLog,
     /// The kernel log (`/dev/kmsg`), under the kernel's rate limit.
     Kmsg,
 }
@@ -329,16 +339,20 @@ fn read_until_stopped(
 }
 
 impl Collector {
-    /// Starts collecting: over netlink when possible, else from `/dev/kmsg`
-    /// (only records logged from now on).
+    /// Starts collecting: as the audit daemon when none is registered;
+    /// beside the registered one (auditd) on its read-only log group;
+    /// else, without the privileges for either, from `/dev/kmsg` (only
+    /// records logged from now on).
     pub fn start() -> Result<Collector> {
-        match Collector::start_netlink() {
-            Ok(c) => Ok(c),
-            Err(_) => Collector::start_kmsg(),
-        }
+        Collector::start_netlink()
+            .or_else(|_| Collector::start_readlog())
+            .or_else(|_| Collector::start_kmsg())
     }
 
-    /// Registers as the audit daemon and receives records in a thread.
+    /// Registers as the audit daemon (`AUDIT_SET` with `AUDIT_STATUS_PID`,
+    /// `CAP_AUDIT_CONTROL`) and receives records in a thread. Records then
+    /// no longer go to the kernel log. `EBUSY` when another daemon is
+    /// registered.
     pub fn start_netlink() -> Result<Collector> {
         let fd = netlink_socket()?;
         let st = audit_get(&fd)?;
@@ -350,6 +364,29 @@ impl Collector {
         }
         netlink::enlarge_receive_buffer(&fd);
         audit_set_pid(&fd, std::process::id())?;
+        Ok(Collector::receive_netlink(fd, st, Source::Netlink))
+    }
+
+    /// Joins the audit socket's read-only log group (`AUDIT_NLGRP_READLOG`,
+    /// `CAP_AUDIT_READ`; the group journald reads), to which the kernel
+    /// sends a copy of every record whoever the audit daemon is: the way
+    /// to read records beside a running auditd.
+    pub fn start_readlog() -> Result<Collector> {
+        let fd = netlink_socket()?;
+        netlink::bind_groups(
+            &fd,
+            1 << (AUDIT_NLGRP_READLOG - 1),
+            "bind(NETLINK_AUDIT, AUDIT_NLGRP_READLOG)",
+        )?;
+        // After the bind (a socket that has sent is bound to its port): the
+        // records that arrive meanwhile predate the program and are dropped.
+        let st = audit_get(&fd).unwrap_or_default();
+        netlink::enlarge_receive_buffer(&fd);
+        Ok(Collector::receive_netlink(fd, st, Source::ReadLog))
+    }
+
+    /// The reader thread of both netlink ways.
+    fn receive_netlink(fd: OwnedFd, before: AuditStatus, source: Source) -> Collector {
         let stop = Arc::new(AtomicU32::new(RUNNING));
         let stop2 = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -371,20 +408,22 @@ impl Collector {
                     }
                 }
             });
-            let _ = audit_set_pid(&fd, 0);
+            if source == Source::Netlink {
+                let _ = audit_set_pid(&fd, 0);
+            }
             // The kernel's own count of dropped records (backlog full, out of
             // memory) is system-wide: its growth bounds what this run lost.
             read.lost = match audit_get(&fd) {
-                Ok(after) if !overflowed => Some(u64::from(after.lost.wrapping_sub(st.lost))),
+                Ok(after) if !overflowed => Some(u64::from(after.lost.wrapping_sub(before.lost))),
                 _ => None,
             };
             read
         });
-        Ok(Collector {
-            source: Source::Netlink,
+        Collector {
+            source,
             stop,
             thread: Some(thread),
-        })
+        }
     }
 
     /// Reads `/dev/kmsg` from its current end, in a thread.
@@ -467,8 +506,8 @@ impl Collector {
         let records = read.records;
         let lost = match (self.source, read.anchor) {
             // Without the anchor, records may still have been on their way.
-            (Source::Netlink, None) => None,
-            (Source::Netlink, Some(_)) => read.lost,
+            (Source::Netlink | Source::ReadLog, None) => None,
+            (Source::Netlink | Source::ReadLog, Some(_)) => read.lost,
             (Source::Kmsg, Some(end)) => match records.iter().map(|r| r.serial).min() {
                 Some(first) if end > first => {
                     let seen = records.iter().filter(|r| r.serial < end).count() as u64;

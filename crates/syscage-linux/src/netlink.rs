@@ -22,6 +22,26 @@ pub(crate) fn socket(protocol: libc::c_int, call: &'static str) -> Result<OwnedF
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// Binds `fd` to the multicast `groups` (a bit mask, `nl_groups`).
+pub(crate) fn bind_groups(fd: &OwnedFd, groups: u32, call: &'static str) -> Result<()> {
+    // SAFETY: sockaddr_nl is plain data.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as u16;
+    addr.nl_groups = groups;
+    // SAFETY: addr is valid for its length during the call.
+    let r = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_nl).cast(),
+            std::mem::size_of::<libc::sockaddr_nl>() as u32,
+        )
+    };
+    if r < 0 {
+        return Err(Error::last(call));
+    }
+    Ok(())
+}
+
 /// Asks for an 8 MiB receive buffer (`SO_RCVBUFFORCE`, root only), so that a
 /// burst of messages is not dropped while the reader thread is descheduled.
 /// Failure only leaves the default size.

@@ -130,21 +130,7 @@ impl ForkWatch {
     pub fn start() -> Result<ForkWatch> {
         let fd = netlink::socket(libc::NETLINK_CONNECTOR, "socket(NETLINK_CONNECTOR)")?;
         netlink::enlarge_receive_buffer(&fd);
-        // SAFETY: sockaddr_nl is plain data.
-        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        addr.nl_family = libc::AF_NETLINK as u16;
-        addr.nl_groups = CN_IDX_PROC;
-        // SAFETY: addr is valid for its length during the call.
-        let r = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as u32,
-            )
-        };
-        if r < 0 {
-            return Err(Error::last("bind(NETLINK_CONNECTOR)"));
-        }
+        netlink::bind_groups(&fd, CN_IDX_PROC, "bind(NETLINK_CONNECTOR)")?;
         let mut early = Vec::new();
         listen(&fd, &mut early)?;
         let stop = Arc::new(AtomicBool::new(false));

@@ -341,6 +341,7 @@ fn print_log(collected: &Collected, owner: &Owner) {
     }
     let source = match collected.source {
         Source::Netlink => "audit netlink socket",
+        Source::ReadLog => "audit netlink socket, beside the audit daemon",
         Source::Kmsg => "kernel log, rate-limited",
     };
     let lost = match collected.lost {
