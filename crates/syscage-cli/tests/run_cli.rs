@@ -355,6 +355,37 @@ fn log_reads_beside_a_registered_audit_daemon() {
     assert_eq!(logged(&err, "exit_group"), Some(1), "{err}");
 }
 
+/// Without root, `--log` can only read the kernel log: where the kernel
+/// does not let it (`kernel.dmesg_restrict`), the program never starts and
+/// the one-line error says what would let it.
+#[test]
+fn log_without_privileges_reads_the_kernel_log_or_refuses() {
+    require_seccomp();
+    let marker = temp("log-unprivileged");
+    let _ = std::fs::remove_file(&marker);
+    // The marker's directory must be writable by nobody.
+    let dir = std::env::temp_dir();
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_syscage"))
+        .args(["run", "--log", "--", "touch"])
+        .arg(&marker)
+        .current_dir(&dir)
+        .output()
+        .expect("setpriv (util-linux)");
+    let restricted =
+        std::fs::read_to_string("/proc/sys/kernel/dmesg_restrict").is_ok_and(|v| v.trim() != "0");
+    if restricted {
+        assert_refused(&o, "sysctl kernel.dmesg_restrict=0", &marker);
+    } else {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(err.contains("(kernel log, rate-limited; "), "{err}");
+        assert!(marker.exists());
+        let _ = std::fs::remove_file(&marker);
+    }
+}
+
 /// The count `syscage run --log` printed for x86_64 syscall `name`.
 fn logged(err: &str, name: &str) -> Option<u64> {
     let nr = syscage::arch::Arch::X86_64.syscall_nr(name).unwrap();

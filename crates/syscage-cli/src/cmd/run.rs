@@ -216,8 +216,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     };
     let collector = if args.log {
-        let records =
-            Collector::start().map_err(|e| anyhow!("--log: cannot read audit records: {e}"))?;
+        let records = Collector::start().map_err(|e| {
+            anyhow!(
+                "--log: cannot read audit records: {e} (as root syscage reads them from the \
+                 audit netlink socket; otherwise the kernel log must be readable: \
+                 sysctl kernel.dmesg_restrict=0)"
+            )
+        })?;
         Some((records, ForkWatch::start().ok()))
     } else {
         None
