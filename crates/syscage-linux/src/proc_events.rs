@@ -25,6 +25,8 @@ const CN_VAL_PROC: u32 = 1;
 const MCAST_LISTEN: u32 = 1;
 /// `PROC_EVENT_FORK`.
 const EVENT_FORK: u32 = 1;
+/// How long [`ForkWatch::finish`] may take to read what is queued.
+const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 /// `sizeof(struct nlmsghdr)` and `sizeof(struct cn_msg)`.
 const NLMSG_HDR: usize = 16;
 const CN_MSG: usize = 20;
@@ -47,7 +49,8 @@ pub struct ForkLog {
     /// In the order the kernel sent them (a parent's fork before any of its
     /// child's).
     pub forks: Vec<Fork>,
-    /// The socket overflowed: some forks are missing.
+    /// The socket overflowed, or what was queued could not be read in
+    /// time: some forks may be missing.
     pub overflowed: bool,
 }
 
@@ -141,9 +144,17 @@ impl ForkWatch {
                 overflowed: false,
             };
             let mut buf = vec![0u8; 65536];
+            let mut stopped_at: Option<Instant> = None;
             loop {
-                // Once asked to stop, take what is queued, then end.
+                // Once asked to stop, take what is queued, then end. The
+                // rest of the machine may go on forking: reading outpaces
+                // it, and a drain that does not end within a second is
+                // reported as incomplete rather than waited for.
                 let stopping = stop2.load(Ordering::Acquire);
+                if stopping && stopped_at.get_or_insert_with(Instant::now).elapsed() > DRAIN_LIMIT {
+                    log.overflowed = true;
+                    break;
+                }
                 let wait = Duration::from_millis(if stopping { 0 } else { 50 });
                 match netlink::receive(&fd, &mut buf, wait, "recv(NETLINK_CONNECTOR)") {
                     Ok(Datagram::Bytes(n)) => parse_forks(&buf[..n], &mut log.forks),
