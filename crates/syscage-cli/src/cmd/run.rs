@@ -50,7 +50,10 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// SECCOMP_RET_LOG for everything (or for what the filter allows); when
-    /// the program ends, print each syscall it made with its count.
+    /// the program ends, print each syscall it and its children made, with
+    /// its count. Records are read as the audit daemon, beside auditd, or
+    /// (without root) from the rate-limited kernel log, which says how many
+    /// it lost.
     #[arg(long)]
     pub log: bool,
     /// The program and its arguments.
