@@ -19,6 +19,42 @@ fn docker() -> String {
     format!("{DATA}/docker-default-seccomp.json")
 }
 
+/// Runs `syscage ARGS` and asserts it exits with `code` (the failure
+/// message shows the arguments and syscage's stderr).
+#[track_caller]
+fn syscage_exiting(code: i32, args: &[&str]) -> Output {
+    let o = syscage(args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {stderr}");
+    o
+}
+
+/// Runs `syscage compile <Docker default profile> -a ARCH --kernel 6.1
+/// EXTRA…`, asserts it exits 0 and returns its output.
+#[track_caller]
+fn compile_docker(arch: &str, extra: &[&str]) -> Output {
+    let profile = docker();
+    let mut args = vec!["compile", &profile, "-a", arch, "--kernel", "6.1"];
+    args.extend_from_slice(extra);
+    syscage_exiting(0, &args)
+}
+
+/// Runs `syscage ARGS`, asserts it exits 2 and returns its stderr (UTF-8)
+/// and stdout.
+#[track_caller]
+fn syscage_exit_2(args: &[&str]) -> (String, Vec<u8>) {
+    let o = syscage_exiting(2, args);
+    (String::from_utf8(o.stderr).unwrap(), o.stdout)
+}
+
+/// What the filter `prog` decides for `data` (run in syscage's emulator).
+#[track_caller]
+fn decide(prog: &Program, data: &SeccompData) -> Action {
+    syscage::emu::run(prog, data, ByteOrder::Little)
+        .unwrap()
+        .action
+}
+
 fn tmp(name: &str, text: &str) -> String {
     let dir = std::env::temp_dir().join(format!("syscage-compile-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -30,22 +66,7 @@ fn tmp(name: &str, text: &str) -> String {
 #[test]
 fn raw_output_is_the_filter() {
     let out = tmp("docker.bpf", "");
-    let o = syscage(&[
-        "compile",
-        &docker(),
-        "-a",
-        "x86_64",
-        "--kernel",
-        "6.1",
-        "-o",
-        &out,
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = compile_docker("x86_64", &["-o", &out]);
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(bytes.len() % 8, 0);
     let prog = Program::from_bytes(&bytes, ByteOrder::Little).unwrap();
@@ -57,9 +78,7 @@ fn raw_output_is_the_filter() {
             instruction_pointer: 0,
             args: [a0, 0, 0, 0, 0, 0],
         };
-        syscage::emu::run(&prog, &d, ByteOrder::Little)
-            .unwrap()
-            .action
+        decide(&prog, &d)
     };
     // Facts of the Docker default profile with Docker's default caps.
     assert_eq!(run(Arch::X86_64, "read", 0), Action::Allow);
@@ -73,12 +92,7 @@ fn raw_output_is_the_filter() {
         arch: Arch::Aarch64.audit(),
         ..Default::default()
     };
-    assert_eq!(
-        syscage::emu::run(&prog, &arm, ByteOrder::Little)
-            .unwrap()
-            .action,
-        Action::KillThread
-    );
+    assert_eq!(decide(&prog, &arm), Action::KillThread);
     // Warnings (syscalls missing on some arch) go to stderr.
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -91,62 +105,21 @@ fn raw_output_is_the_filter() {
 fn caps_change_the_filter() {
     let a = tmp("a.bpf", "");
     let b = tmp("b.bpf", "");
-    assert_eq!(
-        syscage(&[
-            "compile",
-            &docker(),
-            "-a",
-            "amd64",
-            "--kernel",
-            "6.1",
-            "-o",
-            &a
-        ])
-        .status
-        .code(),
-        Some(0)
-    );
-    let o = syscage(&[
-        "compile",
-        &docker(),
-        "-a",
-        "amd64",
-        "--kernel",
-        "6.1",
-        "--cap",
-        "sys_admin",
-        "-o",
-        &b,
-    ]);
-    assert_eq!(o.status.code(), Some(0));
+    compile_docker("amd64", &["-o", &a]);
+    compile_docker("amd64", &["--cap", "sys_admin", "-o", &b]);
     let prog = Program::from_bytes(&std::fs::read(&b).unwrap(), ByteOrder::Little).unwrap();
     let mount = SeccompData {
         nr: 165,
         arch: Arch::X86_64.audit(),
         ..Default::default()
     };
-    assert_eq!(
-        syscage::emu::run(&prog, &mount, ByteOrder::Little)
-            .unwrap()
-            .action,
-        Action::Allow
-    );
+    assert_eq!(decide(&prog, &mount), Action::Allow);
     assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
 
 #[test]
 fn c_array_json_disasm_and_stats() {
-    let o = syscage(&[
-        "compile",
-        &docker(),
-        "-a",
-        "x86_64",
-        "--kernel",
-        "6.1",
-        "-f",
-        "c-array",
-    ]);
-    assert_eq!(o.status.code(), Some(0));
+    let o = compile_docker("x86_64", &["-f", "c-array"]);
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(
         text.starts_with("unsigned char bpf[] = {32,0,0,0,4,0,0,0,"),
@@ -154,17 +127,7 @@ fn c_array_json_disasm_and_stats() {
     );
     assert!(text.ends_with("};\n"));
 
-    let o = syscage(&[
-        "compile",
-        &docker(),
-        "-a",
-        "x86_64",
-        "--kernel",
-        "6.1",
-        "-f",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0));
+    let o = compile_docker("x86_64", &["-f", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["defaultAction"], "SCMP_ACT_ERRNO");
     assert_eq!(
@@ -178,18 +141,7 @@ fn c_array_json_disasm_and_stats() {
         .iter()
         .all(|s| s.get("includes").is_none()));
 
-    let o = syscage(&[
-        "compile",
-        &docker(),
-        "-a",
-        "x86_64",
-        "--kernel",
-        "6.1",
-        "-f",
-        "disasm",
-        "--stats",
-    ]);
-    assert_eq!(o.status.code(), Some(0));
+    let o = compile_docker("x86_64", &["-f", "disasm", "--stats"]);
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("program length: "), "{text}");
     for arch in [
@@ -209,9 +161,7 @@ fn bad_profile_is_located_and_exits_2() {
         "bad.json",
         "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\",\n  \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQQ\"}]}]}",
     );
-    let o = syscage(&["compile", &path, "--kernel", "6.1"]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8(o.stderr).unwrap();
+    let (err, stdout) = syscage_exit_2(&["compile", &path, "--kernel", "6.1"]);
     assert!(
         err.starts_with(&format!(
             "{path}:3:43: syscalls[0].args[0].op: unknown operator 'SCMP_CMP_EQQ'"
@@ -219,30 +169,27 @@ fn bad_profile_is_located_and_exits_2() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1);
-    assert!(o.stdout.is_empty());
+    assert!(stdout.is_empty());
 
     let path = tmp(
         "syntax.json",
         "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [}",
     );
-    let o = syscage(&["compile", &path, "--kernel", "6.1"]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8(o.stderr).unwrap();
+    let (err, _) = syscage_exit_2(&["compile", &path, "--kernel", "6.1"]);
     assert!(
         err.starts_with(&format!("{path}:2:15: $: invalid JSON: ")),
         "{err}"
     );
 
-    let o = syscage(&["compile", "/nonexistent/profile.json"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read /nonexistent/profile.json"));
+    let (err, _) = syscage_exit_2(&["compile", "/nonexistent/profile.json"]);
+    assert!(err.contains("cannot read /nonexistent/profile.json"));
 
     for bad in [
         &["compile", "x.json", "-a", "z80"][..],
         &["compile", "x.json", "--kernel", "six"],
         &["compile", "x.json", "-f", "hex"],
     ] {
-        assert_eq!(syscage(bad).status.code(), Some(2), "{bad:?}");
+        syscage_exit_2(bad);
     }
 }
 
@@ -264,11 +211,9 @@ fn overflow_is_an_error_not_a_truncation() {
     let path = tmp("big.json", &text);
     let out = tmp("big.bpf", "");
     std::fs::remove_file(&out).unwrap();
-    let o = syscage(&[
+    let (err, _) = syscage_exit_2(&[
         "compile", &path, "-a", "x86_64", "--kernel", "6.1", "-o", &out,
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8(o.stderr).unwrap();
     assert!(
         err.contains("more than the kernel's limit of 4096"),
         "{err}"
@@ -284,9 +229,7 @@ fn profile_runc_would_refuse_is_located_and_exits_2() {
         "eexist.json",
         "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],\n \"syscalls\": [\n  {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_LOG\"},\n  {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
     );
-    let o = syscage(&["compile", &path, "-a", "x86_64", "--kernel", "6.1"]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8(o.stderr).unwrap();
+    let (err, _) = syscage_exit_2(&["compile", &path, "-a", "x86_64", "--kernel", "6.1"]);
     assert!(err.contains(&format!("{path}:4:3: syscalls[1]: ")), "{err}");
     assert!(err.contains("EEXIST"), "{err}");
 }

@@ -10,17 +10,74 @@
 mod dump_fixture;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 use dump_fixture::*;
 use serde_json::Value;
 
+/// `dump_json` of `install_filters MODE…` in the scratch directory `name`,
+/// asserting syscage exits 0 and dumps exactly the filters the program
+/// logged, in order; returns the dumped filters and the log.
+#[track_caller]
+fn dump_json_as_installed(name: &str, mode: &[&str]) -> (Vec<Value>, Log) {
+    let (code, filters, stderr, log) = dump_json(name, mode);
+    assert_eq!(code, 0, "{stderr}");
+    assert_same(&filters, &log);
+    (filters, log)
+}
+
+/// Asserts `syscage` exited 0, with its stderr as the failure message.
+#[track_caller]
+fn assert_exit_0(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `syscage dump OPTIONS -o OUT_DIR -- COMMAND…` (stdin from
+/// /dev/null; the test program logs its filters to `log` if given),
+/// asserts it exits 0 and returns its stderr.
+#[track_caller]
+fn dump_into_dir(options: &[&str], out_dir: &Path, command: &[&str], log: Option<&Path>) -> String {
+    let mut args = vec!["dump"];
+    args.extend_from_slice(options);
+    args.extend_from_slice(&["-o", out_dir.to_str().unwrap(), "--"]);
+    args.extend_from_slice(command);
+    let out = syscage(&args, log);
+    assert_exit_0(&out);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The one file `dump -o` wrote into `out_dir`, asserting it is alone.
+#[track_caller]
+fn only_file(out_dir: &Path) -> PathBuf {
+    let files: Vec<_> = std::fs::read_dir(out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().unwrap()
+}
+
+/// Waits (at most 20 s) for a `syscage dump -f json` started by
+/// `spawn_with_open_stdin`, asserts it exits 0 and returns how many
+/// filters its JSON output lists.
+#[track_caller]
+fn json_filter_count(child: Child) -> usize {
+    let out = wait_bounded(child, 20);
+    assert_exit_0(&out);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json.as_array().unwrap().len()
+}
+
 #[test]
 fn stacked_filters_exact_bytes_in_order() {
-    let (code, filters, stderr, log) = dump_json("stacked", &["stacked", "3"]);
-    assert_eq!(code, 0, "{stderr}");
+    let (filters, log) = dump_json_as_installed("stacked", &["stacked", "3"]);
     assert_eq!(log.len(), 3);
-    assert_same(&filters, &log);
     for f in &filters {
         assert_eq!(f["call"], "seccomp");
         assert_eq!(f["mode"], "filter");
@@ -30,61 +87,47 @@ fn stacked_filters_exact_bytes_in_order() {
 
 #[test]
 fn prctl_install_is_caught() {
-    let (code, filters, stderr, log) = dump_json("prctl", &["prctl"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert_same(&filters, &log);
+    let (filters, _) = dump_json_as_installed("prctl", &["prctl"]);
     assert_eq!(filters[0]["call"], "prctl");
 }
 
 #[test]
 fn seccomp_flags_are_reported() {
-    let (code, filters, stderr, log) = dump_json("log", &["log"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert_same(&filters, &log);
+    let (filters, _) = dump_json_as_installed("log", &["log"]);
     assert_eq!(filters[0]["flags"], serde_json::json!(["LOG"]));
 }
 
 #[test]
 fn tsync_from_a_multithreaded_process() {
-    let (code, filters, stderr, log) = dump_json("tsync", &["tsync"]);
-    assert_eq!(code, 0, "{stderr}");
+    let (filters, log) = dump_json_as_installed("tsync", &["tsync"]);
     assert_eq!(log.len(), 1);
-    assert_same(&filters, &log);
     assert_eq!(filters[0]["flags"], serde_json::json!(["TSYNC"]));
 }
 
 #[test]
 fn filter_in_a_forked_child() {
-    let (code, filters, stderr, log) = dump_json("fork", &["fork"]);
-    assert_eq!(code, 0, "{stderr}");
+    let (_, log) = dump_json_as_installed("fork", &["fork"]);
     assert_eq!(log.len(), 2);
     assert_ne!(log[0].0, log[1].0, "second filter comes from the child");
-    assert_same(&filters, &log);
 }
 
 #[test]
 fn filters_across_exec() {
-    let (code, filters, stderr, log) = dump_json("exec", &["exec"]);
-    assert_eq!(code, 0, "{stderr}");
+    let (filters, log) = dump_json_as_installed("exec", &["exec"]);
     assert_eq!(log.len(), 2);
-    assert_same(&filters, &log);
     assert_eq!(filters[0]["call"], "seccomp");
     assert_eq!(filters[1]["call"], "prctl");
 }
 
 #[test]
 fn rejected_install_is_not_reported() {
-    let (code, filters, stderr, log) = dump_json("rejected", &["rejected"]);
-    assert_eq!(code, 0, "{stderr}");
+    let (_, log) = dump_json_as_installed("rejected", &["rejected"]);
     assert_eq!(log.len(), 1);
-    assert_same(&filters, &log);
 }
 
 #[test]
 fn int80_install_from_64_bit_code() {
-    let (code, filters, stderr, log) = dump_json("int80", &["int80"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert_same(&filters, &log);
+    let (filters, _) = dump_json_as_installed("int80", &["int80"]);
     // The process is 64-bit: syscalls are named for x86_64.
     assert_eq!(filters[0]["arch"], "x86_64");
 }
@@ -95,34 +138,11 @@ fn int80_install_from_64_bit_code() {
 #[test]
 fn strict_mode_is_shown_as_its_equivalent_filter() {
     for (mode, call) in [("strict", "prctl"), ("strict-seccomp", "seccomp")] {
-        let dir = scratch(mode);
-        let out_dir = dir.join("out");
+        let out_dir = scratch(mode).join("out");
         let prog = testprog().to_str().unwrap();
-        let out = syscage(
-            &[
-                "dump",
-                "-f",
-                "json",
-                "-o",
-                out_dir.to_str().unwrap(),
-                "--",
-                prog,
-                mode,
-            ],
-            None,
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let files: Vec<_> = std::fs::read_dir(&out_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        assert_eq!(files.len(), 1, "{files:?}");
-        let f: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+        dump_into_dir(&["-f", "json"], &out_dir, &[prog, mode], None);
+        let file = only_file(&out_dir);
+        let f: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         assert_eq!(f["mode"], "strict");
         assert_eq!(f["call"], call);
         let raw =
@@ -156,25 +176,7 @@ fn raw_output_dir_has_one_file_per_filter_named_by_pid_and_order() {
     let log = dir.join("log");
     let out_dir = dir.join("out");
     let prog = testprog().to_str().unwrap();
-    let out = syscage(
-        &[
-            "dump",
-            "-f",
-            "raw",
-            "-o",
-            out_dir.to_str().unwrap(),
-            "--",
-            prog,
-            "fork",
-        ],
-        Some(&log),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    dump_into_dir(&["-f", "raw"], &out_dir, &[prog, "fork"], Some(&log));
     let log = logged(&log);
     assert_eq!(log.len(), 2);
     for (i, (pid, bytes)) in log.iter().enumerate() {
@@ -200,16 +202,7 @@ fn limit_stops_after_n_filters_and_kills_the_program() {
     // `serve` would wait on stdin forever after its filters.
     let prog = testprog().to_str().unwrap();
     let child = spawn_with_open_stdin(&["dump", "-f", "json", "-l", "2", "--", prog, "serve"]);
-    let out = wait_bounded(child, 20);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let json: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert_eq!(json_filter_count(child), 2);
 }
 
 #[test]
@@ -228,15 +221,7 @@ fn timeout_kills_a_program_that_never_ends() {
 fn no_stdin_lets_a_stdin_reader_finish() {
     let prog = testprog().to_str().unwrap();
     let child = spawn_with_open_stdin(&["dump", "--no-stdin", "-f", "json", "--", prog, "stdin"]);
-    let out = wait_bounded(child, 20);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json_filter_count(child), 1);
 }
 
 #[test]
@@ -249,15 +234,7 @@ fn stdin_is_passed_through() {
         .unwrap()
         .write_all(b"some input\n")
         .unwrap(); // then closed
-    let out = wait_bounded(child, 20);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json_filter_count(child), 1);
 }
 
 #[test]
@@ -286,31 +263,10 @@ fn i386_process_is_detected_in_both_modes() {
     let (prog, bytes) = i386_program("i386");
     // -- CMD (its "ready" goes to stdout, so the filter goes to a file)
     let out_dir = prog.parent().unwrap().join("out");
-    let out = syscage(
-        &[
-            "dump",
-            "-f",
-            "json",
-            "-o",
-            out_dir.to_str().unwrap(),
-            "--no-stdin",
-            "--",
-            prog.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let files: Vec<_> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(files.len(), 1);
-    let f: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let command = [prog.to_str().unwrap()];
+    dump_into_dir(&["-f", "json", "--no-stdin"], &out_dir, &command, None);
+    let file = only_file(&out_dir);
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(hex_bytes(&f), bytes);
     assert_eq!(f["arch"], "x86");
     assert_eq!(f["call"], "seccomp");
@@ -343,29 +299,14 @@ fn default_output_is_the_disassembly_for_the_targets_arch() {
     use syscage::asm::print::{disasm, DisasmOptions};
     let (prog, bytes) = i386_program("disasm");
     let out_dir = prog.parent().unwrap().join("out");
-    let out = syscage(
-        &[
-            "dump",
-            "-o",
-            out_dir.to_str().unwrap(),
-            "--no-stdin",
-            "--",
-            prog.to_str().unwrap(),
-        ],
-        None,
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let command = [prog.to_str().unwrap()];
+    let stderr = dump_into_dir(&["--no-stdin"], &out_dir, &command, None);
     assert!(stderr.contains("arch x86,"), "{stderr}");
-    let files: Vec<_> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(files.len(), 1);
-    assert!(files[0].to_str().unwrap().ends_with("-1.asm"), "{files:?}");
+    let file = only_file(&out_dir);
+    assert!(file.to_str().unwrap().ends_with("-1.asm"), "{file:?}");
     let raw = syscage::bpf::codec::decode(&bytes, syscage::bpf::ByteOrder::Little).unwrap();
     let expected = disasm(&raw, Arch::X86, &DisasmOptions::default());
-    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(text, expected);
     // The filter compares with 8..=15: on i386 (asm/unistd_32.h) 11 is
     // execve and 15 chmod; on x86_64 they would be munmap and rt_sigreturn.

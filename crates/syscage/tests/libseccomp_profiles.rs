@@ -484,6 +484,27 @@ proptest! {
     }
 }
 
+/// Translates `oci` for an x86_64 host both ways (syscage's policy, and
+/// the filter runc builds with libseccomp) and asserts that on `data` the
+/// policy logs while libseccomp's filter allows: a libseccomp 2.5.4 defect.
+#[track_caller]
+fn assert_syscage_logs_where_libseccomp_allows(oci: &OciSeccomp, data: &SeccompData) {
+    let (policy, _) = oci
+        .to_policy(&TranslateOptions {
+            native: Arch::X86_64,
+            enosys_unknown: false,
+        })
+        .unwrap();
+    let lib = runc_filter(oci, Arch::X86_64);
+    assert_eq!(policy.evaluate(data), syscage::action::Action::Log);
+    assert_eq!(
+        syscage::emu::run(&lib, data, ByteOrder::Little)
+            .unwrap()
+            .action,
+        syscage::action::Action::Allow
+    );
+}
+
 /// The one libseccomp 2.5.4 defect the random test steers around, asserted
 /// so that the exception is a fact, not a guess: two LT rules on one
 /// argument whose constants differ in the high word are merged wrongly
@@ -513,26 +534,13 @@ fn libseccomp_2_5_mis_merges_range_rules_across_high_words() {
         listener_metadata: None,
         syscalls: vec![call(0, 0x7fff_ffff), call(1, 1 << 32)],
     };
-    let (policy, _) = oci
-        .to_policy(&TranslateOptions {
-            native: Arch::X86_64,
-            enosys_unknown: false,
-        })
-        .unwrap();
-    let lib = runc_filter(&oci, Arch::X86_64);
     let data = SeccompData {
         nr: 308,
         arch: Arch::X86_64.audit(),
         instruction_pointer: 0,
         args: [0xffff_ffff, 0, 0, 0, 0, 0],
     };
-    assert_eq!(policy.evaluate(&data), syscage::action::Action::Log);
-    assert_eq!(
-        syscage::emu::run(&lib, &data, ByteOrder::Little)
-            .unwrap()
-            .action,
-        syscage::action::Action::Allow
-    );
+    assert_syscage_logs_where_libseccomp_allows(&oci, &data);
 }
 
 /// No capabilities at all: Podman's socket rules then overlap with
@@ -585,13 +593,6 @@ fn libseccomp_2_5_loses_the_nr_load_after_a_pseudo_syscall() {
             call(1, "accept", Vec::new()),
         ],
     };
-    let (policy, _) = oci
-        .to_policy(&TranslateOptions {
-            native: Arch::X86_64,
-            enosys_unknown: false,
-        })
-        .unwrap();
-    let lib = runc_filter(&oci, Arch::X86_64);
     // x86 socket (359): a0 != 1 || a0 != 0 always holds.
     let data = SeccompData {
         nr: 359,
@@ -599,11 +600,5 @@ fn libseccomp_2_5_loses_the_nr_load_after_a_pseudo_syscall() {
         instruction_pointer: 0,
         args: [0; 6],
     };
-    assert_eq!(policy.evaluate(&data), syscage::action::Action::Log);
-    assert_eq!(
-        syscage::emu::run(&lib, &data, ByteOrder::Little)
-            .unwrap()
-            .action,
-        syscage::action::Action::Allow
-    );
+    assert_syscage_logs_where_libseccomp_allows(&oci, &data);
 }

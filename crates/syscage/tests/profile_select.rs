@@ -33,6 +33,38 @@ fn decide(p: &Policy, arch: Arch, name: &str, args: [u64; 6]) -> Action {
     })
 }
 
+/// Asserts what `p` decides on `arch` for each (syscall name, arguments,
+/// expected action), in order; a failure names the call.
+#[track_caller]
+fn assert_decisions(p: &Policy, arch: Arch, cases: &[(&str, [u64; 6], Action)]) {
+    for &(name, args, want) in cases {
+        assert_eq!(
+            decide(p, arch, name, args),
+            want,
+            "{name}{args:?} on {arch}"
+        );
+    }
+}
+
+/// Parses the profile `text` and translates it for an x86_64 host without
+/// capabilities on kernel 6.1: the policy and its warnings.
+#[track_caller]
+fn x86_64_policy(text: &str) -> (Policy, Vec<profile::Warning>) {
+    let p = profile::parse(text).unwrap();
+    p.to_policy(&opts(Arch::X86_64, &[], k(6, 1))).unwrap()
+}
+
+/// Asserts some warning is about the rule at `path` and says `text`.
+#[track_caller]
+fn assert_warned(warnings: &[profile::Warning], path: &str, text: &str) {
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.path == path && w.message.contains(text)),
+        "no warning at {path} saying {text:?}: {warnings:#?}"
+    );
+}
+
 const FILTERS: &str = r#"{
   "defaultAction": "SCMP_ACT_ERRNO",
   "archMap": [
@@ -55,20 +87,20 @@ fn includes_and_excludes_by_arch() {
     let p = profile::parse(FILTERS).unwrap();
     let (x86, _) = p.to_policy(&opts(Arch::X86_64, &[], k(6, 1))).unwrap();
     assert_eq!(x86.arches, [Arch::X86_64, Arch::X86, Arch::X32]);
-    assert_eq!(
-        decide(&x86, Arch::X86_64, "arch_prctl", [0; 6]),
-        Action::Allow
+    assert_decisions(
+        &x86,
+        Arch::X86_64,
+        &[
+            ("arch_prctl", [0; 6], Action::Allow),
+            ("write", [0; 6], Action::Allow),
+        ],
     );
-    assert_eq!(decide(&x86, Arch::X86_64, "write", [0; 6]), Action::Allow);
     let (arm, _) = p.to_policy(&opts(Arch::Aarch64, &[], k(6, 1))).unwrap();
     assert_eq!(arm.arches, [Arch::Aarch64, Arch::Arm]);
     // Excluded on arm64 hosts: for both arches of the host.
-    assert_eq!(
-        decide(&arm, Arch::Aarch64, "write", [0; 6]),
-        Action::Errno(1)
-    );
-    assert_eq!(decide(&arm, Arch::Arm, "write", [0; 6]), Action::Errno(1));
-    assert_eq!(decide(&arm, Arch::Aarch64, "read", [0; 6]), Action::Allow);
+    assert_decisions(&arm, Arch::Aarch64, &[("write", [0; 6], Action::Errno(1))]);
+    assert_decisions(&arm, Arch::Arm, &[("write", [0; 6], Action::Errno(1))]);
+    assert_decisions(&arm, Arch::Aarch64, &[("read", [0; 6], Action::Allow)]);
     // Without sub-arches only the host arch is covered.
     let mut o = opts(Arch::X86_64, &[], k(6, 1));
     o.sub_arches = false;
@@ -79,53 +111,31 @@ fn includes_and_excludes_by_arch() {
 fn includes_need_every_cap_excludes_any() {
     let p = profile::parse(FILTERS).unwrap();
     let pol = |caps: &[&str]| p.to_policy(&opts(Arch::X86_64, caps, k(6, 1))).unwrap().0;
-    assert_eq!(
-        decide(&pol(&["CAP_SYS_ADMIN"]), Arch::X86_64, "mount", [0; 6]),
-        Action::Errno(1)
-    );
-    assert_eq!(
-        decide(
-            &pol(&["CAP_SYS_ADMIN", "CAP_SYS_CHROOT"]),
-            Arch::X86_64,
-            "mount",
-            [0; 6]
-        ),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol(&[]), Arch::X86_64, "chroot", [0; 6]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol(&["CAP_KILL"]), Arch::X86_64, "chroot", [0; 6]),
-        Action::Errno(1)
-    );
+    for (caps, name, want) in [
+        (&["CAP_SYS_ADMIN"][..], "mount", Action::Errno(1)),
+        (&["CAP_SYS_ADMIN", "CAP_SYS_CHROOT"], "mount", Action::Allow),
+        (&[], "chroot", Action::Allow),
+        (&["CAP_KILL"], "chroot", Action::Errno(1)),
+    ] {
+        let got = decide(&pol(caps), Arch::X86_64, name, [0; 6]);
+        assert_eq!(got, want, "{name} with {caps:?}");
+    }
 }
 
 #[test]
 fn min_kernel_compares_major_minor() {
     let p = profile::parse(FILTERS).unwrap();
     let pol = |kv| p.to_policy(&opts(Arch::X86_64, &[], kv)).unwrap().0;
-    assert_eq!(
-        decide(&pol(k(4, 7)), Arch::X86_64, "ptrace", [0; 6]),
-        Action::Errno(1)
-    );
-    assert_eq!(
-        decide(&pol(k(4, 8)), Arch::X86_64, "ptrace", [0; 6]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol(k(5, 0)), Arch::X86_64, "ptrace", [0; 6]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol(k(5, 9)), Arch::X86_64, "getpid", [0; 6]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol(k(5, 10)), Arch::X86_64, "getpid", [0; 6]),
-        Action::Errno(1)
-    );
+    for (kv, name, want) in [
+        (k(4, 7), "ptrace", Action::Errno(1)),
+        (k(4, 8), "ptrace", Action::Allow),
+        (k(5, 0), "ptrace", Action::Allow),
+        (k(5, 9), "getpid", Action::Allow),
+        (k(5, 10), "getpid", Action::Errno(1)),
+    ] {
+        let got = decide(&pol(kv), Arch::X86_64, name, [0; 6]);
+        assert_eq!(got, want, "{name} on kernel {kv:?}");
+    }
     assert_eq!(KernelVersion::parse("6.18.0-1-amd64"), Some(k(6, 18)));
     assert_eq!(KernelVersion::parse("3.12-1-amd64"), Some(k(3, 12)));
 }
@@ -143,54 +153,36 @@ fn docker_default_caps_and_kernel() {
         .to_policy(&opts(Arch::X86_64, &default_caps, k(6, 1)))
         .unwrap();
     const CLONE_NEWUSER: u64 = 0x1000_0000;
-    // clone: allowed only without namespace flags unless CAP_SYS_ADMIN.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "clone", [0x11, 0, 0, 0, 0, 0]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "clone", [CLONE_NEWUSER, 0, 0, 0, 0, 0]),
-        Action::Errno(1)
-    );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "clone3", [0; 6]),
-        Action::Errno(38)
-    );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "mount", [0; 6]),
-        Action::Errno(1)
-    );
-    assert_eq!(decide(&pol, Arch::X86_64, "ptrace", [0; 6]), Action::Allow);
-    // personality: only the listed values.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "personality", [8, 0, 0, 0, 0, 0]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "personality", [1, 0, 0, 0, 0, 0]),
-        Action::Errno(1)
-    );
-    // socket: AF_VSOCK (40) is refused, others allowed.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "socket", [40, 0, 0, 0, 0, 0]),
-        Action::Errno(1)
-    );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "socket", [2, 0, 0, 0, 0, 0]),
-        Action::Allow
+    assert_decisions(
+        &pol,
+        Arch::X86_64,
+        &[
+            // clone: allowed only without namespace flags unless CAP_SYS_ADMIN.
+            ("clone", [0x11, 0, 0, 0, 0, 0], Action::Allow),
+            ("clone", [CLONE_NEWUSER, 0, 0, 0, 0, 0], Action::Errno(1)),
+            ("clone3", [0; 6], Action::Errno(38)),
+            ("mount", [0; 6], Action::Errno(1)),
+            ("ptrace", [0; 6], Action::Allow),
+            // personality: only the listed values.
+            ("personality", [8, 0, 0, 0, 0, 0], Action::Allow),
+            ("personality", [1, 0, 0, 0, 0, 0], Action::Errno(1)),
+            // socket: AF_VSOCK (40) is refused, others allowed.
+            ("socket", [40, 0, 0, 0, 0, 0], Action::Errno(1)),
+            ("socket", [2, 0, 0, 0, 0, 0], Action::Allow),
+        ],
     );
     let mut admin = default_caps.clone();
     admin.push("CAP_SYS_ADMIN");
     let (pol, _) = p.to_policy(&opts(Arch::X86_64, &admin, k(4, 7))).unwrap();
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "clone", [CLONE_NEWUSER, 0, 0, 0, 0, 0]),
-        Action::Allow
-    );
-    assert_eq!(decide(&pol, Arch::X86_64, "mount", [0; 6]), Action::Allow);
-    // minKernel 4.8 for ptrace.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "ptrace", [0; 6]),
-        Action::Errno(1)
+    assert_decisions(
+        &pol,
+        Arch::X86_64,
+        &[
+            ("clone", [CLONE_NEWUSER, 0, 0, 0, 0, 0], Action::Allow),
+            ("mount", [0; 6], Action::Allow),
+            // minKernel 4.8 for ptrace.
+            ("ptrace", [0; 6], Action::Errno(1)),
+        ],
     );
 }
 
@@ -207,10 +199,13 @@ fn podman_setns_second_unconditional_rule_is_dropped_with_a_warning() {
         .unwrap();
     // The ALLOW list comes first, so libseccomp keeps ALLOW for setns even
     // though the later "excludes CAP_SYS_ADMIN" rule says EPERM.
-    assert_eq!(decide(&pol, Arch::X86_64, "setns", [0; 6]), Action::Allow);
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "sethostname", [0; 6]),
-        Action::Errno(1)
+    assert_decisions(
+        &pol,
+        Arch::X86_64,
+        &[
+            ("setns", [0; 6], Action::Allow),
+            ("sethostname", [0; 6], Action::Errno(1)),
+        ],
     );
     let w: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
     assert!(
@@ -234,52 +229,35 @@ fn runc_translation_rules() {
         {"names": ["kill"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_NE"}]},
         {"names": ["kill"], "action": "SCMP_ACT_LOG"}
     ]}"#;
-    let p = profile::parse(text).unwrap();
-    let (pol, warnings) = p.to_policy(&opts(Arch::X86_64, &[], k(6, 1))).unwrap();
-    // A rule with the default action is not added, so it cannot shadow the ALLOW.
-    assert_eq!(decide(&pol, Arch::X86_64, "read", [0; 6]), Action::Allow);
-    // Two conditions on one argument: OR'ed.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "write", [1, 0, 0, 0, 0, 0]),
-        Action::Allow
+    let (pol, warnings) = x86_64_policy(text);
+    assert_decisions(
+        &pol,
+        Arch::X86_64,
+        &[
+            // A rule with the default action is not added, so it cannot shadow the ALLOW.
+            ("read", [0; 6], Action::Allow),
+            // Two conditions on one argument: OR'ed.
+            ("write", [1, 0, 0, 0, 0, 0], Action::Allow),
+            ("write", [2, 0, 0, 0, 0, 0], Action::Allow),
+            ("write", [3, 0, 0, 0, 0, 0], Action::Errno(1)),
+            // MASKED_EQ: value is the mask, valueTwo the datum.
+            ("mmap", [0, 0, 3, 0, 0, 0], Action::Allow),
+            ("mmap", [0, 0, 7, 0, 0, 0], Action::Errno(1)),
+            // Unknown names are skipped with a warning; TRAP carries 0.
+            ("getpid", [0; 6], Action::Trap(0)),
+        ],
     );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "write", [2, 0, 0, 0, 0, 0]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "write", [3, 0, 0, 0, 0, 0]),
-        Action::Errno(1)
-    );
-    // MASKED_EQ: value is the mask, valueTwo the datum.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "mmap", [0, 0, 3, 0, 0, 0]),
-        Action::Allow
-    );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "mmap", [0, 0, 7, 0, 0, 0]),
-        Action::Errno(1)
-    );
-    // Unknown names are skipped with a warning; TRAP carries 0.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "getpid", [0; 6]),
-        Action::Trap(0)
-    );
-    assert!(warnings
-        .iter()
-        .any(|w| w.path == "syscalls[4]" && w.message.contains("no_such_syscall")));
+    assert_warned(&warnings, "syscalls[4]", "no_such_syscall");
     // An unconditional rule after a conditional one replaces it.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "kill", [0, 9, 0, 0, 0, 0]),
-        Action::Log
+    assert_decisions(
+        &pol,
+        Arch::X86_64,
+        &[
+            ("kill", [0, 9, 0, 0, 0, 0], Action::Log),
+            ("kill", [0, 1, 0, 0, 0, 0], Action::Log),
+        ],
     );
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "kill", [0, 1, 0, 0, 0, 0]),
-        Action::Log
-    );
-    assert!(warnings
-        .iter()
-        .any(|w| w.path == "syscalls[5]" && w.message.contains("replaces")));
+    assert_warned(&warnings, "syscalls[5]", "replaces");
     // libseccomp's default bad-arch action.
     assert_eq!(pol.bad_arch_action, Action::KillThread);
 }
@@ -309,26 +287,25 @@ fn libseccomp_chain_rules() {
         {"names": ["socketcall"], "action": "SCMP_ACT_LOG"},
         {"names": ["bind"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}
     ]}"#;
-    let p = profile::parse(text).unwrap();
-    let (pol, warnings) = p.to_policy(&opts(Arch::X86_64, &[], k(6, 1))).unwrap();
+    let (pol, warnings) = x86_64_policy(text);
     // The longer chain is dropped: the earlier, more general one wins.
-    assert_eq!(
-        decide(&pol, Arch::X86_64, "setns", [1, 2, 0, 0, 0, 0]),
-        Action::Log
+    assert_decisions(
+        &pol,
+        Arch::X86_64,
+        &[("setns", [1, 2, 0, 0, 0, 0], Action::Log)],
     );
-    assert!(warnings
-        .iter()
-        .any(|w| w.path == "syscalls[1]" && w.message.contains("more general")));
+    assert_warned(&warnings, "syscalls[1]", "more general");
     // On x86, bind also becomes socketcall(SYS_BIND = 2, ...), which the
     // earlier unconditional socketcall rule already decides.
-    assert_eq!(decide(&pol, Arch::X86, "bind", [0; 6]), Action::Errno(13));
-    assert_eq!(
-        decide(&pol, Arch::X86, "socketcall", [2, 0, 0, 0, 0, 0]),
-        Action::Log
+    assert_decisions(
+        &pol,
+        Arch::X86,
+        &[
+            ("bind", [0; 6], Action::Errno(13)),
+            ("socketcall", [2, 0, 0, 0, 0, 0], Action::Log),
+        ],
     );
-    assert!(warnings
-        .iter()
-        .any(|w| w.path == "syscalls[3]" && w.message.contains("'socketcall'")));
+    assert_warned(&warnings, "syscalls[3]", "'socketcall'");
 
     // Same conditions, other action: libseccomp's EEXIST, so an error.
     let text = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
