@@ -1,4 +1,6 @@
-//! Assembly text → `asm::parse::assemble` must never panic, on any arch.
+//! Assembly text → `asm::parse::assemble` must never panic, on any arch,
+//! and every error is located (line and column from 1, within the text)
+//! and says what was expected.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,8 +14,15 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let arch = Arch::ALL[sel as usize % Arch::ALL.len()];
-    if let Ok(prog) = syscage::asm::parse::assemble(text, arch) {
+    match syscage::asm::parse::assemble(text, arch) {
         // What the assembler produces is a program the kernel would take.
-        let _ = syscage::bpf::validate(&prog.to_raw());
+        Ok(prog) => {
+            let _ = syscage::bpf::validate(&prog.to_raw());
+        }
+        Err(e) => {
+            assert!(e.line >= 1 && e.col >= 1, "{e:?}");
+            assert!(e.line <= text.lines().count().max(1) + 1, "{e:?}");
+            assert!(e.message.starts_with("expected"), "{e:?}");
+        }
     }
 });
