@@ -246,7 +246,7 @@ fn audit_set_pid(fd: &OwnedFd, pid: u32) -> Result<()> {
 }
 
 /// Forks a child that logs one `getppid` (SECCOMP_RET_LOG) and exits;
-/// returns its pid once it has ended.
+/// returns its pid once it has ended, `None` if it could not log.
 fn log_anchor() -> Option<u32> {
     let raw = [libc::sock_filter {
         code: 0x06,
@@ -267,14 +267,18 @@ fn log_anchor() -> Option<u32> {
             let r = crate::install::load(&raw, 0);
             if r >= 0 || r == crate::install::PRCTL_USED {
                 libc::syscall(libc::SYS_getppid);
+                libc::_exit(0)
             }
-            libc::_exit(0)
+            libc::_exit(1)
         }
     }
     let mut status = 0;
     // SAFETY: waits for our own child.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
-    Some(pid as u32)
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    // No record will come from a child that could not install its filter
+    // (syscage itself under a filter that refuses seccomp(2), say).
+    let logged = r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    logged.then_some(pid as u32)
 }
 
 /// What the reader thread is asked to do: [`RUNNING`], [`DRAIN`], or a pid:

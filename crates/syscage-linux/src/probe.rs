@@ -40,12 +40,22 @@ pub fn has_seccomp_syscall() -> bool {
     seccomp_raw(0xffff, 0, std::ptr::null_mut()) != -(libc::ENOSYS as i64)
 }
 
-/// Whether the kernel has seccomp at all (`prctl(PR_GET_SECCOMP)` does not
-/// fail with `EINVAL`).
+/// Whether seccomp can be used here (`prctl(PR_GET_SECCOMP)` succeeds).
 pub fn has_seccomp() -> bool {
+    seccomp_mode().is_ok()
+}
+
+/// The calling thread's seccomp mode (`prctl(PR_GET_SECCOMP)`: 0 disabled,
+/// 1 strict, 2 filter), or why it cannot be read: `EINVAL` where the kernel
+/// has no seccomp (`CONFIG_SECCOMP`), another errno where something refuses
+/// the call (a filter already in place, say).
+pub fn seccomp_mode() -> std::io::Result<u32> {
     // SAFETY: PR_GET_SECCOMP takes no pointer and only reads our own mode.
     let r = unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) };
-    r >= 0
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(r as u32)
 }
 
 /// Asks the kernel whether it offers an action (`SECCOMP_GET_ACTION_AVAIL`).

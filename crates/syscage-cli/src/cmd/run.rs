@@ -187,11 +187,13 @@ pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
 
 /// Runs `syscage run`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    if !syscage_linux::probe::has_seccomp() {
-        bail!(
-            "this kernel has no seccomp (CONFIG_SECCOMP); not running {}",
-            args.command[0].to_string_lossy()
-        );
+    if let Err(e) = syscage_linux::probe::seccomp_mode() {
+        let program = args.command[0].to_string_lossy();
+        // ENOSYS: no prctl(2) at all, as a filter emulating an old kernel says.
+        if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
+            bail!("this kernel has no seccomp (CONFIG_SECCOMP); not running {program}");
+        }
+        bail!("seccomp is refused here (prctl(PR_GET_SECCOMP): {e}); not running {program}");
     }
     runner::find_program(&args.command[0]).map_err(|e| anyhow!("{e}"))?;
     let enforcement = if args.strict {
