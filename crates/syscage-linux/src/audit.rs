@@ -94,8 +94,9 @@ pub enum Source {
     /// The audit netlink socket, registered as the audit daemon: records are
     /// lost only when the kernel's audit backlog drops them (counted).
     Netlink,
-    /// The audit netlink socket's read-only log group, beside another audit
-    /// daemon (auditd): a copy of every record.
+    /// The audit netlink socket's read-only log group: a copy of every
+    /// record, whoever the audit daemon is (auditd, or none where syscage
+    /// may not register, as in a pid namespace).
     ReadLog,
     /// The kernel log (`/dev/kmsg`), under the kernel's rate limit.
     Kmsg,
@@ -245,24 +246,45 @@ fn audit_set_pid(fd: &OwnedFd, pid: u32) -> Result<()> {
     Err(Error::errno("AUDIT_SET", libc::ETIMEDOUT))
 }
 
-/// Forks a child that logs one `getppid` (SECCOMP_RET_LOG) and exits;
-/// returns its pid once it has ended, `None` if it could not log.
-fn log_anchor() -> Option<u32> {
+/// The command name (`comm`, 15 bytes) of the anchor child with `token`.
+/// Records are told apart by it, not by pid: in a pid namespace the pid
+/// `fork` returns is not the one the records carry.
+fn anchor_name(token: u32) -> String {
+    format!("syscage{token:08x}")
+}
+
+/// A token for this run's anchor: neither [`RUNNING`] nor [`DRAIN`].
+fn anchor_token() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let t = nanos ^ std::process::id().rotate_left(16);
+    t.clamp(RUNNING + 1, DRAIN - 1)
+}
+
+/// Forks a child named [`anchor_name`]`(token)` that logs one `getppid`
+/// (SECCOMP_RET_LOG) and exits; says, once it has ended, whether it could
+/// log.
+fn log_anchor(token: u32) -> bool {
     let raw = [libc::sock_filter {
         code: 0x06,
         jt: 0,
         jf: 0,
         k: syscage::action::SECCOMP_RET_LOG,
     }];
+    let mut name = anchor_name(token).into_bytes();
+    name.push(0);
     // SAFETY: the child makes only async-signal-safe calls (prctl, seccomp,
-    // getppid, _exit); `raw` was built before the fork.
+    // getppid, _exit); `raw` and `name` were built before the fork.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return None;
+        return false;
     }
     if pid == 0 {
-        // SAFETY: as above.
+        // SAFETY: as above; PR_SET_NAME reads the NUL-terminated `name`.
         unsafe {
+            libc::prctl(libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0);
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             let r = crate::install::load(&raw, 0);
             if r >= 0 || r == crate::install::PRCTL_USED {
@@ -277,13 +299,12 @@ fn log_anchor() -> Option<u32> {
     let r = unsafe { libc::waitpid(pid, &mut status, 0) };
     // No record will come from a child that could not install its filter
     // (syscage itself under a filter that refuses seccomp(2), say).
-    let logged = r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    logged.then_some(pid as u32)
+    r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
 }
 
-/// What the reader thread is asked to do: [`RUNNING`], [`DRAIN`], or a pid:
-/// stop once a record of that process (the anchor, logged after the program
-/// ended) has arrived.
+/// What the reader thread is asked to do: [`RUNNING`], [`DRAIN`], or an
+/// anchor token: stop once a record of the anchor (a child named
+/// [`anchor_name`]`(token)` that logs after the program ended) has arrived.
 const RUNNING: u32 = 0;
 /// Stop after 150 ms without records (no anchor could be logged).
 const DRAIN: u32 = u32::MAX;
@@ -330,9 +351,10 @@ fn read_until_stopped(
             }
             continue;
         }
-        if let Some(i) = out.records[scanned..].iter().position(|r| r.pid == state) {
+        let anchor = anchor_name(state);
+        if let Some(i) = out.records[scanned..].iter().position(|r| r.comm == anchor) {
             out.anchor = Some(out.records[scanned + i].serial);
-            out.records.retain(|r| r.pid != state);
+            out.records.retain(|r| r.comm != anchor);
             return out;
         }
         scanned = out.records.len();
@@ -500,8 +522,9 @@ impl Collector {
                 .unwrap_or(5);
             std::thread::sleep(Duration::from_millis(secs * 1000 + 100));
         }
-        let anchor = log_anchor();
-        self.stop.store(anchor.unwrap_or(DRAIN), Ordering::Release);
+        let token = anchor_token();
+        let state = if log_anchor(token) { token } else { DRAIN };
+        self.stop.store(state, Ordering::Release);
         let read = self
             .thread
             .take()

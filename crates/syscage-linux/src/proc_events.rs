@@ -131,6 +131,13 @@ impl ForkWatch {
     /// Subscribes to process events (before the program starts, so that no
     /// fork of it is missed) and receives them in a thread.
     pub fn start() -> Result<ForkWatch> {
+        if !in_initial_namespaces() {
+            // The kernel ignores the request there: do not wait for an answer.
+            return Err(Error::errno(
+                "PROC_CN_MCAST_LISTEN (not in the initial user and pid namespaces)",
+                libc::EPERM,
+            ));
+        }
         let fd = netlink::socket(libc::NETLINK_CONNECTOR, "socket(NETLINK_CONNECTOR)")?;
         netlink::enlarge_receive_buffer(&fd);
         netlink::bind_groups(&fd, CN_IDX_PROC, "bind(NETLINK_CONNECTOR)")?;
@@ -192,6 +199,28 @@ impl Drop for ForkWatch {
             let _ = t.join();
         }
     }
+}
+
+/// Whether `/proc/self/ns/KIND` is the initial namespace, whose inode
+/// number the kernel fixes (`PROC_PID_INIT_INO`, `PROC_USER_INIT_INO` in
+/// `include/linux/proc_ns.h`). An unreadable link counts as yes.
+fn is_initial(kind: &str, init_ino: u32) -> bool {
+    match std::fs::read_link(format!("/proc/self/ns/{kind}")) {
+        Ok(target) => target.to_string_lossy() == format!("{kind}:[{init_ino}]"),
+        Err(_) => true,
+    }
+}
+
+/// Whether this process is in the initial pid namespace: only there are the
+/// pids in audit records and process events the ones this process sees.
+pub fn in_initial_pid_namespace() -> bool {
+    is_initial("pid", 0xEFFF_FFFC)
+}
+
+/// Whether this process is in the initial pid and user namespaces, where
+/// the kernel takes listen requests.
+fn in_initial_namespaces() -> bool {
+    in_initial_pid_namespace() && is_initial("user", 0xEFFF_FFFD)
 }
 
 /// Sends `PROC_CN_MCAST_LISTEN` and waits for the kernel's answer (a

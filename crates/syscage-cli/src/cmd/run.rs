@@ -22,7 +22,7 @@ use syscage::policy::{Policy, Rule, SyscallId};
 use syscage::profile::{self, ResolveOptions};
 use syscage_linux::audit::{Collected, Collector, Source};
 use syscage_linux::install::{self, Flags, InstallOptions};
-use syscage_linux::proc_events::ForkWatch;
+use syscage_linux::proc_events::{self, ForkWatch};
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
 
 /// Arguments of `syscage run`.
@@ -317,6 +317,9 @@ enum Owner {
     /// on (pids grow until they wrap), which also takes in processes that
     /// others started meanwhile.
     PidsFrom(u32),
+    /// In a pid namespace, records carry outer pids syscage cannot map:
+    /// every record.
+    Everyone,
 }
 
 impl Owner {
@@ -325,6 +328,7 @@ impl Owner {
             Some(log) if !log.overflowed => {
                 Owner::Tree(log.descendants(child, Some(std::process::id())))
             }
+            _ if !proc_events::in_initial_pid_namespace() => Owner::Everyone,
             _ => Owner::PidsFrom(child),
         }
     }
@@ -333,6 +337,7 @@ impl Owner {
         match self {
             Owner::Tree(tree) => tree.contains(&pid),
             Owner::PidsFrom(first) => pid >= *first,
+            Owner::Everyone => true,
         }
     }
 }
@@ -351,7 +356,7 @@ fn print_log(collected: &Collected, owner: &Owner) {
     }
     let source = match collected.source {
         Source::Netlink => "audit netlink socket",
-        Source::ReadLog => "audit netlink socket, beside the audit daemon",
+        Source::ReadLog => "audit netlink socket, read-only log group",
         Source::Kmsg => "kernel log, rate-limited",
     };
     let lost = match collected.lost {
@@ -367,6 +372,7 @@ fn print_log(collected: &Collected, owner: &Owner) {
         Owner::PidsFrom(_) => {
             "; without the process-events connector (root), processes started meanwhile by others count too"
         }
+        Owner::Everyone => "; in a pid namespace, records of every process count",
     };
     eprintln!("syscage: {total} syscalls logged ({source}; {lost}{whose})");
     let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
