@@ -386,16 +386,21 @@ fn log_without_privileges_reads_the_kernel_log_or_refuses() {
     require_seccomp();
     let marker = temp("log-unprivileged");
     let _ = std::fs::remove_file(&marker);
-    // The marker's directory must be writable by nobody.
+    // The marker's directory must be writable by nobody, and the binary
+    // reachable by nobody wherever the checkout lives: a copy in /tmp.
     let dir = std::env::temp_dir();
+    let exe = temp("syscage-for-nobody");
+    std::fs::copy(env!("CARGO_BIN_EXE_syscage"), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let o = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(env!("CARGO_BIN_EXE_syscage"))
+        .arg(&exe)
         .args(["run", "--log", "--", "touch"])
         .arg(&marker)
         .current_dir(&dir)
         .output()
         .expect("setpriv (util-linux)");
+    let _ = std::fs::remove_file(&exe);
     let restricted =
         std::fs::read_to_string("/proc/sys/kernel/dmesg_restrict").is_ok_and(|v| v.trim() != "0");
     if restricted {
