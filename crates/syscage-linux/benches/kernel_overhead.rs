@@ -46,6 +46,7 @@ use syscage::bpf::{ByteOrder, Program};
 use syscage::compile::{compile, CompileOptions};
 use syscage::profile::{self, ResolveOptions};
 use syscage_linux::install::{self, InstallOptions};
+use syscage_linux::shared_memory::SharedMemory;
 
 const DOCKER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -158,19 +159,8 @@ fn time_calls(case: &Case, batch: u32, batches: u32) -> f64 {
 /// Runs one configuration in a child pinned to `cpu`; ns per call per case.
 fn measure(config: &Config, cpu: usize, batch: u32, batches: u32) -> [f64; CASES.len()] {
     let raw = config.prog.as_ref().map(install::raw_filter);
-    // SAFETY: a fresh shared anonymous page, unmapped below.
-    let page = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            4096,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(page, libc::MAP_FAILED, "mmap");
-    let shared = page.cast::<Shared>();
+    let page = SharedMemory::<Shared>::new().expect("mmap");
+    let shared = page.as_ptr();
     // SAFETY: the child only loads filters, times syscalls and ends.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork");
@@ -180,11 +170,9 @@ fn measure(config: &Config, cpu: usize, batch: u32, batches: u32) -> [f64; CASES
     let mut status = 0;
     // SAFETY: waits for our child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
-    // SAFETY: the page is ours, zeroed, large enough for `Shared`, and the
-    // child that wrote it has ended.
+    // SAFETY: the page is ours, zeroed, and the child that wrote it has ended.
     let (state, ns) = unsafe { ((*shared).state.load(Ordering::SeqCst), (*shared).ns) };
-    // SAFETY: unmaps the page mapped above; `shared` is not used after.
-    unsafe { libc::munmap(page, 4096) };
+    drop(page);
     assert_eq!(
         state, 1,
         "{}: the child did not finish (state {state})",

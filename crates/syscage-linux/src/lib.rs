@@ -10,6 +10,7 @@
 //! notification sizes), [`status`] (`/proc/PID/status`), [`notify`]
 //! (user-notification listener), [`audit`] (SECCOMP_RET_LOG records),
 //! [`proc_events`] (the forks of a program, to attribute audit records),
+//! [`shared_memory`] (memory shared with a forked child),
 //! [`runner`] (run a program under a filter), [`record`] (learn a
 //! program's syscalls under ptrace), [`dump`] (extract filters),
 //! [`tracee`] (the ptrace plumbing `record`, `dump` and `run` share),
@@ -29,6 +30,7 @@ pub mod probe;
 pub mod proc_events;
 pub mod record;
 pub mod runner;
+pub mod shared_memory;
 pub mod status;
 pub mod tracee;
 

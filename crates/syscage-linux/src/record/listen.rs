@@ -15,6 +15,7 @@
 use super::spawn::{self, Child};
 use super::RecordError;
 use crate::fork_exec::{self, ExecImage};
+use crate::shared_memory::SharedMemory;
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -66,8 +67,8 @@ pub(crate) fn spawn(
         filter: filter.as_mut_ptr(),
     };
     let (fail_rd, fail_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
-    let page = SharedPage::new().map_err(RecordError::Spawn)?;
-    let handoff = page.handoff();
+    let page = SharedMemory::<Handoff>::new().map_err(RecordError::Spawn)?;
+    let handoff = page.as_ptr();
     // SAFETY: the page is ours and zeroed; -1 marks "no listener yet".
     unsafe { (*handoff).fd.store(-1, Ordering::SeqCst) };
     // SAFETY: taken before fork, compared by the child with its parent.
@@ -169,41 +170,6 @@ fn take_listener(pid: libc::pid_t, handoff: *mut Handoff) -> Result<(OwnedFd, Ow
     // SAFETY: as above.
     unsafe { (*handoff).go.store(1, Ordering::SeqCst) };
     Ok((listener, pidfd))
-}
-
-/// A shared anonymous page, unmapped on drop (the child keeps its own
-/// mapping until `execve`).
-struct SharedPage(*mut libc::c_void);
-
-impl SharedPage {
-    fn new() -> io::Result<SharedPage> {
-        // SAFETY: a fresh anonymous shared mapping.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(SharedPage(p))
-    }
-
-    fn handoff(&self) -> *mut Handoff {
-        self.0.cast()
-    }
-}
-
-impl Drop for SharedPage {
-    fn drop(&mut self) {
-        // SAFETY: unmaps the page mapped in `new`; no reference outlives it.
-        unsafe { libc::munmap(self.0, 4096) };
-    }
 }
 
 /// The child's side. Only async-signal-safe calls; after the filter is

@@ -7,6 +7,7 @@ use super::calls::Call;
 use crate::child;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicPtr, AtomicU32, Ordering};
 use syscage_linux::install::{self, InstallOptions};
+use syscage_linux::shared_memory::SharedMemory;
 
 const MAX_CALLS: usize = 128;
 /// What the user-notification supervisor answers.
@@ -56,20 +57,13 @@ thread_local! {
 }
 
 pub fn shared_map() -> &'static Shared {
-    // SAFETY: a fresh anonymous shared mapping; all-zero is a valid Shared
-    // (atomics); it is never unmapped, so 'static holds.
-    unsafe {
-        let p = libc::mmap(
-            std::ptr::null_mut(),
-            std::mem::size_of::<Shared>(),
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        assert_ne!(p, libc::MAP_FAILED);
-        &*(p as *const Shared)
-    }
+    let memory = SharedMemory::<Shared>::new().expect("mmap");
+    let p = memory.as_ptr();
+    // Never unmapped, so 'static holds.
+    std::mem::forget(memory);
+    // SAFETY: all-zero is a valid Shared (atomics), and the mapping lives
+    // as long as the process.
+    unsafe { &*p }
 }
 
 pub fn reset(s: &Shared) {
