@@ -260,18 +260,14 @@ mod tests {
         insns.iter().map(|i| i.encode()).collect()
     }
 
-    fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
-        Insn::Jmp {
-            cond: JmpCond::Eq,
-            src: Src::K(k),
-            jt,
-            jf,
-        }
-    }
-
     #[test]
     fn taken_jeq_makes_nr_known() {
-        let p = raw(&[Insn::LdAbs(0), jeq(1, 0, 1), Insn::LdAbs(16), Insn::Ret(0)]);
+        let p = raw(&[
+            Insn::LdAbs(0),
+            Insn::jeq(1, 0, 1),
+            Insn::LdAbs(16),
+            Insn::Ret(0),
+        ]);
         let f = analyze(&p);
         assert_eq!(f[1].a_data, Some(0));
         assert_eq!(f[2].known_nr, Some(1));
@@ -284,7 +280,7 @@ mod tests {
     fn unreachable_and_mixed_a() {
         let p = raw(&[
             Insn::LdAbs(0),
-            jeq(1, 1, 0),
+            Insn::jeq(1, 1, 0),
             Insn::LdImm(7),
             Insn::Ja(1),
             Insn::Ret(0), // unreachable
@@ -318,7 +314,7 @@ mod tests {
     fn eq_with_x_copies_known_value_only_from_data() {
         let p = raw(&[
             Insn::LdAbs(4),
-            jeq(0xc000_003e, 0, 4),
+            Insn::jeq(0xc000_003e, 0, 4),
             Insn::Tax,
             Insn::LdAbs(0),
             // nr == X, X is arch which is known: nr becomes that value
@@ -354,8 +350,8 @@ mod tests {
         let mut insns = Vec::new();
         for i in 0..40u32 {
             insns.push(Insn::LdAbs(16 + 8 * (i % 6)));
-            insns.push(jeq(i, 0, 0));
-            insns.push(jeq(i + 1000, 1, 0));
+            insns.push(Insn::jeq(i, 0, 0));
+            insns.push(Insn::jeq(i + 1000, 1, 0));
         }
         insns.push(Insn::Ret(0));
         insns.push(Insn::Ret(0));

@@ -364,6 +364,17 @@ impl Insn {
         }
     }
 
+    /// `BPF_JMP | BPF_JEQ | BPF_K`, as `BPF_JUMP(BPF_JMP+BPF_JEQ+BPF_K, k,
+    /// jt, jf)` writes it: if `A == k` skip `jt` instructions, else `jf`.
+    pub const fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
+        Insn::Jmp {
+            cond: JmpCond::Eq,
+            src: Src::K(k),
+            jt,
+            jf,
+        }
+    }
+
     /// Whether this instruction ends the filter (`RET`).
     pub const fn is_ret(self) -> bool {
         matches!(self, Insn::Ret(_) | Insn::RetA)

@@ -3,21 +3,12 @@ use crate::analyze::lift::{lift, Limits};
 use crate::bpf::{Insn, JmpCond, Program, Src};
 use crate::policy::Rule;
 
-fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
-    Insn::Jmp {
-        cond: JmpCond::Eq,
-        src: Src::K(k),
-        jt,
-        jf,
-    }
-}
-
 /// libseccomp 2.5's allowlist filter for x86_64 (x32 numbers but -1 go
 /// to the bad-arch action).
 fn allowlist() -> Program {
     Program::new(vec![
         Insn::LdAbs(4),
-        jeq(0xc000_003e, 0, 9),
+        Insn::jeq(0xc000_003e, 0, 9),
         Insn::LdAbs(0),
         Insn::Jmp {
             cond: JmpCond::Ge,
@@ -25,11 +16,11 @@ fn allowlist() -> Program {
             jt: 0,
             jf: 1,
         },
-        jeq(u32::MAX, 0, 6),
-        jeq(1, 4, 0),
-        jeq(3, 3, 0),
-        jeq(32, 2, 0),
-        jeq(60, 1, 0),
+        Insn::jeq(u32::MAX, 0, 6),
+        Insn::jeq(1, 4, 0),
+        Insn::jeq(3, 3, 0),
+        Insn::jeq(32, 2, 0),
+        Insn::jeq(60, 1, 0),
         Insn::Ret(0x0005_0005),
         Insn::Ret(0x7fff_0000),
         Insn::Ret(0),
@@ -69,13 +60,13 @@ fn argument_conditions() {
     // write allowed only when fd (arg 0, 64-bit) == 1.
     let prog = Program::new(vec![
         Insn::LdAbs(4),
-        jeq(0xc000_003e, 0, 6),
+        Insn::jeq(0xc000_003e, 0, 6),
         Insn::LdAbs(0),
-        jeq(1, 0, 4),
+        Insn::jeq(1, 0, 4),
         Insn::LdAbs(20), // high word of args[0]
-        jeq(0, 0, 2),
+        Insn::jeq(0, 0, 2),
         Insn::LdAbs(16),
-        jeq(1, 1, 0),
+        Insn::jeq(1, 1, 0),
         Insn::Ret(0x0005_0001),
         Insn::Ret(0x7fff_0000),
     ]);
