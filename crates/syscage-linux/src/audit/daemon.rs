@@ -46,11 +46,13 @@ pub(super) fn send(fd: &OwnedFd, ty: u16, payload: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Receives one netlink datagram (waiting at most `timeout`), as (type,
-/// payload) pairs; `Err` with `ENOBUFS` when the socket overflowed.
-pub(super) fn recv(fd: &OwnedFd, timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
-    let mut buf = vec![0u8; 65536];
-    let r = match netlink::receive(fd, &mut buf, timeout, "recv(NETLINK_AUDIT)")? {
+/// The size of the buffer [`recv`] needs for one datagram.
+pub(super) const DATAGRAM: usize = 65536;
+
+/// Receives one netlink datagram into `buf` (waiting at most `timeout`), as
+/// (type, payload) pairs; `Err` with `ENOBUFS` when the socket overflowed.
+pub(super) fn recv(fd: &OwnedFd, buf: &mut [u8], timeout: Duration) -> Result<Vec<(u16, Vec<u8>)>> {
+    let r = match netlink::receive(fd, buf, timeout, "recv(NETLINK_AUDIT)")? {
         Datagram::Nothing => return Ok(Vec::new()),
         Datagram::Overflow => return Err(Error::errno("recv(NETLINK_AUDIT)", libc::ENOBUFS)),
         Datagram::Bytes(n) => n,
@@ -95,8 +97,9 @@ pub(super) struct AuditStatus {
 pub(super) fn audit_get(fd: &OwnedFd) -> Result<AuditStatus> {
     send(fd, AUDIT_GET, &[])?;
     let deadline = Instant::now() + Duration::from_secs(1);
+    let mut buf = vec![0u8; DATAGRAM];
     while Instant::now() < deadline {
-        for (ty, p) in recv(fd, Duration::from_millis(200))? {
+        for (ty, p) in recv(fd, &mut buf, Duration::from_millis(200))? {
             if ty == AUDIT_GET && p.len() >= 28 {
                 let w = |i: usize| {
                     u32::from_ne_bytes(p[i * 4..i * 4 + 4].try_into().unwrap_or_default())
@@ -124,8 +127,9 @@ pub(super) fn audit_set_pid(fd: &OwnedFd, pid: u32) -> Result<()> {
     let bytes: Vec<u8> = status.iter().flat_map(|w| w.to_ne_bytes()).collect();
     send(fd, AUDIT_SET, &bytes)?;
     let deadline = Instant::now() + Duration::from_secs(1);
+    let mut buf = vec![0u8; DATAGRAM];
     while Instant::now() < deadline {
-        for (ty, p) in recv(fd, Duration::from_millis(200))? {
+        for (ty, p) in recv(fd, &mut buf, Duration::from_millis(200))? {
             if ty == NLMSG_ERROR && p.len() >= 4 {
                 let err = i32::from_ne_bytes(p[0..4].try_into().unwrap_or_default());
                 if err < 0 {

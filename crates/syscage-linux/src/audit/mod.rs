@@ -25,7 +25,9 @@ use crate::netlink;
 use anchor::{
     anchor_name, anchor_token, kmsg_lost, log_anchor, read_until_stopped, Received, DRAIN, RUNNING,
 };
-use daemon::{audit_get, audit_set_pid, netlink_socket, recv, AuditStatus, AUDIT_NLGRP_READLOG};
+use daemon::{
+    audit_get, audit_set_pid, netlink_socket, recv, AuditStatus, AUDIT_NLGRP_READLOG, DATAGRAM,
+};
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -123,8 +125,9 @@ impl Collector {
         let stop2 = stop.clone();
         let thread = std::thread::spawn(move || {
             let mut overflowed = false;
+            let mut buf = vec![0u8; DATAGRAM];
             let mut read = read_until_stopped(&stop2, |records| {
-                match recv(&fd, Duration::from_millis(50)) {
+                match recv(&fd, &mut buf, Duration::from_millis(50)) {
                     Ok(msgs) => {
                         let got = !msgs.is_empty();
                         records.extend(
