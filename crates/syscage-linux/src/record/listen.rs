@@ -12,7 +12,7 @@
 //! `execve` fails, it reports the stage and errno through a close-on-exec
 //! pipe, as the ptrace recorder's child does.
 
-use super::spawn::{self, Child};
+use super::spawn::{self, Child, Prepared};
 use super::RecordError;
 use crate::fork_exec::{self, ExecImage};
 use crate::shared_memory::SharedMemory;
@@ -60,12 +60,8 @@ pub(crate) fn spawn(
     cmd: &[OsString],
     restore: &[(libc::c_int, libc::sigaction)],
 ) -> Result<Listened, RecordError> {
-    let (program, image) = spawn::prepare(cmd)?;
-    let mut filter = spawn::return_all(libc::SECCOMP_RET_USER_NOTIF);
-    let prog = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_mut_ptr(),
-    };
+    let mut prepared = Prepared::new(cmd, libc::SECCOMP_RET_USER_NOTIF)?;
+    let prog = prepared.fprog();
     let (fail_rd, fail_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
     let page = SharedMemory::<Handoff>::new().map_err(RecordError::Spawn)?;
     let handoff = page.as_ptr();
@@ -87,7 +83,7 @@ pub(crate) fn spawn(
                 parent,
                 fail_rd.as_raw_fd(),
                 fail_wr.as_raw_fd(),
-                &image,
+                &prepared.image,
                 &prog,
                 restore,
                 handoff,
@@ -95,7 +91,7 @@ pub(crate) fn spawn(
         }
     }
     drop(fail_wr);
-    let child = Child::new(pid, fail_rd, program);
+    let child = Child::new(pid, fail_rd, prepared.program.clone());
     match take_listener(pid, handoff) {
         Ok((listener, pidfd)) => Ok(Listened {
             child,

@@ -46,23 +46,45 @@ pub(crate) fn resolve(program: &OsStr) -> Option<PathBuf> {
     fork_exec::find_program(program).ok()
 }
 
-/// `cmd` as `execve` wants it, its program looked up as [`resolve`] does;
-/// also returns the program as given, for messages.
-pub(crate) fn prepare(cmd: &[OsString]) -> Result<(OsString, ExecImage), RecordError> {
-    let program = cmd.first().ok_or(RecordError::NoCommand)?;
-    let path = resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
-    let image = ExecImage::new(path.as_os_str(), cmd).map_err(|_| RecordError::NulByte)?;
-    Ok((program.clone(), image))
+/// What a recorder's child needs, built before the fork: the program as
+/// given (for messages), `cmd` as `execve` wants it (its program looked up
+/// as [`resolve`] does), and the recording filter, one `BPF_RET | BPF_K`
+/// returning the same action for every syscall.
+pub(crate) struct Prepared {
+    /// The program as given.
+    pub(crate) program: OsString,
+    /// What the child executes.
+    pub(crate) image: ExecImage,
+    filter: [libc::sock_filter; 1],
 }
 
-/// The recording filter: one `BPF_RET | BPF_K` returning `ret` for every syscall.
-pub(crate) fn return_all(ret: u32) -> [libc::sock_filter; 1] {
-    [libc::sock_filter {
-        code: (libc::BPF_RET | libc::BPF_K) as u16,
-        jt: 0,
-        jf: 0,
-        k: ret,
-    }]
+impl Prepared {
+    /// Prepares `cmd` under a filter returning `ret` for every syscall.
+    pub(crate) fn new(cmd: &[OsString], ret: u32) -> Result<Prepared, RecordError> {
+        let program = cmd.first().ok_or(RecordError::NoCommand)?;
+        let path = resolve(program).ok_or_else(|| RecordError::NotFound(program.clone()))?;
+        let image = ExecImage::new(path.as_os_str(), cmd).map_err(|_| RecordError::NulByte)?;
+        let filter = [libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: ret,
+        }];
+        Ok(Prepared {
+            program: program.clone(),
+            image,
+            filter,
+        })
+    }
+
+    /// The filter as `seccomp(2)` takes it; it points into `self`, which
+    /// must stay in place while the child may read it.
+    pub(crate) fn fprog(&mut self) -> libc::sock_fprog {
+        libc::sock_fprog {
+            len: self.filter.len() as u16,
+            filter: self.filter.as_mut_ptr(),
+        }
+    }
 }
 
 /// Forks `cmd`, seizes the child with the recorder's options and lets it
@@ -72,12 +94,8 @@ pub(crate) fn spawn(
     cmd: &[OsString],
     restore: &[(libc::c_int, libc::sigaction)],
 ) -> Result<Child, RecordError> {
-    let (program, image) = prepare(cmd)?;
-    let mut filter = return_all(libc::SECCOMP_RET_TRACE);
-    let prog = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_mut_ptr(),
-    };
+    let mut prepared = Prepared::new(cmd, libc::SECCOMP_RET_TRACE)?;
+    let prog = prepared.fprog();
     let (sync_rd, sync_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
     let (fail_rd, fail_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
 
@@ -96,7 +114,7 @@ pub(crate) fn spawn(
                 sync_wr.as_raw_fd(),
                 fail_rd.as_raw_fd(),
                 fail_wr.as_raw_fd(),
-                &image,
+                &prepared.image,
                 &prog,
                 restore,
             )
@@ -104,7 +122,7 @@ pub(crate) fn spawn(
     }
     drop(sync_rd);
     drop(fail_wr);
-    let child = Child::new(pid, fail_rd, program);
+    let child = Child::new(pid, fail_rd, prepared.program.clone());
     if let Err(e) = tracee::seize(pid, SEIZE_OPTIONS) {
         fork_exec::kill_and_reap(pid);
         return Err(RecordError::Ptrace(e.into_io()));
