@@ -15,7 +15,7 @@
 //! of these 30 bits is set" into one rule per bit and its proof gives up.)
 
 use super::decision::Arm;
-use super::ranges::Range;
+use super::ranges::{self, Range};
 use super::search::{self, Node};
 use crate::policy::{CmpOp, Condition, Width};
 
@@ -114,14 +114,14 @@ fn line(points: &[(u32, usize)]) -> Vec<Range> {
     let mut out: Vec<Range> = Vec::with_capacity(points.len());
     for (i, &(lo, d)) in points.iter().enumerate() {
         let hi = points.get(i + 1).map_or(u32::MAX, |p| p.0 - 1);
-        match out.last_mut() {
-            Some(r) if r.decision == d => r.hi = hi,
-            _ => out.push(Range {
+        ranges::push(
+            &mut out,
+            Range {
                 lo,
                 hi,
                 decision: d,
-            }),
-        }
+            },
+        );
     }
     out
 }

@@ -116,7 +116,7 @@ pub fn number_lines(
 }
 
 /// Appends a range, merging it into the last one when they touch and agree.
-fn push(ranges: &mut Vec<Range>, r: Range) {
+pub(super) fn push(ranges: &mut Vec<Range>, r: Range) {
     if let Some(last) = ranges.last_mut() {
         if last.decision == r.decision && last.hi.checked_add(1) == Some(r.lo) {
             last.hi = r.hi;
