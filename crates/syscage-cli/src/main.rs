@@ -4,8 +4,12 @@
 //!
 //! Exit codes: 0 success; 1 the checked thing failed (lint findings, diff
 //! found differences); 2 bad usage or bad input; a program run by
-//! `syscage run` has its own exit status passed through.
+//! `syscage run` has its own exit status passed through. A closed standard
+//! output (`syscage lint f | head -1`) is not an error: the output stops
+//! and the exit code is the one the command would have had.
 
+#[macro_use]
+mod output;
 mod cmd;
 
 use clap::{Parser, Subcommand};
@@ -86,10 +90,19 @@ fn main() -> ExitCode {
         Command::Diff(a) => cmd::diff::run(a),
         Command::Decompile(a) => cmd::decompile::run(a),
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
+    let code = match result {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("syscage: error: {e:#}");
+            2
+        }
+    };
+    // A reader that has gone (`| head`) is not an error; any other failure
+    // to write the results is.
+    match output::stdout::finish() {
+        Ok(()) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("syscage: error: cannot write standard output: {e}");
             ExitCode::from(2)
         }
     }

@@ -1,7 +1,7 @@
 //! `syscage asm`: assemble seccomp-tools syntax into BPF.
 
 use anyhow::Context;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use syscage::arch::Arch;
 use syscage::asm::output::{render, Format};
@@ -66,13 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     match &args.output {
         Some(path) => std::fs::write(path, &out)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&out)
-                .context("cannot write to standard output")?;
-            stdout.flush().context("cannot write to standard output")?;
-        }
+        None => crate::output::stdout::write_bytes(&out),
     }
     Ok(0)
 }

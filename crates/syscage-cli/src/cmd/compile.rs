@@ -7,7 +7,6 @@
 
 use super::input::{located, running_kernel};
 use anyhow::Context;
-use std::io::Write;
 use std::path::PathBuf;
 use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::arch::Arch;
@@ -191,19 +190,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             std::fs::write(path, &out)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             if let Some(r) = report {
-                print!("{r}");
+                out!("{r}");
             }
         }
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&out).context("cannot write to stdout")?;
+            crate::output::stdout::write_bytes(&out);
             if let Some(r) = report {
                 if format == Format::Raw {
                     eprint!("{r}");
                 } else {
-                    stdout
-                        .write_all(r.as_bytes())
-                        .context("cannot write to stdout")?;
+                    out!("{r}");
                 }
             }
         }

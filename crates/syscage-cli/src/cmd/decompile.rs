@@ -62,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 args.file
             )
         })?;
-        print!("{text}");
+        out!("{text}");
         // Profiles cannot say what happens to numbers the tables do not
         // know; runtimes decide (runc: ENOSYS, `syscage compile`'s default).
         eprintln!(
@@ -75,12 +75,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
         return Ok(0);
     }
-    println!("default: {}", policy.default_action);
-    println!("bad arch: {}", policy.bad_arch_action);
+    outln!("default: {}", policy.default_action);
+    outln!("bad arch: {}", policy.bad_arch_action);
     if let Some(u) = policy.unknown_action {
-        println!("unknown syscalls: {u}");
+        outln!("unknown syscalls: {u}");
     }
-    println!(
+    outln!(
         "arches: {}",
         policy
             .arches
@@ -101,7 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         } else {
             format!(" when {}", conds.join(" && "))
         };
-        println!("{name}{on}: {}{when}", r.action);
+        outln!("{name}{on}: {}{when}", r.action);
     }
     Ok(0)
 }

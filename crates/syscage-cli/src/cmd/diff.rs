@@ -100,14 +100,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .iter()
             .map(|d| json!({"where": describe(d, a.order), "a": verdict(d.left), "b": verdict(d.right), "exact": d.exact}))
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({"subset": args.subset, "differences": list}))?
         );
     } else {
         for d in &diffs {
             let maybe = if d.exact { "" } else { " (over-approximated)" };
-            println!(
+            outln!(
                 "{}: {} -> {}{maybe}",
                 describe(d, a.order),
                 verdict(d.left),
@@ -115,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             );
         }
         if diffs.is_empty() {
-            println!(
+            outln!(
                 "{}",
                 if args.subset {
                     "subset: A never allows what B denies"

@@ -1,7 +1,7 @@
 //! `syscage disasm`: raw seccomp BPF to seccomp-tools' text syntax.
 
 use anyhow::{bail, Context};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
@@ -68,10 +68,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         asm_able: args.asm_able,
     };
     let text = disasm(&raw, arch, &opts);
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Ok(()) => Ok(0),
-        // `syscage disasm f | head` is fine.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(e).context("cannot write standard output"),
-    }
+    crate::output::stdout::write_bytes(text.as_bytes());
+    Ok(0)
 }

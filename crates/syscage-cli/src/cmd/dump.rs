@@ -6,10 +6,10 @@
 //! missing privileges).
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::output::stdout::write_bytes;
 use anyhow::{bail, Context};
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage_linux::dump::{
@@ -183,9 +183,9 @@ impl Output {
             Format::Json => self.json.push(json(f)),
             Format::Raw => {
                 eprintln!("syscage: {}", describe(f));
-                write_stdout(&render(self.format, f, true))?;
+                write_bytes(&render(self.format, f, true));
             }
-            _ => write_stdout(&render(self.format, f, true))?,
+            _ => write_bytes(&render(self.format, f, true)),
         }
         Ok(())
     }
@@ -194,16 +194,10 @@ impl Output {
         if self.format == Format::Json && self.dir.is_none() {
             let mut s = serde_json::to_string_pretty(&serde_json::Value::Array(self.json))?;
             s.push('\n');
-            write_stdout(s.as_bytes())?;
+            write_bytes(s.as_bytes());
         }
         Ok(())
     }
-}
-
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(bytes).context("cannot write to stdout")?;
-    stdout.flush().context("cannot write to stdout")
 }
 
 /// One line about a filter: order, pid, call, flags, arch, size.

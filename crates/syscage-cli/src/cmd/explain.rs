@@ -46,11 +46,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             "arches": e.arches.iter().map(|a| json!({"arch": a.name, "audit": a.audit, "groups": groups(&a.groups)})).collect::<Vec<_>>(),
             "other_arches": groups(&e.other),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print!("{}", e.render(&loaded.source));
+        out!("{}", e.render(&loaded.source));
         if !table.is_exact() {
-            println!("\nNote: some paths do arithmetic on the input that syscage does not track; what is listed for them over-approximates.");
+            outln!("\nNote: some paths do arithmetic on the input that syscage does not track; what is listed for them over-approximates.");
         }
     }
     Ok(0)

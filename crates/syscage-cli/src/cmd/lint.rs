@@ -37,28 +37,28 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({"source": loaded.source, "findings": list}))?
         );
     } else {
-        println!("Seccomp lint of {}\n", loaded.source);
+        outln!("Seccomp lint of {}\n", loaded.source);
         if findings.is_empty() {
-            println!("No weaknesses found.");
+            outln!("No weaknesses found.");
         }
         for f in &findings {
-            println!("[{}] {}", f.severity.name().to_uppercase(), f.title);
-            println!("    {}", f.detail);
+            outln!("[{}] {}", f.severity.name().to_uppercase(), f.title);
+            outln!("    {}", f.detail);
             if let Some(c) = &f.condition {
-                println!("    when: {c}");
+                outln!("    when: {c}");
             }
             if !f.insns.is_empty() {
                 let shown: Vec<String> =
                     f.insns.iter().take(12).map(|i| format!("{i:04}")).collect();
                 let more = if f.insns.len() > 12 { " …" } else { "" };
-                println!("    instructions: {}{more}", shown.join(" "));
+                outln!("    instructions: {}{more}", shown.join(" "));
             }
-            println!("    fix:  {}\n", f.remediation);
+            outln!("    fix:  {}\n", f.remediation);
         }
     }
     Ok(u8::from(

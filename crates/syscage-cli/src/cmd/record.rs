@@ -14,7 +14,6 @@
 use super::input;
 use anyhow::{anyhow, Context};
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use syscage::arch::Arch;
 use syscage::policy::Policy;
@@ -127,12 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     match destination {
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .context("cannot write the profile to stdout")?;
-        }
+        None => crate::output::stdout::write_bytes(text.as_bytes()),
     }
     if args.summary {
         eprint!("{}", summary(recording));

@@ -116,15 +116,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     write_stdout(&text)
 }
 
-/// Writes `text` to standard output; a closed pipe (`| head`) is not an
-/// error. Returns exit code 0.
+/// Writes `text` to standard output (see `output::stdout`). Returns exit
+/// code 0.
 pub fn write_stdout(text: &str) -> anyhow::Result<u8> {
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(e).context("cannot write standard output"),
-    }
+    crate::output::stdout::write_bytes(text.as_bytes());
+    Ok(0)
 }
 
 #[cfg(test)]

@@ -48,16 +48,20 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     if args.json {
         let rows: Vec<Row> = list.iter().map(row).collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);
     }
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    println!(
+    outln!(
         "{:>7}  {:<16}  {:<8}  {:>7}  {:>3}",
-        "PID", "COMMAND", "MODE", "FILTERS", "NNP"
+        "PID",
+        "COMMAND",
+        "MODE",
+        "FILTERS",
+        "NNP"
     );
     for s in &list {
-        println!(
+        outln!(
             "{:>7}  {:<16}  {:<8}  {:>7}  {:>3}",
             s.pid,
             s.command,
