@@ -64,8 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let out = render(&program, arch, args.format)?;
     match &args.output {
-        Some(path) => std::fs::write(path, &out)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => crate::output::file::replace(path, &out)?,
         None => crate::output::stdout::write_bytes(&out),
     }
     Ok(0)

@@ -187,8 +187,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &out)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            crate::output::file::replace(path, &out)?;
             if let Some(r) = report {
                 out!("{r}");
             }

@@ -174,8 +174,7 @@ impl Output {
                 }
                 _ => render(self.format, f, false),
             };
-            std::fs::write(&path, body)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            crate::output::file::create_new(&path, &body)?;
             eprintln!("syscage: {} -> {}", describe(f), path.display());
             return Ok(());
         }

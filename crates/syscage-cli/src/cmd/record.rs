@@ -124,8 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let destination = args.append.as_ref().or(args.output.as_ref());
     match destination {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => crate::output::file::replace(path, text.as_bytes())?,
         None => crate::output::stdout::write_bytes(text.as_bytes()),
     }
     if args.summary {

@@ -1,0 +1,145 @@
+//! The files `-o` names, written so that a symlink planted at the name by
+//! another user cannot redirect the write (a `dump -o /tmp/d` into a
+//! world-writable directory must not overwrite the file a symlink points
+//! at).
+//!
+//! - A single output file ([`Replacement`]) is written to a new temporary
+//!   file in the same directory (`O_CREAT|O_EXCL|O_NOFOLLOW`) and renamed
+//!   over the name: a symlink there is replaced, never followed. The new
+//!   file keeps the mode of the regular file it replaces; otherwise it gets
+//!   0666 less the umask, as for any new file.
+//! - Files that must not exist yet ([`create_new`], the `PID-ORDER.EXT` of
+//!   `dump -o DIR`) are created with `O_CREAT|O_EXCL|O_NOFOLLOW`: any file
+//!   or symlink already there is an error naming it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+
+/// Opens `path` as a new file: `O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`,
+/// mode 0666 less the umask.
+fn open_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .mode(0o666)
+        .open(path)
+}
+
+/// Creates `path`, which must not exist (not even as a symlink), and
+/// writes `bytes` into it.
+pub fn create_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = open_new(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            anyhow!(
+                "{}: already exists; syscage does not overwrite it (remove it or choose another directory)",
+                path.display()
+            )
+        } else {
+            anyhow!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// An output file being replaced: the temporary file exists from
+/// [`Replacement::create`] on (so a bad path fails before any work), the
+/// name is replaced by [`Replacement::commit`]; dropped uncommitted, the
+/// temporary file is removed and the name is untouched.
+pub struct Replacement {
+    target: PathBuf,
+    temp: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl Replacement {
+    /// Creates the temporary file beside `target`.
+    pub fn create(target: &Path) -> Result<Replacement> {
+        let name = target
+            .file_name()
+            .ok_or_else(|| anyhow!("{}: not a file name", target.display()))?;
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut attempt = 0u32;
+        let (temp, file) = loop {
+            let temp = dir.join(format!(
+                ".{}.syscage-{}",
+                name.to_string_lossy(),
+                unpredictable()
+            ));
+            match open_new(&temp) {
+                Ok(file) => break (temp, file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
+                Err(e) => {
+                    return Err(anyhow!(
+                        "cannot write {}: cannot create a file in {}: {e}",
+                        target.display(),
+                        dir.display()
+                    ))
+                }
+            }
+        };
+        Ok(Replacement {
+            target: target.to_path_buf(),
+            temp,
+            file,
+            committed: false,
+        })
+    }
+
+    /// Writes `bytes` and renames the file over the target name.
+    pub fn commit(mut self, bytes: &[u8]) -> Result<()> {
+        let context = || format!("cannot write {}", self.target.display());
+        // Keep the mode of the regular file being replaced (not of what a
+        // symlink points at).
+        if let Ok(old) = std::fs::symlink_metadata(&self.target) {
+            if old.file_type().is_file() {
+                self.file
+                    .set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+                    .with_context(context)?;
+            }
+        }
+        self.file.write_all(bytes).with_context(context)?;
+        self.file.sync_all().with_context(context)?;
+        std::fs::rename(&self.temp, &self.target).with_context(context)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Replacement {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes `bytes` to `target` through a [`Replacement`].
+pub fn replace(target: &Path, bytes: &[u8]) -> Result<()> {
+    Replacement::create(target)?.commit(bytes)
+}
+
+/// A name part another user cannot guess ahead of time (pid, clock, a
+/// counter, hashed), so that the temporary name is rarely taken.
+fn unpredictable() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    format!("{:016x}", h.finish())
+}
