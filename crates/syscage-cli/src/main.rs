@@ -54,7 +54,11 @@ enum Command {
     #[command(after_help = "Example:\n  syscage record -o ls.json -- ls /")]
     Record(cmd::record::Args),
     /// Extract the seccomp filters of a program or a live process.
-    #[command(after_help = "Example:\n  syscage dump -p 1234")]
+    #[command(
+        after_help = "Exit status: 0 filters found; 1 no filter found; 2 bad usage or the dump failed; \
+                      when the program (-- CMD) fails, its own status (128 + N when signal N killed it), \
+                      as `syscage run` passes it through.\n\nExample:\n  syscage dump -p 1234"
+    )]
     Dump(cmd::dump::Args),
     /// Show the seccomp mode and filter count of processes.
     #[command(after_help = "Example:\n  syscage status --json 1")]

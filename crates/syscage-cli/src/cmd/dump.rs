@@ -3,7 +3,9 @@
 //!
 //! Exit codes: 0 filters found; 1 the program (or process) has no filter;
 //! 2 bad usage or the dump failed (no such pid or command, process gone,
-//! missing privileges).
+//! missing privileges); a program that fails (`-- CMD`) has its own status
+//! passed through, 128 + signal when a signal killed it, as `syscage run`
+//! does. `-o DIR` is checked before the program starts.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -78,6 +80,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     if let Some(dir) = &args.output {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::output::file::check_dir(dir)?;
     }
     let mut out = Output::new(args.format, args.output.clone());
     if let Some(pid) = args.pid {
@@ -144,7 +147,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         _ => {}
     }
-    Ok(if dump.filters.is_empty() { 1 } else { 0 })
+    Ok(match dump.end {
+        ProgramEnd::Exited(c) if c != 0 => (c & 0xff) as u8,
+        ProgramEnd::Signaled(s) => 128u8.wrapping_add(s as u8),
+        _ if dump.filters.is_empty() => 1,
+        _ => 0,
+    })
 }
 
 /// Where and how filters are written.

@@ -84,6 +84,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Some(path) if path.exists() => Some(load(path)?),
         _ => None,
     };
+    // Before the program runs, so that a bad path fails first and loses nothing.
+    let destination = args.append.as_ref().or(args.output.as_ref());
+    let out_file = destination
+        .map(|p| crate::output::file::Replacement::create(p))
+        .transpose()?;
     let options = Options {
         args: args.args,
         via: match args.via {
@@ -122,9 +127,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     for sig in &outcome.forwarded_signals {
         eprintln!("syscage: passed signal {sig} on to the program");
     }
-    let destination = args.append.as_ref().or(args.output.as_ref());
-    match destination {
-        Some(path) => crate::output::file::replace(path, text.as_bytes())?,
+    match out_file {
+        Some(file) => file.commit(text.as_bytes())?,
         None => crate::output::stdout::write_bytes(text.as_bytes()),
     }
     if args.summary {

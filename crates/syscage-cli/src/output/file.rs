@@ -48,6 +48,20 @@ pub fn create_new(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Checks that new files can be created in `dir` (it exists, is a directory
+/// and is writable), by creating and removing one.
+pub fn check_dir(dir: &Path) -> Result<()> {
+    let meta = std::fs::metadata(dir)
+        .with_context(|| format!("{}: cannot use as the output directory", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(anyhow!("{}: not a directory", dir.display()));
+    }
+    let probe = Replacement::create(&dir.join("probe"))
+        .with_context(|| format!("{}: cannot create files in this directory", dir.display()))?;
+    drop(probe);
+    Ok(())
+}
+
 /// An output file being replaced: the temporary file exists from
 /// [`Replacement::create`] on (so a bad path fails before any work), the
 /// name is replaced by [`Replacement::commit`]; dropped uncommitted, the
