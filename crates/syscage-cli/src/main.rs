@@ -2,6 +2,9 @@
 //! `syscage` and `syscage-linux` libraries: argument parsing, output
 //! formatting and exit codes live here, nothing else.
 //!
+//! Inputs are bounded (`cmd::input::read`): raw BPF at most 32 KiB, text
+//! at most 16 MiB.
+//!
 //! Exit codes: 0 success; 1 the checked thing failed (lint findings, diff
 //! found differences); 2 bad usage or bad input; a program run by
 //! `syscage run` has its own exit status passed through. A closed standard
@@ -21,7 +24,10 @@ use std::process::ExitCode;
     name = "syscage",
     version,
     about = "Write, compile, enforce, learn and take apart Linux seccomp filters.",
-    long_about = None
+    long_about = None,
+    after_help = "Inputs are bounded: raw BPF at most 32768 bytes (4096 instructions, the kernel's \
+                  BPF_MAXINSNS); a profile or assembly text at most 16 MiB. A bigger input is \
+                  refused with exit status 2."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -1,8 +1,8 @@
 //! `syscage asm`: assemble seccomp-tools syntax into BPF.
 
-use anyhow::Context;
-use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use super::input;
 use syscage::arch::Arch;
 use syscage::asm::output::{render, Format};
 use syscage::asm::parse::assemble;
@@ -41,14 +41,9 @@ fn parse_format(s: &str) -> Result<Format, String> {
 /// Runs `syscage asm`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let arch = args.arch.unwrap_or_else(Arch::native);
-    let (name, bytes) = match args.file.as_deref() {
-        None => ("<stdin>".to_string(), read_stdin()?),
-        Some(p) if p.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?),
-        Some(p) => (
-            p.display().to_string(),
-            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
-        ),
-    };
+    let path = args.file.as_deref().unwrap_or(Path::new("-"));
+    let name = input::name(path);
+    let bytes = input::read(path, input::Content::Text)?;
     let src = String::from_utf8(bytes).map_err(|e| {
         let valid =
             std::str::from_utf8(&e.as_bytes()[..e.utf8_error().valid_up_to()]).unwrap_or("");
@@ -68,12 +63,4 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         None => crate::output::stdout::write_bytes(&out),
     }
     Ok(0)
-}
-
-fn read_stdin() -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut buf)
-        .context("cannot read standard input")?;
-    Ok(buf)
 }

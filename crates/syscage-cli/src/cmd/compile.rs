@@ -6,7 +6,6 @@
 //! `FILE:LINE:COL: JSONPATH: message` and exit 2.
 
 use super::input::{located, running_kernel};
-use anyhow::Context;
 use std::path::PathBuf;
 use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::arch::Arch;
@@ -88,11 +87,7 @@ fn cap_name(s: &str) -> String {
 /// Runs `syscage compile`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let file = args.profile.display().to_string();
-    let text = if file == "-" {
-        std::io::read_to_string(std::io::stdin()).context("cannot read the profile from stdin")?
-    } else {
-        std::fs::read_to_string(&args.profile).with_context(|| format!("cannot read {file}"))?
-    };
+    let text = super::input::read_text(&args.profile)?;
     let (profile, spans) = match profile::parse_with_spans(&text) {
         Ok(p) => p,
         Err(e) => {

@@ -1,8 +1,9 @@
 //! `syscage disasm`: raw seccomp BPF to seccomp-tools' text syntax.
 
-use anyhow::{bail, Context};
-use std::io::Read;
-use std::path::PathBuf;
+use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+use super::input;
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage::bpf::{codec, Program};
@@ -35,20 +36,8 @@ pub fn parse_arch(s: &str) -> Result<Arch, String> {
 
 /// Reads the input file, or standard input for `-` / no file, and names it.
 fn read_input(file: Option<&PathBuf>) -> anyhow::Result<(String, Vec<u8>)> {
-    match file {
-        Some(p) if p.as_os_str() != "-" => {
-            let name = p.display().to_string();
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read {name}"))?;
-            Ok((name, bytes))
-        }
-        _ => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("cannot read standard input")?;
-            Ok(("<stdin>".to_string(), bytes))
-        }
-    }
+    let path = file.map_or(Path::new("-"), |p| p.as_path());
+    Ok((input::name(path), input::read(path, input::Content::Bpf)?))
 }
 
 /// Runs `syscage disasm`; returns the exit code.

@@ -3,9 +3,8 @@
 //! after the returning instruction, then `return ACTION at line NNNN`).
 
 use super::resolve::{parse_arch, parse_number, syscall_nr, write_stdout};
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use serde::Serialize;
-use std::io::Read;
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage::asm::symbol::ret_value;
@@ -78,23 +77,11 @@ fn undefined_field(offset: u32, given: &Given) -> Option<String> {
     }
 }
 
-fn read_input(file: &str) -> anyhow::Result<Vec<u8>> {
-    if file == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
-        Ok(buf)
-    } else {
-        std::fs::read(file).with_context(|| format!("{file}: cannot read"))
-    }
-}
-
 /// Runs `syscage emu`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let arch: Arch = parse_arch(args.arch.as_deref())?;
     let order = arch.byte_order();
-    let bytes = read_input(&args.file)?;
+    let bytes = super::input::read(&args.file, super::input::Content::Bpf)?;
     let raw = codec::decode(&bytes, order).map_err(|e| anyhow!("{}: {e}", args.file))?;
     let prog = Program::from_raw(&raw).map_err(|e| {
         let other = match order {

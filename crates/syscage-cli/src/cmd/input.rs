@@ -3,6 +3,8 @@
 //! starts with `{`), resolved as Docker would on the arch (its sub-arches,
 //! Docker's default capabilities, the running kernel) and compiled.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use syscage::analyze::lift::{lift, DecisionTable, Limits};
 use syscage::arch::Arch;
@@ -87,15 +89,85 @@ pub struct Loaded {
     pub source: String,
 }
 
-/// Reads `path` (`-` for stdin).
-pub fn read(path: &str) -> Result<Vec<u8>> {
-    if path == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).context("reading stdin")?;
-        Ok(buf)
+/// The most raw BPF syscage reads: the kernel's `BPF_MAXINSNS` (4096)
+/// instructions of 8 bytes (`struct sock_filter`).
+pub const BPF_LIMIT: u64 = 4096 * 8;
+
+/// The most text syscage reads as a profile or assembly source: 16 MiB
+/// (Docker's default profile is about 20 KiB).
+pub const TEXT_LIMIT: u64 = 16 << 20;
+
+/// What an input holds, which bounds how much of it is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Raw BPF: at most [`BPF_LIMIT`] bytes.
+    Bpf,
+    /// A profile or assembly source: at most [`TEXT_LIMIT`] bytes.
+    Text,
+    /// Raw BPF, or a profile when it starts with `{` (see [`is_json`]).
+    BpfOrProfile,
+}
+
+/// The name an input is shown as: the path, or `<stdin>` for `-`.
+pub fn name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdin>".to_string()
     } else {
-        std::fs::read(path).with_context(|| format!("{path}: cannot read"))
+        path.display().to_string()
     }
+}
+
+/// Reads `path` (`-` for standard input): the one place syscage reads its
+/// input. Reads at most one byte more than the limit of `content`, so
+/// `/dev/zero` or an endless pipe is refused at once.
+pub fn read(path: impl AsRef<Path>, content: Content) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let name = name(path);
+    let mut source: Box<dyn Read> = if path.as_os_str() == "-" {
+        #[allow(clippy::disallowed_methods)] // the one place that reads stdin
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?)
+    };
+    let mut bytes = Vec::new();
+    let mut read_up_to = |bytes: &mut Vec<u8>, limit: u64| {
+        let more = (limit + 1).saturating_sub(bytes.len() as u64);
+        (&mut source)
+            .take(more)
+            .read_to_end(bytes)
+            .with_context(|| format!("cannot read {name}"))
+    };
+    let first = if content == Content::Text {
+        TEXT_LIMIT
+    } else {
+        BPF_LIMIT
+    };
+    read_up_to(&mut bytes, first)?;
+    let json = content == Content::BpfOrProfile && is_json(&bytes);
+    if json {
+        read_up_to(&mut bytes, TEXT_LIMIT)?;
+    }
+    if content == Content::Text || json {
+        if bytes.len() as u64 > TEXT_LIMIT {
+            anyhow::bail!(
+                "{name}: larger than {TEXT_LIMIT} bytes (16 MiB), the most syscage reads as a profile or assembly text"
+            );
+        }
+    } else if bytes.len() as u64 > BPF_LIMIT {
+        anyhow::bail!(
+            "{name}: larger than {BPF_LIMIT} bytes, the most a seccomp filter can be \
+             (4096 instructions of 8 bytes, BPF_MAXINSNS)"
+        );
+    }
+    Ok(bytes)
+}
+
+/// [`read`]s a profile (at most [`TEXT_LIMIT`] bytes) as UTF-8 text.
+pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
+    let path = path.as_ref();
+    let bytes = read(path, Content::Text)?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", name(path)))
 }
 
 /// Whether the bytes look like a JSON profile rather than raw BPF.
@@ -105,7 +177,7 @@ pub fn is_json(bytes: &[u8]) -> bool {
 
 /// Loads a raw BPF file or a profile for `arch`.
 pub fn load(path: &str, arch: Arch) -> Result<Loaded> {
-    let bytes = read(path)?;
+    let bytes = read(path, Content::BpfOrProfile)?;
     let order = arch.byte_order();
     let source = std::path::Path::new(path)
         .file_name()

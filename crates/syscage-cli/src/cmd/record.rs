@@ -12,7 +12,7 @@
 //! when a signal killed it).
 
 use super::input;
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use syscage::arch::Arch;
@@ -156,8 +156,7 @@ fn exit_code(outcome: &Outcome) -> u8 {
 
 /// Reads a profile to merge into, as `syscage run` would load it.
 fn load(path: &Path) -> anyhow::Result<Policy> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = input::read_text(path)?;
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{}:{e}", path.display()))?;
     let opts = ResolveOptions {
         caps: Vec::new(),

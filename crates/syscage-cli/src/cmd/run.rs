@@ -12,7 +12,7 @@
 //! with a message naming the syscall when seccomp's SIGSYS killed it.
 
 use super::input;
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 use syscage::action::Action;
@@ -172,8 +172,7 @@ pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
             syscage::builtin::DEFAULT_PROFILE.to_string(),
         )
     } else {
-        let text =
-            std::fs::read_to_string(name).with_context(|| format!("cannot read profile {name}"))?;
+        let text = input::read_text(name)?;
         (name.to_string(), text)
     };
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{file}:{e}"))?;
