@@ -27,7 +27,8 @@ use std::process::ExitCode;
     long_about = None,
     after_help = "Inputs are bounded: raw BPF at most 32768 bytes (4096 instructions, the kernel's \
                   BPF_MAXINSNS); a profile or assembly text at most 16 MiB. A bigger input is \
-                  refused with exit status 2."
+                  refused with exit status 2. When the reader of the output goes away \
+                  (`| head`), the output stops quietly and the exit status is the command's own."
 )]
 struct Cli {
     #[command(subcommand)]
