@@ -56,9 +56,9 @@ pub fn check_dir(dir: &Path) -> Result<()> {
     if !meta.is_dir() {
         return Err(anyhow!("{}: not a directory", dir.display()));
     }
-    let probe = Replacement::create(&dir.join("probe"))
-        .with_context(|| format!("{}: cannot create files in this directory", dir.display()))?;
-    drop(probe);
+    let (probe, _file) = create_temp(dir, "probe".as_ref())
+        .map_err(|e| anyhow!("{}: cannot create files there: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
     Ok(())
 }
 
@@ -83,25 +83,13 @@ impl Replacement {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let mut attempt = 0u32;
-        let (temp, file) = loop {
-            let temp = dir.join(format!(
-                ".{}.syscage-{}",
-                name.to_string_lossy(),
-                unpredictable()
-            ));
-            match open_new(&temp) {
-                Ok(file) => break (temp, file),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
-                Err(e) => {
-                    return Err(anyhow!(
-                        "cannot write {}: cannot create a file in {}: {e}",
-                        target.display(),
-                        dir.display()
-                    ))
-                }
-            }
-        };
+        let (temp, file) = create_temp(dir, name).map_err(|e| {
+            anyhow!(
+                "cannot write {}: cannot create a file in {}: {e}",
+                target.display(),
+                dir.display()
+            )
+        })?;
         Ok(Replacement {
             target: target.to_path_buf(),
             temp,
@@ -134,6 +122,23 @@ impl Drop for Replacement {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Creates a new hidden file `.NAME.syscage-RANDOM` in `dir`.
+fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> io::Result<(PathBuf, File)> {
+    let mut attempt = 0;
+    loop {
+        let temp = dir.join(format!(
+            ".{}.syscage-{}",
+            name.to_string_lossy(),
+            unpredictable()
+        ));
+        match open_new(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
+            Err(e) => return Err(e),
         }
     }
 }
