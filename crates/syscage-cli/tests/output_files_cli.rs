@@ -128,36 +128,47 @@ fn dump_o_refuses_a_planted_symlink() {
     let out_dir = scratch.0.join("out");
     std::fs::create_dir(&out_dir).unwrap();
     std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
-    // The next PIDs: the one `true` got, and the few thousand after it.
-    let last = Command::new("true").spawn().unwrap();
-    let base = last.id();
-    let _ = { last }.wait();
     let pid_max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
         .map_or(32768, |s| s.trim().parse().unwrap());
-    for pid in (base + 1..base + 3000).filter(|&p| p < pid_max) {
-        std::os::unix::fs::symlink(&victim, out_dir.join(format!("{pid}-1.asm"))).unwrap();
-    }
-    let out = syscage(&[
-        "dump",
-        "-o",
-        out_dir.to_str().unwrap(),
-        "--",
-        BIN,
-        "run",
-        "--deny",
-        "mkdir",
-        "--",
-        "true",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(2) && stderr.contains("ptrace") {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but `syscage dump` cannot ptrace: {stderr}"
-        );
-        eprintln!("NOT CHECKED: `syscage dump` needs ptrace: {stderr}");
-        return;
-    }
+    // Other processes on the machine may take the planted PIDs first: then
+    // the program gets one beyond them, and the attack is tried again.
+    let mut attempts = 0;
+    let (out, stderr) = loop {
+        // The next PIDs: after the one `true` got, the few thousand after it.
+        let last = Command::new("true").spawn().unwrap();
+        let base = last.id();
+        let _ = { last }.wait();
+        for pid in (base + 1..base + 3000).filter(|&p| p < pid_max) {
+            let _ = std::os::unix::fs::symlink(&victim, out_dir.join(format!("{pid}-1.asm")));
+        }
+        let out = syscage(&[
+            "dump",
+            "-o",
+            out_dir.to_str().unwrap(),
+            "--",
+            BIN,
+            "run",
+            "--deny",
+            "mkdir",
+            "--",
+            "true",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.code() == Some(2) && stderr.contains("ptrace") {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but `syscage dump` cannot ptrace: {stderr}"
+            );
+            eprintln!("NOT CHECKED: `syscage dump` needs ptrace: {stderr}");
+            return;
+        }
+        let missed = out.status.code() == Some(0) && std::fs::read(&victim).unwrap() == VICTIM;
+        if !missed || attempts == 5 {
+            break (out, stderr);
+        }
+        eprintln!("the program's PID was not among the planted ones; again: {stderr}");
+        attempts += 1;
+    };
     assert_eq!(
         std::fs::read(&victim).unwrap(),
         VICTIM,

@@ -162,3 +162,61 @@ fn unpredictable() -> String {
     }
     format!("{:016x}", h.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("syscage-file-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn create_new_does_not_follow_a_dangling_symlink() {
+        let dir = scratch("dangling");
+        let link = dir.join("1-1.asm");
+        std::os::unix::fs::symlink(dir.join("victim"), &link).unwrap();
+        let err = create_new(&link, b"x").unwrap_err().to_string();
+        assert!(err.contains("1-1.asm: already exists"), "{err}");
+        assert!(!dir.join("victim").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_uncommitted_replacement_leaves_the_directory_as_it_was() {
+        let dir = scratch("uncommitted");
+        std::fs::write(dir.join("out.json"), b"old").unwrap();
+        let r = Replacement::create(&dir.join("out.json")).unwrap();
+        assert_eq!(names(&dir).len(), 2);
+        drop(r);
+        assert_eq!(names(&dir), ["out.json"]);
+        assert_eq!(std::fs::read(dir.join("out.json")).unwrap(), b"old");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn replace_swaps_a_symlink_for_the_file() {
+        let dir = scratch("swap");
+        std::fs::write(dir.join("victim"), b"victim").unwrap();
+        std::os::unix::fs::symlink(dir.join("victim"), dir.join("out")).unwrap();
+        replace(&dir.join("out"), b"new").unwrap();
+        assert_eq!(std::fs::read(dir.join("victim")).unwrap(), b"victim");
+        let meta = std::fs::symlink_metadata(dir.join("out")).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(std::fs::read(dir.join("out")).unwrap(), b"new");
+        assert_eq!(names(&dir), ["out", "victim"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
