@@ -140,3 +140,23 @@ fn an_input_at_the_limit_is_read() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+#[test]
+fn a_profile_may_be_larger_than_a_filter() {
+    // Docker's default profile with 40000 blank lines after it: more than
+    // a filter can be, far less than the text limit.
+    let profile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/syscage/profiles/default.json");
+    let mut text = std::fs::read(profile).unwrap();
+    text.extend(std::iter::repeat_n(b'\n', 40_000));
+    let dir = std::env::temp_dir().join(format!("syscage-big-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.json");
+    std::fs::write(&file, text).unwrap();
+    let path = file.to_str().unwrap();
+    let explain = run(&["explain", path, "-a", "x86_64"]);
+    let compile = run(&["compile", path, "-a", "x86_64"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(explain.0, Some(0), "{}", explain.1);
+    assert_eq!(compile.0, Some(0), "{}", compile.1);
+}
