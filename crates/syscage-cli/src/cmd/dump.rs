@@ -112,14 +112,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             StdinMode::Inherit
         },
     };
-    let mut write_err = None;
+    // A filter that cannot be written (say, `-o DIR` already has its name)
+    // is said at once; the program runs on, and syscage exits 2 at its end.
+    let mut write_failed = false;
     let dump = dump_command(&args.command, &opts, |f| {
-        if write_err.is_none() {
-            write_err = out.filter(f).err();
+        if !write_failed {
+            if let Err(e) = out.filter(f) {
+                eprintln!("syscage: error: {e:#}");
+                write_failed = true;
+            }
         }
     })?;
-    if let Some(e) = write_err {
-        return Err(e);
+    if write_failed {
+        return Ok(2);
     }
     out.finish()?;
     let program = args.command[0].to_string_lossy();
