@@ -66,16 +66,95 @@ pub fn check_dir(dir: &Path) -> Result<()> {
 /// [`Replacement::create`] on (so a bad path fails before any work), the
 /// name is replaced by [`Replacement::commit`]; dropped uncommitted, the
 /// temporary file is removed and the name is untouched.
+///
+/// A name that is not a file to replace — a character device, FIFO or
+/// socket such as `/dev/null` or `/dev/stdout` — is written in place
+/// instead: renaming over it would replace the device node itself (as
+/// root, `-o /dev/null` would turn `/dev/null` into a regular file). A
+/// symlink is followed only to such a node, and, in a sticky directory
+/// (`/tmp`), only if it belongs to us or to the directory's owner (the
+/// kernel's `fs.protected_symlinks` rule); a symlink to anything else is
+/// replaced, never followed.
 pub struct Replacement {
     target: PathBuf,
-    temp: PathBuf,
-    file: File,
+    sink: Sink,
     committed: bool,
 }
 
+/// Where [`Replacement::commit`] writes.
+enum Sink {
+    /// A new temporary file beside the target, renamed over it.
+    Rename { temp: PathBuf, file: File },
+    /// The target itself, a device, FIFO or socket opened for writing.
+    InPlace(File),
+}
+
+/// What `target` names, as far as writing it is concerned.
+enum Existing {
+    /// Nothing, a regular file, or a symlink to be replaced.
+    Replaceable,
+    /// A node written in place (device, FIFO, socket), directly or
+    /// through a symlink we may follow.
+    Node,
+}
+
+fn classify(target: &Path) -> Result<Existing> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(target) else {
+        return Ok(Existing::Replaceable);
+    };
+    let ft = meta.file_type();
+    let is_node = |ft: std::fs::FileType| ft.is_char_device() || ft.is_fifo() || ft.is_socket();
+    if ft.is_file() {
+        return Ok(Existing::Replaceable);
+    }
+    if is_node(ft) {
+        return Ok(Existing::Node);
+    }
+    if ft.is_symlink() {
+        let Ok(dest) = std::fs::metadata(target) else {
+            return Ok(Existing::Replaceable);
+        };
+        if !is_node(dest.file_type()) {
+            return Ok(Existing::Replaceable);
+        }
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let dir_meta =
+            std::fs::metadata(dir).with_context(|| format!("cannot write {}", target.display()))?;
+        let me = nix::unistd::geteuid().as_raw();
+        if dir_meta.mode() & 0o1000 != 0 && meta.uid() != me && meta.uid() != dir_meta.uid() {
+            return Err(anyhow!(
+                "{}: a symlink another user made in a shared directory; syscage does not follow it",
+                target.display()
+            ));
+        }
+        return Ok(Existing::Node);
+    }
+    Err(anyhow!(
+        "{}: not a file syscage can write (a directory or block device)",
+        target.display()
+    ))
+}
+
 impl Replacement {
-    /// Creates the temporary file beside `target`.
+    /// Creates the temporary file beside `target` (or opens `target`
+    /// itself when it is a device, FIFO or socket).
     pub fn create(target: &Path) -> Result<Replacement> {
+        if let Existing::Node = classify(target)? {
+            let file = OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_CLOEXEC)
+                .open(target)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+            return Ok(Replacement {
+                target: target.to_path_buf(),
+                sink: Sink::InPlace(file),
+                committed: false,
+            });
+        }
         let name = target
             .file_name()
             .ok_or_else(|| anyhow!("{}: not a file name", target.display()))?;
@@ -92,27 +171,34 @@ impl Replacement {
         })?;
         Ok(Replacement {
             target: target.to_path_buf(),
-            temp,
-            file,
+            sink: Sink::Rename { temp, file },
             committed: false,
         })
     }
 
-    /// Writes `bytes` and renames the file over the target name.
+    /// Writes `bytes` and renames the file over the target name (or
+    /// writes them to the device, FIFO or socket it names).
     pub fn commit(mut self, bytes: &[u8]) -> Result<()> {
-        let context = || format!("cannot write {}", self.target.display());
-        // Keep the mode of the regular file being replaced (not of what a
-        // symlink points at).
-        if let Ok(old) = std::fs::symlink_metadata(&self.target) {
-            if old.file_type().is_file() {
-                self.file
-                    .set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
-                    .with_context(context)?;
+        let target = self.target.clone();
+        let context = || format!("cannot write {}", target.display());
+        match &mut self.sink {
+            Sink::InPlace(file) => {
+                file.write_all(bytes).with_context(context)?;
+            }
+            Sink::Rename { temp, file } => {
+                // Keep the mode of the regular file being replaced (not of
+                // what a symlink points at).
+                if let Ok(old) = std::fs::symlink_metadata(&target) {
+                    if old.file_type().is_file() {
+                        file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+                            .with_context(context)?;
+                    }
+                }
+                file.write_all(bytes).with_context(context)?;
+                file.sync_all().with_context(context)?;
+                std::fs::rename(&*temp, &target).with_context(context)?;
             }
         }
-        self.file.write_all(bytes).with_context(context)?;
-        self.file.sync_all().with_context(context)?;
-        std::fs::rename(&self.temp, &self.target).with_context(context)?;
         self.committed = true;
         Ok(())
     }
@@ -120,8 +206,10 @@ impl Replacement {
 
 impl Drop for Replacement {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.temp);
+        if let Sink::Rename { temp, .. } = &self.sink {
+            if !self.committed {
+                let _ = std::fs::remove_file(temp);
+            }
         }
     }
 }
@@ -217,6 +305,30 @@ mod tests {
         assert!(meta.file_type().is_file());
         assert_eq!(std::fs::read(dir.join("out")).unwrap(), b"new");
         assert_eq!(names(&dir), ["out", "victim"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_device_is_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        // /dev/null must stay the character device it is.
+        replace(Path::new("/dev/null"), b"discarded").unwrap();
+        let meta = std::fs::symlink_metadata("/dev/null").unwrap();
+        assert!(meta.file_type().is_char_device());
+        // A FIFO named by -o is written through, and stays a FIFO.
+        let dir = scratch("fifo");
+        let fifo = dir.join("out.fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        replace(&fifo, b"through").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through");
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
