@@ -6,7 +6,7 @@ use syscage::arch::Arch;
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Program};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn syscage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_syscage"))
