@@ -146,7 +146,7 @@ pub fn have_cap_sys_admin() -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but CAP_SYS_ADMIN is missing: `syscage dump -p` cannot be tested"
         );
-        eprintln!("NOT RUN: needs CAP_SYS_ADMIN (run as root)");
+        eprintln!("NOT CHECKED: `syscage dump -p` needs CAP_SYS_ADMIN (run as root)");
     }
     ok
 }

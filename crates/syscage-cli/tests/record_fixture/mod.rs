@@ -117,7 +117,7 @@ pub fn traced(out: &Output) -> bool {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true but ptrace is unavailable: {err}");
         }
-        eprintln!("ptrace unavailable, not checked here: {err}");
+        eprintln!("NOT CHECKED: ptrace is unavailable here: {err}");
         return false;
     }
     true
