@@ -7,8 +7,10 @@
 //!
 //! The profile goes to `-o OUT`, to `--append OUT` (merged with what OUT
 //! already allows), or to stdout. `--summary` prints a table like
-//! `strace -c` on stderr. A progress line is drawn on stderr when it is a
-//! terminal. The program's exit status is passed through (128 + signal
+//! `strace -c` on stderr. Every decision the profile makes without a
+//! recorded call behind it (signal returns, the `clone3` fallback) is
+//! listed on stderr with its reason. A progress line is drawn on stderr
+//! when it is a terminal. The program's exit status is passed through (128 + signal
 //! when a signal killed it).
 
 use super::input;
@@ -16,11 +18,12 @@ use anyhow::{anyhow, Context};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use syscage::action::Action;
 use syscage::arch::Arch;
 use syscage::policy::Policy;
 use syscage::profile::{self, ResolveOptions};
 use syscage_linux::record::recording::merge_policies;
-use syscage_linux::record::{self, Options, Outcome, Progress, Recording, Via};
+use syscage_linux::record::{self, Options, Outcome, Progress, Reason, Recording, Via};
 
 /// Output formats of `syscage record`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -137,6 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.summary {
         eprint!("{}", summary(recording));
     }
+    eprint!("{}", unobserved(recording));
     if let Some(path) = destination {
         eprintln!(
             "syscage: {} syscalls ({} distinct) recorded; profile {} {}",
@@ -208,6 +212,35 @@ pub fn summary(recording: &Recording) -> String {
         recording.total(),
         rows.len()
     ));
+    out
+}
+
+/// The profile's decisions that no recorded call asked for, one line per
+/// reason and arch: `syscage: not seen, allowed on x86_64: rt_sigreturn,
+/// restart_syscall (the kernel enters it on a signal's timing ...)`.
+pub fn unobserved(recording: &Recording) -> String {
+    let mut groups: Vec<(Reason, Arch, Action, Vec<&str>)> = Vec::new();
+    for u in recording.unobserved() {
+        match groups
+            .iter_mut()
+            .find(|g| (g.0, g.1, g.2) == (u.reason, u.arch, u.action))
+        {
+            Some(g) => g.3.push(u.name),
+            None => groups.push((u.reason, u.arch, u.action, vec![u.name])),
+        }
+    }
+    let mut out = String::new();
+    for (reason, arch, action, names) in groups {
+        let what = match action {
+            Action::Allow => "allowed".to_string(),
+            other => format!("answered {other}"),
+        };
+        out.push_str(&format!(
+            "syscage: not seen, {what} on {}: {} ({reason})\n",
+            arch.name(),
+            names.join(", ")
+        ));
+    }
     out
 }
 

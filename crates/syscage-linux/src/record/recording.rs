@@ -283,10 +283,14 @@ fn cmp_key(op: CmpOp) -> (u8, u64, u64) {
 
 /// Merges two recorded policies (`--append`): the arches of both, every
 /// call either allows; an unconditional `ALLOW` of a syscall absorbs its
-/// conditional ones and a `clone3` `ENOSYS`. Default, bad-arch and
-/// unknown-syscall actions come from `recorded`.
+/// conditional ones and a `clone3` `ENOSYS`. The default, bad-arch and
+/// unknown-syscall actions stay `existing`'s: appending a run widens what
+/// the profile allows, never what it does with the rest.
 pub fn merge_policies(existing: &Policy, recorded: &Policy) -> Policy {
     let mut merged = recorded.clone();
+    merged.default_action = existing.default_action;
+    merged.bad_arch_action = existing.bad_arch_action;
+    merged.unknown_action = existing.unknown_action;
     merged.arches = existing.arches.clone();
     for arch in &recorded.arches {
         merged.add_arch(*arch);
@@ -524,6 +528,19 @@ mod tests {
         assert_eq!(d("write", [0; 6]), Action::Errno(EPERM));
         // Merging is idempotent.
         assert_eq!(merge_policies(&m, &m).rules, m.rules);
+        // The existing profile's default, bad-arch and unknown-syscall
+        // actions stay (a KILL_PROCESS default is not relaxed to EPERM).
+        let mut strict = a.clone();
+        strict.default_action = Action::KillProcess;
+        strict.bad_arch_action = Action::KillThread;
+        strict.unknown_action = Some(Action::Errno(95));
+        let kept = merge_policies(&strict, &b);
+        assert_eq!(kept.default_action, Action::KillProcess);
+        assert_eq!(kept.bad_arch_action, Action::KillThread);
+        assert_eq!(kept.unknown_action, Some(Action::Errno(95)));
+        let d = |name, a| kept.evaluate(&call(Arch::X86_64, name, a));
+        assert_eq!(d("write", [0; 6]), Action::KillProcess);
+        assert_eq!(d("read", [0; 6]), Action::Allow);
         // Unconditional ioctl from one run absorbs the conditional one.
         let c = recording(false, &[(Arch::X86_64, "ioctl", [0; 6])]).to_policy();
         let m2 = merge_policies(&m, &c);
