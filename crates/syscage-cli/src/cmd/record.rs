@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 use syscage::action::Action;
 use syscage::arch::Arch;
 use syscage::policy::Policy;
+use syscage::policy::Rule;
 use syscage::profile::{self, ResolveOptions};
-use syscage_linux::record::recording::merge_policies;
+use syscage_linux::record::recording::{merge_policies, widen_to_every_arch};
 use syscage_linux::record::{self, Options, Outcome, Progress, Reason, Recording, Via};
 
 /// Output formats of `syscage record`.
@@ -108,7 +109,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     .map_err(|e| anyhow!("{e}"))?;
 
     let recording = &outcome.recording;
-    let mut policy = recording.to_policy();
+    // The profile formats cannot tie a rule to the arch it was seen on.
+    let (mut policy, widened) = widen_to_every_arch(&recording.to_policy());
     if let Some(existing) = &existing {
         policy = merge_policies(existing, &policy);
     }
@@ -141,6 +143,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         eprint!("{}", summary(recording));
     }
     eprint!("{}", unobserved(recording));
+    if !widened.is_empty() {
+        eprintln!("{}", widening_warning(&widened));
+    }
     if let Some(path) = destination {
         eprintln!(
             "syscage: {} syscalls ({} distinct) recorded; profile {} {}",
@@ -242,6 +247,41 @@ pub fn unobserved(recording: &Recording) -> String {
         ));
     }
     out
+}
+
+/// What the profile allows on every arch although the run made it on some
+/// only (a program that used `int 0x80` next to 64-bit calls).
+fn widening_warning(widened: &[Rule]) -> String {
+    let mut by_arch: Vec<(Arch, Vec<String>)> = Vec::new();
+    for rule in widened {
+        let Some(arch) = rule.arch else { continue };
+        let name = match &rule.syscall {
+            syscage::policy::SyscallId::Name(n) => n.clone(),
+            syscage::policy::SyscallId::Nr(nr) => nr.to_string(),
+        };
+        match by_arch.iter_mut().find(|(a, _)| *a == arch) {
+            Some((_, names)) if !names.contains(&name) => names.push(name),
+            Some(_) => {}
+            None => by_arch.push((arch, vec![name])),
+        }
+    }
+    let parts: Vec<String> = by_arch
+        .into_iter()
+        .map(|(arch, mut names)| {
+            names.sort();
+            let n = names.len();
+            if n > 8 {
+                names.truncate(8);
+                names.push("…".to_string());
+            }
+            let what = if n == 1 { "syscall" } else { "syscalls" };
+            format!("on {} only, {n} {what}: {}", arch.name(), names.join(", "))
+        })
+        .collect();
+    format!(
+        "syscage: warning: a Docker/OCI profile cannot tie a rule to the arch of the syscall (its includes.arches selects by the host's arch), so the profile allows on each of its architectures what the run made on one only: {}",
+        parts.join("; ")
+    )
 }
 
 fn stderr_is_terminal() -> bool {
