@@ -14,7 +14,7 @@ use syscage::bpf::{Insn, Program};
 fn data() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/seccomp-tools"
+        "/../../testdata/seccomp-tools"
     ))
 }
 

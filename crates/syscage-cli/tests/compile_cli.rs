@@ -6,7 +6,10 @@ use syscage::arch::Arch;
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Program};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+#[path = "../../syscage-linux/tests/scratch/mod.rs"]
+mod scratch;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn syscage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_syscage"))
@@ -55,12 +58,41 @@ fn decide(prog: &Program, data: &SeccompData) -> Action {
         .action
 }
 
-fn tmp(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("syscage-compile-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// A file holding `text`, in a scratch directory of its own that is
+/// removed when this is dropped; derefs to the file's path.
+struct Tmp {
+    path: String,
+    _dir: scratch::Scratch,
+}
+
+impl std::ops::Deref for Tmp {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.path
+    }
+}
+
+impl AsRef<std::path::Path> for Tmp {
+    fn as_ref(&self) -> &std::path::Path {
+        self.path.as_ref()
+    }
+}
+
+impl std::fmt::Display for Tmp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+fn tmp(name: &str, text: &str) -> Tmp {
+    let dir = scratch::Scratch::new(&format!("compile-cli-{name}"));
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    Tmp {
+        path: path.display().to_string(),
+        _dir: dir,
+    }
 }
 
 #[test]
@@ -218,7 +250,7 @@ fn overflow_is_an_error_not_a_truncation() {
         err.contains("more than the kernel's limit of 4096"),
         "{err}"
     );
-    assert!(!std::path::Path::new(&out).exists());
+    assert!(!std::path::Path::new(&*out).exists());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `syscage disasm` against seccomp-tools 1.7.1, byte for byte.
 //!
-//! Every file under `shared/data/seccomp-tools/expected/disasm*/<arch>/` is a
+//! Every file under `testdata/seccomp-tools/expected/disasm*/<arch>/` is a
 //! case: the directory names the flags, the file name the input filter, the
 //! parent directory the `-a` arch. The cases are enumerated from the
 //! directories, so a fixture without a matching run fails instead of being
@@ -15,7 +15,7 @@ use std::process::Command;
 fn data_dir() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/seccomp-tools"
+        "/../../testdata/seccomp-tools"
     ))
     .to_path_buf()
 }

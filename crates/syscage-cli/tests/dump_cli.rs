@@ -138,7 +138,8 @@ fn int80_install_from_64_bit_code() {
 #[test]
 fn strict_mode_is_shown_as_its_equivalent_filter() {
     for (mode, call) in [("strict", "prctl"), ("strict-seccomp", "seccomp")] {
-        let out_dir = scratch(mode).join("out");
+        let dir = scratch(mode);
+        let out_dir = dir.join("out");
         let prog = testprog().to_str().unwrap();
         dump_into_dir(&["-f", "json"], &out_dir, &[prog, mode], None);
         let file = only_file(&out_dir);

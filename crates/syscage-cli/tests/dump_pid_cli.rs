@@ -226,9 +226,10 @@ fn pid_mode_of_an_already_traced_process() {
         return;
     }
     let prog = testprog().to_str().unwrap();
+    let dir = scratch("traced");
     let mut tracer = Command::new(SYSCAGE)
         .args(["dump", "-f", "raw", "-o"])
-        .arg(scratch("traced").join("out"))
+        .arg(dir.join("out"))
         .args(["--", prog, "serve"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

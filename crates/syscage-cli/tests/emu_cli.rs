@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 fn fixture(name: &str) -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/seccomp-tools/bpf"
+        "/../../testdata/seccomp-tools/bpf"
     ))
     .join(name)
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 fn data_dir() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/seccomp-tools"
+        "/../../testdata/seccomp-tools"
     ))
     .to_path_buf()
 }

@@ -131,6 +131,14 @@ fn int80_syscalls_are_recorded_under_i386() {
     assert!(row("getpid", "x86"), "{err}");
     assert!(row("getuid32", "x86"), "{err}");
     assert!(row("execve", "x86_64"), "{err}");
+    // A profile cannot tie execve to x86_64 (the run made it there only):
+    // said, since the file allows it through int 0x80 too.
+    let warning = err
+        .lines()
+        .find(|l| l.contains("cannot tie a rule to the arch"))
+        .unwrap_or_else(|| panic!("no warning about the widened rules: {err}"));
+    assert!(warning.contains("on x86_64 only, "), "{warning}");
+    assert!(warning.contains("execve"), "{warning}");
 }
 
 #[test]
@@ -244,6 +252,47 @@ fn append_merges_runs_into_one_profile() {
         let out = run_with(&kill, &cmd);
         assert!(out.status.success(), "{cmd:?}: {}", text(&out.stderr));
     }
+}
+
+/// `--append` into a profile whose default is KILL_PROCESS keeps that
+/// default (and adds the new run's syscalls).
+#[test]
+fn append_keeps_the_existing_default_action() {
+    let dir = scratch("append-default");
+    let (_, first) = match record(&dir, "first", &[], &["true"]) {
+        Some(r) => r,
+        None => return,
+    };
+    let strict = kill_variant(&first);
+    let st = s(&strict);
+    let out = syscage(&["record", "--append", &st, "--", "sh", "-c", "echo x"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v = profile_json(&strict);
+    assert_eq!(v["defaultAction"], "SCMP_ACT_KILL_PROCESS", "{v}");
+    assert!(v.get("defaultErrnoRet").is_none(), "{v}");
+    let out = run_with(&strict, &["sh", "-c", "echo x"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// What the profile allows without a recorded call is listed with its
+/// reason: the signal returns and restarts `true` never makes.
+#[test]
+fn unobserved_additions_are_listed_with_their_reason() {
+    let dir = scratch("unobserved");
+    let Some((out, profile)) = record(&dir, "true", &[], &["true"]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("syscage: not seen, allowed on x86_64:"))
+        .unwrap_or_else(|| panic!("no line for the unseen additions: {err}"));
+    for name in ["rt_sigreturn", "restart_syscall"] {
+        assert!(line.contains(name), "{line}");
+        assert!(allowed_names(&profile).iter().any(|n| n == name));
+    }
+    assert!(line.contains("signal"), "{line}");
 }
 
 #[test]

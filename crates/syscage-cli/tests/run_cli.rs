@@ -11,12 +11,18 @@ fn syscage(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn require_seccomp() {
+/// Whether the kernel has seccomp: fails loudly under CI=true when it is
+/// missing, else says `NOT CHECKED` and tells the test to stop.
+fn require_seccomp() -> bool {
     let ok = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.contains("Seccomp:"));
     assert!(
         ok || std::env::var("CI").as_deref() != Ok("true"),
         "CI needs seccomp"
     );
+    if !ok {
+        eprintln!("NOT CHECKED: the kernel has no seccomp");
+    }
+    ok
 }
 
 fn stderr(o: &Output) -> String {
@@ -40,7 +46,9 @@ fn assert_refused(o: &Output, needle: &str, marker: &std::path::Path) {
 
 #[test]
 fn ordinary_programs_run_under_the_default_profile() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let c = temp("hello.c");
     std::fs::write(&c, "int main(void) { return 0; }\n").unwrap();
     let exe = temp("hello");
@@ -80,7 +88,9 @@ fn ordinary_programs_run_under_the_default_profile() {
 
 #[test]
 fn deny_with_errno_fails_the_syscall() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let d = temp("dir");
     let o = syscage(&[
         "run",
@@ -112,7 +122,9 @@ fn deny_with_errno_fails_the_syscall() {
 
 #[test]
 fn allow_list_refuses_the_rest() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     // `true` needs more than exit_group: everything else fails with EPERM, and
     // the dynamic loader gives up; with execve and exit_group alone the
     // kernel still runs the program up to its first refused syscall.
@@ -135,7 +147,9 @@ fn allow_list_refuses_the_rest() {
 
 #[test]
 fn a_kill_names_the_syscall_and_exits_like_a_shell() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let o = syscage(&[
         "run",
         "--deny",
@@ -171,7 +185,9 @@ fn a_kill_names_the_syscall_and_exits_like_a_shell() {
 
 #[test]
 fn exit_status_is_passed_through() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     assert_eq!(
         syscage(&["run", "--", "sh", "-c", "exit 42"]).status.code(),
         Some(42)
@@ -186,7 +202,9 @@ fn exit_status_is_passed_through() {
 
 #[test]
 fn bad_input_is_one_line_exit_2_and_the_program_never_starts() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let marker = temp("marker");
     let m = marker.to_str().unwrap();
     assert_refused(
@@ -236,7 +254,9 @@ fn bad_input_is_one_line_exit_2_and_the_program_never_starts() {
 
 #[test]
 fn log_counts_every_syscall() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     // /bin/true's last syscall is exit_group and its first, under the filter, execve.
     let o = syscage(&["run", "--log", "--", "true"]);
     assert_eq!(o.status.code(), Some(0));
@@ -257,7 +277,9 @@ fn log_counts_every_syscall() {
 /// `EXITKILL` takes the shell with it.)
 #[test]
 fn log_counts_only_the_programs_syscalls_while_others_log() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let marker = temp("noise-started");
     let noise = Command::new(env!("CARGO_BIN_EXE_syscage"))
         .args([
@@ -315,6 +337,9 @@ fn log_counts_only_the_programs_syscalls_while_others_log() {
         "CI runs as root: netlink and process events: {err}"
     );
     if err.contains("without the process-events") {
+        eprintln!(
+            "NOT CHECKED: --log of a process tree needs the process-events connector (root): {err}"
+        );
         return;
     }
     assert_eq!(
@@ -333,7 +358,9 @@ fn log_counts_only_the_programs_syscalls_while_others_log() {
 /// to the read-only log group: every record still counts.
 #[test]
 fn log_reads_beside_a_registered_audit_daemon() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let ci = std::env::var("CI").as_deref() == Ok("true");
     // Another test's `syscage run --log` may be the daemon for a moment; a
     // daemon registered for longer (auditd) is what this test wants anyway.
@@ -346,6 +373,7 @@ fn log_reads_beside_a_registered_audit_daemon() {
                     break None;
                 }
                 assert!(!ci, "CI runs as root, which may be the audit daemon: {e}");
+                eprintln!("NOT CHECKED: cannot register as the audit daemon (needs root): {e}");
                 return;
             }
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
@@ -365,7 +393,9 @@ fn log_reads_beside_a_registered_audit_daemon() {
 /// program's records among those it counts.
 #[test]
 fn log_in_a_pid_namespace_says_every_record_counts() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let o = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc", "--"])
         .arg(env!("CARGO_BIN_EXE_syscage"))
@@ -375,7 +405,8 @@ fn log_in_a_pid_namespace_says_every_record_counts() {
     let err = stderr(&o);
     let ci = std::env::var("CI").as_deref() == Ok("true");
     if !o.status.success() && !ci && err.contains("unshare") {
-        return; // no CAP_SYS_ADMIN outside CI
+        eprintln!("NOT CHECKED: unshare --pid needs CAP_SYS_ADMIN (run as root): {err}");
+        return;
     }
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
@@ -390,7 +421,9 @@ fn log_in_a_pid_namespace_says_every_record_counts() {
 /// the one-line error says what would let it.
 #[test]
 fn log_without_privileges_reads_the_kernel_log_or_refuses() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let marker = temp("log-unprivileged");
     let _ = std::fs::remove_file(&marker);
     // The marker's directory must be writable by nobody, and the binary
@@ -441,7 +474,9 @@ impl Drop for KillOnDrop {
 
 #[test]
 fn status_shows_a_filtered_process() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_syscage"))
         .args(["run", "--deny", "mkdir", "--", "sleep", "5"])
         .stdout(Stdio::null())
@@ -499,7 +534,9 @@ fn sh_with_sigpipe(ignored: bool, cmd: &str) -> Output {
 /// ignored (then `yes` sees `EPIPE` and says so), again as without syscage.
 #[test]
 fn program_gets_the_sigpipe_disposition_it_would_get_untraced() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let pipeline = "sh -c 'yes | head -1'";
     let o = syscage(&["run", "--", "sh", "-c", "yes | head -1"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "y\n");

@@ -50,7 +50,7 @@ use syscage_linux::shared_memory::SharedMemory;
 
 const DOCKER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/docker-default-seccomp.json"
+    "/../../testdata/docker-default-seccomp.json"
 );
 
 /// A measured syscall.
@@ -109,7 +109,7 @@ fn resolve_options() -> ResolveOptions {
 
 /// The programs compared: syscage's and libseccomp's (linear, tree).
 fn docker_programs() -> (Program, Program, Program) {
-    let text = std::fs::read_to_string(DOCKER).expect("shared/data/docker-default-seccomp.json");
+    let text = std::fs::read_to_string(DOCKER).expect("testdata/docker-default-seccomp.json");
     let p = profile::parse(&text).expect("parse");
     let (policy, _) = p.to_policy(&resolve_options()).expect("resolve");
     let ours = compile(&policy, &CompileOptions::default()).expect("compile");

@@ -31,12 +31,14 @@
 //! ```
 //!
 //! Submodules: [`args`] (the risk-deciding arguments of `--args`),
-//! [`recording`] (the recorded data and the policy built from it); the
+//! [`recording`] (the recorded data and the policy built from it),
+//! [`additions`] (what that policy decides without a recorded call, and why); the
 //! children's set-up (`spawn`, `listen`), the two loops (`tracer`,
 //! `supervisor`) and their shared bookkeeping (`calls`) are private. The ptrace requests,
 //! waits and syscall decoding are [`crate::tracee`]'s, the fork/exec
 //! plumbing [`crate::fork_exec`]'s, shared with `dump` and `run`.
 
+pub mod additions;
 pub mod args;
 mod calls;
 mod listen;
@@ -47,6 +49,7 @@ mod state;
 mod supervisor;
 mod tracer;
 
+pub use additions::{Reason, Unobserved};
 pub use recording::{CallStats, Recording};
 
 use crate::fork_exec;

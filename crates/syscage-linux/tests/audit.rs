@@ -35,7 +35,9 @@ fn logging_child() -> i32 {
 
 #[test]
 fn every_record_over_netlink_and_a_lost_count_from_kmsg() {
-    require_seccomp();
+    if !require_seccomp() {
+        return;
+    }
     let getppid = libc::SYS_getppid as u32;
     let root = unsafe_free_is_root();
     match Collector::start_netlink() {
@@ -55,10 +57,13 @@ fn every_record_over_netlink_and_a_lost_count_from_kmsg() {
                 (Arch::X86_64.audit(), Action::Log.to_ret(), 0)
             );
         }
-        Err(e) => assert!(
-            !root || std::env::var("CI").as_deref() != Ok("true"),
-            "netlink audit as root: {e}"
-        ),
+        Err(e) => {
+            assert!(
+                !root || std::env::var("CI").as_deref() != Ok("true"),
+                "netlink audit as root: {e}"
+            );
+            eprintln!("NOT CHECKED: records over audit netlink (needs root and no other audit daemon): {e}");
+        }
     }
     // Other tests may just have spent the kernel's printk budget: wait for
     // it, so that the start anchor gets through and the loss is known.

@@ -13,8 +13,8 @@ use syscage::compile::{compile, CompileOptions};
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 fn bench(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/docker-default-seccomp.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/docker-default-seccomp.json");
     let text = std::fs::read_to_string(path).expect("Docker default profile");
     let opts = ResolveOptions::docker(
         vec![Arch::X86_64],

@@ -23,7 +23,7 @@ use syscage::profile::{self, ResolveOptions};
 
 const DOCKER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/docker-default-seccomp.json"
+    "/../../testdata/docker-default-seccomp.json"
 );
 
 fn opts() -> ResolveOptions {

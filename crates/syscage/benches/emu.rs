@@ -1,6 +1,6 @@
 //! Emulator throughput: evaluations per second of `syscage::emu::run` on
 //! the seccomp-tools fixture filters (read in place from
-//! `../shared/data/seccomp-tools/bpf`), each on 512 inputs (syscall numbers
+//! `testdata/seccomp-tools/bpf`), each on 512 inputs (syscall numbers
 //! 0..512 of the fixture's canonical arch, varying arguments).
 //!
 //! `cargo bench -p syscage --bench emu`
@@ -16,7 +16,7 @@ use syscage::bpf::{codec, validate, ByteOrder, Program};
 fn data_dir() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/seccomp-tools/bpf"
+        "/../../testdata/seccomp-tools/bpf"
     ))
     .to_path_buf()
 }

@@ -16,7 +16,7 @@ use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 const DOCKER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/docker-default-seccomp.json"
+    "/../../testdata/docker-default-seccomp.json"
 );
 
 fn main() {

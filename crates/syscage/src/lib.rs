@@ -45,3 +45,9 @@ pub mod compile;
 pub mod emu;
 pub mod policy;
 pub mod profile;
+
+/// The README's Rust examples, compiled and run as doctests so that they
+/// keep up with the API (`cargo test -p syscage --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

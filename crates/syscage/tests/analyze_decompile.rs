@@ -10,7 +10,7 @@ use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Program};
 
 fn bpf(name: &str) -> (Program, ByteOrder) {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/seccomp-tools/bpf");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/seccomp-tools/bpf");
     let (path, order): (PathBuf, _) = if name.ends_with(".s390x") {
         (
             base.join("s390x-big-endian").join(format!("{name}.bpf")),
@@ -93,7 +93,7 @@ fn default_profiles_survive_decompile_and_recompile() {
     use syscage::profile::{self, KernelVersion, ResolveOptions};
     for name in ["docker-default-seccomp.json", "podman-default-seccomp.json"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data")
+            .join("../../testdata")
             .join(name);
         let text = std::fs::read_to_string(&path).unwrap();
         for (host, sub_arches) in [

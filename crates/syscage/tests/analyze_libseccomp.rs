@@ -18,7 +18,7 @@ mod runc_bridge;
 
 use runc_bridge::{runc_filter, scmp_arch};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 /// Every input in `prog`'s lifted table's leaves and the emulator agree on
 /// (xorshift inputs built from the numbers each arch knows).

@@ -9,7 +9,7 @@ use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Insn, Program, Src};
 
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/seccomp-tools/bpf")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/seccomp-tools/bpf")
 }
 
 /// xorshift64*: deterministic, dependency-free.

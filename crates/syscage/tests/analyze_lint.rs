@@ -8,7 +8,7 @@ use syscage::arch::Arch;
 use syscage::bpf::{ByteOrder, Program};
 
 fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/seccomp-tools")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/seccomp-tools")
 }
 
 #[test]

@@ -11,7 +11,7 @@ use syscage::profile::{self, KernelVersion, ResolveOptions};
 
 fn profile(name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }

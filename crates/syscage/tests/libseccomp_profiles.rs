@@ -21,7 +21,7 @@ mod runc_bridge;
 
 use runc_bridge::{runc_filter, scmp_arch, try_runc_filter};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 /// Argument values worth trying for a policy: the edges of 32 and 64 bits
 /// and every constant of a condition, with its neighbours and high-word

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use syscage::profile::{self, ActionName, OpName, ProfileErrorKind as K};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn check_against_serde(file: &str) {
     let text = std::fs::read_to_string(format!("{DATA}/{file}")).unwrap();

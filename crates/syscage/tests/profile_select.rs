@@ -8,7 +8,7 @@ use syscage::bpf::data::SeccompData;
 use syscage::policy::Policy;
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn k(major: u32, minor: u32) -> KernelVersion {
     KernelVersion { major, minor }

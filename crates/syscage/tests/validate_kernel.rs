@@ -9,6 +9,8 @@
 //! elsewhere.
 
 mod bpf_gen;
+#[path = "../../syscage-linux/tests/scratch/mod.rs"]
+mod scratch;
 
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -22,14 +24,13 @@ fn in_ci() -> bool {
 }
 
 /// Builds the checker; `None` (after a loud note) when there is no C compiler.
-fn build_checker() -> Option<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("syscage-validate-kernel-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let exe = dir.join("seccomp_check");
+/// The checker lives in a scratch directory removed with it.
+fn build_checker() -> Option<scratch::ScratchFile> {
+    let exe = scratch::Scratch::new("validate-kernel").file("seccomp_check");
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/seccomp_check.c");
     let status = Command::new("cc")
         .args(["-O1", "-o"])
-        .arg(&exe)
+        .arg(&exe.path)
         .arg(src)
         .status();
     match status {

@@ -7,19 +7,23 @@
 //!
 //! The profile goes to `-o OUT`, to `--append OUT` (merged with what OUT
 //! already allows), or to stdout. `--summary` prints a table like
-//! `strace -c` on stderr. A progress line is drawn on stderr when it is a
-//! terminal. The program's exit status is passed through (128 + signal
+//! `strace -c` on stderr. Every decision the profile makes without a
+//! recorded call behind it (signal returns, the `clone3` fallback) is
+//! listed on stderr with its reason. A progress line is drawn on stderr
+//! when it is a terminal. The program's exit status is passed through (128 + signal
 //! when a signal killed it).
 
 use super::input;
 use anyhow::anyhow;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use syscage::action::Action;
 use syscage::arch::Arch;
 use syscage::policy::Policy;
+use syscage::policy::Rule;
 use syscage::profile::{self, ResolveOptions};
-use syscage_linux::record::recording::merge_policies;
-use syscage_linux::record::{self, Options, Outcome, Progress, Recording, Via};
+use syscage_linux::record::recording::{merge_policies, widen_to_every_arch};
+use syscage_linux::record::{self, Options, Outcome, Progress, Reason, Recording, Via};
 
 /// Output formats of `syscage record`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -109,7 +113,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     .map_err(|e| anyhow!("{e}"))?;
 
     let recording = &outcome.recording;
-    let mut policy = recording.to_policy();
+    // The profile formats cannot tie a rule to the arch it was seen on.
+    let (mut policy, widened) = widen_to_every_arch(&recording.to_policy());
     if let Some(existing) = &existing {
         policy = merge_policies(existing, &policy);
     }
@@ -133,6 +138,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     if args.summary {
         eprint!("{}", summary(recording));
+    }
+    eprint!("{}", unobserved(recording));
+    if !widened.is_empty() {
+        eprintln!("{}", widening_warning(&widened));
     }
     if let Some(path) = destination {
         eprintln!(
@@ -205,6 +214,70 @@ pub fn summary(recording: &Recording) -> String {
         rows.len()
     ));
     out
+}
+
+/// The profile's decisions that no recorded call asked for, one line per
+/// reason and arch: `syscage: not seen, allowed on x86_64: rt_sigreturn,
+/// restart_syscall (the kernel enters it on a signal's timing ...)`.
+pub fn unobserved(recording: &Recording) -> String {
+    let mut groups: Vec<(Reason, Arch, Action, Vec<&str>)> = Vec::new();
+    for u in recording.unobserved() {
+        match groups
+            .iter_mut()
+            .find(|g| (g.0, g.1, g.2) == (u.reason, u.arch, u.action))
+        {
+            Some(g) => g.3.push(u.name),
+            None => groups.push((u.reason, u.arch, u.action, vec![u.name])),
+        }
+    }
+    let mut out = String::new();
+    for (reason, arch, action, names) in groups {
+        let what = match action {
+            Action::Allow => "allowed".to_string(),
+            other => format!("answered {other}"),
+        };
+        out.push_str(&format!(
+            "syscage: not seen, {what} on {}: {} ({reason})\n",
+            arch.name(),
+            names.join(", ")
+        ));
+    }
+    out
+}
+
+/// What the profile allows on every arch although the run made it on some
+/// only (a program that used `int 0x80` next to 64-bit calls).
+fn widening_warning(widened: &[Rule]) -> String {
+    let mut by_arch: Vec<(Arch, Vec<String>)> = Vec::new();
+    for rule in widened {
+        let Some(arch) = rule.arch else { continue };
+        let name = match &rule.syscall {
+            syscage::policy::SyscallId::Name(n) => n.clone(),
+            syscage::policy::SyscallId::Nr(nr) => nr.to_string(),
+        };
+        match by_arch.iter_mut().find(|(a, _)| *a == arch) {
+            Some((_, names)) if !names.contains(&name) => names.push(name),
+            Some(_) => {}
+            None => by_arch.push((arch, vec![name])),
+        }
+    }
+    let parts: Vec<String> = by_arch
+        .into_iter()
+        .map(|(arch, mut names)| {
+            names.sort();
+            let n = names.len();
+            if n > 8 {
+                names.truncate(8);
+                names.push("…".to_string());
+            }
+            let what = if n == 1 { "syscall" } else { "syscalls" };
+            format!("on {} only, {n} {what}: {}", arch.name(), names.join(", "))
+        })
+        .collect();
+    format!(
+        "syscage: warning: a Docker/OCI profile cannot tie a rule to the arch of the syscall (its includes.arches selects by the host's arch), so the profile allows on each of its architectures what the run made on one only: {}",
+        parts.join("; ")
+    )
 }
 
 fn stderr_is_terminal() -> bool {

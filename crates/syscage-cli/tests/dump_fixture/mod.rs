@@ -14,6 +14,9 @@ use serde_json::Value;
 
 #[path = "../../../syscage-linux/tests/example_program/mod.rs"]
 mod example_program;
+#[path = "../../../syscage-linux/tests/scratch/mod.rs"]
+mod scratch;
+pub use scratch::{Scratch, ScratchFile};
 
 pub const SYSCAGE: &str = env!("CARGO_BIN_EXE_syscage");
 
@@ -23,12 +26,9 @@ pub fn testprog() -> &'static Path {
     PATH.get_or_init(|| example_program::build("install_filters"))
 }
 
-/// A scratch directory unique to one test.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("syscage-dump-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory unique to one test, removed when dropped.
+pub fn scratch(name: &str) -> Scratch {
+    Scratch::new(&format!("dump-{name}"))
 }
 
 /// (pid, bytes) of each installed filter, in order.
@@ -146,7 +146,7 @@ pub fn have_cap_sys_admin() -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but CAP_SYS_ADMIN is missing: `syscage dump -p` cannot be tested"
         );
-        eprintln!("NOT RUN: needs CAP_SYS_ADMIN (run as root)");
+        eprintln!("NOT CHECKED: `syscage dump -p` needs CAP_SYS_ADMIN (run as root)");
     }
     ok
 }
@@ -175,11 +175,13 @@ pub struct Server {
     pub child: Child,
     pub lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
     pub log: PathBuf,
+    _dir: Scratch,
 }
 
 impl Server {
     pub fn start(name: &str, mode: &str) -> Server {
-        let log = scratch(name).join("log");
+        let dir = scratch(name);
+        let log = dir.join("log");
         let mut child = Command::new(testprog())
             .arg(mode)
             .env("SYSCAGE_TESTPROG_LOG", &log)
@@ -193,7 +195,12 @@ impl Server {
             first.contains("ready") || first.contains("strict"),
             "{first}"
         );
-        Server { child, lines, log }
+        Server {
+            child,
+            lines,
+            log,
+            _dir: dir,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -232,8 +239,8 @@ pub fn dump_pid_json(pid: u32) -> Vec<Value> {
 
 /// Writes the hand-assembled static i386 program; returns its path and the
 /// bytes of the filter it installs.
-pub fn i386_program(name: &str) -> (PathBuf, Vec<u8>) {
-    let path = scratch(name).join("i386prog");
+pub fn i386_program(name: &str) -> (ScratchFile, Vec<u8>) {
+    let path = scratch(name).file("i386prog");
     let out = Command::new(testprog())
         .args(["write-i386", path.to_str().unwrap()])
         .output()

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 #[path = "../../../syscage-linux/tests/example_program/mod.rs"]
 mod example_program;
+#[path = "../../../syscage-linux/tests/scratch/mod.rs"]
+mod scratch;
+pub use scratch::{Scratch, ScratchFile};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -28,12 +31,9 @@ pub fn probe() -> &'static str {
     })
 }
 
-/// A scratch directory unique to one test.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("syscage-record-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+/// A scratch directory unique to one test, removed when dropped.
+pub fn scratch(name: &str) -> Scratch {
+    Scratch::new(&format!("record-{name}"))
 }
 
 pub fn s(p: &Path) -> String {
@@ -117,7 +117,7 @@ pub fn traced(out: &Output) -> bool {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true but ptrace is unavailable: {err}");
         }
-        eprintln!("ptrace unavailable, not checked here: {err}");
+        eprintln!("NOT CHECKED: ptrace is unavailable here: {err}");
         return false;
     }
     true
@@ -162,8 +162,9 @@ pub fn text(b: &[u8]) -> String {
 }
 
 /// Records `cmd`, then checks it runs under the recorded profile and under
-/// its KILL_PROCESS variant exactly as without a filter.
-pub fn record_then_run(name: &str, flags: &[&str], cmd: &[&str]) -> Option<PathBuf> {
+/// its KILL_PROCESS variant exactly as without a filter; returns the
+/// profile (removed with its scratch directory when dropped).
+pub fn record_then_run(name: &str, flags: &[&str], cmd: &[&str]) -> Option<ScratchFile> {
     let dir = scratch(name);
     let expected = plain(cmd);
     let (recorded, profile) = record(&dir, name, flags, cmd)?;
@@ -194,7 +195,7 @@ pub fn record_then_run(name: &str, flags: &[&str], cmd: &[&str]) -> Option<PathB
             p.display()
         );
     }
-    Some(profile)
+    Some(dir.file(&format!("{name}.json")))
 }
 
 pub fn profile_json(p: &Path) -> Value {

@@ -18,7 +18,7 @@ fn try_record(args: &[&str], options: Options) -> Option<Outcome> {
     match record(&cmd(args), options, None) {
         Ok(o) => Some(o),
         Err(RecordError::Ptrace(e)) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("ptrace unavailable, not checked here: {e}");
+            eprintln!("NOT CHECKED: ptrace is unavailable here: {e}");
             None
         }
         Err(e) => panic!("recording {args:?}: {e}"),

@@ -126,16 +126,21 @@ impl Recording {
     /// recorded) and for [`SIGNAL_MEDIATED`], `ERRNO(EPERM)` for the rest, `ERRNO(ENOSYS)` for numbers
     /// the tables do not know; the native arch plus every recorded arch.
     ///
-    /// Rules name syscalls and hold on every arch of the policy, as a
-    /// Docker/OCI profile cannot tie a rule to one syscall arch.
+    /// What was seen on one arch is allowed on that arch only: a rule that
+    /// holds on every arch of the policy that has its syscall has no arch,
+    /// the others are tied to theirs ([`Rule::arch`]), so that a program
+    /// that made one `int 0x80` call does not get everything else through
+    /// `int 0x80` too. A Docker/OCI profile cannot say that: see
+    /// [`widen_to_every_arch`].
     pub fn to_policy(&self) -> Policy {
         let mut policy = Policy::new(Action::Errno(EPERM));
         policy.unknown_action = Some(Action::Errno(ENOSYS));
         for arch in self.arches() {
             policy.add_arch(arch);
         }
-        let mut set = RuleSet::default();
+        let mut sets: BTreeMap<Arch, RuleSet> = BTreeMap::new();
         for &(arch, nr) in self.calls.keys() {
+            let set = sets.entry(arch).or_default();
             let Some(name) = arch.syscall_name(nr) else {
                 continue;
             };
@@ -172,15 +177,61 @@ impl Recording {
             }
         }
         for arch in &policy.arches {
+            let set = sets.entry(*arch).or_default();
             for name in SIGNAL_MEDIATED {
                 if arch.syscall_nr(name).is_some() {
                     set.allow_when(name, Vec::new());
                 }
             }
         }
-        policy.rules = set.into_rules();
+        // Each rule with the arches it holds on, in first-seen order.
+        let mut held: Vec<(Rule, Vec<Arch>)> = Vec::new();
+        for arch in &policy.arches {
+            let rules = sets.remove(arch).unwrap_or_default().into_rules();
+            for rule in rules {
+                match held.iter_mut().find(|(r, _)| *r == rule) {
+                    Some((_, on)) => on.push(*arch),
+                    None => held.push((rule, vec![*arch])),
+                }
+            }
+        }
+        for (rule, on) in held {
+            let everywhere = policy.arches.iter().all(|a| {
+                on.contains(a)
+                    || match &rule.syscall {
+                        SyscallId::Name(n) => a.syscall_nr(n).is_none(),
+                        SyscallId::Nr(_) => false,
+                    }
+            });
+            if everywhere {
+                policy.rules.push(rule);
+            } else {
+                for arch in on {
+                    policy.rules.push(rule.clone().on_arch(arch));
+                }
+            }
+        }
         policy
     }
+}
+
+/// `policy` with every arch-bound rule made to hold on every arch, as a
+/// Docker/OCI profile must say it (its `includes.arches` selects rules by
+/// the host's arch, not by the syscall's), and the rules that were widened.
+pub fn widen_to_every_arch(policy: &Policy) -> (Policy, Vec<Rule>) {
+    let mut wide = policy.clone();
+    wide.rules.clear();
+    let mut widened = Vec::new();
+    for rule in &policy.rules {
+        let mut r = rule.clone();
+        if r.arch.take().is_some() {
+            widened.push(rule.clone());
+        }
+        if !wide.rules.contains(&r) {
+            wide.rules.push(r);
+        }
+    }
+    (wide, widened)
 }
 
 fn conditions(fields: &[args::ArgField], key: &[u64]) -> Vec<Condition> {
@@ -283,10 +334,14 @@ fn cmp_key(op: CmpOp) -> (u8, u64, u64) {
 
 /// Merges two recorded policies (`--append`): the arches of both, every
 /// call either allows; an unconditional `ALLOW` of a syscall absorbs its
-/// conditional ones and a `clone3` `ENOSYS`. Default, bad-arch and
-/// unknown-syscall actions come from `recorded`.
+/// conditional ones and a `clone3` `ENOSYS`. The default, bad-arch and
+/// unknown-syscall actions stay `existing`'s: appending a run widens what
+/// the profile allows, never what it does with the rest.
 pub fn merge_policies(existing: &Policy, recorded: &Policy) -> Policy {
     let mut merged = recorded.clone();
+    merged.default_action = existing.default_action;
+    merged.bad_arch_action = existing.bad_arch_action;
+    merged.unknown_action = existing.unknown_action;
     merged.arches = existing.arches.clone();
     for arch in &recorded.arches {
         merged.add_arch(*arch);
@@ -300,253 +355,4 @@ pub fn merge_policies(existing: &Policy, recorded: &Policy) -> Policy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use syscage::bpf::data::SeccompData;
-
-    fn call(arch: Arch, name: &str, args: [u64; 6]) -> SeccompData {
-        SeccompData {
-            nr: arch.syscall_nr(name).expect("syscall in table"),
-            arch: arch.audit(),
-            args,
-            ..Default::default()
-        }
-    }
-
-    fn recording(with_args: bool, calls: &[(Arch, &str, [u64; 6])]) -> Recording {
-        let mut r = Recording::new(with_args);
-        for &(arch, name, a) in calls {
-            let nr = arch.syscall_nr(name).expect("syscall in table");
-            r.count(arch, nr, 1, 1);
-            if let Some(ArgSource::Registers(f)) = args::risk_args(arch, name) {
-                let wide = arch.is_64bit() || arch == Arch::X32;
-                r.add_key(arch, nr, args::key_from_registers(f, &a, wide));
-            }
-        }
-        r
-    }
-
-    #[test]
-    fn names_only_allows_the_recorded_syscalls() {
-        let r = recording(
-            false,
-            &[
-                (Arch::X86_64, "read", [0; 6]),
-                (Arch::X86_64, "execve", [0; 6]),
-                (Arch::X86, "getpid", [0; 6]),
-            ],
-        );
-        let p = r.to_policy();
-        assert_eq!(p.arches, vec![Arch::native(), Arch::X86]);
-        assert_eq!(
-            p.evaluate(&call(Arch::X86_64, "read", [0; 6])),
-            Action::Allow
-        );
-        assert_eq!(
-            p.evaluate(&call(Arch::X86_64, "execve", [0; 6])),
-            Action::Allow
-        );
-        assert_eq!(
-            p.evaluate(&call(Arch::X86, "getpid", [0; 6])),
-            Action::Allow
-        );
-        assert_eq!(
-            p.evaluate(&call(Arch::X86_64, "write", [0; 6])),
-            Action::Errno(EPERM)
-        );
-        // Signal returns and restarts, whatever the run saw.
-        for name in ["rt_sigreturn", "restart_syscall"] {
-            assert_eq!(p.evaluate(&call(Arch::X86_64, name, [0; 6])), Action::Allow);
-            assert_eq!(p.evaluate(&call(Arch::X86, name, [0; 6])), Action::Allow);
-        }
-        assert_eq!(
-            p.evaluate(&call(Arch::X86, "sigreturn", [0; 6])),
-            Action::Allow
-        );
-        // A number no table knows: ENOSYS.
-        let unknown = SeccompData {
-            nr: 999,
-            arch: Arch::X86_64.audit(),
-            ..Default::default()
-        };
-        assert_eq!(p.evaluate(&unknown), Action::Errno(ENOSYS));
-        // x32 was not recorded: bad arch.
-        assert_eq!(
-            p.evaluate(&call(Arch::X32, "read", [0; 6])),
-            Action::KillProcess
-        );
-    }
-
-    #[test]
-    fn argument_conditions_let_exactly_the_recorded_values_through() {
-        let (af_inet, af_packet) = (libc::AF_INET as u64, libc::AF_PACKET as u64);
-        let stream = libc::SOCK_STREAM as u64;
-        let cloexec = libc::SOCK_CLOEXEC as u64;
-        let rw = (libc::PROT_READ | libc::PROT_WRITE) as u64;
-        let rx = (libc::PROT_READ | libc::PROT_EXEC) as u64;
-        let newuser = libc::CLONE_NEWUSER as u64;
-        let thread = (libc::CLONE_VM | libc::CLONE_THREAD | libc::CLONE_SIGHAND) as u64;
-        let r = recording(
-            true,
-            &[
-                (
-                    Arch::X86_64,
-                    "socket",
-                    [af_inet, stream | cloexec, 0, 0, 0, 0],
-                ),
-                (Arch::X86_64, "mprotect", [0x1000, 0x1000, rw, 0, 0, 0]),
-                (Arch::X86_64, "ioctl", [1, 0x5401, 0, 0, 0, 0]),
-                (Arch::X86_64, "clone", [thread, 0, 0, 0, 0, 0]),
-                (
-                    Arch::X86_64,
-                    "prctl",
-                    [libc::PR_SET_NAME as u64, 0, 0, 0, 0, 0],
-                ),
-                (Arch::X86_64, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
-                (Arch::X86_64, "mmap", [0, 4096, rx, 0x22, u64::MAX, 0]),
-                (Arch::X86_64, "fcntl", [3, libc::F_GETFL as u64, 0, 0, 0, 0]),
-            ],
-        );
-        let p = r.to_policy();
-        let allow = |name, a| p.evaluate(&call(Arch::X86_64, name, a)) == Action::Allow;
-        // The recorded calls, and variations in the free bits.
-        assert!(allow("socket", [af_inet, stream | cloexec, 0, 0, 0, 0]));
-        assert!(allow("socket", [af_inet, stream, 6, 0, 0, 0]));
-        assert!(allow("mprotect", [0, 0, rw, 0, 0, 0]));
-        assert!(allow("mprotect", [0, 0, 0, 0, 0, 0]));
-        assert!(allow("ioctl", [7, 0x5401, 0, 0, 0, 0]));
-        assert!(allow("clone", [thread | 17, 1, 2, 3, 0, 0]));
-        assert!(allow("prctl", [libc::PR_SET_NAME as u64, 9, 0, 0, 0, 0]));
-        assert!(allow("personality", [0xffff_ffff, 0, 0, 0, 0, 0]));
-        assert!(allow("mmap", [0, 8192, libc::PROT_EXEC as u64, 0x22, 0, 0]));
-        assert!(allow("fcntl", [9, libc::F_GETFL as u64, 0, 0, 0, 0]));
-        // What was not recorded.
-        assert!(!allow("socket", [af_packet, stream, 0, 0, 0, 0]));
-        assert!(!allow(
-            "socket",
-            [af_inet, libc::SOCK_RAW as u64, 0, 0, 0, 0]
-        ));
-        assert!(!allow("mprotect", [0, 0, rx, 0, 0, 0]));
-        assert!(!allow("ioctl", [1, 0x5402, 0, 0, 0, 0]));
-        assert!(!allow("clone", [thread | newuser, 0, 0, 0, 0, 0]));
-        assert!(!allow(
-            "prctl",
-            [libc::PR_SET_SECCOMP as u64, 2, 0, 0, 0, 0]
-        ));
-        // Not recorded at all.
-        assert!(!allow("unshare", [0; 6]));
-    }
-
-    #[test]
-    fn exec_and_non_exec_mprotect_seen_means_no_condition() {
-        let rx = (libc::PROT_READ | libc::PROT_EXEC) as u64;
-        let r = recording(
-            true,
-            &[
-                (Arch::X86_64, "mprotect", [0, 0, rx, 0, 0, 0]),
-                (Arch::X86_64, "mprotect", [0, 0, 1, 0, 0, 0]),
-            ],
-        );
-        let p = r.to_policy();
-        let rules: Vec<_> = p
-            .rules
-            .iter()
-            .filter(|r| r.syscall == "mprotect".into())
-            .collect();
-        assert_eq!(rules.len(), 1);
-        assert!(rules[0].conditions.is_empty());
-    }
-
-    #[test]
-    fn clone3_without_namespaces_falls_back_to_a_checked_clone() {
-        let mut r = Recording::new(true);
-        let nr = Arch::X86_64.syscall_nr("clone3").expect("clone3");
-        r.count(Arch::X86_64, nr, 1, 1);
-        r.add_key(
-            Arch::X86_64,
-            nr,
-            args::key_from_clone3_flags(libc::CLONE_VM as u64),
-        );
-        let p = r.to_policy();
-        let d = |name, a| p.evaluate(&call(Arch::X86_64, name, a));
-        assert_eq!(d("clone3", [0; 6]), Action::Errno(ENOSYS));
-        assert_eq!(
-            d("clone", [libc::CLONE_VM as u64, 0, 0, 0, 0, 0]),
-            Action::Allow
-        );
-        let newnet = (libc::CLONE_VM | libc::CLONE_NEWNET) as u64;
-        assert_eq!(d("clone", [newnet, 0, 0, 0, 0, 0]), Action::Errno(EPERM));
-
-        // A recorded clone3 into a new user namespace: clone3 allowed.
-        r.add_key(
-            Arch::X86_64,
-            nr,
-            args::key_from_clone3_flags(libc::CLONE_NEWUSER as u64),
-        );
-        let p = r.to_policy();
-        assert_eq!(
-            p.evaluate(&call(Arch::X86_64, "clone3", [0; 6])),
-            Action::Allow
-        );
-        let newuser = libc::CLONE_NEWUSER as u64;
-        let d = p.evaluate(&call(Arch::X86_64, "clone", [newuser, 0, 0, 0, 0, 0]));
-        assert_eq!(d, Action::Allow);
-    }
-
-    #[test]
-    fn merge_adds_counts_and_keys() {
-        let mut a = recording(true, &[(Arch::X86_64, "ioctl", [0, 1, 0, 0, 0, 0])]);
-        let b = recording(true, &[(Arch::X86_64, "ioctl", [0, 2, 0, 0, 0, 0])]);
-        a.merge(&b);
-        let nr = Arch::X86_64.syscall_nr("ioctl").expect("ioctl");
-        assert_eq!(a.calls[&(Arch::X86_64, nr)].count, 2);
-        assert_eq!(a.arg_keys[&(Arch::X86_64, nr)].len(), 2);
-        let p = a.to_policy();
-        for req in [1, 2] {
-            let d = p.evaluate(&call(Arch::X86_64, "ioctl", [0, req, 0, 0, 0, 0]));
-            assert_eq!(d, Action::Allow);
-        }
-    }
-
-    #[test]
-    fn merging_policies_allows_what_either_allowed() {
-        let a = recording(true, &[(Arch::X86_64, "ioctl", [0, 1, 0, 0, 0, 0])]).to_policy();
-        let mut rb = recording(false, &[(Arch::X86_64, "read", [0; 6])]);
-        let clone3 = Arch::X86_64.syscall_nr("clone3").expect("clone3");
-        rb.count(Arch::X86_64, clone3, 1, 1);
-        let b = rb.to_policy();
-        let m = merge_policies(&a, &b);
-        let d = |name, a| m.evaluate(&call(Arch::X86_64, name, a));
-        assert_eq!(d("ioctl", [0, 1, 0, 0, 0, 0]), Action::Allow);
-        assert_eq!(d("ioctl", [0, 2, 0, 0, 0, 0]), Action::Errno(EPERM));
-        assert_eq!(d("read", [0; 6]), Action::Allow);
-        assert_eq!(d("clone3", [0; 6]), Action::Allow);
-        assert_eq!(d("write", [0; 6]), Action::Errno(EPERM));
-        // Merging is idempotent.
-        assert_eq!(merge_policies(&m, &m).rules, m.rules);
-        // Unconditional ioctl from one run absorbs the conditional one.
-        let c = recording(false, &[(Arch::X86_64, "ioctl", [0; 6])]).to_policy();
-        let m2 = merge_policies(&m, &c);
-        let ioctls = m2
-            .rules
-            .iter()
-            .filter(|r| r.syscall == "ioctl".into())
-            .count();
-        assert_eq!(ioctls, 1);
-        assert_eq!(
-            m2.evaluate(&call(Arch::X86_64, "ioctl", [0, 2, 0, 0, 0, 0])),
-            Action::Allow
-        );
-    }
-
-    #[test]
-    fn x32_numbers_are_their_own_arch() {
-        assert_eq!(arch_of(Arch::X86_64.audit(), 0), Some(Arch::X86_64));
-        assert_eq!(
-            arch_of(Arch::X86_64.audit(), X32_SYSCALL_BIT),
-            Some(Arch::X32)
-        );
-        assert_eq!(arch_of(Arch::X86.audit(), 20), Some(Arch::X86));
-        assert_eq!(arch_of(0x1234, 0), None);
-    }
-}
+mod tests;

@@ -259,7 +259,7 @@ mod seccomp_tools_tables {
     /// number win, as Ruby's `Hash#invert` does).
     pub(crate) fn theirs(arch: &str) -> BTreeMap<u32, String> {
         let path = format!(
-            "{}/../../../shared/data/seccomp-tools/tables/sys_nr_{arch}.json",
+            "{}/../../testdata/seccomp-tools/tables/sys_nr_{arch}.json",
             env!("CARGO_MANIFEST_DIR")
         );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -308,7 +308,7 @@ mod seccomp_tools_tables {
     #[test]
     fn params_match_seccomp_tools_table() {
         let path = format!(
-            "{}/../../../shared/data/seccomp-tools/tables/sys_arg.json",
+            "{}/../../testdata/seccomp-tools/tables/sys_arg.json",
             env!("CARGO_MANIFEST_DIR")
         );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
