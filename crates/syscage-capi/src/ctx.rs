@@ -129,7 +129,9 @@ impl Ctx {
         if args.len() > ARG_COUNT_MAX {
             return Err(-libc::EINVAL);
         }
-        if !self.valid() || (syscall <= -1 && syscall >= -99 && !(syscall == -1 && self.attrs.api_tskip)) {
+        if !self.valid()
+            || (syscall <= -1 && syscall >= -99 && !(syscall == -1 && self.attrs.api_tskip))
+        {
             return Err(-libc::EINVAL);
         }
         let action = self.action(action)?;
@@ -223,7 +225,8 @@ impl Ctx {
             for (&nr, entry) in &f.rules {
                 match entry {
                     crate::db::Entry::Unconditional(a) => {
-                        p.rules.push(Rule::new(SyscallId::Nr(nr), *a).on_arch(f.arch));
+                        p.rules
+                            .push(Rule::new(SyscallId::Nr(nr), *a).on_arch(f.arch));
                     }
                     crate::db::Entry::Chains(chains) => {
                         for (conds, a) in chains {

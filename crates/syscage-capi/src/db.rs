@@ -141,7 +141,10 @@ mod tests {
         // A prefix with another action conflicts; with the same, replaces.
         assert_eq!(db.add(1, c0.clone(), Action::Errno(2)), Err(Conflict));
         db.add(1, c0.clone(), Action::Errno(1)).unwrap();
-        assert_eq!(db.rules[&1], Entry::Chains(vec![(c0.clone(), Action::Errno(1))]));
+        assert_eq!(
+            db.rules[&1],
+            Entry::Chains(vec![(c0.clone(), Action::Errno(1))])
+        );
         // An extension is dropped (different action, longer): success.
         db.add(1, c01, Action::Errno(3)).unwrap();
         assert_eq!(db.add(1, c0, Action::Errno(3)), Err(Conflict));
@@ -152,7 +155,16 @@ mod tests {
 
     #[test]
     fn narrow_arches_compare_low_words() {
-        let c = [Condition::new(2, CmpOp::MaskedEq { mask: 0x1_0000_0000, value: 3 }), Condition::new(0, CmpOp::Gt(0x1_0000_0005))];
+        let c = [
+            Condition::new(
+                2,
+                CmpOp::MaskedEq {
+                    mask: 0x1_0000_0000,
+                    value: 3,
+                },
+            ),
+            Condition::new(0, CmpOp::Gt(0x1_0000_0005)),
+        ];
         assert_eq!(
             libseccomp_conditions(&c, Arch::X32),
             vec![Condition::new32(0, CmpOp::Gt(5))]

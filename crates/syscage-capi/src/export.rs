@@ -75,10 +75,17 @@ pub fn pfc(ctx: &Ctx) -> String {
     let p = ctx.policy();
     let mut s = String::from("#\n# pseudo filter code start\n#\n");
     for &arch in &p.arches {
-        let _ = writeln!(s, "# filter for arch {} ({})", arch.name(), crate::tokens::token_of_arch(arch));
+        let _ = writeln!(
+            s,
+            "# filter for arch {} ({})",
+            arch.name(),
+            crate::tokens::token_of_arch(arch)
+        );
         let _ = writeln!(s, "if ($arch == {})", arch.audit());
         for r in p.rules.iter().filter(|r| r.arch == Some(arch)) {
-            let SyscallId::Nr(nr) = r.syscall else { continue };
+            let SyscallId::Nr(nr) = r.syscall else {
+                continue;
+            };
             let name = arch.syscall_name(nr).unwrap_or("UNKNOWN");
             let _ = writeln!(s, "  # filter for syscall \"{name}\" ({nr})");
             let _ = writeln!(s, "  if ($syscall == {nr})");
@@ -90,9 +97,17 @@ pub fn pfc(ctx: &Ctx) -> String {
                 let _ = writeln!(s, "      action {};", action_pfc(r.action));
             }
         }
-        let _ = writeln!(s, "  # default action\n  action {};", action_pfc(p.default_action));
+        let _ = writeln!(
+            s,
+            "  # default action\n  action {};",
+            action_pfc(p.default_action)
+        );
     }
-    let _ = writeln!(s, "# invalid architecture action\naction {};", action_pfc(p.bad_arch_action));
+    let _ = writeln!(
+        s,
+        "# invalid architecture action\naction {};",
+        action_pfc(p.bad_arch_action)
+    );
     s.push_str("#\n# pseudo filter code end\n#\n");
     s
 }

@@ -58,9 +58,9 @@ pub fn set(level: u32) -> Result<(), i32> {
     Ok(())
 }
 
-/// `seccomp_reset(NULL, …)`: forget a pinned level and probe again.
+/// `seccomp_reset(NULL, …)`: libseccomp 2.5.4 resets its probe cache but
+/// keeps a level already determined or pinned; so does this.
 pub fn reset() {
-    LEVEL.store(0, Ordering::Relaxed);
     get();
 }
 

@@ -147,7 +147,12 @@ pub unsafe extern "C" fn seccomp_release(ctx: *mut c_void) {
 pub unsafe extern "C" fn seccomp_merge(ctx_dst: *mut c_void, ctx_src: *mut c_void) -> c_int {
     guard(-libc::EFAULT, || {
         if ctx_dst == ctx_src {
-            return -libc::EINVAL;
+            // libseccomp: a valid context collides with itself on its arches.
+            // SAFETY: forwarded contract.
+            return match unsafe { ctx_mut(ctx_dst) } {
+                Some(c) if c.valid() => -libc::EEXIST,
+                _ => -libc::EINVAL,
+            };
         }
         // SAFETY: forwarded contract; distinct pointers.
         let (Some(d), Some(s)) = (unsafe { ctx_mut(ctx_dst) }, unsafe { ctx_mut(ctx_src) }) else {
@@ -259,7 +264,11 @@ pub unsafe extern "C" fn seccomp_load(ctx: *mut c_void) -> c_int {
 /// # Safety
 /// `ctx` is NULL or a live context; `value` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_attr_get(ctx: *mut c_void, attr: c_uint, value: *mut u32) -> c_int {
+pub unsafe extern "C" fn seccomp_attr_get(
+    ctx: *mut c_void,
+    attr: c_uint,
+    value: *mut u32,
+) -> c_int {
     guard(-libc::EFAULT, || {
         // SAFETY: forwarded contract.
         let Some(c) = (unsafe { ctx_mut(ctx) }).filter(|c| c.valid()) else {
@@ -331,7 +340,10 @@ unsafe fn name_of<'a>(name: *const c_char) -> Option<&'a str> {
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_syscall_resolve_name_arch(arch_token: u32, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn seccomp_syscall_resolve_name_arch(
+    arch_token: u32,
+    name: *const c_char,
+) -> c_int {
     guard(NR_SCMP_ERROR, || {
         // SAFETY: forwarded contract.
         match (arch_of_token(arch_token), unsafe { name_of(name) }) {
@@ -347,7 +359,10 @@ pub unsafe extern "C" fn seccomp_syscall_resolve_name_arch(arch_token: u32, name
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_syscall_resolve_name_rewrite(arch_token: u32, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn seccomp_syscall_resolve_name_rewrite(
+    arch_token: u32,
+    name: *const c_char,
+) -> c_int {
     guard(NR_SCMP_ERROR, || {
         // SAFETY: forwarded contract.
         let (Some(a), Some(n)) = (arch_of_token(arch_token), unsafe { name_of(name) }) else {
@@ -378,7 +393,11 @@ pub unsafe extern "C" fn seccomp_syscall_resolve_name(name: *const c_char) -> c_
 /// # Safety
 /// `ctx` is NULL or a live context from [`seccomp_init`].
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_syscall_priority(ctx: *mut c_void, syscall: c_int, priority: u8) -> c_int {
+pub unsafe extern "C" fn seccomp_syscall_priority(
+    ctx: *mut c_void,
+    syscall: c_int,
+    priority: u8,
+) -> c_int {
     guard(-libc::EFAULT, || {
         // SAFETY: forwarded contract.
         let Some(c) = (unsafe { ctx_mut(ctx) }).filter(|c| c.valid()) else {
@@ -499,7 +518,11 @@ pub unsafe extern "C" fn seccomp_export_bpf(ctx: *mut c_void, fd: c_int) -> c_in
 /// `ctx` is NULL or live; `len` is NULL or read/writable; `buf` is NULL or
 /// writable for `*len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_export_bpf_mem(ctx: *mut c_void, buf: *mut c_void, len: *mut usize) -> c_int {
+pub unsafe extern "C" fn seccomp_export_bpf_mem(
+    ctx: *mut c_void,
+    buf: *mut c_void,
+    len: *mut usize,
+) -> c_int {
     guard(-libc::EFAULT, || {
         // SAFETY: forwarded contract.
         let Some(c) = (unsafe { ctx_mut(ctx) }).filter(|c| c.valid()) else {
@@ -533,9 +556,14 @@ pub unsafe extern "C" fn seccomp_export_bpf_mem(ctx: *mut c_void, buf: *mut c_vo
 /// # Safety
 /// `req` and `resp` are NULL or writable pointers.
 #[no_mangle]
-pub unsafe extern "C" fn seccomp_notify_alloc(req: *mut *mut ScmpNotif, resp: *mut *mut ScmpNotifResp) -> c_int {
+pub unsafe extern "C" fn seccomp_notify_alloc(
+    req: *mut *mut ScmpNotif,
+    resp: *mut *mut ScmpNotifResp,
+) -> c_int {
     // SAFETY: forwarded contract.
-    guard(-libc::EFAULT, || rc(unsafe { load::notify_alloc(req, resp) }))
+    guard(-libc::EFAULT, || {
+        rc(unsafe { load::notify_alloc(req, resp) })
+    })
 }
 
 /// `seccomp_notify_free`.
@@ -558,7 +586,9 @@ pub unsafe extern "C" fn seccomp_notify_free(req: *mut ScmpNotif, resp: *mut Scm
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_notify_receive(fd: c_int, req: *mut ScmpNotif) -> c_int {
     // SAFETY: forwarded contract.
-    guard(-libc::EFAULT, || rc(unsafe { load::notify_receive(fd, req) }))
+    guard(-libc::EFAULT, || {
+        rc(unsafe { load::notify_receive(fd, req) })
+    })
 }
 
 /// `seccomp_notify_respond`.
@@ -568,7 +598,9 @@ pub unsafe extern "C" fn seccomp_notify_receive(fd: c_int, req: *mut ScmpNotif) 
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_notify_respond(fd: c_int, resp: *mut ScmpNotifResp) -> c_int {
     // SAFETY: forwarded contract.
-    guard(-libc::EFAULT, || rc(unsafe { load::notify_respond(fd, resp) }))
+    guard(-libc::EFAULT, || {
+        rc(unsafe { load::notify_respond(fd, resp) })
+    })
 }
 
 /// `seccomp_notify_id_valid`: 0 if the request is still pending, else `-ENOENT`.

@@ -64,11 +64,17 @@ pub fn write_all(c: &Ctx, fd: i32, mut bytes: &[u8]) -> Result<(), Errno> {
         // SAFETY: writes from a live slice; fd is the caller's.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
         if n < 0 {
-            let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+            let errno = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO);
             if errno == libc::EINTR {
                 continue;
             }
-            return Err(if c.attrs.api_sysrawrc { -errno } else { -libc::ECANCELED });
+            return Err(if c.attrs.api_sysrawrc {
+                -errno
+            } else {
+                -libc::ECANCELED
+            });
         }
         bytes = &bytes[n as usize..];
     }
@@ -165,7 +171,10 @@ fn notif_sizes() -> Result<(usize, usize), Errno> {
 ///
 /// # Safety
 /// `req` and `resp` are NULL or writable.
-pub unsafe fn notify_alloc(req: *mut *mut ScmpNotif, resp: *mut *mut ScmpNotifResp) -> Result<(), Errno> {
+pub unsafe fn notify_alloc(
+    req: *mut *mut ScmpNotif,
+    resp: *mut *mut ScmpNotifResp,
+) -> Result<(), Errno> {
     let (nq, np) = notif_sizes()?;
     if !req.is_null() {
         // SAFETY: calloc of the kernel's size; req is writable.

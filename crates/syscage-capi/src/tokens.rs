@@ -6,7 +6,7 @@
 use crate::pnr::PSEUDO;
 use syscage::action::Action;
 use syscage::arch::Arch;
-use syscage::policy::CmpOp;
+use syscage::policy::{multiplex, CmpOp};
 
 /// `SCMP_ARCH_X32`: `EM_X86_64 | __AUDIT_ARCH_LE` (x32 shares x86_64's
 /// audit id in `seccomp_data`, so libseccomp gives it a token of its own).
@@ -111,7 +111,10 @@ pub fn pseudo_name(nr: i32) -> Option<&'static str> {
 /// `seccomp_syscall_resolve_name_arch`: the number of `name` on `arch`,
 /// libseccomp's pseudo number when the arch lacks it.
 pub fn resolve_name(arch: Arch, name: &str) -> i32 {
-    if let Some(nr) = arch.syscall_nr(name) {
+    // libseccomp's x86 resolver munges multiplexed syscalls to their
+    // pseudo numbers (`abi_syscall_resolve_name_munge`).
+    let muxed = multiplex::multiplexes(arch) && multiplex::multiplexer(name).is_some();
+    if let Some(nr) = arch.syscall_nr(name).filter(|_| !muxed) {
         return nr as i32;
     }
     PSEUDO
@@ -124,7 +127,9 @@ pub fn resolve_name(arch: Arch, name: &str) -> i32 {
 pub fn resolve_num(arch: Arch, nr: i32) -> Option<&'static str> {
     if nr >= 0 {
         arch.syscall_name(nr as u32)
+    } else if multiplex::multiplexes(arch) {
+        pseudo_name(nr).filter(|n| multiplex::multiplexer(n).is_some())
     } else {
-        pseudo_name(nr)
+        None
     }
 }
