@@ -133,12 +133,14 @@ int main(int argc, char *argv[])
 	SHOW("merge_other_default", seccomp_merge(ctx, other));
 	seccomp_release(other);
 	other = seccomp_init(SCMP_ACT_ERRNO(1));
+	seccomp_attr_set(other, SCMP_FLTATR_CTL_TSYNC, 1);
 	SHOW("merge_same_arch", seccomp_merge(ctx, other));
 	seccomp_arch_remove(other, SCMP_ARCH_NATIVE);
 	seccomp_arch_add(other, SCMP_ARCH_AARCH64);
 	seccomp_attr_set(other, SCMP_FLTATR_CTL_NNP, 0);
 	SHOW("merge_other_nnp", seccomp_merge(ctx, other));
 	seccomp_attr_set(other, SCMP_FLTATR_CTL_NNP, 1);
+	seccomp_attr_set(other, SCMP_FLTATR_CTL_TSYNC, 0);
 	SHOW("merge_other_tsync", seccomp_merge(ctx, other));
 	seccomp_attr_set(other, SCMP_FLTATR_CTL_TSYNC, 1);
 	SHOW("merge_ok", seccomp_merge(ctx, other)); /* frees other */
