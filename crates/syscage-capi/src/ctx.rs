@@ -130,7 +130,7 @@ impl Ctx {
             return Err(-libc::EINVAL);
         }
         if !self.valid()
-            || (syscall <= -1 && syscall >= -99 && !(syscall == -1 && self.attrs.api_tskip))
+            || ((-99..=-1).contains(&syscall) && !(syscall == -1 && self.attrs.api_tskip))
         {
             return Err(-libc::EINVAL);
         }
