@@ -33,7 +33,7 @@ fn python3_seccomp() {
     let module = Command::new(py)
         .args(["-c", "import seccomp; print(seccomp.__file__)"])
         .output();
-    let Ok(module) = module.filter(|o| o.status.success()) else {
+    let Some(module) = module.ok().filter(|o| o.status.success()) else {
         require(
             "python3-seccomp (/usr/bin/python3 -c 'import seccomp')",
             false,
