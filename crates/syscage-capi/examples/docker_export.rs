@@ -20,18 +20,30 @@ use syscage::bpf::Program;
 use syscage::compile::stats::stats;
 use syscage::profile::{self, KernelVersion, OpName, ResolveOptions};
 
-const DOCKER: &str = include_str!("../../syscage/profiles/default.json");
+const DOCKER: &str = include_str!("../tests/data/docker-default-seccomp.json");
 
 /// runc's `InitSeccomp` as a driver script.
 fn script() -> String {
-    let mut o = ResolveOptions::docker(vec![Arch::X86_64], KernelVersion { major: 6, minor: 18 });
+    let mut o = ResolveOptions::docker(
+        vec![Arch::X86_64],
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+    );
     o.enosys_unknown = false;
-    let oci = profile::parse(DOCKER).expect("profile").resolve_oci(Arch::X86_64, &o);
+    let oci = profile::parse(DOCKER)
+        .expect("profile")
+        .resolve_oci(Arch::X86_64, &o);
     let default = oci.default_action.to_action(oci.default_errno_ret).to_ret();
     let mut s = format!("init {default}\n");
     for a in &oci.architectures {
         let arch = profile::names::scmp_arch(a).expect("supported arch");
-        let token = if arch == Arch::X32 { 0x4000_003e } else { arch.audit() };
+        let token = if arch == Arch::X32 {
+            0x4000_003e
+        } else {
+            arch.audit()
+        };
         if arch != Arch::X86_64 {
             let _ = writeln!(s, "arch {token}");
         }
@@ -78,18 +90,34 @@ fn run(driver: &Path, lib_dir: Option<&Path>, script: &str, iters: u32) -> (f64,
         c.env("LD_LIBRARY_PATH", d);
     }
     let mut child = c.spawn().expect("driver");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "driver failed: {:?}", out.status);
     let text = String::from_utf8(out.stdout).unwrap();
-    let ns: f64 = text.lines().find_map(|l| l.strip_prefix("ns_per_build ")).unwrap().parse().unwrap();
+    let ns: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ns_per_build "))
+        .unwrap()
+        .parse()
+        .unwrap();
     let hex = text.lines().find_map(|l| l.strip_prefix("bpf ")).unwrap();
-    let bytes = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
     (ns, bytes)
 }
 
 fn main() {
-    let iters: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let iters: u32 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
     let lib_dir: PathBuf = profile_dir.join("capi-bench-lib");
@@ -99,7 +127,13 @@ fn main() {
     std::os::unix::fs::symlink(profile_dir.join("libseccomp.so"), &link).unwrap();
     let driver = lib_dir.join("bench_driver");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bench_driver.c");
-    let st = Command::new("gcc").args(["-O2", "-o"]).arg(&driver).arg(&src).arg("-lseccomp").status().unwrap();
+    let st = Command::new("gcc")
+        .args(["-O2", "-o"])
+        .arg(&driver)
+        .arg(&src)
+        .arg("-lseccomp")
+        .status()
+        .unwrap();
     assert!(st.success(), "gcc");
     let script = script();
     let rules = script.lines().filter(|l| l.starts_with("rule")).count();
