@@ -209,12 +209,12 @@ pub unsafe fn notify_alloc(
 /// `req` is NULL or from [`notify_alloc`].
 pub unsafe fn notify_receive(fd: i32, req: *mut ScmpNotif) -> Result<(), Errno> {
     let (nq, _) = notif_sizes()?;
-    if req.is_null() {
-        return Err(-libc::EINVAL);
-    }
-    // SAFETY: req holds nq bytes (allocated by notify_alloc); the kernel fills it.
+    // SAFETY: a non-NULL req holds nq bytes (allocated by notify_alloc);
+    // the kernel fills it, and refuses a NULL one (EFAULT).
     let r = unsafe {
-        std::ptr::write_bytes(req.cast::<u8>(), 0, nq);
+        if !req.is_null() {
+            std::ptr::write_bytes(req.cast::<u8>(), 0, nq);
+        }
         libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, req)
     };
     if r < 0 {
@@ -229,10 +229,8 @@ pub unsafe fn notify_receive(fd: i32, req: *mut ScmpNotif) -> Result<(), Errno> 
 /// `resp` is NULL or from [`notify_alloc`].
 pub unsafe fn notify_respond(fd: i32, resp: *mut ScmpNotifResp) -> Result<(), Errno> {
     notif_sizes()?;
-    if resp.is_null() {
-        return Err(-libc::EINVAL);
-    }
-    // SAFETY: resp is a live seccomp_notif_resp; the kernel reads it.
+    // SAFETY: resp is NULL (the kernel refuses it) or a live
+    // seccomp_notif_resp; the kernel reads it.
     if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, resp) } < 0 {
         return Err(-libc::ECANCELED);
     }

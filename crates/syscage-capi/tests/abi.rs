@@ -96,3 +96,24 @@ fn null_context_never_crashes() {
         assert_eq!(value(&out, k), (-libc::EINVAL).to_string(), "{k}");
     }
 }
+
+/// The user-notification API (`data/notify.c`): a getppid(2) answered by
+/// the listener with 4242, through both libraries.
+#[test]
+fn notify_api_like_libseccomp() {
+    if !have_toolchain() {
+        return;
+    }
+    let prog = gcc(&data("notify.c"));
+    let real = run(&prog, &[], Lib::Real, b"");
+    let ours = run(&prog, &[], Lib::Ours, b"");
+    assert!(ours.status.success(), "syscage: {ours:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&real.stdout),
+        String::from_utf8_lossy(&ours.stdout)
+    );
+    let out = String::from_utf8_lossy(&ours.stdout);
+    assert_eq!(value(&out, "getppid"), "4242");
+    assert_eq!(value(&out, "receive"), "0");
+    assert_eq!(value(&out, "id_valid_after"), (-libc::ENOENT).to_string());
+}
