@@ -22,6 +22,7 @@ mod db;
 mod export;
 mod level;
 mod load;
+mod notify;
 mod pnr;
 mod tokens;
 
@@ -31,6 +32,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use tokens::{arch_of_name, arch_of_token, token_of_arch, NR_SCMP_ERROR};
 
 pub use load::{ScmpNotif, ScmpNotifResp};
+pub use notify::*;
 
 /// Runs `f`, turning a panic into `fail`.
 fn guard<T>(fail: T, f: impl FnOnce() -> T) -> T {
@@ -548,78 +550,5 @@ pub unsafe extern "C" fn seccomp_export_bpf_mem(
             *len = bytes.len();
         }
         r
-    })
-}
-
-/// `seccomp_notify_alloc`.
-///
-/// # Safety
-/// `req` and `resp` are NULL or writable pointers.
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_notify_alloc(
-    req: *mut *mut ScmpNotif,
-    resp: *mut *mut ScmpNotifResp,
-) -> c_int {
-    // SAFETY: forwarded contract.
-    guard(-libc::EFAULT, || {
-        rc(unsafe { load::notify_alloc(req, resp) })
-    })
-}
-
-/// `seccomp_notify_free`.
-///
-/// # Safety
-/// Each is NULL or from [`seccomp_notify_alloc`].
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_notify_free(req: *mut ScmpNotif, resp: *mut ScmpNotifResp) {
-    // SAFETY: malloc'd by seccomp_notify_alloc (free(NULL) is a no-op).
-    unsafe {
-        libc::free(req.cast());
-        libc::free(resp.cast());
-    }
-}
-
-/// `seccomp_notify_receive`.
-///
-/// # Safety
-/// `req` is NULL or from [`seccomp_notify_alloc`].
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_notify_receive(fd: c_int, req: *mut ScmpNotif) -> c_int {
-    // SAFETY: forwarded contract.
-    guard(-libc::EFAULT, || {
-        rc(unsafe { load::notify_receive(fd, req) })
-    })
-}
-
-/// `seccomp_notify_respond`.
-///
-/// # Safety
-/// `resp` is NULL or from [`seccomp_notify_alloc`].
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_notify_respond(fd: c_int, resp: *mut ScmpNotifResp) -> c_int {
-    // SAFETY: forwarded contract.
-    guard(-libc::EFAULT, || {
-        rc(unsafe { load::notify_respond(fd, resp) })
-    })
-}
-
-/// `seccomp_notify_id_valid`: 0 if the request is still pending, else `-ENOENT`.
-#[no_mangle]
-pub extern "C" fn seccomp_notify_id_valid(fd: c_int, id: u64) -> c_int {
-    guard(-libc::EFAULT, || rc(load::notify_id_valid(fd, id)))
-}
-
-/// `seccomp_notify_fd`: the listener of the last `seccomp_load`.
-///
-/// # Safety
-/// `ctx` is NULL or a live context from [`seccomp_init`].
-#[no_mangle]
-pub unsafe extern "C" fn seccomp_notify_fd(ctx: *mut c_void) -> c_int {
-    guard(-libc::EFAULT, || {
-        // SAFETY: forwarded contract.
-        match unsafe { ctx_mut(ctx) } {
-            Some(c) if c.valid() => load::notify_fd(),
-            _ => -libc::EINVAL,
-        }
     })
 }
