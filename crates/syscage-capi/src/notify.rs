@@ -65,7 +65,7 @@ pub extern "C" fn seccomp_notify_id_valid(fd: c_int, id: u64) -> c_int {
 /// `seccomp_notify_fd`: the listener of the last `seccomp_load`.
 ///
 /// # Safety
-/// `ctx` is NULL or a live context from [`seccomp_init`].
+/// `ctx` is NULL or a live context from [`crate::seccomp_init`].
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_notify_fd(ctx: *mut c_void) -> c_int {
     guard(-libc::EFAULT, || {
