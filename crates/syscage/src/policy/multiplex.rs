@@ -77,11 +77,20 @@ pub fn demultiplex(muxer: &str, call: u64) -> Option<&'static str> {
     }
 }
 
-/// Whether `arch` multiplexes socket and IPC calls in libseccomp (only
-/// x86; other 32-bit arches with `socketcall` have direct syscalls in
-/// libseccomp's tables).
+/// Whether libseccomp 2.5 rewrites socket and IPC calls on `arch`
+/// (`.rule_add = abi_rule_add` in its `arch-*.c`): x86, 32-bit MIPS (o32),
+/// the PowerPCs and s390x.
 pub const fn multiplexes(arch: Arch) -> bool {
-    matches!(arch, Arch::X86)
+    matches!(
+        arch,
+        Arch::X86
+            | Arch::Mips
+            | Arch::Mipsel
+            | Arch::Ppc
+            | Arch::Ppc64
+            | Arch::Ppc64le
+            | Arch::S390x
+    )
 }
 
 /// The multiplexer rule libseccomp adds for `name` with `conditions`, if
