@@ -29,6 +29,7 @@ pub const MAX_ERRNO: u16 = 4095;
 /// Why the builder refuses a call (libseccomp returns `-EINVAL`,
 /// `-EEXIST`, `-EDOM`... for these).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// A condition names argument 6 or above (`SCMP_A6` does not exist).
     #[error("argument index {0} is out of range (syscalls have arguments 0 to 5)")]
@@ -54,6 +55,21 @@ pub enum PolicyError {
     /// An errno above `MAX_ERRNO` (4095), which the kernel would clamp.
     #[error("errno {0} is above the kernel's MAX_ERRNO (4095)")]
     ErrnoRange(u16),
+    /// `seccomp_merge` of policies whose default action, no-new-privs or
+    /// TSYNC differ (libseccomp's `-EINVAL`).
+    #[error("cannot merge filters whose {0} differs")]
+    MergeAttribute(&'static str),
+    /// `seccomp_merge` of policies of different byte order (`-EDOM`).
+    #[error("cannot merge filters of different byte order")]
+    MergeByteOrder,
+    /// `seccomp_rule_add_exact` on a policy with several arches
+    /// (`-EOPNOTSUPP`).
+    #[error("an exact rule needs a filter with a single architecture")]
+    ExactMultiArch,
+    /// `seccomp_rule_add_exact` with conditions for a syscall that x86
+    /// multiplexes (`-EINVAL`): the conditions cannot be kept as written.
+    #[error("'{0}' is multiplexed through socketcall/ipc on x86: its conditions cannot be added exactly")]
+    ExactMultiplexed(String),
     /// A masked-equal condition whose value has bits outside its mask: it
     /// could never hold.
     #[error("masked-equal condition on argument {arg}: value {value:#x} has bits outside mask {mask:#x}, so it never holds")]
@@ -167,7 +183,9 @@ impl Policy {
     /// `seccomp_rule_add(ctx, action, syscall, n, conds...)`: `action` for
     /// `syscall` (a name, resolved per arch, or a number) when every
     /// condition holds. Validates argument indices, the errno range, masks,
-    /// and that a name exists on at least one arch of the policy.
+    /// and that a name exists on at least one arch of the policy. On x86 a
+    /// socket or SysV IPC syscall's rule also applies to `socketcall` /
+    /// `ipc`, as libseccomp rewrites it ([`super::multiplex`]).
     pub fn rule_add(
         &mut self,
         action: Action,
@@ -181,7 +199,7 @@ impl Policy {
             arch: None,
         };
         self.validate_rule(&rule)?;
-        self.rules.push(rule);
+        self.push_rewritten(rule);
         Ok(self)
     }
 

@@ -11,6 +11,8 @@
 
 mod builder;
 mod eval;
+mod merge;
+pub mod multiplex;
 
 pub use builder::{arg, arg32, ArgRef, PolicyError, MAX_ERRNO};
 pub use eval::{x86_64_class, X86_64Class, X86_64_CLASS_RANGES};
@@ -214,6 +216,19 @@ pub struct Attributes {
     pub log: bool,
     /// Leave speculative store bypass mitigation off (`SECCOMP_FILTER_FLAG_SPEC_ALLOW`).
     pub spec_allow: bool,
+    /// `SCMP_FLTATR_CTL_OPTIMIZE`: libseccomp's optimization level, 1
+    /// (priority order) or 2 (binary tree). syscage's compiler always
+    /// optimizes; the value is kept for `seccomp_attr_get`.
+    pub optimize: u8,
+    /// `SCMP_FLTATR_API_TSKIP`: rules for syscall `-1` are accepted
+    /// (tracers skip a syscall by setting its number to -1).
+    pub api_tskip: bool,
+    /// `SCMP_FLTATR_API_SYSRAWRC`: pass the kernel's errno back from
+    /// `seccomp_load` and the exports instead of `-ECANCELED`.
+    pub api_sysrawrc: bool,
+    /// `SCMP_FLTATR_CTL_WAITKILL` (libseccomp 2.6):
+    /// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`.
+    pub wait_kill: bool,
 }
 
 impl Default for Attributes {
@@ -223,6 +238,10 @@ impl Default for Attributes {
             tsync: false,
             log: false,
             spec_allow: false,
+            optimize: 1,
+            api_tskip: false,
+            api_sysrawrc: false,
+            wait_kill: false,
         }
     }
 }
@@ -243,6 +262,10 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Filter attributes.
     pub attrs: Attributes,
+    /// Syscall priorities (`seccomp_syscall_priority`): a hint for the
+    /// order of checks; syscage's layout orders by expected frequency and
+    /// never lets a priority change a decision.
+    pub priorities: Vec<(SyscallId, u8)>,
 }
 
 impl Policy {
@@ -256,6 +279,7 @@ impl Policy {
             arches: vec![Arch::native()],
             rules: Vec::new(),
             attrs: Attributes::default(),
+            priorities: Vec::new(),
         }
     }
 

@@ -51,7 +51,7 @@ use super::names;
 use super::select::OciSeccomp;
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
+use crate::policy::{multiplex, CmpOp, Condition, Policy, Rule, SyscallId, Width};
 use std::collections::{BTreeMap, HashMap};
 
 /// Options of the translation.
@@ -194,56 +194,6 @@ fn rejected(src: usize, message: String) -> ProfileError {
     }
 }
 
-/// libseccomp's x86 multiplexing (`x86_rule_add`): a rule for a socket or
-/// SysV IPC syscall on x86 also applies to `socketcall` / `ipc` with
-/// argument 0 equal to the call number, its own argument-0 condition
-/// replaced by that check (the real arguments are in memory, out of the
-/// filter's reach), its other conditions kept as written.
-fn x86_multiplexed(name: &str) -> Option<(&'static str, u64)> {
-    const SOCKET: [&str; 20] = [
-        "socket",
-        "bind",
-        "connect",
-        "listen",
-        "accept",
-        "getsockname",
-        "getpeername",
-        "socketpair",
-        "send",
-        "recv",
-        "sendto",
-        "recvfrom",
-        "shutdown",
-        "setsockopt",
-        "getsockopt",
-        "sendmsg",
-        "recvmsg",
-        "accept4",
-        "recvmmsg",
-        "sendmmsg",
-    ];
-    const IPC: [(&str, u64); 12] = [
-        ("semop", 1),
-        ("semget", 2),
-        ("semctl", 3),
-        ("semtimedop", 4),
-        ("msgsnd", 11),
-        ("msgrcv", 12),
-        ("msgget", 13),
-        ("msgctl", 14),
-        ("shmat", 21),
-        ("shmdt", 22),
-        ("shmget", 23),
-        ("shmctl", 24),
-    ];
-    if let Some(i) = SOCKET.iter().position(|n| *n == name) {
-        return Some(("socketcall", i as u64 + 1));
-    }
-    IPC.iter()
-        .find(|(n, _)| *n == name)
-        .map(|&(_, call)| ("ipc", call))
-}
-
 impl OciSeccomp {
     /// The arches of the filter: native first, then `architectures`
     /// (arches syscage cannot compile for are left out with a warning;
@@ -346,7 +296,7 @@ impl OciSeccomp {
                 .collect();
             for name in &call.names {
                 let name = name.as_str();
-                let mux = x86_multiplexed(name).filter(|_| arches.contains(&Arch::X86));
+                let mux = multiplex::multiplexer(name).filter(|_| arches.contains(&Arch::X86));
                 nrs.clear();
                 nrs.extend(arches.iter().map(|a| a.syscall_nr(name)));
                 let absent: Vec<Arch> = arches
@@ -366,9 +316,11 @@ impl OciSeccomp {
                 let id = id_of(name, &mut per_arch);
                 for (i, &arch) in arches.iter().enumerate() {
                     for conds in &arch_rules[i] {
-                        if let (Some((muxer, call_nr)), Arch::X86) = (mux, arch) {
-                            let mut muxed = vec![Condition::new32(0, CmpOp::Eq(call_nr))];
-                            muxed.extend(conds.iter().copied().filter(|c| c.arg != 0));
+                        let muxed = multiplex::multiplexed_conditions(name, conds)
+                            // As before the shared rewriting: x86 only (runc on
+                            // the other multiplexing arches is not modelled yet).
+                            .filter(|_| mux.is_some() && arch == Arch::X86);
+                        if let Some((muxer, muxed)) = muxed {
                             let mid = id_of(muxer, &mut per_arch);
                             add(
                                 &mut per_arch[i][mid],

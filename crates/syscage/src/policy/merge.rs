@@ -1,0 +1,109 @@
+//! `seccomp_merge` and `seccomp_syscall_priority`.
+
+use super::{Policy, PolicyError, SyscallId};
+
+impl Policy {
+    /// `seccomp_merge(dst, src)`: takes `other`'s arches and rules into
+    /// this policy. As libseccomp requires, both must have the same
+    /// default action, no-new-privs and TSYNC settings
+    /// ([`PolicyError::MergeAttribute`], libseccomp's `-EINVAL`), the same
+    /// byte order ([`PolicyError::MergeByteOrder`], `-EDOM`) and no arch
+    /// in common ([`PolicyError::ArchPresent`], `-EEXIST`). Other
+    /// attributes are this policy's.
+    pub fn merge(&mut self, other: Policy) -> Result<&mut Self, PolicyError> {
+        if self.default_action != other.default_action {
+            return Err(PolicyError::MergeAttribute("default action"));
+        }
+        if self.attrs.no_new_privs != other.attrs.no_new_privs {
+            return Err(PolicyError::MergeAttribute("no-new-privs"));
+        }
+        if self.attrs.tsync != other.attrs.tsync {
+            return Err(PolicyError::MergeAttribute("TSYNC"));
+        }
+        if let (Some(a), Some(b)) = (self.arches.first(), other.arches.first()) {
+            if a.byte_order() != b.byte_order() {
+                return Err(PolicyError::MergeByteOrder);
+            }
+        }
+        if let Some(a) = other.arches.iter().find(|a| self.arches.contains(a)) {
+            return Err(PolicyError::ArchPresent(*a));
+        }
+        // Rules of either side stay on the arches they were written for.
+        let mine = self.arches.clone();
+        for r in &mut self.rules {
+            if r.arch.is_none() && mine.len() == 1 {
+                r.arch = Some(mine[0]);
+            }
+        }
+        let theirs = other.arches.clone();
+        for mut r in other.rules {
+            if r.arch.is_none() && theirs.len() == 1 {
+                r.arch = Some(theirs[0]);
+            }
+            self.rules.push(r);
+        }
+        self.arches.extend(theirs);
+        self.priorities.extend(other.priorities);
+        Ok(self)
+    }
+
+    /// `seccomp_syscall_priority`: a hint that `syscall` is frequent
+    /// (higher `priority`, earlier check). Decisions never depend on it;
+    /// the last priority given for a syscall counts.
+    pub fn syscall_priority(&mut self, syscall: impl Into<SyscallId>, priority: u8) -> &mut Self {
+        let id = syscall.into();
+        self.priorities.retain(|(s, _)| *s != id);
+        self.priorities.push((id, priority));
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+    use crate::arch::Arch;
+
+    fn one(arch: Arch) -> Policy {
+        let mut p = Policy::init(Action::Allow).unwrap();
+        p.arches = vec![arch];
+        p
+    }
+
+    #[test]
+    fn merge_checks_and_keeps_rules_on_their_arch() {
+        let mut a = one(Arch::X86_64);
+        a.rule_add(Action::Errno(1), "read", &[]).unwrap();
+        let mut b = one(Arch::X86);
+        b.rule_add(Action::Errno(2), "write", &[]).unwrap();
+        a.merge(b.clone()).unwrap();
+        assert_eq!(a.arches, vec![Arch::X86_64, Arch::X86]);
+        assert_eq!(a.rules[0].arch, Some(Arch::X86_64));
+        assert_eq!(a.rules[1].arch, Some(Arch::X86));
+        assert_eq!(a.merge(b).unwrap_err(), PolicyError::ArchPresent(Arch::X86));
+
+        let mut c = one(Arch::Aarch64);
+        c.default_action = Action::KillProcess;
+        assert!(matches!(
+            one(Arch::X86_64).merge(c).unwrap_err(),
+            PolicyError::MergeAttribute(_)
+        ));
+        let mut d = one(Arch::Aarch64);
+        d.set_tsync(true);
+        assert!(matches!(
+            one(Arch::X86_64).merge(d).unwrap_err(),
+            PolicyError::MergeAttribute(_)
+        ));
+        assert_eq!(
+            one(Arch::X86_64).merge(one(Arch::S390x)).unwrap_err(),
+            PolicyError::MergeByteOrder
+        );
+    }
+
+    #[test]
+    fn priority_replaces() {
+        let mut p = one(Arch::X86_64);
+        p.syscall_priority("read", 1).syscall_priority("read", 7);
+        assert_eq!(p.priorities, vec![(SyscallId::Name("read".into()), 7)]);
+    }
+}
