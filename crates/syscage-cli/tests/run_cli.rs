@@ -235,6 +235,49 @@ fn bad_input_is_one_line_exit_2_and_the_program_never_starts() {
 }
 
 #[test]
+fn a_faked_seccomp_call_is_caught_and_the_program_never_starts() {
+    require_seccomp();
+    // An outer filter answers seccomp(2) and prctl(2) with 0 without
+    // running them (SECCOMP_RET_ERRNO, data 0): the inner syscage must see
+    // that no filter was added and refuse to run the program.
+    let marker = temp("faked-marker");
+    let m = marker.to_str().unwrap();
+    let exe = env!("CARGO_BIN_EXE_syscage");
+    for inner in [
+        vec![exe, "run", "--deny", "mkdir,mkdirat", "--", "mkdir", m],
+        vec![exe, "run", "--strict", "--", "mkdir", m],
+    ] {
+        let mut args = vec![
+            "run",
+            "--deny",
+            "seccomp,prctl",
+            "--action",
+            "errno:0",
+            "--",
+        ];
+        args.extend(inner);
+        assert_refused(&syscage(&args), "the filter is not in force", &marker);
+    }
+    // Nested for real, the inner filter is counted and enforced.
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "getpid",
+        "--",
+        exe,
+        "run",
+        "--deny",
+        "mkdir,mkdirat",
+        "--",
+        "mkdir",
+        m,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Operation not permitted"));
+    assert!(!marker.exists());
+}
+
+#[test]
 fn log_counts_every_syscall() {
     require_seccomp();
     // /bin/true's last syscall is exit_group and its first, under the filter, execve.

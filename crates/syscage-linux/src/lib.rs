@@ -20,6 +20,7 @@
 
 pub mod audit;
 pub mod dump;
+pub mod enforced;
 pub mod error;
 pub mod fork_exec;
 pub mod install;

@@ -12,6 +12,7 @@
 //! the arch from `PTRACE_GET_SYSCALL_INFO`; a `SECCOMP_RET_TRAP` signal
 //! carries them in its siginfo (`si_syscall`, `si_arch`, `si_errno`).
 
+use crate::enforced::{self, Snapshot};
 use crate::error::{Error, Result};
 use crate::fork_exec::{self, ExecImage};
 use crate::install::InstallOptions;
@@ -97,6 +98,9 @@ const STAGE_NNP: u32 = 1;
 const STAGE_SECCOMP: u32 = 2;
 const STAGE_EXEC: u32 = 3;
 const STAGE_STRICT: u32 = 4;
+/// The filter (or strict mode) was not in force after installing: the
+/// report's errno field is [`crate::enforced::pack`]ed.
+const STAGE_VERIFY: u32 = 5;
 
 /// The child's side, between `fork` and `execve`: only async-signal-safe calls.
 fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &ExecImage) -> ! {
@@ -115,13 +119,20 @@ fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &Exec
     match enforcement {
         Enforcement::None => {}
         Enforcement::Strict => {
+            // Opened before: strict mode leaves only read, write and _exit.
+            let status = enforced::open_status();
             // SAFETY: PR_SET_SECCOMP with SECCOMP_MODE_STRICT takes no pointer.
             if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT, 0, 0, 0) } != 0
             {
                 fail(STAGE_STRICT, errno());
             }
+            let after = enforced::read_status(status);
+            if after.mode.is_some_and(|m| m != 1) {
+                fail(STAGE_VERIFY, enforced::pack(Snapshot::default(), after));
+            }
         }
         Enforcement::Filter { raw, opts } => {
+            let before = enforced::snapshot();
             if opts.no_new_privs {
                 // SAFETY: integer arguments only.
                 if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
@@ -131,6 +142,10 @@ fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &Exec
             let r = crate::install::load(raw, opts.flags.bits());
             if r < 0 && r != crate::install::PRCTL_USED {
                 fail(STAGE_SECCOMP, -r as i32);
+            }
+            let after = enforced::snapshot();
+            if !enforced::filter_added(before, after) {
+                fail(STAGE_VERIFY, enforced::pack(before, after));
             }
         }
     }
@@ -220,7 +235,25 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
                 call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)",
                 source,
             },
+            STAGE_VERIFY => {
+                let (mode, before, after) = enforced::unpack(errno);
+                Error::NotEnforced {
+                    mode,
+                    before,
+                    after,
+                }
+            }
             _ if errno == libc::ENOMEM => Error::StackLimit { total: None },
+            _ if errno == libc::ENOSYS => Error::Sys {
+                call: "seccomp(SECCOMP_SET_MODE_FILTER) and its fallback prctl(PR_SET_SECCOMP) \
+                       (this kernel, or a filter around syscage, offers no seccomp filter mode)",
+                source,
+            },
+            _ if errno == libc::EINVAL => Error::Sys {
+                call: "seccomp(SECCOMP_SET_MODE_FILTER) refused the filter or its flags \
+                       (CONFIG_SECCOMP_FILTER missing, or a flag this kernel does not know)",
+                source,
+            },
             _ if errno == libc::EACCES => Error::NeedsNoNewPrivs,
             _ => Error::Sys {
                 call: "seccomp(SECCOMP_SET_MODE_FILTER)",
