@@ -278,6 +278,70 @@ fn a_faked_seccomp_call_is_caught_and_the_program_never_starts() {
 }
 
 #[test]
+fn a_profile_runs_as_compile_resolves_it() {
+    require_seccomp();
+    let dir = temp("profile-dir");
+    let d = dir.to_str().unwrap();
+    // A misspelled name is warned about, as `compile` does.
+    let typo = temp("typo.json");
+    std::fs::write(
+        &typo,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdirr"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let o = syscage(&["run", "--profile", typo.to_str().unwrap(), "--", "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{}: warning: ", typo.display()))
+            && stderr(&o).contains("mkdirr"),
+        "{}",
+        stderr(&o)
+    );
+    // --action cannot change a profile's actions: refused, nothing runs.
+    let marker = temp("profile-marker");
+    let o = syscage(&[
+        "run",
+        "--profile",
+        typo.to_str().unwrap(),
+        "--action",
+        "kill",
+        "--",
+        "touch",
+        marker.to_str().unwrap(),
+    ]);
+    assert_refused(&o, "--action kill with --profile", &marker);
+    // Capability-gated rules: Docker's default set unless --cap, as `compile`.
+    let gated = temp("gated.json");
+    std::fs::write(
+        &gated,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["CAP_CHOWN"]}}]}"#,
+    )
+    .unwrap();
+    let g = gated.to_str().unwrap();
+    let o = syscage(&["run", "--profile", g, "--", "mkdir", d]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!dir.exists());
+    let o = syscage(&[
+        "run",
+        "--profile",
+        g,
+        "--cap",
+        "sys_admin",
+        "--",
+        "mkdir",
+        d,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.exists());
+    std::fs::remove_dir(&dir).unwrap();
+    let o = syscage(&["run", "--profile", g, "--kernel", "nine", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    for f in [typo, gated] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[test]
 fn log_counts_every_syscall() {
     require_seccomp();
     // /bin/true's last syscall is exit_group and its first, under the filter, execve.

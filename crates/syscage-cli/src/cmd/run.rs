@@ -12,6 +12,7 @@
 //! with a message naming the syscall when seccomp's SIGSYS killed it.
 
 use super::input;
+use super::rule_selection::RuleSelection;
 use anyhow::{anyhow, bail, Context};
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
@@ -19,7 +20,7 @@ use syscage::action::Action;
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{Policy, Rule, SyscallId};
-use syscage::profile::{self, ResolveOptions};
+use syscage::profile;
 use syscage_linux::audit::{Collected, Collector, Source};
 use syscage_linux::install::{self, Flags, InstallOptions};
 use syscage_linux::proc_events::{self, ForkWatch};
@@ -38,10 +39,11 @@ pub struct Args {
     /// Syscalls (names or numbers) to refuse with `--action`; others are allowed.
     #[arg(long, value_delimiter = ',', value_name = "S,...")]
     pub deny: Vec<String>,
-    /// What refused syscalls get: errno:EPERM, errno:38, kill, kill-thread,
-    /// trap, trap:N, log, trace:N.
-    #[arg(long, default_value = "errno:EPERM", value_name = "A")]
-    pub action: String,
+    /// What refused syscalls of --allow/--deny get: errno:EPERM (the
+    /// default), errno:38, kill, kill-thread, trap, trap:N, log, trace:N.
+    /// Not with --profile, whose rules carry their own actions.
+    #[arg(long, value_name = "A")]
+    pub action: Option<String>,
     /// Architectures the filter covers (others are killed); default: the host's.
     #[arg(short = 'a', long = "arch", value_delimiter = ',', value_name = "A")]
     pub arch: Vec<String>,
@@ -56,6 +58,9 @@ pub struct Args {
     /// it lost.
     #[arg(long)]
     pub log: bool,
+    /// Profile rule selection (`--cap`, `--kernel`), as `syscage compile`.
+    #[command(flatten)]
+    pub select: RuleSelection,
     /// The program and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -121,9 +126,15 @@ fn syscall_id(flag: &str, s: &str, arches: &[Arch]) -> anyhow::Result<SyscallId>
 /// The policy the options ask for.
 pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     let arches = arches(args)?;
-    let action = parse_action(&args.action)?;
+    if let (Some(a), Some(p)) = (&args.action, &args.profile) {
+        bail!("--action {a} with --profile {p}: a profile's rules carry their own actions (defaultAction, each rule's action); --action is for --allow/--deny lists");
+    }
+    let action = parse_action(args.action.as_deref().unwrap_or("errno:EPERM"))?;
     let lists = !args.allow.is_empty() || !args.deny.is_empty();
     let use_profile = args.profile.is_some() || (!lists && !args.log);
+    if !use_profile && args.select.given() {
+        bail!("--cap and --kernel select a profile's rules; they need --profile");
+    }
     let mut policy = if use_profile {
         let name = args.profile.as_deref().unwrap_or("default");
         load_profile(
@@ -133,6 +144,7 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
             } else {
                 arches.clone()
             },
+            &args.select,
         )?
     } else {
         let default = if !args.allow.is_empty() {
@@ -164,8 +176,14 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     Ok(policy)
 }
 
-/// Parses and resolves a profile file, or the built-in `default`.
-pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
+/// Parses and resolves a profile file, or the built-in `default`, with
+/// the rule selection `compile` would use; prints the warnings of
+/// resolving as `compile` does.
+pub fn load_profile(
+    name: &str,
+    arches: Vec<Arch>,
+    select: &RuleSelection,
+) -> anyhow::Result<Policy> {
     let (file, text) = if name == "default" {
         (
             "<built-in default profile>".to_string(),
@@ -176,12 +194,27 @@ pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
             std::fs::read_to_string(name).with_context(|| format!("cannot read profile {name}"))?;
         (name.to_string(), text)
     };
-    let parsed = profile::parse(&text).map_err(|e| anyhow!("{file}:{e}"))?;
-    let opts = ResolveOptions {
-        caps: Vec::new(),
-        ..ResolveOptions::docker(arches, input::running_kernel_or_6_0())
+    let (parsed, spans) =
+        profile::parse_with_spans(&text).map_err(|e| anyhow!(input::located(&file, &e)))?;
+    let opts = match select.kernel {
+        Some(_) => select.resolve_options(arches)?,
+        // No /proc: run the program anyway, as with a recent kernel.
+        None => RuleSelection {
+            kernel: Some(input::running_kernel_or_6_0()),
+            ..select.clone()
+        }
+        .resolve_options(arches)?,
     };
-    let (policy, _warnings) = parsed.to_policy(&opts).map_err(|e| anyhow!("{file}:{e}"))?;
+    let (policy, warnings) = parsed
+        .to_policy(&opts)
+        .map_err(|e| anyhow!(input::located(&file, &spans.locate(e))))?;
+    // The built-in profile covers every arch, so it names syscalls some
+    // arches lack; its warnings are known and say nothing about the user's input.
+    if name != "default" {
+        for w in &warnings {
+            eprintln!("{file}: warning: {w}");
+        }
+    }
     Ok(policy)
 }
 
