@@ -341,6 +341,81 @@ fn a_profile_runs_as_compile_resolves_it() {
     }
 }
 
+/// A program that makes i386 `mkdir` (39) through `int 0x80` on its first
+/// argument and prints the raw result; `None` (with `NOT CHECKED`) without
+/// gcc or ia32 emulation outside CI.
+fn int80_mkdir() -> Option<PathBuf> {
+    let c = temp("int80.c");
+    std::fs::write(
+        &c,
+        r#"#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+int main(int argc, char **argv) {
+    /* int 0x80 takes 32-bit pointers: the path goes below 4 GiB. */
+    char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (p == MAP_FAILED || argc < 2) return 3;
+    strncpy(p, argv[1], 4000);
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(39L), "b"(p), "c"(0755L) : "memory");
+    printf("%ld\n", r);
+    return r == 0 ? 0 : 1;
+}
+"#,
+    )
+    .unwrap();
+    let exe = temp("int80");
+    let built = Command::new("gcc")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&c)
+        .status()
+        .is_ok_and(|s| s.success());
+    let _ = std::fs::remove_file(&c);
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    if !built {
+        assert!(!ci, "CI needs gcc");
+        println!("NOT CHECKED: gcc cannot build the int 0x80 program");
+        return None;
+    }
+    // Without ia32 emulation int 0x80 gives ENOSYS (-38).
+    let probe = temp("int80-probe");
+    let o = Command::new(&exe).arg(&probe).output().unwrap();
+    let _ = std::fs::remove_dir(&probe);
+    if o.status.code() != Some(0) {
+        assert!(!ci, "CI needs ia32 emulation: {o:?}");
+        println!("NOT CHECKED: this kernel runs no i386 syscalls ({o:?})");
+        let _ = std::fs::remove_file(&exe);
+        return None;
+    }
+    Some(exe)
+}
+
+#[test]
+fn a_syscall_number_means_the_native_syscall_on_every_arch() {
+    require_seccomp();
+    let Some(exe) = int80_mkdir() else { return };
+    let dir = temp("int80-dir");
+    let d = dir.to_str().unwrap();
+    let e = exe.to_str().unwrap();
+    // 83 is mkdir on x86_64; on i386 mkdir is 39 (83 there is symlink).
+    for deny in ["83", "0x53", "mkdir"] {
+        let o = syscage(&["run", "--deny", deny, "-a", "x86_64,x86", "--", e, d]);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            "-1",
+            "--deny {deny}: {}",
+            stderr(&o)
+        );
+        assert!(!dir.exists(), "--deny {deny}: i386 mkdir ran");
+    }
+    // A number the native arch lacks cannot be translated.
+    let o = syscage(&["run", "--deny", "4000", "-a", "x86_64,x86", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("give a name"), "{}", stderr(&o));
+    let _ = std::fs::remove_file(exe);
+}
+
 #[test]
 fn log_counts_every_syscall() {
     require_seccomp();

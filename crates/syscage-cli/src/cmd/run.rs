@@ -105,16 +105,31 @@ fn arches(args: &Args) -> anyhow::Result<Vec<Arch>> {
         .collect()
 }
 
-/// A syscall of `--allow`/`--deny`: a number, or a name some arch has.
+/// A syscall of `--allow`/`--deny`: a name some arch of the filter has,
+/// or a number. A number means the native arch's syscall, as in
+/// libseccomp (`seccomp_rule_add` takes native numbers): it is turned into
+/// that syscall's name, which each arch of the filter then maps to its own
+/// number (`--deny 83 -a x86_64,x86` denies mkdir, 83 on x86_64 and 39 on
+/// i386). A number the native arch has no name for is taken as is when
+/// the filter covers a single arch, refused otherwise.
 fn syscall_id(flag: &str, s: &str, arches: &[Arch]) -> anyhow::Result<SyscallId> {
     let s = s.trim();
-    if let Ok(n) = s.parse::<u32>() {
-        return Ok(SyscallId::Nr(n));
-    }
-    if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(n) = u32::from_str_radix(hex, 16) {
+    let number = match s.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => s.parse::<u32>().ok(),
+    };
+    if let Some(n) = number {
+        let native = Arch::native();
+        if let Some(name) = native.syscall_name(n) {
+            return Ok(SyscallId::Name(name.to_string()));
+        }
+        if arches.len() <= 1 {
             return Ok(SyscallId::Nr(n));
         }
+        bail!(
+            "--{flag} {s}: {} has no syscall {n}, so the number cannot be translated to the filter's other arches; give a name",
+            native.name()
+        );
     }
     if arches.iter().any(|a| a.syscall_nr(s).is_some()) {
         return Ok(SyscallId::Name(s.to_string()));
