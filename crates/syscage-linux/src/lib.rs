@@ -23,6 +23,7 @@ pub mod dump;
 pub mod enforced;
 pub mod error;
 pub mod fork_exec;
+pub mod forward;
 pub mod install;
 pub mod limits;
 mod netlink;

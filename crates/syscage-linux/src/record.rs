@@ -41,7 +41,7 @@ pub mod args;
 mod calls;
 mod listen;
 pub mod recording;
-mod signals;
+pub(crate) mod signals;
 mod spawn;
 mod state;
 mod supervisor;

@@ -15,8 +15,10 @@
 use crate::enforced::{self, Snapshot};
 use crate::error::{Error, Result};
 use crate::fork_exec::{self, ExecImage};
+use crate::forward::Forwarding;
 use crate::install::InstallOptions;
 use crate::tracee;
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -103,14 +105,20 @@ const STAGE_STRICT: u32 = 4;
 const STAGE_VERIFY: u32 = 5;
 
 /// The child's side, between `fork` and `execve`: only async-signal-safe calls.
-fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &ExecImage) -> ! {
+fn child(
+    report: i32,
+    sync: Option<i32>,
+    enforcement: &Enforcement,
+    image: &ExecImage,
+    forwarding: &Forwarding,
+) -> ! {
     // SAFETY: we are the forked child; writes to our own pipe, then _exit.
     let fail = |stage: u32, errno: i32| -> ! {
         unsafe { fork_exec::report_failure(report, stage, errno) }
     };
     let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     // SAFETY: we are the forked child; dispositions are ours to set.
-    unsafe { fork_exec::reset_signal_dispositions(&[]) };
+    unsafe { forwarding.restore_in_child() };
     if let Some(fd) = sync {
         let mut b = 0u8;
         // SAFETY: reads one byte into a stack variable; waits for the parent's PTRACE_SEIZE.
@@ -157,8 +165,11 @@ fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &Exec
 /// Runs `argv` (`argv[0]` is the program, found as [`find_program`] does)
 /// under `enforcement` and waits for it. With `watch`, the child is traced
 /// (`PTRACE_SEIZE`, one stop at exit) to name the syscall behind a SIGSYS
-/// death. SIGINT and SIGQUIT are ignored by the caller meanwhile, as
-/// `system(3)` does. The program gets the signal dispositions it would get
+/// death. SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the caller meanwhile
+/// are passed on to the program as `record` does (see
+/// [`crate::record`]'s signal notes: one from the terminal already reached
+/// the program's process group and is not sent twice), so the caller
+/// lives on until the program ends and reports its status. The program gets the signal dispositions it would get
 /// untraced (`SIGPIPE` back to its default, see [`crate::fork_exec`]).
 pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<RunOutcome> {
     let Some(program) = argv.first() else {
@@ -181,6 +192,9 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
     };
     let (report_rd, report_wr) = pipe()?;
     let sync = if watch { Some(pipe()?) } else { None };
+    // Before fork, so that no signal sent meanwhile is lost; the child puts
+    // the old dispositions back before execve.
+    let forwarding = Forwarding::start();
     // SAFETY: the child only makes async-signal-safe calls (see `child`)
     // before execve or _exit.
     let pid = unsafe { libc::fork() };
@@ -203,10 +217,10 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
             sync.as_ref().map(|(rd, _)| rd.as_raw_fd()),
             enforcement,
             &image,
+            &forwarding,
         );
     }
     drop(report_wr);
-    let old = ignore_interrupts();
     let mut watching = false;
     if let Some((sync_rd, sync_wr)) = sync {
         drop(sync_rd);
@@ -216,9 +230,9 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         unsafe { libc::write(sync_wr.as_raw_fd(), b"g".as_ptr().cast(), 1) };
         drop(sync_wr);
     }
-    let result = wait(pid, report_rd.as_raw_fd(), watching);
+    let result = wait(pid, report_rd.as_raw_fd(), watching, &forwarding);
     drop(report_rd);
-    restore_interrupts(old);
+    drop(forwarding);
     let (termination, seccomp, failure) = result?;
     if let Some((stage, errno)) = failure {
         let source = std::io::Error::from_raw_os_error(errno);
@@ -271,20 +285,22 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
 type Waited = (Termination, Option<SyscallStop>, Option<(u32, i32)>);
 
 /// Waits for the child while reading its report pipe.
-fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
+fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Result<Waited> {
     let mut failure: Option<(u32, i32)> = None;
     let mut msg = Vec::with_capacity(8);
     let mut pipe_open = true;
     let mut stop: Option<SyscallStop> = None;
+    let program = HashSet::from([pid]);
     loop {
+        forwarding.pass_on(pid, true, &program);
         if pipe_open {
             let mut pfd = libc::pollfd {
                 fd: report,
                 events: libc::POLLIN,
                 revents: 0,
             };
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut pfd, 1, 20) };
+            // SAFETY: one valid pollfd; does not block.
+            let n = unsafe { libc::poll(&mut pfd, 1, 0) };
             if n > 0 {
                 let mut buf = [0u8; 8];
                 // SAFETY: reads into a stack buffer of that size.
@@ -301,9 +317,8 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
             }
         }
         let mut status = 0;
-        let flags = libc::__WALL | if pipe_open { libc::WNOHANG } else { 0 };
         // SAFETY: waits for our own child; writes the status into a local.
-        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::WNOHANG) };
         if r < 0 {
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EINTR) {
@@ -315,7 +330,13 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
             });
         }
         if r == 0 {
+            forwarding.sleep(pipe_open.then_some(report));
             continue;
+        }
+        let gone = libc::WIFEXITED(status) || libc::WIFSIGNALED(status);
+        if gone && pipe_open && msg.is_empty() {
+            // It wrote before exiting: the report is whole in the pipe.
+            failure = fork_exec::read_failure(report);
         }
         if libc::WIFEXITED(status) {
             return Ok((
@@ -399,22 +420,4 @@ fn killed_syscall(pid: i32) -> Option<SyscallStop> {
         arch,
         trap_data: None,
     })
-}
-
-fn ignore_interrupts() -> [libc::sighandler_t; 2] {
-    // SAFETY: installs SIG_IGN for two signals and returns the old handlers.
-    unsafe {
-        [
-            libc::signal(libc::SIGINT, libc::SIG_IGN),
-            libc::signal(libc::SIGQUIT, libc::SIG_IGN),
-        ]
-    }
-}
-
-fn restore_interrupts(old: [libc::sighandler_t; 2]) {
-    // SAFETY: puts back the handlers ignore_interrupts returned.
-    unsafe {
-        libc::signal(libc::SIGINT, old[0]);
-        libc::signal(libc::SIGQUIT, old[1]);
-    }
 }

@@ -6,8 +6,10 @@
 //! pid only and speaks for the whole machine: as root, the kernel's fork
 //! events give the program's process tree, and only its records count.
 //!
-//! Fails closed: a filter that cannot be built or installed stops the
-//! program from starting (exit 2). The program's exit status is passed
+//! Fails closed: a filter that cannot be built or installed, or that the
+//! kernel does not show in force after installing, stops the program from
+//! starting (exit 2). Termination signals sent to syscage are passed on to
+//! the program. The program's exit status is passed
 //! through; a program killed by a signal makes syscage exit 128 + signal,
 //! with a message naming the syscall when seccomp's SIGSYS killed it.
 
@@ -61,7 +63,10 @@ pub struct Args {
     /// Profile rule selection (`--cap`, `--kernel`), as `syscage compile`.
     #[command(flatten)]
     pub select: RuleSelection,
-    /// The program and its arguments.
+    /// The program and its arguments. SIGINT, SIGTERM, SIGHUP and SIGQUIT
+    /// sent to syscage are passed on to it (one from the terminal already
+    /// reached it), and syscage exits with its status: 128 + N when signal
+    /// N killed it.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
