@@ -1,4 +1,4 @@
-//! `syscage run` and `syscage dump` under SIGINT, SIGTERM, SIGHUP and
+//! `syscage run` and `syscage dump -- CMD` under SIGINT, SIGTERM, SIGHUP and
 //! SIGQUIT sent to syscage (kill(2), as a container runtime or a
 //! supervisor would): each is passed on to the program, which can shut
 //! down cleanly, and syscage exits with the program's status.
@@ -76,4 +76,13 @@ fn run_passes_termination_signals_to_the_program() {
         "TERM",
     );
     assert_eq!(out, "bye\n");
+}
+
+#[test]
+fn dump_passes_termination_signals_to_the_program() {
+    require_seccomp();
+    for sig in ["TERM", "HUP", "INT", "QUIT"] {
+        let (out, _) = signalled(&["dump"], sig);
+        assert_eq!(out, "bye\n", "{sig}");
+    }
 }

@@ -81,6 +81,11 @@ impl Forwarding {
         }
     }
 
+    /// Whether a signal was noted and not yet passed on.
+    pub fn noted(&self) -> bool {
+        signals::any_noted()
+    }
+
     /// Passes noted signals on: to `root` while it lives, else to every
     /// pid of `program`. Returns the signals passed on.
     pub fn pass_on(
