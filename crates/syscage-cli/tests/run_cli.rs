@@ -28,7 +28,13 @@ fn temp(name: &str) -> PathBuf {
 }
 
 fn assert_refused(o: &Output, needle: &str, marker: &std::path::Path) {
-    let err = stderr(o);
+    // Where a test nests syscage, the outer one names what its filter
+    // refused the inner one: those lines are not the inner one's.
+    let err: String = stderr(o)
+        .lines()
+        .filter(|l| !l.starts_with("syscage: refused "))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(o.status.code(), Some(2), "stderr: {err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(
@@ -414,6 +420,68 @@ fn a_syscall_number_means_the_native_syscall_on_every_arch() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("give a name"), "{}", stderr(&o));
     let _ = std::fs::remove_file(exe);
+}
+
+#[test]
+fn every_refused_syscall_is_named_at_exit() {
+    require_seccomp();
+    let profile = temp("no-getdents.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getdents64", "getdents"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#,
+    )
+    .unwrap();
+    let o = syscage(&[
+        "run",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--",
+        "ls",
+        "/",
+    ]);
+    let err = stderr(&o);
+    let ls = err.find("ls: ").expect(&err);
+    let named = err
+        .find("syscage: refused getdents64 (217, x86_64) with EACCES (13), once, first by pid ")
+        .expect(&err);
+    assert!(ls < named, "{err}");
+    assert!(err.contains("(ls)"), "{err}");
+    // Counted exactly, per syscall, whoever made it.
+    let d = temp("named");
+    let script = format!("mkdir {0}; mkdir {0}; mkdir {0}; true", d.display());
+    let o = syscage(&["run", "--deny", "mkdir,mkdirat", "--", "sh", "-c", &script]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(
+        err.contains("syscage: refused mkdir (83, x86_64) with EPERM (1), 3 times, first by pid "),
+        "{err}"
+    );
+    // Allowed syscalls are not reported; nothing refused, nothing said.
+    let o = syscage(&["run", "--deny", "mkdir", "--", "true"]);
+    assert_eq!(stderr(&o), "");
+    // Under a syscage that already routes its refusals, the inner one says
+    // plainly that it cannot name them.
+    let exe = env!("CARGO_BIN_EXE_syscage");
+    let o = syscage(&[
+        "run",
+        "--deny",
+        "getpid",
+        "--",
+        exe,
+        "run",
+        "--deny",
+        "mkdir,mkdirat",
+        "--",
+        "mkdir",
+        d.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("syscalls refused with an errno are not named: "),
+        "{err}"
+    );
+    assert!(!d.exists());
+    let _ = std::fs::remove_file(profile);
 }
 
 #[test]

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod denials;
 pub mod dump;
 pub mod enforced;
 pub mod error;

@@ -12,11 +12,13 @@
 //! the arch from `PTRACE_GET_SYSCALL_INFO`; a `SECCOMP_RET_TRAP` signal
 //! carries them in its siginfo (`si_syscall`, `si_arch`, `si_errno`).
 
+use crate::denials::{self, Denials, Handoff, Routing, Supervisor};
 use crate::enforced::{self, Snapshot};
 use crate::error::{Error, Result};
 use crate::fork_exec::{self, ExecImage};
 use crate::forward::Forwarding;
 use crate::install::InstallOptions;
+use crate::shared_memory::SharedMemory;
 use crate::tracee;
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
@@ -34,6 +36,9 @@ pub enum Enforcement {
         raw: Vec<libc::sock_filter>,
         /// Flags and no_new_privs.
         opts: InstallOptions,
+        /// Install this instead, with a listener, to name what is refused
+        /// (see [`crate::denials`]).
+        routing: Option<Routing>,
     },
     /// Strict mode: the kernel then kills the `execve` itself (SIGKILL).
     Strict,
@@ -84,6 +89,8 @@ pub struct RunOutcome {
     /// The syscall seccomp stopped, when the program died of SIGSYS and it
     /// could be recovered.
     pub seccomp: Option<SyscallStop>,
+    /// The syscalls the filter refused with an errno.
+    pub denials: Denials,
 }
 
 /// Finds a program as `execvp` would: a name with a `/` is a path,
@@ -111,6 +118,7 @@ fn child(
     enforcement: &Enforcement,
     image: &ExecImage,
     forwarding: &Forwarding,
+    handoff: Option<*mut Handoff>,
 ) -> ! {
     // SAFETY: we are the forked child; writes to our own pipe, then _exit.
     let fail = |stage: u32, errno: i32| -> ! {
@@ -139,7 +147,7 @@ fn child(
                 fail(STAGE_VERIFY, enforced::pack(Snapshot::default(), after));
             }
         }
-        Enforcement::Filter { raw, opts } => {
+        Enforcement::Filter { raw, opts, routing } => {
             let before = enforced::snapshot();
             if opts.no_new_privs {
                 // SAFETY: integer arguments only.
@@ -147,7 +155,26 @@ fn child(
                     fail(STAGE_NNP, errno());
                 }
             }
-            let r = crate::install::load(raw, opts.flags.bits());
+            let bits = opts.flags.bits();
+            let r = match (routing, handoff) {
+                (Some(routing), Some(h)) => {
+                    let listener = bits | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+                    let r = crate::install::load(&routing.routed, listener);
+                    if r == -(libc::EBUSY as i64) {
+                        // An inherited filter has the listener: no naming.
+                        // SAFETY: `h` is the shared page, mapped before fork.
+                        unsafe { denials::publish(h, denials::NO_LISTENER) };
+                        crate::install::load(raw, bits)
+                    } else {
+                        if r >= 0 {
+                            // SAFETY: as above; spins until the parent holds it.
+                            unsafe { denials::publish(h, r as i32) };
+                        }
+                        r
+                    }
+                }
+                _ => crate::install::load(raw, bits),
+            };
             if r < 0 && r != crate::install::PRCTL_USED {
                 fail(STAGE_SECCOMP, -r as i32);
             }
@@ -195,6 +222,27 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
     // Before fork, so that no signal sent meanwhile is lost; the child puts
     // the old dispositions back before execve.
     let forwarding = Forwarding::start();
+    let routing = match enforcement {
+        Enforcement::Filter {
+            routing: Some(r), ..
+        } => Some(r),
+        _ => None,
+    };
+    let handoff = match routing {
+        Some(_) => Some(SharedMemory::<Handoff>::new().map_err(|source| Error::Sys {
+            call: "mmap",
+            source,
+        })?),
+        None => None,
+    };
+    if let Some(h) = &handoff {
+        // SAFETY: the page was just mapped, nobody else uses it yet.
+        unsafe {
+            (*h.as_ptr())
+                .fd
+                .store(-1, std::sync::atomic::Ordering::SeqCst)
+        };
+    }
     // SAFETY: the child only makes async-signal-safe calls (see `child`)
     // before execve or _exit.
     let pid = unsafe { libc::fork() };
@@ -218,6 +266,7 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
             enforcement,
             &image,
             &forwarding,
+            handoff.as_ref().map(|h| h.as_ptr()),
         );
     }
     drop(report_wr);
@@ -230,7 +279,24 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         unsafe { libc::write(sync_wr.as_raw_fd(), b"g".as_ptr().cast(), 1) };
         drop(sync_wr);
     }
+    let mut denials = Denials::NotAsked;
+    let mut supervisor = None;
+    if let (Some(h), Some(r)) = (&handoff, routing) {
+        denials = match denials::take_listener(pid, h) {
+            Ok(Some(listener)) => {
+                supervisor = Some(Supervisor::start(listener, r.original.clone()));
+                Denials::Named(Vec::new())
+            }
+            Ok(None) => Denials::NotNamed(
+                "a filter syscage runs under already has a user-notification listener",
+            ),
+            Err(_) => Denials::NotNamed("the listener could not be taken from the child"),
+        };
+    }
     let result = wait(pid, report_rd.as_raw_fd(), watching, &forwarding);
+    if let Some(s) = supervisor {
+        denials = Denials::Named(s.finish());
+    }
     drop(report_rd);
     drop(forwarding);
     let (termination, seccomp, failure) = result?;
@@ -279,6 +345,7 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         pid: pid as u32,
         termination,
         seccomp,
+        denials,
     })
 }
 

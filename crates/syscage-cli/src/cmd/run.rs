@@ -24,6 +24,7 @@ use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{Policy, Rule, SyscallId};
 use syscage::profile;
 use syscage_linux::audit::{Collected, Collector, Source};
+use syscage_linux::denials::{Denials, Routing};
 use syscage_linux::install::{self, Flags, InstallOptions};
 use syscage_linux::proc_events::{self, ForkWatch};
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
@@ -249,6 +250,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         bail!("seccomp is refused here (prctl(PR_GET_SECCOMP): {e}); not running {program}");
     }
     runner::find_program(&args.command[0]).map_err(|e| anyhow!("{e}"))?;
+    let mut unnamed = None;
     let enforcement = if args.strict {
         if args.profile.is_some() || !args.allow.is_empty() || !args.deny.is_empty() || args.log {
             bail!("--strict takes no filter options (strict mode is not a filter)");
@@ -268,9 +270,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             no_new_privs: policy.attrs.no_new_privs,
         };
         install::check(&prog, &opts).map_err(|e| anyhow!("{e}"))?;
+        let routing = match Routing::for_policy(&policy, &prog, &opts) {
+            Ok(r) => r,
+            Err(why) => {
+                unnamed = Some(why);
+                None
+            }
+        };
         Enforcement::Filter {
             raw: install::raw_filter(&prog),
             opts,
+            routing,
         }
     };
     let collector = if args.log {
@@ -311,6 +321,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     report_death(&args.command[0].to_string_lossy(), &outcome, args.strict);
+    report_denials(&outcome.denials, unnamed);
     let code = outcome.termination.shell_code();
     Ok(code.clamp(0, 255) as u8)
 }
@@ -359,6 +370,36 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
     } else if strict && signal == libc::SIGKILL {
         eprintln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
     }
+}
+
+/// Names what the filter refused with an errno, one line each, or says
+/// plainly why it cannot.
+fn report_denials(denials: &Denials, unnamed: Option<&str>) {
+    let why = match (denials, unnamed) {
+        (_, Some(why)) | (&Denials::NotNamed(why), _) => why,
+        (Denials::NotAsked, None) => return,
+        (Denials::Named(list), None) => {
+            for d in list {
+                let errno = match profile::names::errno_name(d.errno) {
+                    Some(name) => format!("{name} ({})", d.errno),
+                    None => format!("errno {}", d.errno),
+                };
+                let times = if d.count == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{} times", d.count)
+                };
+                eprintln!(
+                    "syscage: refused {} with {errno}, {times}, first by pid {} ({})",
+                    describe_syscall(d.nr, d.arch),
+                    d.first_pid,
+                    d.first_comm
+                );
+            }
+            return;
+        }
+    };
+    eprintln!("syscage: syscalls refused with an errno are not named: {why}");
 }
 
 /// Which audit records are the program's: audit names only a pid, and
