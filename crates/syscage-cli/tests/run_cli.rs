@@ -457,7 +457,7 @@ fn every_refused_syscall_is_named_at_exit() {
         "{err}"
     );
     // Allowed syscalls are not reported; nothing refused, nothing said.
-    let o = syscage(&["run", "--deny", "mkdir", "--", "true"]);
+    let o = syscage(&["run", "--deny", "mkdir,mkdirat", "--", "true"]);
     assert_eq!(stderr(&o), "");
     // Under a syscage that already routes its refusals, the inner one says
     // plainly that it cannot name them.
@@ -482,6 +482,31 @@ fn every_refused_syscall_is_named_at_exit() {
     );
     assert!(!d.exists());
     let _ = std::fs::remove_file(profile);
+}
+
+#[test]
+fn deny_warns_about_the_alternatives_left_allowed() {
+    require_seccomp();
+    let o = syscage(&["run", "--deny", "open", "--", "true"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains(
+            "syscage: warning: --deny open: openat, openat2, creat still allowed and can do what open does"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = syscage(&["run", "--deny", "83", "--", "true"]);
+    assert!(
+        stderr(&o).contains("--deny 83: mkdirat still allowed"),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing to say once the family is denied, or for a call without one.
+    for deny in ["mkdir,mkdirat", "getpid"] {
+        let o = syscage(&["run", "--deny", deny, "--", "true"]);
+        assert!(!stderr(&o).contains("warning"), "{deny}: {}", stderr(&o));
+    }
 }
 
 #[test]

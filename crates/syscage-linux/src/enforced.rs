@@ -79,11 +79,19 @@ pub fn read_status(fd: i32) -> Snapshot {
 /// `/proc/self/status` or else `PR_GET_SECCOMP`.
 pub fn snapshot() -> Snapshot {
     let fd = open_status();
-    let mut s = read_status(fd);
+    let s = snapshot_from(fd);
     if fd >= 0 {
         // SAFETY: closes the fd opened above.
         unsafe { libc::close(fd) };
     }
+    s
+}
+
+/// [`snapshot`] from a status fd opened earlier (see [`read_status`]):
+/// after installing a filter that may refuse `open`, only `read` (and
+/// `prctl` as the fallback) is needed. Does not close `fd`.
+pub fn snapshot_from(fd: i32) -> Snapshot {
+    let mut s = read_status(fd);
     if s.mode.is_none() {
         // SAFETY: PR_GET_SECCOMP takes no pointer.
         let r = unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) };
@@ -92,19 +100,18 @@ pub fn snapshot() -> Snapshot {
     s
 }
 
-/// Whether `after` shows one filter more than `before`: the mode must be
-/// filter mode (2), and where the kernel counted before and after, the
-/// count must have gone up by one. When the status could be read before
-/// but not after, the new filter refused the read (the mode came from
-/// `PR_GET_SECCOMP`, which a faking filter answers with 0). Without any
-/// count (Linux < 5.9) under a filter already, the mode cannot tell.
+/// Whether `after` shows one filter more than `before`. Where the kernel
+/// counted before and after, the count must have gone up by one and the
+/// mode be filter mode (2). When the status was read before but cannot be
+/// read after, the new filter refuses the read: then `PR_GET_SECCOMP`
+/// must not say 0 (which is what a faking filter answers). Without a count
+/// before (Linux < 5.9), the mode must be 2; under a filter already, that
+/// cannot tell more.
 pub fn filter_added(before: Snapshot, after: Snapshot) -> bool {
-    if after.mode != Some(2) {
-        return false;
-    }
     match (before.filters, after.filters) {
-        (Some(b), Some(a)) => a == b.wrapping_add(1),
-        _ => true,
+        (Some(b), Some(a)) => after.mode == Some(2) && a == b.wrapping_add(1),
+        (Some(_), None) => after.mode != Some(0),
+        (None, _) => after.mode == Some(2),
     }
 }
 
@@ -157,6 +164,10 @@ mod tests {
         assert!(filter_added(s(Some(0), None), s(Some(2), None)));
         assert!(!filter_added(s(Some(0), None), s(Some(0), None)));
         assert!(!filter_added(s(None, None), s(None, None)));
+        // Read before, refused after by the new filter (prctl too, or 2).
+        assert!(filter_added(s(Some(0), Some(0)), s(None, None)));
+        assert!(filter_added(s(Some(0), Some(0)), s(Some(2), None)));
+        assert!(!filter_added(s(Some(0), Some(0)), s(Some(0), None)));
     }
 
     #[test]

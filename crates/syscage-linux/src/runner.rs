@@ -149,6 +149,8 @@ fn child(
         }
         Enforcement::Filter { raw, opts, routing } => {
             let before = enforced::snapshot();
+            // Opened now: the filter may refuse open, read is enough after.
+            let status = enforced::open_status();
             if opts.no_new_privs {
                 // SAFETY: integer arguments only.
                 if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
@@ -178,7 +180,7 @@ fn child(
             if r < 0 && r != crate::install::PRCTL_USED {
                 fail(STAGE_SECCOMP, -r as i32);
             }
-            let after = enforced::snapshot();
+            let after = enforced::snapshot_from(status);
             if !enforced::filter_added(before, after) {
                 fail(STAGE_VERIFY, enforced::pack(before, after));
             }

@@ -19,6 +19,7 @@ use anyhow::{anyhow, bail, Context};
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 use syscage::action::Action;
+use syscage::arch::alternatives::alternatives;
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{Policy, Rule, SyscallId};
@@ -181,9 +182,15 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     for s in &args.allow {
         policy.add_rule(Rule::new(syscall_id("allow", s, &known)?, Action::Allow));
     }
+    let mut denied = Vec::new();
     for s in &args.deny {
-        policy.add_rule(Rule::new(syscall_id("deny", s, &known)?, action));
+        let id = syscall_id("deny", s, &known)?;
+        if let SyscallId::Name(n) = &id {
+            denied.push((s.trim(), n.clone()));
+        }
+        policy.add_rule(Rule::new(id, action));
     }
+    warn_alternatives(&policy, &denied);
     if args.log {
         let to_log = |a: Action| if a == Action::Allow { Action::Log } else { a };
         policy.default_action = to_log(policy.default_action);
@@ -195,6 +202,41 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
         }
     }
     Ok(policy)
+}
+
+/// Warns, for each `--deny X`, about the syscalls that do what X does
+/// ([`alternatives`]) and that the filter still allows.
+fn warn_alternatives(policy: &Policy, denied: &[(&str, String)]) {
+    for (given, name) in denied {
+        let open: Vec<&str> = alternatives(name)
+            .into_iter()
+            .filter(|alt| {
+                policy.arches.iter().any(|a| a.syscall_nr(alt).is_some())
+                    && still_allowed(policy, alt)
+            })
+            .collect();
+        if !open.is_empty() {
+            eprintln!(
+                "syscage: warning: --deny {given}: {} still allowed and can do what {name} does",
+                open.join(", ")
+            );
+        }
+    }
+}
+
+/// Whether the policy lets `name` through: an unconditional allow rule, or
+/// no rule for it and an allowing default. Any other rule for it (an
+/// action, conditions) counts as handled.
+fn still_allowed(policy: &Policy, name: &str) -> bool {
+    let mut rules = policy
+        .rules
+        .iter()
+        .filter(|r| matches!(&r.syscall, SyscallId::Name(n) if n == name))
+        .peekable();
+    if rules.peek().is_none() {
+        return policy.default_action == Action::Allow;
+    }
+    rules.all(|r| r.action == Action::Allow && r.conditions.is_empty())
 }
 
 /// Parses and resolves a profile file, or the built-in `default`, with
