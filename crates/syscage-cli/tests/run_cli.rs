@@ -119,13 +119,13 @@ fn deny_with_errno_fails_the_syscall() {
 #[test]
 fn allow_list_refuses_the_rest() {
     require_seccomp();
-    // `true` needs more than exit_group: everything else fails with EPERM, and
-    // the dynamic loader gives up; with execve and exit_group alone the
-    // kernel still runs the program up to its first refused syscall.
+    // With execve, exit_group, read (syscage checks the filter is in force
+    // with it after installing) and write allowed, the kernel runs the
+    // program up to its first refused syscall, the loader's.
     let o = syscage(&[
         "run",
         "--allow",
-        "execve,exit_group",
+        "execve,exit_group,read,write",
         "--action",
         "kill",
         "--",
@@ -133,10 +133,73 @@ fn allow_list_refuses_the_rest() {
     ]);
     assert_eq!(o.status.code(), Some(128 + 31), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("killed by seccomp (SIGSYS) at "),
+        stderr(&o).contains("was killed by seccomp (SIGSYS) at "),
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn a_program_that_cannot_start_gets_one_clear_message() {
+    require_seccomp();
+    let marker = temp("cannot-start");
+    let m = marker.to_str().unwrap();
+    // Without execve and exit_group nothing starts or ends: refused before.
+    assert_refused(
+        &syscage(&["run", "--allow", "read", "--", "touch", m]),
+        "the filter refuses execve (EPERM), exit_group (EPERM): touch cannot start",
+        &marker,
+    );
+    for (default, said) in [
+        ("SCMP_ACT_ERRNO", "execve (EPERM)"),
+        ("SCMP_ACT_KILL_PROCESS", "execve (killed)"),
+        (
+            "SCMP_ACT_NOTIFY",
+            "execve (notify, nobody listening: ENOSYS)",
+        ),
+    ] {
+        let p = temp("start.json");
+        std::fs::write(&p, format!("{{\"defaultAction\": \"{default}\"}}")).unwrap();
+        let o = syscage(&["run", "--profile", p.to_str().unwrap(), "--", "touch", m]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(said), "{default}: {err}");
+        assert!(!marker.exists());
+        let _ = std::fs::remove_file(p);
+    }
+    // The loader's calls refused: a warning naming them, then the kill.
+    let o = syscage(&[
+        "run",
+        "--allow",
+        "execve,exit_group,read,write",
+        "--action",
+        "kill",
+        "--",
+        "touch",
+        m,
+    ]);
+    let err = stderr(&o);
+    if err.contains("loader") {
+        assert!(err.contains("the filter refuses brk (killed), "), "{err}");
+    }
+    // Killed after installing, before execve: syscage's child, not the program.
+    let o = syscage(&[
+        "run",
+        "--allow",
+        "execve,exit_group",
+        "--action",
+        "kill",
+        "--",
+        "touch",
+        m,
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(128 + 31), "{err}");
+    assert!(
+        err.contains("touch never started: the filter killed syscage's child at read (0, x86_64)"),
+        "{err}"
+    );
+    assert!(!marker.exists());
 }
 
 #[test]

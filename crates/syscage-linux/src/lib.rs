@@ -34,6 +34,7 @@ pub mod proc_events;
 pub mod record;
 pub mod runner;
 pub mod shared_memory;
+pub mod startup;
 pub mod status;
 pub mod tracee;
 

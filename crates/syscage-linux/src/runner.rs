@@ -91,6 +91,10 @@ pub struct RunOutcome {
     pub seccomp: Option<SyscallStop>,
     /// The syscalls the filter refused with an errno.
     pub denials: Denials,
+    /// Whether the program was exec'd (`PTRACE_EVENT_EXEC`); `None` when
+    /// the child was not watched. `Some(false)` with a signal: syscage's
+    /// child died between installing the filter and `execve`.
+    pub exec_seen: Option<bool>,
 }
 
 /// Finds a program as `execvp` would: a name with a `/` is a path,
@@ -275,7 +279,7 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
     let mut watching = false;
     if let Some((sync_rd, sync_wr)) = sync {
         drop(sync_rd);
-        let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_EXITKILL;
+        let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;
         watching = tracee::seize(pid, opts).is_ok();
         // SAFETY: one byte from a stack variable, then close our end: the child goes on.
         unsafe { libc::write(sync_wr.as_raw_fd(), b"g".as_ptr().cast(), 1) };
@@ -301,7 +305,7 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
     }
     drop(report_rd);
     drop(forwarding);
-    let (termination, seccomp, failure) = result?;
+    let (termination, seccomp, failure, exec_seen) = result?;
     if let Some((stage, errno)) = failure {
         let source = std::io::Error::from_raw_os_error(errno);
         return Err(match stage {
@@ -348,10 +352,11 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         termination,
         seccomp,
         denials,
+        exec_seen: watching.then_some(exec_seen),
     })
 }
 
-type Waited = (Termination, Option<SyscallStop>, Option<(u32, i32)>);
+type Waited = (Termination, Option<SyscallStop>, Option<(u32, i32)>, bool);
 
 /// Waits for the child while reading its report pipe.
 fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Result<Waited> {
@@ -359,6 +364,7 @@ fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Resul
     let mut msg = Vec::with_capacity(8);
     let mut pipe_open = true;
     let mut stop: Option<SyscallStop> = None;
+    let mut exec_seen = false;
     let program = HashSet::from([pid]);
     loop {
         forwarding.pass_on(pid, true, &program);
@@ -412,6 +418,7 @@ fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Resul
                 Termination::Exited(libc::WEXITSTATUS(status)),
                 stop,
                 failure,
+                exec_seen,
             ));
         }
         if libc::WIFSIGNALED(status) {
@@ -420,7 +427,8 @@ fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Resul
                 signal,
                 core: libc::WCOREDUMP(status),
             };
-            return Ok((t, if signal == libc::SIGSYS { stop } else { None }, failure));
+            let stop = if signal == libc::SIGSYS { stop } else { None };
+            return Ok((t, stop, failure, exec_seen));
         }
         if !(watching && libc::WIFSTOPPED(status)) {
             continue;
@@ -428,7 +436,9 @@ fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Resul
         let event = status >> 16;
         let sig = libc::WSTOPSIG(status);
         let mut inject = 0;
-        if event == libc::PTRACE_EVENT_EXIT {
+        if event == libc::PTRACE_EVENT_EXEC {
+            exec_seen = true;
+        } else if event == libc::PTRACE_EVENT_EXIT {
             let code = tracee::event_msg(pid).unwrap_or(0) as i32;
             if libc::WIFSIGNALED(code) && libc::WTERMSIG(code) == libc::SIGSYS && stop.is_none() {
                 stop = killed_syscall(pid);

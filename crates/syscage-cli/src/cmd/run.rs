@@ -29,6 +29,7 @@ use syscage_linux::denials::{Denials, Routing};
 use syscage_linux::install::{self, Flags, InstallOptions};
 use syscage_linux::proc_events::{self, ForkWatch};
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
+use syscage_linux::startup;
 
 /// Arguments of `syscage run`.
 #[derive(clap::Args)]
@@ -291,7 +292,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         bail!("seccomp is refused here (prctl(PR_GET_SECCOMP): {e}); not running {program}");
     }
-    runner::find_program(&args.command[0]).map_err(|e| anyhow!("{e}"))?;
+    let path = runner::find_program(&args.command[0]).map_err(|e| anyhow!("{e}"))?;
     let mut unnamed = None;
     let enforcement = if args.strict {
         if args.profile.is_some() || !args.allow.is_empty() || !args.deny.is_empty() || args.log {
@@ -311,6 +312,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             },
             no_new_privs: policy.attrs.no_new_privs,
         };
+        check_startup(&prog, &path, &args.command[0].to_string_lossy())?;
         install::check(&prog, &opts).map_err(|e| anyhow!("{e}"))?;
         let routing = match Routing::for_policy(&policy, &prog, &opts) {
             Ok(r) => r,
@@ -387,6 +389,17 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
     let Termination::Signaled { signal, .. } = outcome.termination else {
         return;
     };
+    if signal == libc::SIGSYS && outcome.exec_seen == Some(false) && !strict {
+        let at = outcome
+            .seccomp
+            .map_or("a syscall it could not recover".to_string(), |s| {
+                describe_syscall(s.nr, s.arch)
+            });
+        eprintln!(
+            "syscage: {program} never started: the filter killed syscage's child at {at}, after installing and before execve (syscage reads /proc/self/status then to check the filter is in force; allow what it names)"
+        );
+        return;
+    }
     if signal == libc::SIGSYS {
         match outcome.seccomp {
             Some(SyscallStop {
@@ -411,6 +424,51 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
         }
     } else if strict && signal == libc::SIGKILL {
         eprintln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
+    }
+}
+
+/// Refuses a filter no program can start or end under, and warns about
+/// one that refuses the dynamic loader's calls (see [`startup`]).
+fn check_startup(
+    prog: &syscage::bpf::Program,
+    path: &std::path::Path,
+    program: &str,
+) -> anyhow::Result<()> {
+    let s = startup::check(prog, Arch::native(), path);
+    let named = |calls: &[(&str, Action)]| {
+        calls
+            .iter()
+            .map(|(n, a)| format!("{n} ({})", action_words(*a)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !s.fatal.is_empty() {
+        bail!(
+            "the filter refuses {}: {program} cannot start (execve) or end (exit_group) under it; allow them",
+            named(&s.fatal)
+        );
+    }
+    if !s.loader.is_empty() {
+        eprintln!(
+            "syscage: warning: the filter refuses {}, which {program}'s loader {} makes before main: it will likely not start",
+            named(&s.loader),
+            s.interpreter.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// An action as a refusal: `EPERM`, `kill`, ...
+fn action_words(a: Action) -> String {
+    match a {
+        Action::Errno(e) => {
+            profile::names::errno_name(e).map_or_else(|| format!("errno {e}"), str::to_string)
+        }
+        Action::KillProcess | Action::KillThread => "killed".to_string(),
+        Action::Trap(_) => "SIGSYS".to_string(),
+        Action::UserNotif => "notify, nobody listening: ENOSYS".to_string(),
+        Action::Trace(_) => "trace, no tracer: ENOSYS".to_string(),
+        other => other.to_string(),
     }
 }
 
