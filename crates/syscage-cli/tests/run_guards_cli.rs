@@ -134,6 +134,36 @@ fn a_faked_seccomp_call_is_caught_and_the_program_never_starts() {
         args.extend(inner);
         assert_refused(&syscage(&args), "the filter is not in force", &marker);
     }
+    // seccomp(2) failing with EINVAL or ENOSYS is named as such, not
+    // blamed on the kernel's actions.
+    for (errno, said) in [
+        ("errno:22", "Invalid argument"),
+        ("errno:38", "Function not implemented"),
+    ] {
+        let o = syscage(&[
+            "run",
+            "--deny",
+            "seccomp",
+            "--action",
+            errno,
+            "--",
+            exe,
+            "run",
+            "--deny",
+            "mkdir,mkdirat",
+            "--",
+            "mkdir",
+            m,
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("syscage: error: seccomp(SECCOMP_GET_ACTION_AVAIL) failed although")
+                && err.contains(said),
+            "{err}"
+        );
+        assert!(!marker.exists());
+    }
     // Nested for real, the inner filter is counted and enforced.
     let o = syscage(&[
         "run",
