@@ -64,14 +64,16 @@ fn run_passes_termination_signals_to_the_program() {
     // Under a filter too (the default profile).
     let (out, code) = signalled(&["run", "--profile", "default"], "TERM");
     assert_eq!((out.as_str(), code), ("bye\n", Some(7)));
-    // A shell waiting for its child runs its trap. (A signal that comes
-    // between `echo ready` and `wait` is run by sh after `sleep` ends.)
+    // A shell waiting for its child runs its trap (the case). A
+    // signal that comes between `echo ready` and `wait` is run by sh once
+    // `sleep` ends; without forwarding, syscage's death takes the program
+    // with it and no `bye` ever comes.
     let (out, _) = signalled_program(
         &["run"],
         &[
             "sh",
             "-c",
-            "trap 'echo bye; kill $!' TERM; echo ready; sleep 9 & wait",
+            "trap 'echo bye; kill $!' TERM; sleep 5 & echo ready; wait",
         ],
         "TERM",
     );

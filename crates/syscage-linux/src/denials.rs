@@ -268,26 +268,44 @@ pub(crate) fn take_listener(
         // SAFETY: a fresh fd nothing else owns.
         Ok(unsafe { OwnedFd::from_raw_fd(l as i32) })
     })();
-    // SAFETY: as above. The child goes on either way: without our copy,
-    // its refused syscalls get ENOSYS once its own fd closes at execve.
-    unsafe { (*h).go.store(1, Ordering::SeqCst) };
+    // SAFETY: as above. Without our copy, the child stacks the original
+    // filter on the routed one: its ERRNO outranks USER_NOTIF, so every
+    // refused call still gets its errno (unnamed), never ENOSYS.
+    unsafe {
+        (*h).go.store(
+            if copied.is_ok() { GO } else { GO_WITHOUT },
+            Ordering::SeqCst,
+        )
+    };
     copied.map(Some)
 }
 
+/// [`Handoff::go`]: the parent holds the listener.
+pub(crate) const GO: i32 = 1;
+/// [`Handoff::go`]: the parent could not copy it; the child must stack
+/// the original filter.
+pub(crate) const GO_WITHOUT: i32 = 2;
+
 /// Child side, right after installing: publishes the listener (or
 /// [`NO_LISTENER`]) and, with a listener, spins without a syscall until
-/// the parent holds it.
+/// the parent says [`GO`] or [`GO_WITHOUT`], which it returns (0 without
+/// a listener).
 ///
 /// # Safety
 /// `h` points into the shared page; call it in the forked child only.
-pub(crate) unsafe fn publish(h: *mut Handoff, fd: i32) {
+pub(crate) unsafe fn publish(h: *mut Handoff, fd: i32) -> i32 {
     // SAFETY: the caller guarantees `h` is the live shared page.
     unsafe {
         (*h).fd.store(fd, Ordering::SeqCst);
-        if fd >= 0 {
-            while (*h).go.load(Ordering::SeqCst) == 0 {
-                std::hint::spin_loop();
+        if fd < 0 {
+            return 0;
+        }
+        loop {
+            let go = (*h).go.load(Ordering::SeqCst);
+            if go != 0 {
+                return go;
             }
+            std::hint::spin_loop();
         }
     }
 }

@@ -108,8 +108,13 @@ pub fn snapshot_from(fd: i32) -> Snapshot {
 /// before (Linux < 5.9), the mode must be 2; under a filter already, that
 /// cannot tell more.
 pub fn filter_added(before: Snapshot, after: Snapshot) -> bool {
+    filters_added(before, after, 1)
+}
+
+/// [`filter_added`] for `n` filters installed in a row.
+pub fn filters_added(before: Snapshot, after: Snapshot, n: u32) -> bool {
     match (before.filters, after.filters) {
-        (Some(b), Some(a)) => after.mode == Some(2) && a == b.wrapping_add(1),
+        (Some(b), Some(a)) => after.mode == Some(2) && a == b.wrapping_add(n),
         (Some(_), None) => after.mode != Some(0),
         (None, _) => after.mode == Some(2),
     }
@@ -160,6 +165,8 @@ mod tests {
         // seccomp(2) faked: nothing changed.
         assert!(!filter_added(s(Some(0), Some(0)), s(Some(0), Some(0))));
         assert!(!filter_added(s(Some(2), Some(1)), s(Some(2), Some(1))));
+        assert!(filters_added(s(Some(0), Some(0)), s(Some(2), Some(2)), 2));
+        assert!(!filters_added(s(Some(0), Some(0)), s(Some(2), Some(1)), 2));
         // No count (Linux < 5.9): the mode must have become 2.
         assert!(filter_added(s(Some(0), None), s(Some(2), None)));
         assert!(!filter_added(s(Some(0), None), s(Some(0), None)));

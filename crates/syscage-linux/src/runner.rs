@@ -162,6 +162,7 @@ fn child(
                 }
             }
             let bits = opts.flags.bits();
+            let mut added = 1;
             let r = match (routing, handoff) {
                 (Some(routing), Some(h)) => {
                     let listener = bits | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
@@ -171,11 +172,17 @@ fn child(
                         // SAFETY: `h` is the shared page, mapped before fork.
                         unsafe { denials::publish(h, denials::NO_LISTENER) };
                         crate::install::load(raw, bits)
-                    } else {
-                        if r >= 0 {
-                            // SAFETY: as above; spins until the parent holds it.
-                            unsafe { denials::publish(h, r as i32) };
+                    } else if r >= 0 {
+                        // SAFETY: as above; spins until the parent holds it.
+                        if unsafe { denials::publish(h, r as i32) } == denials::GO_WITHOUT {
+                            // ERRNO outranks USER_NOTIF: the original on top
+                            // gives every refused call its errno.
+                            added = 2;
+                            crate::install::load(raw, bits)
+                        } else {
+                            r
                         }
+                    } else {
                         r
                     }
                 }
@@ -185,7 +192,7 @@ fn child(
                 fail(STAGE_SECCOMP, -r as i32);
             }
             let after = enforced::snapshot_from(status);
-            if !enforced::filter_added(before, after) {
+            if !enforced::filters_added(before, after, added) {
                 fail(STAGE_VERIFY, enforced::pack(before, after));
             }
         }
