@@ -2,7 +2,7 @@
 //! `run` and `dump` (`record` has its own loops over the same notes).
 //!
 //! The signals and what is passed on are [`crate::record`]'s
-//! ([`signals::Handlers`], [`signals::pass_on`]): SIGINT, SIGTERM, SIGHUP
+//! (`record::signals::Handlers` and `pass_on`): SIGINT, SIGTERM, SIGHUP
 //! and SIGQUIT sent with kill(2) go to the program; one from the terminal
 //! already reached the program's process group and is not sent twice.
 //!
