@@ -41,6 +41,18 @@ pub enum Error {
     /// `SECCOMP_FILTER_FLAG_TSYNC` could not sync this thread.
     #[error("SECCOMP_FILTER_FLAG_TSYNC: thread {0} runs under a different filter stack and cannot be synchronised")]
     Tsync(i32),
+    /// `seccomp(2)` reported success but the kernel shows no new filter
+    /// (`Seccomp:`/`Seccomp_filters:` of `/proc/self/status`): something
+    /// (an outer filter's `SECCOMP_RET_ERRNO` with data 0) faked the call.
+    #[error("the filter is not in force although seccomp(2) reported success (Seccomp mode after: {}, Seccomp_filters before: {}, after: {}); something around syscage (an outer seccomp filter?) fakes seccomp(2)", show(*mode), show(*before), show(*after))]
+    NotEnforced {
+        /// `Seccomp:` after installing.
+        mode: Option<u32>,
+        /// `Seccomp_filters:` before.
+        before: Option<u32>,
+        /// `Seccomp_filters:` after.
+        after: Option<u32>,
+    },
     /// A user-notification listener already exists in this filter chain.
     #[error("SECCOMP_FILTER_FLAG_NEW_LISTENER: a filter of this process already has a listener")]
     ListenerBusy,
@@ -76,6 +88,10 @@ pub enum Error {
         /// What was expected.
         what: String,
     },
+}
+
+fn show(v: Option<u32>) -> String {
+    v.map_or("unknown".to_string(), |v| v.to_string())
 }
 
 impl Error {

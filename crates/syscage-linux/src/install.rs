@@ -183,7 +183,7 @@ pub fn check(prog: &Program, opts: &InstallOptions) -> Result<()> {
             if !seen.contains(&kind) {
                 seen.push(kind);
                 if !probe::action_available(a)? {
-                    return Err(Error::ActionUnavailable(a));
+                    return Err(refused_probe(a).unwrap_or(Error::ActionUnavailable(a)));
                 }
             }
         }
@@ -193,6 +193,31 @@ pub fn check(prog: &Program, opts: &InstallOptions) -> Result<()> {
         return Err(Error::NeedsNoNewPrivs);
     }
     Ok(())
+}
+
+/// When `SECCOMP_GET_ACTION_AVAIL` says no to an action that
+/// `/proc/sys/kernel/seccomp/actions_avail` lists, seccomp(2) itself
+/// failed (`EINVAL`/`ENOSYS`, as on kernels before 4.14): something around
+/// syscage answers it. That is said, with the errno, rather than blaming
+/// the kernel.
+fn refused_probe(a: Action) -> Option<Error> {
+    let listed = probe::actions_avail_file().ok()?;
+    if !listed.iter().any(|n| n == probe::sysctl_name(a)) {
+        return None;
+    }
+    let mut ret: u32 = a.to_ret() & syscage::action::SECCOMP_RET_ACTION_FULL;
+    let r = probe::seccomp_raw(
+        libc::SECCOMP_GET_ACTION_AVAIL,
+        0,
+        (&mut ret as *mut u32).cast(),
+    );
+    (r < 0).then(|| {
+        Error::errno(
+            "seccomp(SECCOMP_GET_ACTION_AVAIL) failed although /proc/sys/kernel/seccomp/actions_avail \
+             lists the filter's action: something around syscage (an outer seccomp filter?) answers seccomp(2)",
+            -r as i32,
+        )
+    })
 }
 
 fn check_flags(opts: &InstallOptions) -> Result<()> {

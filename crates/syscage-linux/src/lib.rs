@@ -11,7 +11,10 @@
 //! (user-notification listener), [`audit`] (SECCOMP_RET_LOG records),
 //! [`proc_events`] (the forks of a program, to attribute audit records),
 //! [`shared_memory`] (memory shared with a forked child),
-//! [`runner`] (run a program under a filter), [`record`] (learn a
+//! [`runner`] (run a program under a filter), with [`enforced`] (the
+//! filter checked in force), [`denials`] (refused syscalls named through a
+//! listener), [`startup`] (can the program start under the filter) and
+//! [`forward`] (termination signals passed on), [`record`] (learn a
 //! program's syscalls under ptrace), [`dump`] (extract filters),
 //! [`tracee`] (the ptrace plumbing `record`, `dump` and `run` share),
 //! [`fork_exec`] (starting a program in a forked child), [`error`].
@@ -19,9 +22,12 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod denials;
 pub mod dump;
+pub mod enforced;
 pub mod error;
 pub mod fork_exec;
+pub mod forward;
 pub mod install;
 pub mod limits;
 mod netlink;
@@ -31,6 +37,7 @@ pub mod proc_events;
 pub mod record;
 pub mod runner;
 pub mod shared_memory;
+pub mod startup;
 pub mod status;
 pub mod tracee;
 

@@ -43,7 +43,7 @@ pub mod args;
 mod calls;
 mod listen;
 pub mod recording;
-mod signals;
+pub(crate) mod signals;
 mod spawn;
 mod state;
 mod supervisor;

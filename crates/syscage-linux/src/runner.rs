@@ -12,10 +12,15 @@
 //! the arch from `PTRACE_GET_SYSCALL_INFO`; a `SECCOMP_RET_TRAP` signal
 //! carries them in its siginfo (`si_syscall`, `si_arch`, `si_errno`).
 
+use crate::denials::{self, Denials, Handoff, Routing, Supervisor};
+use crate::enforced::{self, Snapshot};
 use crate::error::{Error, Result};
 use crate::fork_exec::{self, ExecImage};
+use crate::forward::Forwarding;
 use crate::install::InstallOptions;
+use crate::shared_memory::SharedMemory;
 use crate::tracee;
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -31,6 +36,9 @@ pub enum Enforcement {
         raw: Vec<libc::sock_filter>,
         /// Flags and no_new_privs.
         opts: InstallOptions,
+        /// Install this instead, with a listener, to name what is refused
+        /// (see [`crate::denials`]).
+        routing: Option<Routing>,
     },
     /// Strict mode: the kernel then kills the `execve` itself (SIGKILL).
     Strict,
@@ -81,6 +89,12 @@ pub struct RunOutcome {
     /// The syscall seccomp stopped, when the program died of SIGSYS and it
     /// could be recovered.
     pub seccomp: Option<SyscallStop>,
+    /// The syscalls the filter refused with an errno.
+    pub denials: Denials,
+    /// Whether the program was exec'd (`PTRACE_EVENT_EXEC`); `None` when
+    /// the child was not watched. `Some(false)` with a signal: syscage's
+    /// child died between installing the filter and `execve`.
+    pub exec_seen: Option<bool>,
 }
 
 /// Finds a program as `execvp` would: a name with a `/` is a path,
@@ -97,16 +111,26 @@ const STAGE_NNP: u32 = 1;
 const STAGE_SECCOMP: u32 = 2;
 const STAGE_EXEC: u32 = 3;
 const STAGE_STRICT: u32 = 4;
+/// The filter (or strict mode) was not in force after installing: the
+/// report's errno field is [`crate::enforced::pack`]ed.
+const STAGE_VERIFY: u32 = 5;
 
 /// The child's side, between `fork` and `execve`: only async-signal-safe calls.
-fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &ExecImage) -> ! {
+fn child(
+    report: i32,
+    sync: Option<i32>,
+    enforcement: &Enforcement,
+    image: &ExecImage,
+    forwarding: &Forwarding,
+    handoff: Option<*mut Handoff>,
+) -> ! {
     // SAFETY: we are the forked child; writes to our own pipe, then _exit.
     let fail = |stage: u32, errno: i32| -> ! {
         unsafe { fork_exec::report_failure(report, stage, errno) }
     };
     let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     // SAFETY: we are the forked child; dispositions are ours to set.
-    unsafe { fork_exec::reset_signal_dispositions(&[]) };
+    unsafe { forwarding.restore_in_child() };
     if let Some(fd) = sync {
         let mut b = 0u8;
         // SAFETY: reads one byte into a stack variable; waits for the parent's PTRACE_SEIZE.
@@ -115,22 +139,61 @@ fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &Exec
     match enforcement {
         Enforcement::None => {}
         Enforcement::Strict => {
+            // Opened before: strict mode leaves only read, write and _exit.
+            let status = enforced::open_status();
             // SAFETY: PR_SET_SECCOMP with SECCOMP_MODE_STRICT takes no pointer.
             if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT, 0, 0, 0) } != 0
             {
                 fail(STAGE_STRICT, errno());
             }
+            let after = enforced::read_status(status);
+            if after.mode.is_some_and(|m| m != 1) {
+                fail(STAGE_VERIFY, enforced::pack(Snapshot::default(), after));
+            }
         }
-        Enforcement::Filter { raw, opts } => {
+        Enforcement::Filter { raw, opts, routing } => {
+            let before = enforced::snapshot();
+            // Opened now: the filter may refuse open, read is enough after.
+            let status = enforced::open_status();
             if opts.no_new_privs {
                 // SAFETY: integer arguments only.
                 if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
                     fail(STAGE_NNP, errno());
                 }
             }
-            let r = crate::install::load(raw, opts.flags.bits());
+            let bits = opts.flags.bits();
+            let mut added = 1;
+            let r = match (routing, handoff) {
+                (Some(routing), Some(h)) => {
+                    let listener = bits | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+                    let r = crate::install::load(&routing.routed, listener);
+                    if r == -(libc::EBUSY as i64) {
+                        // An inherited filter has the listener: no naming.
+                        // SAFETY: `h` is the shared page, mapped before fork.
+                        unsafe { denials::publish(h, denials::NO_LISTENER) };
+                        crate::install::load(raw, bits)
+                    } else if r >= 0 {
+                        // SAFETY: as above; spins until the parent holds it.
+                        if unsafe { denials::publish(h, r as i32) } == denials::GO_WITHOUT {
+                            // ERRNO outranks USER_NOTIF: the original on top
+                            // gives every refused call its errno.
+                            added = 2;
+                            crate::install::load(raw, bits)
+                        } else {
+                            r
+                        }
+                    } else {
+                        r
+                    }
+                }
+                _ => crate::install::load(raw, bits),
+            };
             if r < 0 && r != crate::install::PRCTL_USED {
                 fail(STAGE_SECCOMP, -r as i32);
+            }
+            let after = enforced::snapshot_from(status);
+            if !enforced::filters_added(before, after, added) {
+                fail(STAGE_VERIFY, enforced::pack(before, after));
             }
         }
     }
@@ -142,8 +205,11 @@ fn child(report: i32, sync: Option<i32>, enforcement: &Enforcement, image: &Exec
 /// Runs `argv` (`argv[0]` is the program, found as [`find_program`] does)
 /// under `enforcement` and waits for it. With `watch`, the child is traced
 /// (`PTRACE_SEIZE`, one stop at exit) to name the syscall behind a SIGSYS
-/// death. SIGINT and SIGQUIT are ignored by the caller meanwhile, as
-/// `system(3)` does. The program gets the signal dispositions it would get
+/// death. SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the caller meanwhile
+/// are passed on to the program as `record` does (see
+/// [`crate::record`]'s signal notes: one from the terminal already reached
+/// the program's process group and is not sent twice), so the caller
+/// lives on until the program ends and reports its status. The program gets the signal dispositions it would get
 /// untraced (`SIGPIPE` back to its default, see [`crate::fork_exec`]).
 pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<RunOutcome> {
     let Some(program) = argv.first() else {
@@ -166,6 +232,30 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
     };
     let (report_rd, report_wr) = pipe()?;
     let sync = if watch { Some(pipe()?) } else { None };
+    // Before fork, so that no signal sent meanwhile is lost; the child puts
+    // the old dispositions back before execve.
+    let forwarding = Forwarding::start();
+    let routing = match enforcement {
+        Enforcement::Filter {
+            routing: Some(r), ..
+        } => Some(r),
+        _ => None,
+    };
+    let handoff = match routing {
+        Some(_) => Some(SharedMemory::<Handoff>::new().map_err(|source| Error::Sys {
+            call: "mmap",
+            source,
+        })?),
+        None => None,
+    };
+    if let Some(h) = &handoff {
+        // SAFETY: the page was just mapped, nobody else uses it yet.
+        unsafe {
+            (*h.as_ptr())
+                .fd
+                .store(-1, std::sync::atomic::Ordering::SeqCst)
+        };
+    }
     // SAFETY: the child only makes async-signal-safe calls (see `child`)
     // before execve or _exit.
     let pid = unsafe { libc::fork() };
@@ -188,23 +278,41 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
             sync.as_ref().map(|(rd, _)| rd.as_raw_fd()),
             enforcement,
             &image,
+            &forwarding,
+            handoff.as_ref().map(|h| h.as_ptr()),
         );
     }
     drop(report_wr);
-    let old = ignore_interrupts();
     let mut watching = false;
     if let Some((sync_rd, sync_wr)) = sync {
         drop(sync_rd);
-        let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_EXITKILL;
+        let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;
         watching = tracee::seize(pid, opts).is_ok();
         // SAFETY: one byte from a stack variable, then close our end: the child goes on.
         unsafe { libc::write(sync_wr.as_raw_fd(), b"g".as_ptr().cast(), 1) };
         drop(sync_wr);
     }
-    let result = wait(pid, report_rd.as_raw_fd(), watching);
+    let mut denials = Denials::NotAsked;
+    let mut supervisor = None;
+    if let (Some(h), Some(r)) = (&handoff, routing) {
+        denials = match denials::take_listener(pid, h) {
+            Ok(Some(listener)) => {
+                supervisor = Some(Supervisor::start(listener, r.original.clone()));
+                Denials::Named(Vec::new())
+            }
+            Ok(None) => Denials::NotNamed(
+                "a filter syscage runs under already has a user-notification listener",
+            ),
+            Err(_) => Denials::NotNamed("the listener could not be taken from the child"),
+        };
+    }
+    let result = wait(pid, report_rd.as_raw_fd(), watching, &forwarding);
+    if let Some(s) = supervisor {
+        denials = Denials::Named(s.finish());
+    }
     drop(report_rd);
-    restore_interrupts(old);
-    let (termination, seccomp, failure) = result?;
+    drop(forwarding);
+    let (termination, seccomp, failure, exec_seen) = result?;
     if let Some((stage, errno)) = failure {
         let source = std::io::Error::from_raw_os_error(errno);
         return Err(match stage {
@@ -220,7 +328,25 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
                 call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)",
                 source,
             },
+            STAGE_VERIFY => {
+                let (mode, before, after) = enforced::unpack(errno);
+                Error::NotEnforced {
+                    mode,
+                    before,
+                    after,
+                }
+            }
             _ if errno == libc::ENOMEM => Error::StackLimit { total: None },
+            _ if errno == libc::ENOSYS => Error::Sys {
+                call: "seccomp(SECCOMP_SET_MODE_FILTER) and its fallback prctl(PR_SET_SECCOMP) \
+                       (this kernel, or a filter around syscage, offers no seccomp filter mode)",
+                source,
+            },
+            _ if errno == libc::EINVAL => Error::Sys {
+                call: "seccomp(SECCOMP_SET_MODE_FILTER) refused the filter or its flags \
+                       (CONFIG_SECCOMP_FILTER missing, or a flag this kernel does not know)",
+                source,
+            },
             _ if errno == libc::EACCES => Error::NeedsNoNewPrivs,
             _ => Error::Sys {
                 call: "seccomp(SECCOMP_SET_MODE_FILTER)",
@@ -232,26 +358,31 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
         pid: pid as u32,
         termination,
         seccomp,
+        denials,
+        exec_seen: watching.then_some(exec_seen),
     })
 }
 
-type Waited = (Termination, Option<SyscallStop>, Option<(u32, i32)>);
+type Waited = (Termination, Option<SyscallStop>, Option<(u32, i32)>, bool);
 
 /// Waits for the child while reading its report pipe.
-fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
+fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Result<Waited> {
     let mut failure: Option<(u32, i32)> = None;
     let mut msg = Vec::with_capacity(8);
     let mut pipe_open = true;
     let mut stop: Option<SyscallStop> = None;
+    let mut exec_seen = false;
+    let program = HashSet::from([pid]);
     loop {
+        forwarding.pass_on(pid, true, &program);
         if pipe_open {
             let mut pfd = libc::pollfd {
                 fd: report,
                 events: libc::POLLIN,
                 revents: 0,
             };
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut pfd, 1, 20) };
+            // SAFETY: one valid pollfd; does not block.
+            let n = unsafe { libc::poll(&mut pfd, 1, 0) };
             if n > 0 {
                 let mut buf = [0u8; 8];
                 // SAFETY: reads into a stack buffer of that size.
@@ -268,9 +399,8 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
             }
         }
         let mut status = 0;
-        let flags = libc::__WALL | if pipe_open { libc::WNOHANG } else { 0 };
         // SAFETY: waits for our own child; writes the status into a local.
-        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::WNOHANG) };
         if r < 0 {
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EINTR) {
@@ -282,13 +412,20 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
             });
         }
         if r == 0 {
+            forwarding.sleep(pipe_open.then_some(report));
             continue;
+        }
+        let gone = libc::WIFEXITED(status) || libc::WIFSIGNALED(status);
+        if gone && pipe_open && msg.is_empty() {
+            // It wrote before exiting: the report is whole in the pipe.
+            failure = fork_exec::read_failure(report);
         }
         if libc::WIFEXITED(status) {
             return Ok((
                 Termination::Exited(libc::WEXITSTATUS(status)),
                 stop,
                 failure,
+                exec_seen,
             ));
         }
         if libc::WIFSIGNALED(status) {
@@ -297,7 +434,8 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
                 signal,
                 core: libc::WCOREDUMP(status),
             };
-            return Ok((t, if signal == libc::SIGSYS { stop } else { None }, failure));
+            let stop = if signal == libc::SIGSYS { stop } else { None };
+            return Ok((t, stop, failure, exec_seen));
         }
         if !(watching && libc::WIFSTOPPED(status)) {
             continue;
@@ -305,7 +443,9 @@ fn wait(pid: i32, report: i32, watching: bool) -> Result<Waited> {
         let event = status >> 16;
         let sig = libc::WSTOPSIG(status);
         let mut inject = 0;
-        if event == libc::PTRACE_EVENT_EXIT {
+        if event == libc::PTRACE_EVENT_EXEC {
+            exec_seen = true;
+        } else if event == libc::PTRACE_EVENT_EXIT {
             let code = tracee::event_msg(pid).unwrap_or(0) as i32;
             if libc::WIFSIGNALED(code) && libc::WTERMSIG(code) == libc::SIGSYS && stop.is_none() {
                 stop = killed_syscall(pid);
@@ -366,22 +506,4 @@ fn killed_syscall(pid: i32) -> Option<SyscallStop> {
         arch,
         trap_data: None,
     })
-}
-
-fn ignore_interrupts() -> [libc::sighandler_t; 2] {
-    // SAFETY: installs SIG_IGN for two signals and returns the old handlers.
-    unsafe {
-        [
-            libc::signal(libc::SIGINT, libc::SIG_IGN),
-            libc::signal(libc::SIGQUIT, libc::SIG_IGN),
-        ]
-    }
-}
-
-fn restore_interrupts(old: [libc::sighandler_t; 2]) {
-    // SAFETY: puts back the handlers ignore_interrupts returned.
-    unsafe {
-        libc::signal(libc::SIGINT, old[0]);
-        libc::signal(libc::SIGQUIT, old[1]);
-    }
 }

@@ -30,6 +30,7 @@ fn deny(nr: u32, on: Action) -> Enforcement {
     Enforcement::Filter {
         raw: raw_filter(&p),
         opts: InstallOptions::default(),
+        routing: None,
     }
 }
 
@@ -145,6 +146,7 @@ fn a_filter_the_kernel_refuses_never_runs_the_program() {
     let enf = Enforcement::Filter {
         raw,
         opts: InstallOptions::default(),
+        routing: None,
     };
     let e = run(&argv(&["touch", marker.to_str().unwrap()]), &enf, true).unwrap_err();
     assert!(matches!(e, Error::Sys { .. }), "{e}");

@@ -5,13 +5,14 @@
 //! silently drop is reported as a warning on stderr. Profile errors print
 //! `FILE:LINE:COL: JSONPATH: message` and exit 2.
 
-use super::input::{located, running_kernel};
+use super::input::located;
+use super::rule_selection::RuleSelection;
 use std::path::PathBuf;
 use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage::compile::{compile, stats, CompileOptions};
-use syscage::profile::{self, KernelVersion, ResolveOptions};
+use syscage::profile;
 
 /// Output formats of `syscage compile`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -36,13 +37,9 @@ pub struct Args {
     /// (default: this machine's). Any spelling: amd64, x86_64, i386, x86, x32, aarch64, ...
     #[arg(short = 'a', long = "arch", value_parser = parse_arch)]
     pub arches: Vec<Arch>,
-    /// Capabilities the container holds, for includes/excludes.caps
-    /// (repeatable; default: Docker's default set). `CAP_` is optional.
-    #[arg(long = "cap")]
-    pub caps: Vec<String>,
-    /// Kernel version for minKernel, X.Y (default: the running kernel).
-    #[arg(long, value_parser = parse_kernel)]
-    pub kernel: Option<KernelVersion>,
+    /// `--cap`, `--kernel`.
+    #[command(flatten)]
+    pub select: RuleSelection,
     /// Output format (default: raw with -o, disasm on a terminal or pipe).
     #[arg(short = 'f', long = "format", value_enum)]
     pub format: Option<Format>,
@@ -70,20 +67,6 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
     s.parse::<Arch>().map_err(|e| e.to_string())
 }
 
-fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
-    KernelVersion::parse(s)
-        .ok_or_else(|| format!("invalid kernel version '{s}' (expected MAJOR.MINOR, e.g. 5.8)"))
-}
-
-fn cap_name(s: &str) -> String {
-    let up = s.to_ascii_uppercase();
-    if up.starts_with("CAP_") {
-        up
-    } else {
-        format!("CAP_{up}")
-    }
-}
-
 /// Runs `syscage compile`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let file = args.profile.display().to_string();
@@ -95,14 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             return Ok(2);
         }
     };
-    let kernel = match args.kernel {
-        Some(k) => k,
-        None => running_kernel()?,
-    };
-    let mut opts = ResolveOptions::docker(args.arches.clone(), kernel);
-    if !args.caps.is_empty() {
-        opts.caps = args.caps.iter().map(|c| cap_name(c)).collect();
-    }
+    let mut opts = args.select.resolve_options(args.arches.clone())?;
     opts.sub_arches = !args.no_sub_arches;
     opts.enosys_unknown = !args.no_enosys;
     let hosts = if args.arches.is_empty() {

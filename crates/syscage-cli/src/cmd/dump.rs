@@ -72,6 +72,8 @@ pub struct Args {
     no_stdin: bool,
     /// The program to run under ptrace and its arguments (after `--`).
     /// Its threads, children and execs are followed until all have ended.
+    /// SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to syscage are passed on
+    /// to it (one from the terminal already reached it).
     #[arg(last = true, value_name = "CMD")]
     command: Vec<OsString>,
 }

@@ -12,5 +12,6 @@ pub mod input;
 pub mod lint;
 pub mod record;
 pub mod resolve;
+pub mod rule_selection;
 pub mod run;
 pub mod status;

@@ -6,24 +6,30 @@
 //! pid only and speaks for the whole machine: as root, the kernel's fork
 //! events give the program's process tree, and only its records count.
 //!
-//! Fails closed: a filter that cannot be built or installed stops the
-//! program from starting (exit 2). The program's exit status is passed
+//! Fails closed: a filter that cannot be built or installed, or that the
+//! kernel does not show in force after installing, stops the program from
+//! starting (exit 2). Termination signals sent to syscage are passed on to
+//! the program. The program's exit status is passed
 //! through; a program killed by a signal makes syscage exit 128 + signal,
 //! with a message naming the syscall when seccomp's SIGSYS killed it.
 
 use super::input;
+use super::rule_selection::RuleSelection;
 use anyhow::{anyhow, bail};
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 use syscage::action::Action;
+use syscage::arch::alternatives::alternatives;
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{Policy, Rule, SyscallId};
-use syscage::profile::{self, ResolveOptions};
+use syscage::profile;
 use syscage_linux::audit::{Collected, Collector, Source};
+use syscage_linux::denials::{Denials, Routing};
 use syscage_linux::install::{self, Flags, InstallOptions};
 use syscage_linux::proc_events::{self, ForkWatch};
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
+use syscage_linux::startup;
 
 /// Arguments of `syscage run`.
 #[derive(clap::Args)]
@@ -38,10 +44,11 @@ pub struct Args {
     /// Syscalls (names or numbers) to refuse with `--action`; others are allowed.
     #[arg(long, value_delimiter = ',', value_name = "S,...")]
     pub deny: Vec<String>,
-    /// What refused syscalls get: errno:EPERM, errno:38, kill, kill-thread,
-    /// trap, trap:N, log, trace:N.
-    #[arg(long, default_value = "errno:EPERM", value_name = "A")]
-    pub action: String,
+    /// What refused syscalls of --allow/--deny get: errno:EPERM (the
+    /// default), errno:38, kill, kill-thread, trap, trap:N, log, trace:N.
+    /// Not with --profile, whose rules carry their own actions.
+    #[arg(long, value_name = "A")]
+    pub action: Option<String>,
     /// Architectures the filter covers (others are killed); default: the host's.
     #[arg(short = 'a', long = "arch", value_delimiter = ',', value_name = "A")]
     pub arch: Vec<String>,
@@ -56,7 +63,13 @@ pub struct Args {
     /// it lost.
     #[arg(long)]
     pub log: bool,
-    /// The program and its arguments.
+    /// Profile rule selection (`--cap`, `--kernel`), as `syscage compile`.
+    #[command(flatten)]
+    pub select: RuleSelection,
+    /// The program and its arguments. SIGINT, SIGTERM, SIGHUP and SIGQUIT
+    /// sent to syscage are passed on to it (one from the terminal already
+    /// reached it), and syscage exits with its status: 128 + N when signal
+    /// N killed it.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
@@ -100,16 +113,31 @@ fn arches(args: &Args) -> anyhow::Result<Vec<Arch>> {
         .collect()
 }
 
-/// A syscall of `--allow`/`--deny`: a number, or a name some arch has.
+/// A syscall of `--allow`/`--deny`: a name some arch of the filter has,
+/// or a number. A number means the native arch's syscall, as in
+/// libseccomp (`seccomp_rule_add` takes native numbers): it is turned into
+/// that syscall's name, which each arch of the filter then maps to its own
+/// number (`--deny 83 -a x86_64,x86` denies mkdir, 83 on x86_64 and 39 on
+/// i386). A number the native arch has no name for is taken as is when
+/// the filter covers a single arch, refused otherwise.
 fn syscall_id(flag: &str, s: &str, arches: &[Arch]) -> anyhow::Result<SyscallId> {
     let s = s.trim();
-    if let Ok(n) = s.parse::<u32>() {
-        return Ok(SyscallId::Nr(n));
-    }
-    if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(n) = u32::from_str_radix(hex, 16) {
+    let number = match s.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => s.parse::<u32>().ok(),
+    };
+    if let Some(n) = number {
+        let native = Arch::native();
+        if let Some(name) = native.syscall_name(n) {
+            return Ok(SyscallId::Name(name.to_string()));
+        }
+        if arches.len() <= 1 {
             return Ok(SyscallId::Nr(n));
         }
+        bail!(
+            "--{flag} {s}: {} has no syscall {n}, so the number cannot be translated to the filter's other arches; give a name",
+            native.name()
+        );
     }
     if arches.iter().any(|a| a.syscall_nr(s).is_some()) {
         return Ok(SyscallId::Name(s.to_string()));
@@ -121,9 +149,15 @@ fn syscall_id(flag: &str, s: &str, arches: &[Arch]) -> anyhow::Result<SyscallId>
 /// The policy the options ask for.
 pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     let arches = arches(args)?;
-    let action = parse_action(&args.action)?;
+    if let (Some(a), Some(p)) = (&args.action, &args.profile) {
+        bail!("--action {a} with --profile {p}: a profile's rules carry their own actions (defaultAction, each rule's action); --action is for --allow/--deny lists");
+    }
+    let action = parse_action(args.action.as_deref().unwrap_or("errno:EPERM"))?;
     let lists = !args.allow.is_empty() || !args.deny.is_empty();
     let use_profile = args.profile.is_some() || (!lists && !args.log);
+    if !use_profile && args.select.given() {
+        bail!("--cap and --kernel select a profile's rules; they need --profile");
+    }
     let mut policy = if use_profile {
         let name = args.profile.as_deref().unwrap_or("default");
         load_profile(
@@ -133,6 +167,7 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
             } else {
                 arches.clone()
             },
+            &args.select,
         )?
     } else {
         let default = if !args.allow.is_empty() {
@@ -148,9 +183,15 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     for s in &args.allow {
         policy.add_rule(Rule::new(syscall_id("allow", s, &known)?, Action::Allow));
     }
+    let mut denied = Vec::new();
     for s in &args.deny {
-        policy.add_rule(Rule::new(syscall_id("deny", s, &known)?, action));
+        let id = syscall_id("deny", s, &known)?;
+        if let SyscallId::Name(n) = &id {
+            denied.push((s.trim(), n.clone()));
+        }
+        policy.add_rule(Rule::new(id, action));
     }
+    warn_alternatives(&policy, &denied);
     if args.log {
         let to_log = |a: Action| if a == Action::Allow { Action::Log } else { a };
         policy.default_action = to_log(policy.default_action);
@@ -164,8 +205,49 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     Ok(policy)
 }
 
-/// Parses and resolves a profile file, or the built-in `default`.
-pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
+/// Warns, for each `--deny X`, about the syscalls that do what X does
+/// ([`alternatives`]) and that the filter still allows.
+fn warn_alternatives(policy: &Policy, denied: &[(&str, String)]) {
+    for (given, name) in denied {
+        let open: Vec<&str> = alternatives(name)
+            .into_iter()
+            .filter(|alt| {
+                policy.arches.iter().any(|a| a.syscall_nr(alt).is_some())
+                    && still_allowed(policy, alt)
+            })
+            .collect();
+        if !open.is_empty() {
+            eprintln!(
+                "syscage: warning: --deny {given}: {} still allowed and can do what {name} does",
+                open.join(", ")
+            );
+        }
+    }
+}
+
+/// Whether the policy lets `name` through: an unconditional allow rule, or
+/// no rule for it and an allowing default. Any other rule for it (an
+/// action, conditions) counts as handled.
+fn still_allowed(policy: &Policy, name: &str) -> bool {
+    let mut rules = policy
+        .rules
+        .iter()
+        .filter(|r| matches!(&r.syscall, SyscallId::Name(n) if n == name))
+        .peekable();
+    if rules.peek().is_none() {
+        return policy.default_action == Action::Allow;
+    }
+    rules.all(|r| r.action == Action::Allow && r.conditions.is_empty())
+}
+
+/// Parses and resolves a profile file, or the built-in `default`, with
+/// the rule selection `compile` would use; prints the warnings of
+/// resolving as `compile` does.
+pub fn load_profile(
+    name: &str,
+    arches: Vec<Arch>,
+    select: &RuleSelection,
+) -> anyhow::Result<Policy> {
     let (file, text) = if name == "default" {
         (
             "<built-in default profile>".to_string(),
@@ -175,12 +257,27 @@ pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
         let text = input::read_text(name)?;
         (name.to_string(), text)
     };
-    let parsed = profile::parse(&text).map_err(|e| anyhow!("{file}:{e}"))?;
-    let opts = ResolveOptions {
-        caps: Vec::new(),
-        ..ResolveOptions::docker(arches, input::running_kernel_or_6_0())
+    let (parsed, spans) =
+        profile::parse_with_spans(&text).map_err(|e| anyhow!(input::located(&file, &e)))?;
+    let opts = match select.kernel {
+        Some(_) => select.resolve_options(arches)?,
+        // No /proc: run the program anyway, as with a recent kernel.
+        None => RuleSelection {
+            kernel: Some(input::running_kernel_or_6_0()),
+            ..select.clone()
+        }
+        .resolve_options(arches)?,
     };
-    let (policy, _warnings) = parsed.to_policy(&opts).map_err(|e| anyhow!("{file}:{e}"))?;
+    let (policy, warnings) = parsed
+        .to_policy(&opts)
+        .map_err(|e| anyhow!(input::located(&file, &spans.locate(e))))?;
+    // The built-in profile covers every arch, so it names syscalls some
+    // arches lack; its warnings are known and say nothing about the user's input.
+    if name != "default" {
+        for w in &warnings {
+            eprintln!("{file}: warning: {w}");
+        }
+    }
     Ok(policy)
 }
 
@@ -194,7 +291,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         bail!("seccomp is refused here (prctl(PR_GET_SECCOMP): {e}); not running {program}");
     }
-    runner::find_program(&args.command[0]).map_err(|e| anyhow!("{e}"))?;
+    let path = runner::find_program(&args.command[0]).map_err(|e| anyhow!("{e}"))?;
+    let mut unnamed = None;
     let enforcement = if args.strict {
         if args.profile.is_some() || !args.allow.is_empty() || !args.deny.is_empty() || args.log {
             bail!("--strict takes no filter options (strict mode is not a filter)");
@@ -213,10 +311,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             },
             no_new_privs: policy.attrs.no_new_privs,
         };
+        check_startup(&prog, &path, &args.command[0].to_string_lossy())?;
         install::check(&prog, &opts).map_err(|e| anyhow!("{e}"))?;
+        let routing = match Routing::for_policy(&policy, &prog, &opts) {
+            Ok(r) => r,
+            Err(why) => {
+                unnamed = Some(why);
+                None
+            }
+        };
         Enforcement::Filter {
             raw: install::raw_filter(&prog),
             opts,
+            routing,
         }
     };
     let collector = if args.log {
@@ -257,6 +364,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     report_death(&args.command[0].to_string_lossy(), &outcome, args.strict);
+    report_denials(&outcome.denials, unnamed);
     let code = outcome.termination.shell_code();
     Ok(code.clamp(0, 255) as u8)
 }
@@ -280,6 +388,17 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
     let Termination::Signaled { signal, .. } = outcome.termination else {
         return;
     };
+    if signal == libc::SIGSYS && outcome.exec_seen == Some(false) && !strict {
+        let at = outcome
+            .seccomp
+            .map_or("a syscall it could not recover".to_string(), |s| {
+                describe_syscall(s.nr, s.arch)
+            });
+        eprintln!(
+            "syscage: {program} never started: the filter killed syscage's child at {at}, after installing and before execve (syscage reads /proc/self/status then to check the filter is in force; allow what it names)"
+        );
+        return;
+    }
     if signal == libc::SIGSYS {
         match outcome.seccomp {
             Some(SyscallStop {
@@ -305,6 +424,81 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
     } else if strict && signal == libc::SIGKILL {
         eprintln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
     }
+}
+
+/// Refuses a filter no program can start or end under, and warns about
+/// one that refuses the dynamic loader's calls (see [`startup`]).
+fn check_startup(
+    prog: &syscage::bpf::Program,
+    path: &std::path::Path,
+    program: &str,
+) -> anyhow::Result<()> {
+    let s = startup::check(prog, Arch::native(), path);
+    let named = |calls: &[(&str, Action)]| {
+        calls
+            .iter()
+            .map(|(n, a)| format!("{n} ({})", action_words(*a)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !s.fatal.is_empty() {
+        bail!(
+            "the filter refuses {}: {program} cannot start (execve) or end (exit_group) under it; allow them",
+            named(&s.fatal)
+        );
+    }
+    if !s.loader.is_empty() {
+        eprintln!(
+            "syscage: warning: the filter refuses {}, which {program}'s loader {} makes before main: it will likely not start",
+            named(&s.loader),
+            s.interpreter.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// An action as a refusal: `EPERM`, `kill`, ...
+fn action_words(a: Action) -> String {
+    match a {
+        Action::Errno(e) => {
+            profile::names::errno_name(e).map_or_else(|| format!("errno {e}"), str::to_string)
+        }
+        Action::KillProcess | Action::KillThread => "killed".to_string(),
+        Action::Trap(_) => "SIGSYS".to_string(),
+        Action::UserNotif => "notify, nobody listening: ENOSYS".to_string(),
+        Action::Trace(_) => "trace, no tracer: ENOSYS".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Names what the filter refused with an errno, one line each, or says
+/// plainly why it cannot.
+fn report_denials(denials: &Denials, unnamed: Option<&str>) {
+    let why = match (denials, unnamed) {
+        (_, Some(why)) | (&Denials::NotNamed(why), _) => why,
+        (Denials::NotAsked, None) => return,
+        (Denials::Named(list), None) => {
+            for d in list {
+                let errno = match profile::names::errno_name(d.errno) {
+                    Some(name) => format!("{name} ({})", d.errno),
+                    None => format!("errno {}", d.errno),
+                };
+                let times = if d.count == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{} times", d.count)
+                };
+                eprintln!(
+                    "syscage: refused {} with {errno}, {times}, first by pid {} ({})",
+                    describe_syscall(d.nr, d.arch),
+                    d.first_pid,
+                    d.first_comm
+                );
+            }
+            return;
+        }
+    };
+    eprintln!("syscage: syscalls refused with an errno are not named: {why}");
 }
 
 /// Which audit records are the program's: audit names only a pid, and

@@ -14,6 +14,7 @@ use super::{
     SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_MODE_FILTER, SECCOMP_MODE_STRICT,
     SECCOMP_SET_MODE_FILTER, SECCOMP_SET_MODE_STRICT,
 };
+use crate::forward::Forwarding;
 use crate::tracee::{self, StdinMode, Stop, SyscallStop};
 
 /// Options of [`dump_command`].
@@ -145,6 +146,9 @@ pub fn dump_command(
     mut on_filter: impl FnMut(&DumpedFilter),
 ) -> Result<CommandDump, DumpError> {
     let root = tracee::spawn(argv, opts.stdin)?;
+    // After the spawn (the program must not inherit the blocked mask),
+    // before the watchdog's thread (which must).
+    let forwarding = Forwarding::start();
     let watchdog = Watchdog::start(opts.timeout, root);
     let mut threads: HashMap<pid_t, ThreadState> = HashMap::new();
     threads.insert(
@@ -161,7 +165,7 @@ pub fn dump_command(
     let mut install_nrs: HashMap<(u32, bool), Option<InstallNrs>> = HashMap::new();
     let result = (|| -> Result<(), DumpError> {
         tracee::resume_syscall(root, 0)?;
-        while let Some(stop) = tracee::wait_any(|t| !threads.contains_key(&t))? {
+        while let Some(stop) = next_stop(&forwarding, root, end.is_none(), &watchdog, &threads)? {
             // After the limit or the timeout, every tracee that stops is
             // killed, so children forked meanwhile do not run on.
             let stopping = limit_hit || watchdog.with(|s| s.fired);
@@ -281,6 +285,42 @@ pub fn dump_command(
         filters,
         end,
     })
+}
+
+/// The next stop of any tracee, `None` when none is left; meanwhile passes
+/// the termination signals syscage receives on to the program (its first
+/// process while it lives, then every process of it), as `record` does.
+fn next_stop(
+    forwarding: &Forwarding,
+    root: pid_t,
+    root_alive: bool,
+    watchdog: &Watchdog,
+    threads: &HashMap<pid_t, ThreadState>,
+) -> Result<Option<Stop>, DumpError> {
+    loop {
+        if forwarding.noted() {
+            let live = watchdog.with(|s| s.live.clone());
+            forwarding.pass_on(root, root_alive, &live);
+        }
+        let mut status = 0;
+        // SAFETY: waits for any child of ours; writes the status into a local.
+        let r = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
+        if r > 0 {
+            return Ok(Some(tracee::classify(r, status, &mut |t| {
+                !threads.contains_key(&t)
+            })));
+        }
+        if r == 0 {
+            forwarding.sleep(None);
+            continue;
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::ECHILD) => return Ok(None),
+            _ => return Err(tracee::TraceError::Wait(e).into()),
+        }
+    }
 }
 
 fn track<'a>(

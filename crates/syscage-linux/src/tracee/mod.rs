@@ -75,7 +75,9 @@ pub use resume::{cont, event_msg, listen, resume_syscall};
 pub use syscall::{
     audit_arch, personality, syscall_nr_register, syscall_stop, SyscallStop, CS_I386, CS_X86_64,
 };
-pub use wait::{is_stop_signal, ptrace_event, siginfo, wait_any, wait_raw, wait_tid, Stop};
+pub use wait::{
+    classify, is_stop_signal, ptrace_event, siginfo, wait_any, wait_raw, wait_tid, Stop,
+};
 
 /// `PTRACE_O_TRACESYSGOOD`: syscall stops report `SIGTRAP | 0x80`.
 pub const PTRACE_O_TRACESYSGOOD: c_int = libc::PTRACE_O_TRACESYSGOOD;

@@ -126,7 +126,9 @@ pub fn wait_any(mut is_new: impl FnMut(pid_t) -> bool) -> Result<Option<Stop>, T
     Ok(Some(classify(tid, status, &mut is_new)))
 }
 
-fn classify(tid: pid_t, status: c_int, is_new: &mut impl FnMut(pid_t) -> bool) -> Stop {
+/// What a raw `waitpid` status of tracee `tid` means (as [`wait_any`]
+/// reports it), for callers that wait themselves.
+pub fn classify(tid: pid_t, status: c_int, is_new: &mut impl FnMut(pid_t) -> bool) -> Stop {
     if libc::WIFEXITED(status) {
         return Stop::Exited {
             tid,

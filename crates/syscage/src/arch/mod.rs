@@ -5,6 +5,7 @@
 //! Tables come from the `syscalls` crate; x32, which that crate lacks, is
 //! built here from the x86_64 table ([`x32`]).
 
+pub mod alternatives;
 mod overrides;
 pub mod params;
 mod tables;
