@@ -31,11 +31,27 @@ const EDGES: [u64; 10] = [
     u64::MAX,
 ];
 
-const ARCHES: [Arch; 5] = [Arch::X86_64, Arch::X32, Arch::X86, Arch::Aarch64, Arch::S390x];
+const ARCHES: [Arch; 5] = [
+    Arch::X86_64,
+    Arch::X32,
+    Arch::X86,
+    Arch::Aarch64,
+    Arch::S390x,
+];
 
 const NAMES: [&str; 12] = [
-    "read", "write", "open", "openat", "mmap", "ioctl", "clone", "socket", "close", "_llseek",
-    "rt_sigaction", "kexec_load",
+    "read",
+    "write",
+    "open",
+    "openat",
+    "mmap",
+    "ioctl",
+    "clone",
+    "socket",
+    "close",
+    "_llseek",
+    "rt_sigaction",
+    "kexec_load",
 ];
 
 fn value() -> impl Strategy<Value = u64> {
@@ -117,7 +133,12 @@ fn policy() -> impl Strategy<Value = Policy> {
             p.bad_arch_action = bad;
             p.unknown_action = unknown;
             p.arches = arches.clone();
-            [p.attrs.no_new_privs, p.attrs.tsync, p.attrs.log, p.attrs.spec_allow] = attrs;
+            [
+                p.attrs.no_new_privs,
+                p.attrs.tsync,
+                p.attrs.log,
+                p.attrs.spec_allow,
+            ] = attrs;
             for (sc, act, conds, arch_pick) in rules {
                 let mut r = Rule::new(sc, act);
                 if arch_pick < arches.len() && arch_pick % 2 == 0 {
@@ -126,7 +147,12 @@ fn policy() -> impl Strategy<Value = Policy> {
                 let ok = conds.chunks(6).all(|c| {
                     r.conditions = c.to_vec();
                     p.validate_rule(&r).is_ok()
-                }) && p.validate_rule(&Rule { conditions: Vec::new(), ..r.clone() }).is_ok();
+                }) && p
+                    .validate_rule(&Rule {
+                        conditions: Vec::new(),
+                        ..r.clone()
+                    })
+                    .is_ok();
                 if ok {
                     r.conditions = conds;
                     p.rules.push(r);
@@ -162,7 +188,15 @@ fn arg_values(p: &Policy) -> Vec<u64> {
 }
 
 fn numbers(p: &Policy) -> Vec<u32> {
-    let mut v: Vec<u32> = vec![0, 1, 3, 9999, X32_SYSCALL_BIT, X32_SYSCALL_BIT | 1, u32::MAX];
+    let mut v: Vec<u32> = vec![
+        0,
+        1,
+        3,
+        9999,
+        X32_SYSCALL_BIT,
+        X32_SYSCALL_BIT | 1,
+        u32::MAX,
+    ];
     for r in &p.rules {
         for a in Arch::ALL {
             if let Some(n) = r.syscall.resolve(a) {
@@ -235,8 +269,15 @@ fn printed_widths_and_names() {
             .with(Condition::new32(3, CmpOp::Ge(2)))
             .with(Condition::new32(3, CmpOp::Le(7))),
     );
-    p.rules.push(Rule::new(SyscallId::Nr(0x4000_0200), Action::Errno(1)).on_arch(Arch::X86_64));
+    p.rules
+        .push(Rule::new(SyscallId::Nr(0x4000_0200), Action::Errno(1)).on_arch(Arch::X86_64));
     let text = lang::print(&p);
-    assert!(text.contains("allow mmap if prot & 0x4 == 0 && (u32)flags in 2..=7"), "{text}");
-    assert!(text.contains("arch x86_64 {\n    errno(EPERM) 0x40000200\n}"), "{text}");
+    assert!(
+        text.contains("allow mmap if prot & 0x4 == 0 && (u32)flags in 2..=7"),
+        "{text}"
+    );
+    assert!(
+        text.contains("arch x86_64 {\n    errno(EPERM) 0x40000200\n}"),
+        "{text}"
+    );
 }

@@ -176,6 +176,9 @@ pub fn load_profile(name: &str, arches: Vec<Arch>) -> anyhow::Result<Policy> {
             std::fs::read_to_string(name).with_context(|| format!("cannot read profile {name}"))?;
         (name.to_string(), text)
     };
+    if super::policy_file::is_policy(&file, text.as_bytes()) {
+        return super::policy_file::parse(&file, &text).map_err(|e| anyhow!("{e}"));
+    }
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{file}:{e}"))?;
     let opts = ResolveOptions {
         caps: Vec::new(),
