@@ -137,12 +137,13 @@ pub enum Test {
         /// `==` (true) or `!=` (false).
         equal: bool,
     },
-    /// `ARG in {A, B..=C}` (or `not in` when `member` is false).
+    /// `ARG in {A, B..=C, D..}` (or `not in` when `member` is false).
     In {
         /// The argument.
         arg: ArgName,
-        /// Inclusive ranges (a single value is `(v, v)`).
-        set: Vec<(u64, u64)>,
+        /// Inclusive ranges (a single value is `(v, Some(v))`; `None`: up
+        /// to the largest value of the argument's width, written `A..`).
+        set: Vec<(u64, Option<u64>)>,
         /// `in` (true) or `not in` (false).
         member: bool,
     },

@@ -201,10 +201,15 @@ fn test(t: &Test, syscall: Option<&str>) -> Result<Dnf, LangError> {
                 .collect())
         }
         Test::In { arg, set, member } => {
+            let max = top(arg.width);
             for &(lo, hi) in set {
                 fits(arg, lo)?;
-                fits(arg, hi)?;
+                fits(arg, hi.unwrap_or(0))?;
             }
+            let set: Vec<(u64, u64)> = set
+                .iter()
+                .map(|&(lo, hi)| (lo, hi.unwrap_or(max)))
+                .collect();
             let i = arg_index(arg, syscall)?;
             if *member {
                 if set.len() > MAX_ALTERNATIVES {
@@ -216,9 +221,8 @@ fn test(t: &Test, syscall: Option<&str>) -> Result<Dnf, LangError> {
                     .collect());
             }
             // Outside every range: below it or above it, for each.
-            let max = top(arg.width);
             let mut out: Dnf = vec![Vec::new()];
-            for &(lo, hi) in set {
+            for &(lo, hi) in &set {
                 let mut outside: Dnf = Vec::new();
                 if lo > 0 {
                     outside.push(vec![cond(i, arg.width, CmpOp::Lt(lo))]);

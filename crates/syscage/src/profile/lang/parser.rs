@@ -13,7 +13,7 @@
 //! atom    := '(' cond ')' | arg OP NUMBER | arg '&' NUMBER ('=='|'!=') NUMBER
 //!          | '(' arg '&' NUMBER ')' ('=='|'!=') NUMBER | arg ['not'] 'in' set
 //! arg     := ['(' 'u32' ')'] NAME       set := '{' range (',' range)* '}' | range
-//! range   := NUMBER [('..=' | '..') NUMBER]
+//! range   := NUMBER [('..=' | '..') NUMBER | '..']     (`A..`: up to the top)
 //! action  := allow | log | notify | kill-process | kill-thread
 //!          | trap ['(' N ')'] | trace ['(' N ')'] | errno '(' N | ENAME ')'
 //! ```
@@ -476,7 +476,7 @@ impl Parser<'_> {
         Ok(ArgName { name, width, loc })
     }
 
-    fn set(&mut self) -> Result<Vec<(u64, u64)>, LangError> {
+    fn set(&mut self) -> Result<Vec<(u64, Option<u64>)>, LangError> {
         if !self.eat("{") {
             return Ok(vec![self.range()?]);
         }
@@ -491,12 +491,15 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn range(&mut self) -> Result<(u64, u64), LangError> {
+    fn range(&mut self) -> Result<(u64, Option<u64>), LangError> {
         let loc = self.loc();
-        let lo = self.int("a number or a range (A..=B)")?;
+        let lo = self.int("a number or a range (A..=B, A..B or A..)")?;
         let hi = if self.eat("..=") {
             self.int("the last value of the range")?
         } else if self.eat("..") {
+            if !matches!(self.peek(), Tok::Int(_)) {
+                return Ok((lo, None));
+            }
             let end = self.int("the end of the range (excluded)")?;
             end.checked_sub(1)
                 .ok_or_else(|| LangError::at(&loc, "the range `..0` is empty".into()))?
@@ -509,7 +512,7 @@ impl Parser<'_> {
                 format!("the range {lo}..={hi} is empty (expected the first value <= the last)"),
             ));
         }
-        Ok((lo, hi))
+        Ok((lo, Some(hi)))
     }
 }
 

@@ -113,19 +113,107 @@ fn syscall_name(r: &Rule, arch: Option<Arch>) -> Option<String> {
     }
 }
 
+/// The largest value an argument of this width compares.
+fn top(width: Width) -> u64 {
+    match width {
+        Width::Bits64 => u64::MAX,
+        Width::Bits32 => u32::MAX as u64,
+    }
+}
+
+/// A rule whose conditions are one range of one argument, as the range
+/// (`None` end: up to the top), when `in {...}` parses back to exactly
+/// these conditions.
+fn set_item(conds: &[Condition]) -> Option<(u8, Width, u64, Option<u64>)> {
+    let max = top(conds.first()?.width);
+    let c = conds[0];
+    match (conds, c.op) {
+        ([_], CmpOp::Eq(v)) => Some((c.arg, c.width, v, Some(v))),
+        ([_], CmpOp::Le(h)) if 0 < h && h < max => Some((c.arg, c.width, 0, Some(h))),
+        ([_], CmpOp::Ge(l)) if 0 < l && l < max => Some((c.arg, c.width, l, None)),
+        ([_, d], CmpOp::Ge(l)) if d.arg == c.arg && d.width == c.width => match d.op {
+            CmpOp::Le(h) if 0 < l && l < h && h < max => Some((c.arg, c.width, l, Some(h))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn item_text(lo: u64, hi: Option<u64>) -> String {
+    match hi {
+        Some(h) if h == lo => value(lo),
+        Some(h) => format!("{}..={}", value(lo), value(h)),
+        None => format!("{}..", value(lo)),
+    }
+}
+
+/// One printed rule: an action, a syscall, a condition text.
+struct Entry {
+    action: Action,
+    target: String,
+    /// `(arg, width)` and the set's items, for rules that are one range.
+    set: Option<((u8, Width), Vec<(u64, Option<u64>)>)>,
+    cond: String,
+    name: Option<String>,
+}
+
 /// Prints the rules of one scope (all arches, or one), with `indent`.
 fn rules(out: &mut String, rs: &[&Rule], arch: Option<Arch>, indent: &str) {
+    // Rules of one syscall and action that each test one range of the
+    // same argument become one `in {...}` set.
+    let mut entries: Vec<Entry> = Vec::new();
+    for r in rs {
+        let name = syscall_name(r, arch);
+        let t = target(&r.syscall);
+        if let Some((i, w, lo, hi)) = set_item(&r.conditions) {
+            let found = entries.iter_mut().find(|e| {
+                e.action == r.action
+                    && e.target == t
+                    && e.set.as_ref().is_some_and(|s| s.0 == (i, w))
+            });
+            if let Some(e) = found {
+                if let Some(s) = e.set.as_mut() {
+                    s.1.push((lo, hi));
+                }
+                continue;
+            }
+            entries.push(Entry {
+                action: r.action,
+                target: t,
+                set: Some(((i, w), vec![(lo, hi)])),
+                cond: conditions(name.as_deref(), &r.conditions),
+                name,
+            });
+            continue;
+        }
+        entries.push(Entry {
+            action: r.action,
+            target: t,
+            set: None,
+            cond: conditions(name.as_deref(), &r.conditions),
+            name,
+        });
+    }
     // Lines in order of first appearance: (action, condition text) → targets.
     let mut lines: Vec<(Action, String, Vec<String>)> = Vec::new();
-    for r in rs {
-        let cond = conditions(syscall_name(r, arch).as_deref(), &r.conditions);
-        let t = target(&r.syscall);
+    for e in entries {
+        let cond = match &e.set {
+            Some(((i, w), items)) if items.len() > 1 => {
+                let list: Vec<String> = items.iter().map(|&(l, h)| item_text(l, h)).collect();
+                format!(
+                    "{} in {{{}}}",
+                    arg_name(e.name.as_deref(), *i, *w),
+                    list.join(", ")
+                )
+            }
+            _ => e.cond,
+        };
         match lines
             .iter_mut()
-            .find(|(a, c, ts)| *a == r.action && *c == cond && !ts.contains(&t))
+            .find(|(a, c, ts)| *a == e.action && *c == cond && !ts.contains(&e.target))
         {
-            Some((_, _, ts)) => ts.push(t),
-            None => lines.push((r.action, cond, vec![t])),
+            Some((_, _, ts)) => ts.push(e.target),
+            None => lines.push((e.action, cond, vec![e.target])),
         }
     }
     for (a, cond, targets) in lines {

@@ -322,3 +322,20 @@ fn detection() {
         b" \x00\x00\x00\x04\x00\x00\x00"
     ));
 }
+
+#[test]
+fn rules_on_one_argument_print_as_sets() {
+    let text = "arches x86_64\ndefault kill-process\nbad-arch kill-process\n\n\
+allow personality if personality in {0, 8, 0x20000}\n\
+allow socket if family in {0..=37, 39, 41..}\n\
+allow read, write if (u32)fd in {1, 3..=9}\n";
+    let p = ok(text);
+    assert_eq!(p.rules.len(), 10);
+    assert_eq!(print(&p), text);
+    // Open ranges stop at the top of the argument's width.
+    let q = ok("arches x86_64\ndefault allow\nerrno(1) read if (u32)fd in {5..}");
+    assert_eq!(
+        q.rules[0].conditions,
+        vec![Condition::new32(0, CmpOp::Ge(5))]
+    );
+}
