@@ -147,12 +147,15 @@ fn item_text(lo: u64, hi: Option<u64>) -> String {
     }
 }
 
+/// A set's items: inclusive ranges, `None` end for "up to the top".
+type Items = Vec<(u64, Option<u64>)>;
+
 /// One printed rule: an action, a syscall, a condition text.
 struct Entry {
     action: Action,
     target: String,
     /// `(arg, width)` and the set's items, for rules that are one range.
-    set: Option<((u8, Width), Vec<(u64, Option<u64>)>)>,
+    set: Option<((u8, Width), Items)>,
     cond: String,
     name: Option<String>,
 }
