@@ -587,6 +587,22 @@ mod tests {
     }
 
     #[test]
+    fn the_guide_lists_every_member() {
+        let guide = include_str!("../../../../../docs/policy-language.md");
+        for g in GROUPS {
+            let mut seen: Vec<&str> = Vec::new();
+            for m in g.members {
+                if !seen.contains(m) {
+                    seen.push(m);
+                }
+            }
+            let list: Vec<String> = seen.iter().map(|m| format!("`{m}`")).collect();
+            let line = format!("- `@{}`: {}\n", g.name, list.join(", "));
+            assert!(guide.contains(&line), "docs/policy-language.md lacks {line}");
+        }
+    }
+
+    #[test]
     fn nested_groups_expand() {
         let s = expand("system-service").unwrap();
         assert!(s.contains(&"read") && s.contains(&"openat") && s.contains(&"ioctl"));
