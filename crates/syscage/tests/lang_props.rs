@@ -259,6 +259,66 @@ proptest! {
     }
 }
 
+/// Pieces of the language, to glue into random (mostly wrong) texts.
+const PIECES: [&str; 40] = [
+    "default",
+    "bad-arch",
+    "unknown-syscall",
+    "arches",
+    "x86_64",
+    "x32",
+    "option",
+    "tsync",
+    "on",
+    "include",
+    "\"x.policy\"",
+    "arch",
+    "{",
+    "}",
+    "(",
+    ")",
+    "(u32)",
+    ",",
+    "allow",
+    "errno(EPERM)",
+    "trap(",
+    "kill-process",
+    "read",
+    "write",
+    "@basic-io",
+    "if",
+    "fd",
+    "arg7",
+    "==",
+    "&",
+    "!=",
+    "in",
+    "not",
+    "..=",
+    "..",
+    "&&",
+    "||",
+    "0x10",
+    "-1",
+    "\n#c\n",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// Any text gives a policy or an error with a position in it, never a panic.
+    #[test]
+    fn any_text_is_refused_cleanly(picks in proptest::collection::vec(0usize..PIECES.len(), 0..40), junk in ".{0,8}") {
+        let mut text: String = picks.iter().map(|&i| PIECES[i]).collect::<Vec<_>>().join(" ");
+        text.push_str(&junk);
+        if let Err(e) = lang::parse("r.policy", &text, &mut NoIncludes) {
+            let lines = text.split('\n').count() as u32;
+            prop_assert!(e.pos.line >= 1 && e.pos.line <= lines + 1, "{}", e);
+            prop_assert!(!e.message.is_empty());
+        }
+    }
+}
+
 #[test]
 fn printed_widths_and_names() {
     let mut p = Policy::new(Action::KillProcess);

@@ -598,7 +598,10 @@ mod tests {
             }
             let list: Vec<String> = seen.iter().map(|m| format!("`{m}`")).collect();
             let line = format!("- `@{}`: {}\n", g.name, list.join(", "));
-            assert!(guide.contains(&line), "docs/policy-language.md lacks {line}");
+            assert!(
+                guide.contains(&line),
+                "docs/policy-language.md lacks {line}"
+            );
         }
     }
 

@@ -80,14 +80,6 @@ impl Parser<'_> {
         }
     }
 
-    fn next(&mut self) -> Tok {
-        let t = self.peek().clone();
-        if self.i < self.toks.len() - 1 {
-            self.i += 1;
-        }
-        t
-    }
-
     fn expected(&self, what: &str) -> LangError {
         LangError::at(
             &self.loc(),
@@ -187,12 +179,12 @@ impl Parser<'_> {
             }
             "include" => {
                 self.i += 1;
-                match self.next() {
-                    Tok::Str(s) => StmtKind::Include(s),
-                    _ => {
-                        self.i -= 1;
-                        return Err(self.expected("a file name in double quotes"));
+                match self.peek().clone() {
+                    Tok::Str(s) => {
+                        self.i += 1;
+                        StmtKind::Include(s)
                     }
+                    _ => return Err(self.expected("a file name in double quotes")),
                 }
             }
             "arch" => {
@@ -308,7 +300,7 @@ impl Parser<'_> {
                 return Ok(0);
             }
             let at = p.loc();
-            let v = match p.next() {
+            let v = match p.peek().clone() {
                 Tok::Int(v) => u16::try_from(v).map_err(|_| {
                     LangError::at(
                         &at,
@@ -323,11 +315,9 @@ impl Parser<'_> {
                         ),
                     )
                 })?,
-                _ => {
-                    p.i -= 1;
-                    return Err(p.expected("a number or an errno name"));
-                }
+                _ => return Err(p.expected("a number or an errno name")),
             };
+            p.i += 1;
             p.expect(")", "`)`")?;
             Ok(v)
         };
