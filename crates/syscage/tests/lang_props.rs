@@ -3,9 +3,11 @@
 //! 32 or 64 bits with edge constants, every action), `parse(print(p))`
 //! has the same rules as `p` and decides like it under the reference
 //! evaluator on boundary inputs, and printing is a fixed point:
-//! `print(parse(print(p))) == print(p)`.
+//! `print(parse(print(p))) == print(p)`; and what `decompile` makes of
+//! the compiled policy survives print and parse, deciding like `p`.
 //!
-//! CI runs 2,000 cases (seconds). Long mode:
+//! CI runs 2,000 cases (seconds), and 20 of the decompile round trip
+//! (lifting and decompiling is the slow part). Long mode:
 //!
 //! ```text
 //! SYSCAGE_PROPTEST_CASES=200000 cargo test --release -p syscage --test lang_props
@@ -13,8 +15,11 @@
 
 use proptest::prelude::*;
 use syscage::action::Action;
+use syscage::analyze::decompile::decompile;
+use syscage::analyze::lift::{lift, Limits};
 use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::bpf::data::SeccompData;
+use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{CmpOp, Condition, Policy, Rule, SyscallId};
 use syscage::profile::lang::{self, NoIncludes};
 
@@ -253,6 +258,43 @@ proptest! {
                     if k == 0 { a = [0; 6]; }
                     let d = SeccompData { nr, arch, instruction_pointer: 0, args: a };
                     prop_assert_eq!(q.evaluate(&d), p.evaluate(&d), "{:?}\n{}", d, text);
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases((cases() / 100).max(1)))]
+
+    /// compile → lift → decompile → print → parse decides like the
+    /// original policy: the language carries whatever decompile finds.
+    #[test]
+    fn decompiled_policies_survive_the_language(p in policy(), seed in any::<u64>()) {
+        let order = p.arches[0].byte_order();
+        // One program reads its 64-bit fields in one byte order.
+        if p.arches.iter().any(|a| a.byte_order() != order) {
+            return Ok(());
+        }
+        let Ok(prog) = compile(&p, &CompileOptions::default()) else { return Ok(()) };
+        let table = lift(&prog, order, &Limits::default()).unwrap();
+        let Ok(d) = decompile(&table, &p.arches) else { return Ok(()) };
+        let text = lang::print(&d);
+        let q = lang::parse("d.policy", &text, &mut NoIncludes)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(sorted(&q), sorted(&d), "{}", text);
+        let args = arg_values(&p);
+        let mut s = seed;
+        for nr in numbers(&p) {
+            for arch in ARCHES.iter().map(|a| a.audit()).chain([Arch::Arm.audit()]) {
+                for _ in 0..4 {
+                    let mut a = [0u64; 6];
+                    for slot in a.iter_mut() {
+                        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        *slot = args[(s >> 33) as usize % args.len()];
+                    }
+                    let data = SeccompData { nr, arch, instruction_pointer: 0, args: a };
+                    prop_assert_eq!(q.evaluate(&data), p.evaluate(&data), "{:?}\n{}", data, text);
                 }
             }
         }
