@@ -283,6 +283,48 @@ fn decompiled_policies_compile_to_equivalent_filters() {
 }
 
 #[test]
+fn container_profiles_come_back_through_the_language() {
+    let Some(fx) = fixtures() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs shared/data"
+        );
+        println!("NOT CHECKED: shared/data not found");
+        return;
+    };
+    let data = fx.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let d = dir("containers");
+    for json in ["docker-default-seccomp.json", "podman-default-seccomp.json"] {
+        for arch in ["x86_64", "aarch64", "s390x", "x86"] {
+            let bpf = d.join(format!("{json}-{arch}.bpf")).display().to_string();
+            let src = data.join(json).display().to_string();
+            let o = syscage(&["compile", &src, "-a", arch, "--kernel", "6.1", "-o", &bpf]);
+            assert!(o.status.success(), "{json} {arch}: {}", stderr(&o));
+            let o = syscage(&["decompile", &bpf, "-a", arch]);
+            assert!(o.status.success(), "{json} {arch}: {}", stderr(&o));
+            let text = stdout(&o);
+            // runc's ENOSYS stub: its own line unless it is the default.
+            assert!(
+                text.contains("unknown-syscall errno(ENOSYS)")
+                    || text.contains("default errno(ENOSYS)"),
+                "{text}"
+            );
+            let p = write(&d, &format!("{json}-{arch}.policy"), &text);
+            let back = d.join(format!("{json}-{arch}.2.bpf")).display().to_string();
+            let o = syscage(&["compile", &p, "-o", &back]);
+            assert!(o.status.success(), "{json} {arch}: {}", stderr(&o));
+            let o = syscage(&["diff", &bpf, &back, "-a", arch]);
+            assert!(
+                stdout(&o).contains("no differences"),
+                "{json} {arch}: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+        }
+    }
+}
+
+#[test]
 fn run_enforces_a_policy_file() {
     let ok = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.contains("Seccomp:"));
     if !ok {
