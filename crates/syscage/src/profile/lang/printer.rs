@@ -67,6 +67,23 @@ fn arg_name(syscall: Option<&str>, i: u8, width: Width) -> String {
     }
 }
 
+/// Whether an argument holds bits (flags, protections, modes), which read
+/// better in hex.
+fn is_bits(name: &str) -> bool {
+    ["flag", "prot", "mode", "mask"]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
+/// A constant compared with argument `name`.
+fn constant(name: &str, v: u64) -> String {
+    if is_bits(name) && v >= 10 {
+        format!("{v:#x}")
+    } else {
+        value(v)
+    }
+}
+
 /// The conditions of a rule, joined with `&&`.
 pub fn conditions(syscall: Option<&str>, conds: &[Condition]) -> String {
     let mut parts = Vec::new();
@@ -74,6 +91,7 @@ pub fn conditions(syscall: Option<&str>, conds: &[Condition]) -> String {
     while i < conds.len() {
         let c = conds[i];
         let name = arg_name(syscall, c.arg, c.width);
+        let value = |v: u64| constant(&name, v);
         // `Ge(l) && Le(h)` on one argument reads as a range (and parses
         // back to the same two conditions).
         if let (CmpOp::Ge(l), Some(next)) = (c.op, conds.get(i + 1)) {
@@ -139,7 +157,8 @@ fn set_item(conds: &[Condition]) -> Option<(u8, Width, u64, Option<u64>)> {
     }
 }
 
-fn item_text(lo: u64, hi: Option<u64>) -> String {
+fn item_text(name: &str, lo: u64, hi: Option<u64>) -> String {
+    let value = |v: u64| constant(name, v);
     match hi {
         Some(h) if h == lo => value(lo),
         Some(h) => format!("{}..={}", value(lo), value(h)),
@@ -202,12 +221,9 @@ fn rules(out: &mut String, rs: &[&Rule], arch: Option<Arch>, indent: &str) {
     for e in entries {
         let cond = match &e.set {
             Some(((i, w), items)) if items.len() > 1 => {
-                let list: Vec<String> = items.iter().map(|&(l, h)| item_text(l, h)).collect();
-                format!(
-                    "{} in {{{}}}",
-                    arg_name(e.name.as_deref(), *i, *w),
-                    list.join(", ")
-                )
+                let arg = arg_name(e.name.as_deref(), *i, *w);
+                let list: Vec<String> = items.iter().map(|&(l, h)| item_text(&arg, l, h)).collect();
+                format!("{arg} in {{{}}}", list.join(", "))
             }
             _ => e.cond,
         };
