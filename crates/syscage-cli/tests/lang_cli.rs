@@ -124,7 +124,7 @@ fn errors_name_file_line_col_and_exit_2() {
         ),
         (
             "default allow\nallow write if fd = 1\n",
-            "bad.policy:2:19: unexpected character '='",
+            "bad.policy:2:19: expected a comparison (==, !=, <, <=, >, >=), `& MASK`, `in` or `not in`, found `=`",
         ),
         (
             "default allow\nallow write if len > 1\n",

@@ -6,7 +6,7 @@
 //! `print(parse(print(p))) == print(p)`; and what `decompile` makes of
 //! the compiled policy survives print and parse, deciding like `p`.
 //!
-//! CI runs 2,000 cases (seconds), and 20 of the decompile round trip
+//! CI runs 2,000 cases (seconds), and 10 of the decompile round trip
 //! (lifting and decompiling is the slow part). Long mode:
 //!
 //! ```text
@@ -265,7 +265,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases((cases() / 100).max(1)))]
+    #![proptest_config(ProptestConfig::with_cases((cases() / 200).max(1)))]
 
     /// compile → lift → decompile → print → parse decides like the
     /// original policy: the language carries whatever decompile finds.

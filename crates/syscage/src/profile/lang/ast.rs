@@ -29,6 +29,8 @@ pub enum StmtKind {
     Option(FilterOption, bool),
     /// `include "FILE"`.
     Include(String),
+    /// `define NAME = VALUE`: a name for a number, usable after it.
+    Define(String, u64),
     /// `arch A { RULES }`: rules for one arch only.
     ArchSection(Arch, Vec<RuleStmt>),
     /// `ACTION TARGETS [if COND]`, or `ACTION { ... }` (several rules).

@@ -8,7 +8,7 @@ use super::conds::dnf;
 use super::error::{LangError, Location, Pos};
 use super::groups;
 use super::lexer::tokenize;
-use super::parser::parse;
+use super::parser::{Defines, Parser};
 use super::Loader;
 use crate::action::Action;
 use crate::arch::Arch;
@@ -27,7 +27,8 @@ pub const MAX_RULES: usize = 500_000;
 pub fn build(file: &str, text: &str, loader: &mut dyn Loader) -> Result<Policy, LangError> {
     let mut files = 0;
     let mut stack = vec![loader.canonical(file)];
-    let stmts = collect(file, text, loader, &mut stack, &mut files)?;
+    let mut defines = Defines::new();
+    let stmts = collect(file, text, loader, &mut stack, &mut files, &mut defines)?;
     assemble(file, &stmts)
 }
 
@@ -37,6 +38,7 @@ fn collect(
     loader: &mut dyn Loader,
     stack: &mut Vec<String>,
     files: &mut usize,
+    defines: &mut Defines,
 ) -> Result<Vec<Stmt>, LangError> {
     *files += 1;
     if text.len() > MAX_FILE_BYTES {
@@ -48,7 +50,9 @@ fn collect(
     }
     let tokens = tokenize(file, text)?;
     let mut out = Vec::new();
-    for stmt in parse(file, &tokens)? {
+    let mut parser = Parser::new(file, &tokens, std::mem::take(defines));
+    while !parser.at_end() {
+        let stmt = parser.stmt()?;
         let StmtKind::Include(name) = &stmt.kind else {
             out.push(stmt);
             continue;
@@ -73,13 +77,17 @@ fn collect(
             .read(&path)
             .map_err(|e| at(format!("cannot include {path:?}: {e}")))?;
         stack.push(key);
-        let got = collect(&path, &inner, loader, stack, files).map_err(|mut e| {
-            e.included_from.push(stmt.loc.clone());
-            e
-        })?;
+        let mut inner_defines = std::mem::take(&mut parser.defines);
+        let got =
+            collect(&path, &inner, loader, stack, files, &mut inner_defines).map_err(|mut e| {
+                e.included_from.push(stmt.loc.clone());
+                e
+            })?;
+        parser.defines = inner_defines;
         stack.pop();
         out.extend(got);
     }
+    *defines = parser.defines;
     Ok(out)
 }
 

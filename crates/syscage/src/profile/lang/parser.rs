@@ -6,6 +6,7 @@
 //! stmt    := 'default' action | 'bad-arch' action | 'unknown-syscall' action
 //!          | 'arches' ARCH (',' ARCH)* | 'option' NAME ('on' | 'off')
 //!          | 'include' STRING | 'arch' ARCH '{' rule* '}' | rule
+//!          | 'define' NAME '=' NUMBER          (NUMBER: a literal or a defined NAME)
 //! rule    := action (item | '{' item* '}')
 //! item    := target (',' target)* ['if' cond]
 //! target  := NAME | NUMBER | '@' GROUP
@@ -38,31 +39,41 @@ pub const STATEMENT_WORDS: &[&str] = &[
     "option",
     "include",
     "arch",
+    "define",
 ];
 
-/// Parses one file's tokens.
-pub fn parse(file: &str, tokens: &[Token]) -> Result<Vec<Stmt>, LangError> {
-    let mut p = Parser {
-        file,
-        toks: tokens,
-        i: 0,
-        depth: 0,
-    };
-    let mut out = Vec::new();
-    while p.peek() != &Tok::Eof {
-        out.push(p.stmt()?);
-    }
-    Ok(out)
-}
+/// Names given values with `define NAME = VALUE`, and where.
+pub type Defines = std::collections::HashMap<String, (u64, Location)>;
 
-struct Parser<'a> {
+/// The parser of one file's tokens, one statement at a time (the caller
+/// follows includes between statements, so that what an included file
+/// defines is known after its `include`).
+pub struct Parser<'a> {
     file: &'a str,
     toks: &'a [Token],
     i: usize,
     depth: usize,
+    /// The names defined so far (by this file and what it included).
+    pub defines: Defines,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// A parser at the start of `tokens` (which end with [`Tok::Eof`]).
+    pub fn new(file: &'a str, tokens: &'a [Token], defines: Defines) -> Self {
+        Parser {
+            file,
+            toks: tokens,
+            i: 0,
+            depth: 0,
+            defines,
+        }
+    }
+
+    /// Whether every statement was read.
+    pub fn at_end(&self) -> bool {
+        self.peek() == &Tok::Eof
+    }
+
     fn peek(&self) -> &Tok {
         self.peek_at(0)
     }
@@ -124,6 +135,15 @@ impl Parser<'_> {
         }
     }
 
+    /// Whether the next token is a number or a defined name.
+    fn at_value(&self) -> bool {
+        match self.peek() {
+            Tok::Int(_) => true,
+            Tok::Word(w) => self.defines.contains_key(w),
+            _ => false,
+        }
+    }
+
     fn int(&mut self, what: &str) -> Result<u64, LangError> {
         match self.peek() {
             Tok::Int(v) => {
@@ -131,11 +151,48 @@ impl Parser<'_> {
                 self.i += 1;
                 Ok(v)
             }
+            Tok::Word(w) => match self.defines.get(w) {
+                Some(&(v, _)) => {
+                    self.i += 1;
+                    Ok(v)
+                }
+                None => Err(LangError::at(
+                    &self.loc(),
+                    format!("expected {what}, found `{w}`, which is not defined (write `define {w} = VALUE` before using it)"),
+                )),
+            },
             _ => Err(self.expected(what)),
         }
     }
 
-    fn stmt(&mut self) -> Result<Stmt, LangError> {
+    fn define(&mut self) -> Result<StmtKind, LangError> {
+        let loc = self.loc();
+        let name = self.word("a name to define")?;
+        if STATEMENT_WORDS.contains(&name.as_str())
+            || action_word(&name)
+            || ["if", "in", "not", "on", "off", "u32"].contains(&name.as_str())
+        {
+            return Err(LangError::at(
+                &loc,
+                format!("`{name}` is a word of the language and cannot be defined"),
+            ));
+        }
+        self.expect("=", "`=` after the name")?;
+        let v = self.int("the value (a number or a defined name)")?;
+        if let Some((old, at)) = self.defines.get(&name) {
+            if *old != v {
+                return Err(LangError::at(
+                    &loc,
+                    format!("`{name}` is already defined as {old:#x} at {at}"),
+                ));
+            }
+        }
+        self.defines.insert(name.clone(), (v, loc));
+        Ok(StmtKind::Define(name, v))
+    }
+
+    /// The next statement.
+    pub fn stmt(&mut self) -> Result<Stmt, LangError> {
         let loc = self.loc();
         let Tok::Word(w) = self.peek().clone() else {
             return Err(self.expected("a statement (an action such as `allow`, or `default`, `arches`, `include`, `arch`, ...)"));
@@ -160,6 +217,10 @@ impl Parser<'_> {
                     v.push(self.arch()?);
                 }
                 StmtKind::Arches(v)
+            }
+            "define" => {
+                self.i += 1;
+                self.define()?
             }
             "option" => {
                 self.i += 1;
@@ -487,7 +548,7 @@ impl Parser<'_> {
         let hi = if self.eat("..=") {
             self.int("the last value of the range")?
         } else if self.eat("..") {
-            if !matches!(self.peek(), Tok::Int(_)) {
+            if !self.at_value() {
                 return Ok((lo, None));
             }
             let end = self.int("the end of the range (excluded)")?;

@@ -339,3 +339,43 @@ allow read, write if (u32)fd in {1, 3..=9}\n";
         vec![Condition::new32(0, CmpOp::Ge(5))]
     );
 }
+
+#[test]
+fn defines_name_numbers() {
+    let mut files = Files(HashMap::from([(
+        "consts.policy".to_string(),
+        "define PROT_EXEC = 0x4\ndefine AF_INET = 2\n".to_string(),
+    )]));
+    let text = "include \"consts.policy\"\ndefine STDERR = 2\ndefine TOP = STDERR\n\
+        arches x86_64\ndefault kill-process\n\
+        allow mmap if prot & PROT_EXEC == 0\n\
+        allow write if fd in {1, STDERR..=TOP, 7..}\n\
+        allow socket if family == AF_INET\n";
+    let p = parse("main.policy", text, &mut files).unwrap();
+    assert_eq!(
+        p.rules[0].conditions,
+        vec![Condition::new(2, CmpOp::MaskedEq { mask: 4, value: 0 })]
+    );
+    assert_eq!(p.rules[2].conditions, vec![Condition::new(0, CmpOp::Eq(2))]);
+    assert_eq!(p.rules[4].conditions, vec![Condition::new(0, CmpOp::Eq(2))]);
+    for (text, want) in [
+        (
+            "default allow\nallow read if fd == STDIN",
+            "t.policy:2:21: expected a number to compare with, found `STDIN`, which is not defined",
+        ),
+        (
+            "define allow = 1",
+            "t.policy:1:8: `allow` is a word of the language",
+        ),
+        (
+            "define A = 1\ndefine A = 2",
+            "t.policy:2:8: `A` is already defined as 0x1 at t.policy:1:8",
+        ),
+        ("define A 1", "expected `=` after the name"),
+    ] {
+        let got = err(text);
+        assert!(got.contains(want), "{text:?}: got {got:?}");
+    }
+    // Defining the same value twice is fine (a header included twice).
+    ok("define A = 1\ndefine A = 1\ndefault allow");
+}
