@@ -115,7 +115,13 @@ pub fn conditions(syscall: Option<&str>, conds: &[Condition]) -> String {
             CmpOp::Gt(v) => format!("{name} > {}", value(v)),
             CmpOp::Ge(v) => format!("{name} >= {}", value(v)),
             CmpOp::MaskedEq { mask, value: v } => {
-                format!("{name} & {mask:#x} == {}", value(v))
+                // The masked bits read best in hex, like the mask.
+                let bits = if v == 0 {
+                    "0".to_string()
+                } else {
+                    format!("{v:#x}")
+                };
+                format!("{name} & {mask:#x} == {bits}")
             }
         });
         i += 1;
