@@ -15,7 +15,7 @@ pub enum Tok {
     Int(u64),
     /// A double-quoted string (`include "base.policy"`).
     Str(String),
-    /// Punctuation: `{ } ( ) , & && || == != < <= > >= ..= .. @ =`.
+    /// Punctuation: `{ } ( ) , & && | || == != < <= > >= ..= .. @ =`.
     Punct(&'static str),
     /// End of the file.
     Eof,
@@ -46,7 +46,7 @@ pub struct Token {
 /// Punctuation, longest first so that `<=` wins over `<`.
 const PUNCT: &[&str] = &[
     "..=", "&&", "||", "==", "!=", "<=", ">=", "..", "{", "}", "(", ")", ",", "&", "<", ">", "@",
-    "=",
+    "=", "|",
 ];
 
 /// Splits `text` into tokens; `file` names it in errors. The last token

@@ -6,7 +6,8 @@
 //! stmt    := 'default' action | 'bad-arch' action | 'unknown-syscall' action
 //!          | 'arches' ARCH (',' ARCH)* | 'option' NAME ('on' | 'off')
 //!          | 'include' STRING | 'arch' ARCH '{' rule* '}' | rule
-//!          | 'define' NAME '=' NUMBER          (NUMBER: a literal or a defined NAME)
+//!          | 'define' NAME '=' NUMBER
+//! NUMBER  := value ('|' value)*     value := INT | defined NAME | '(' NUMBER ')'
 //! rule    := action (item | '{' item* '}')
 //! item    := target (',' target)* ['if' cond]
 //! target  := NAME | NUMBER | '@' GROUP
@@ -144,7 +145,35 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A value: numbers and defined names joined with `|` (bitwise or),
+    /// grouped with parentheses: `PROT_READ | PROT_WRITE`.
     fn int(&mut self, what: &str) -> Result<u64, LangError> {
+        let mut v = self.operand(what)?;
+        while self.eat("|") {
+            v |= self.operand("a number or a defined name after `|`")?;
+        }
+        Ok(v)
+    }
+
+    fn operand(&mut self, what: &str) -> Result<u64, LangError> {
+        if self.peek() != &Tok::Punct("(") || self.at_cast() {
+            return self.number(what);
+        }
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(LangError::at(
+                &self.loc(),
+                format!("values nest deeper than {MAX_NESTING} parentheses"),
+            ));
+        }
+        self.i += 1;
+        let v = self.int(what)?;
+        self.expect(")", "`)` or `|`")?;
+        self.depth -= 1;
+        Ok(v)
+    }
+
+    fn number(&mut self, what: &str) -> Result<u64, LangError> {
         match self.peek() {
             Tok::Int(v) => {
                 let v = *v;

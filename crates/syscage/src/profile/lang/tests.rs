@@ -379,3 +379,32 @@ fn defines_name_numbers() {
     // Defining the same value twice is fine (a header included twice).
     ok("define A = 1\ndefine A = 1\ndefault allow");
 }
+
+#[test]
+fn values_combine_with_bitwise_or() {
+    let p = ok(
+        "define PROT_READ = 1\ndefine PROT_WRITE = 2\narches x86_64\ndefault kill-process\n\
+        allow mmap if prot & (PROT_READ | PROT_WRITE | 0x4) == PROT_READ | PROT_WRITE\n\
+        allow read if (fd & 0x10 | 0x1) == (1)",
+    );
+    assert_eq!(
+        p.rules[0].conditions,
+        vec![Condition::new(2, CmpOp::MaskedEq { mask: 7, value: 3 })]
+    );
+    assert_eq!(
+        p.rules[1].conditions,
+        vec![Condition::new(
+            0,
+            CmpOp::MaskedEq {
+                mask: 0x11,
+                value: 1
+            }
+        )]
+    );
+    let deep = format!(
+        "default allow\nallow read if fd == {}1{}",
+        "(".repeat(100),
+        ")".repeat(100)
+    );
+    assert!(err(&deep).contains("nest deeper"));
+}
