@@ -262,7 +262,21 @@ fn rules(out: &mut String, rs: &[&Rule], arch: Option<Arch>, indent: &str) {
         }
         if !cond.is_empty() {
             line.push_str(" if ");
-            line.push_str(&cond);
+            // A long condition continues on the next lines, after `&&`.
+            let more = format!("{cont}   ");
+            for (k, part) in cond.split(" && ").enumerate() {
+                if k > 0 {
+                    if line.len() + part.len() + 4 > WIDTH {
+                        line.push_str(" &&");
+                        out.push_str(&line);
+                        out.push('\n');
+                        line = more.clone();
+                    } else {
+                        line.push_str(" && ");
+                    }
+                }
+                line.push_str(part);
+            }
         }
         out.push_str(&line);
         out.push('\n');
