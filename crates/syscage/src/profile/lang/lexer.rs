@@ -102,6 +102,19 @@ pub fn tokenize(file: &str, text: &str) -> Result<Vec<Token>, LangError> {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
+            let lit = &text[digits..i];
+            if lit.len() > 1 && lit.starts_with('0') && lit.as_bytes()[1].is_ascii_digit() {
+                // C reads 0755 as octal, people often as decimal: refuse both.
+                return Err(err(
+                    line,
+                    col,
+                    format!(
+                        "`{lit}` has a leading zero (write 0o{} for octal or {} for decimal)",
+                        &lit[1..],
+                        lit.trim_start_matches('0')
+                    ),
+                ));
+            }
             let v = parse_int(&text[digits..i]).ok_or_else(|| {
                 err(
                     line,
@@ -206,5 +219,15 @@ mod tests {
         assert!(tokenize("f", "0x1_0000_0000_0000_0000").is_err());
         assert!(tokenize("f", "\"open").is_err());
         assert!(tokenize("f", "12abc").is_err());
+        let e = tokenize("f", "mode == 0755").unwrap_err();
+        assert!(
+            e.message
+                .contains("write 0o755 for octal or 755 for decimal"),
+            "{e}"
+        );
+        assert_eq!(
+            toks("0 0o755 0x0"),
+            vec![Tok::Int(0), Tok::Int(0o755), Tok::Int(0), Tok::Eof]
+        );
     }
 }
