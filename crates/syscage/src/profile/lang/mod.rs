@@ -39,6 +39,7 @@
 //! assert_eq!(lang::parse("x.policy", &lang::print(&policy), &mut lang::NoIncludes).unwrap(), policy);
 //! ```
 
+mod actions;
 mod ast;
 mod build;
 mod conds;
@@ -106,7 +107,7 @@ fn first_word_is_statement(text: &str) -> bool {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
-    parser::STATEMENT_WORDS.contains(&word.as_str()) || parser::action_word(&word)
+    parser::STATEMENT_WORDS.contains(&word.as_str()) || actions::action_word(&word)
 }
 
 #[cfg(test)]

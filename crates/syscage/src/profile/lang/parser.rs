@@ -20,6 +20,7 @@
 //!          | trap ['(' N ')'] | trace ['(' N ')'] | errno '(' N | ENAME ')'
 //! ```
 
+use super::actions::{action_word, build, takes_data};
 use super::ast::{ArgName, Cond, FilterOption, Op, RuleStmt, Stmt, StmtKind, Target, Test};
 use super::error::{LangError, Location};
 use super::lexer::{Tok, Token};
@@ -382,46 +383,40 @@ impl<'a> Parser<'a> {
         let what =
             "an action (allow, log, errno(N), trap, trace, notify, kill-thread, kill-process)";
         let w = self.word(what)?;
-        let data = |p: &mut Self, required: bool| -> Result<u16, LangError> {
-            if !p.eat("(") {
-                if required {
-                    return Err(p.expected("`(` and an errno number or name, e.g. errno(EPERM)"));
-                }
-                return Ok(0);
+        let unknown = || LangError::at(&loc, format!("expected {what}, found `{w}`"));
+        let data = match takes_data(&w).ok_or_else(unknown)? {
+            Some(_) if self.eat("(") => self.action_data()?,
+            Some(true) => {
+                return Err(self.expected("`(` and an errno number or name, e.g. errno(EPERM)"))
             }
-            let at = p.loc();
-            let v = match p.peek().clone() {
-                Tok::Int(v) => u16::try_from(v).map_err(|_| {
-                    LangError::at(
-                        &at,
-                        format!("{v} does not fit in the 16 data bits of a return value"),
-                    )
-                })?,
-                Tok::Word(name) => errno_number(&name.to_ascii_uppercase()).ok_or_else(|| {
-                    LangError::at(
-                        &at,
-                        format!(
-                            "unknown errno name `{name}` (expected e.g. EPERM, ENOSYS or a number)"
-                        ),
-                    )
-                })?,
-                _ => return Err(p.expected("a number or an errno name")),
-            };
-            p.i += 1;
-            p.expect(")", "`)`")?;
-            Ok(v)
+            _ => 0,
         };
-        Ok(match w.as_str() {
-            "allow" => Action::Allow,
-            "log" => Action::Log,
-            "notify" | "user-notif" => Action::UserNotif,
-            "kill-process" => Action::KillProcess,
-            "kill-thread" => Action::KillThread,
-            "trap" => Action::Trap(data(self, false)?),
-            "trace" => Action::Trace(data(self, false)?),
-            "errno" => Action::Errno(data(self, true)?),
-            _ => return Err(LangError::at(&loc, format!("expected {what}, found `{w}`"))),
-        })
+        build(&w, data).ok_or_else(unknown)
+    }
+
+    /// `N)` or `ENAME)` after an action's `(`.
+    fn action_data(&mut self) -> Result<u16, LangError> {
+        let at = self.loc();
+        let v = match self.peek().clone() {
+            Tok::Int(v) => u16::try_from(v).map_err(|_| {
+                LangError::at(
+                    &at,
+                    format!("{v} does not fit in the 16 data bits of a return value"),
+                )
+            })?,
+            Tok::Word(name) => errno_number(&name.to_ascii_uppercase()).ok_or_else(|| {
+                LangError::at(
+                    &at,
+                    format!(
+                        "unknown errno name `{name}` (expected e.g. EPERM, ENOSYS or a number)"
+                    ),
+                )
+            })?,
+            _ => return Err(self.expected("a number or an errno name")),
+        };
+        self.i += 1;
+        self.expect(")", "`)`")?;
+        Ok(v)
     }
 
     fn cond(&mut self) -> Result<Cond, LangError> {
@@ -594,20 +589,4 @@ impl<'a> Parser<'a> {
         }
         Ok((lo, Some(hi)))
     }
-}
-
-/// Whether a word is an action keyword.
-pub fn action_word(w: &str) -> bool {
-    matches!(
-        w,
-        "allow"
-            | "log"
-            | "notify"
-            | "user-notif"
-            | "kill-process"
-            | "kill-thread"
-            | "trap"
-            | "trace"
-            | "errno"
-    )
 }
