@@ -166,7 +166,7 @@ fn decompile_writes_a_profile_that_compiles_back_to_the_same_filter() {
     let dir = std::env::temp_dir().join(format!("syscage-decompile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let filter = fixture("gctf-2019-quals-caas.bpf");
-    let o = syscage(&["decompile", &filter, "-a", "amd64"]);
+    let o = syscage(&["decompile", &filter, "-a", "amd64", "-f", "docker"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let profile = dir.join("caas.json");
     std::fs::write(&profile, &o.stdout).unwrap();

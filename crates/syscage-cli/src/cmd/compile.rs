@@ -1,4 +1,5 @@
-//! `syscage compile`: a Docker / OCI seccomp profile to BPF.
+//! `syscage compile`: a Docker / OCI seccomp profile, or a policy in
+//! syscage's policy language (`*.policy`), to BPF.
 //!
 //! Rules are selected as moby does (host arch, capabilities, kernel) and
 //! translated as runc + libseccomp 2.5 would build the filter; what they
@@ -12,6 +13,7 @@ use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
 use syscage::compile::{compile, stats, CompileOptions};
+use syscage::policy::Policy;
 use syscage::profile;
 
 /// Output formats of `syscage compile`.
@@ -26,12 +28,15 @@ pub enum Format {
     Disasm,
     /// The resolved OCI `linux.seccomp` object (what a runtime receives).
     Json,
+    /// The policy in syscage's policy language (what the filter decides).
+    Policy,
 }
 
 /// Arguments of `syscage compile`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The profile (Docker dialect or OCI `linux.seccomp` JSON; `-` for stdin).
+    /// The profile (Docker dialect or OCI `linux.seccomp` JSON, or a
+    /// `.policy` file in syscage's policy language; `-` for stdin).
     pub profile: PathBuf,
     /// Host arch(es) to compile for, each with its archMap sub-arches
     /// (default: this machine's). Any spelling: amd64, x86_64, i386, x86, x32, aarch64, ...
@@ -71,6 +76,20 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let file = args.profile.display().to_string();
     let text = super::input::read_text(&args.profile)?;
+    if super::policy_file::is_policy(&file, text.as_bytes()) {
+        if !args.arches.is_empty() || args.select.given() {
+            eprintln!("{file}: a policy file names its arches itself (`arches`); -a, --cap and --kernel are for JSON profiles");
+            return Ok(2);
+        }
+        let policy = match super::policy_file::parse(&file, &text) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(2);
+            }
+        };
+        return output(&args, &file, &policy, None);
+    }
     let (profile, spans) = match profile::parse_with_spans(&text) {
         Ok(p) => p,
         Err(e) => {
@@ -103,14 +122,47 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         eprintln!("{file}: warning: {w}");
     }
 
-    let program = if format != Format::Json || args.stats {
-        Some(compile(&policy, &CompileOptions::default())?)
+    let json = (format == Format::Json).then(|| {
+        let objs: Vec<String> = hosts
+            .iter()
+            .map(|h| {
+                profile
+                    .resolve_oci(*h, &opts)
+                    .to_json()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        if objs.len() == 1 {
+            format!("{}\n", objs[0]).into_bytes()
+        } else {
+            format!("[\n{}\n]\n", objs.join(",\n")).into_bytes()
+        }
+    });
+    output(&args, &file, &policy, json)
+}
+
+/// Compiles `policy` and writes it in the format asked for (`json`: the
+/// resolved OCI objects of a JSON profile).
+fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> anyhow::Result<u8> {
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        Format::Raw
+    } else {
+        Format::Disasm
+    });
+    let hosts = if args.arches.is_empty() {
+        vec![Arch::native()]
+    } else {
+        args.arches.clone()
+    };
+    let program = if !matches!(format, Format::Json | Format::Policy) || args.stats {
+        Some(compile(policy, &CompileOptions::default())?)
     } else {
         None
     };
     let main_arch = policy.arches.first().copied().unwrap_or(hosts[0]);
     if let (Some(p), false) = (&program, args.no_verify) {
-        match prove(&policy, p, main_arch.byte_order()) {
+        match prove(policy, p, main_arch.byte_order()) {
             Ok(()) => {}
             Err(ProofError::Verify(VerifyError::Mismatch(m))) => anyhow::bail!(
                 "{file}: internal error, the compiled filter is not equivalent to the policy ({m}); nothing written. Please report this."
@@ -119,23 +171,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     let out: Vec<u8> = match format {
-        Format::Json => {
-            let objs: Vec<String> = hosts
-                .iter()
-                .map(|h| {
-                    profile
-                        .resolve_oci(*h, &opts)
-                        .to_json()
-                        .trim_end()
-                        .to_string()
-                })
-                .collect();
-            if objs.len() == 1 {
-                format!("{}\n", objs[0]).into_bytes()
-            } else {
-                format!("[\n{}\n]\n", objs.join(",\n")).into_bytes()
-            }
-        }
+        Format::Json => match json {
+            Some(j) => j,
+            None => syscage::profile::write_oci(policy)
+                .map_err(|e| anyhow::anyhow!("{file}: the policy has no OCI form ({e})"))?
+                .into_bytes(),
+        },
+        Format::Policy => syscage::profile::lang::print(policy).into_bytes(),
         Format::Raw => program
             .as_ref()
             .map(|p| p.to_bytes(main_arch.byte_order()))

@@ -29,8 +29,9 @@ pub struct Args {
     #[arg(short, long)]
     pub arch: Option<String>,
     /// Output: a Docker profile, an OCI `linux.seccomp` object, or the
-    /// policy's rules as text (which can say more than a profile can).
-    #[arg(short, long, value_enum, default_value_t = Format::Docker)]
+    /// policy's rules as text, or syscage's policy language (the default:
+    /// it says everything a policy says, and `syscage compile` reads it).
+    #[arg(short, long, value_enum, default_value_t = Format::Policy)]
     pub format: Format,
 }
 
@@ -43,6 +44,8 @@ pub enum Format {
     Oci,
     /// One line per rule.
     Text,
+    /// syscage's policy language (`*.policy`).
+    Policy,
 }
 
 /// Runs `syscage decompile`.
@@ -51,6 +54,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let loaded = input::load(&args.file, arch)?;
     let table = input::lift_loaded(&loaded, &args.file)?;
     let policy = decompile(&table, &[arch]).map_err(|e| anyhow::anyhow!("{}: {e}", args.file))?;
+    if args.format == Format::Policy {
+        println!(
+            "# {}: decompiled by syscage, proven to decide like the filter",
+            loaded.source
+        );
+        print!("{}", syscage::profile::lang::print(&policy));
+        return Ok(0);
+    }
     if args.format != Format::Text {
         let text = match args.format {
             Format::Docker => syscage::profile::write_docker(&policy),

@@ -43,6 +43,9 @@ pub fn located(file: &str, e: &ProfileError) -> String {
 /// Parses a profile and resolves it for `opts`; says on stderr how many
 /// warnings resolving gave (`syscage compile` prints them).
 pub fn profile_policy(file: &str, text: &str, opts: &ResolveOptions) -> Result<Policy> {
+    if super::policy_file::is_policy(file, text.as_bytes()) {
+        return super::policy_file::parse(file, text).map_err(|e| anyhow::anyhow!("{e}"));
+    }
     let (profile, spans) =
         profile::parse_with_spans(text).map_err(|e| anyhow::anyhow!(located(file, &e)))?;
     let (policy, warnings) = profile
@@ -182,17 +185,18 @@ pub fn load(path: &str, arch: Arch) -> Result<Loaded> {
     let source = std::path::Path::new(path)
         .file_name()
         .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned());
-    if is_json(&bytes) {
+    if is_json(&bytes) || super::policy_file::is_policy(path, &bytes) {
         let text =
-            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path}: not UTF-8 JSON"))?;
+            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path}: not UTF-8 text"))?;
         let opts = ResolveOptions::docker(vec![arch], running_kernel()?);
         let policy = profile_policy(path, &text, &opts)?;
         let program = compile(&policy, &CompileOptions::default())
             .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
         return Ok(Loaded {
+            // A policy file names its arches: the first one's byte order.
+            order: policy.arches.first().map_or(order, |a| a.byte_order()),
             policy: Some(policy),
             program,
-            order,
             source,
         });
     }

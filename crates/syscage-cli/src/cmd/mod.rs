@@ -10,6 +10,7 @@ pub mod emu;
 pub mod explain;
 pub mod input;
 pub mod lint;
+pub mod policy_file;
 pub mod record;
 pub mod resolve;
 pub mod rule_selection;

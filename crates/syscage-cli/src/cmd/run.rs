@@ -257,6 +257,9 @@ pub fn load_profile(
         let text = input::read_text(name)?;
         (name.to_string(), text)
     };
+    if super::policy_file::is_policy(&file, text.as_bytes()) {
+        return super::policy_file::parse(&file, &text).map_err(|e| anyhow!("{e}"));
+    }
     let (parsed, spans) =
         profile::parse_with_spans(&text).map_err(|e| anyhow!(input::located(&file, &e)))?;
     let opts = match select.kernel {

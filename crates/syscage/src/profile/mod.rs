@@ -33,6 +33,7 @@
 mod decode;
 mod error;
 pub mod json;
+pub mod lang;
 mod model;
 pub mod names;
 mod select;
