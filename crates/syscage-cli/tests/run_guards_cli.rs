@@ -282,7 +282,7 @@ int main(int argc, char **argv) {
     let ci = std::env::var("CI").as_deref() == Ok("true");
     if !built {
         assert!(!ci, "CI needs gcc");
-        println!("NOT CHECKED: gcc cannot build the int 0x80 program");
+        eprintln!("NOT CHECKED: gcc cannot build the int 0x80 program");
         return None;
     }
     // Without ia32 emulation int 0x80 gives ENOSYS (-38).
@@ -291,7 +291,7 @@ int main(int argc, char **argv) {
     let _ = std::fs::remove_dir(&probe);
     if o.status.code() != Some(0) {
         assert!(!ci, "CI needs ia32 emulation: {o:?}");
-        println!("NOT CHECKED: this kernel runs no i386 syscalls ({o:?})");
+        eprintln!("NOT CHECKED: this kernel runs no i386 syscalls ({o:?})");
         let _ = std::fs::remove_file(&exe);
         return None;
     }

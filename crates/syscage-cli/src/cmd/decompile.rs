@@ -55,11 +55,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let table = input::lift_loaded(&loaded, &args.file)?;
     let policy = decompile(&table, &[arch]).map_err(|e| anyhow::anyhow!("{}: {e}", args.file))?;
     if args.format == Format::Policy {
-        println!(
+        outln!(
             "# {}: decompiled by syscage, proven to decide like the filter",
             loaded.source
         );
-        print!("{}", syscage::profile::lang::print(&policy));
+        out!("{}", syscage::profile::lang::print(&policy));
         return Ok(0);
     }
     if args.format != Format::Text {
