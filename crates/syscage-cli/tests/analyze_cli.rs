@@ -23,6 +23,27 @@ fn syscage(args: &[&str]) -> Output {
         .expect("run syscage")
 }
 
+/// A directory removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let p = std::env::temp_dir().join(format!("syscage-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -218,4 +239,44 @@ fn bad_input_is_one_line_and_exit_2() {
         stderr(&o)
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 13: the proof of a profile with thousands of rules on one syscall
+/// used to recurse once per rule and overflow the main thread's stack. The
+/// CLI runs in a child process with the default stack.
+#[test]
+fn a_3000_rule_profile_compiles_and_is_proven() {
+    let dir = Scratch::new("big");
+    let rules: Vec<serde_json::Value> = (0..3000)
+        .map(|i| {
+            serde_json::json!({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+                "args": [{"index": 0, "value": i, "op": "SCMP_CMP_EQ"}]})
+        })
+        .collect();
+    let profile = serde_json::json!({"defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": ["SCMP_ARCH_X86_64"], "syscalls": rules});
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, profile.to_string()).unwrap();
+    let out = dir.path().join("big.bpf");
+    let o = syscage(&[
+        "compile",
+        path.to_str().unwrap(),
+        "-a",
+        "x86_64",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("not proven"),
+        "the proof did not go through: {}",
+        stderr(&o)
+    );
+    // And it decides as the rules say: fd 2999 allowed, fd 3000 refused.
+    let emu = |fd: &str| {
+        let o = syscage(&["emu", out.to_str().unwrap(), "-a", "x86_64", "write", fd]);
+        stdout(&o)
+    };
+    assert!(emu("2999").contains("ALLOW"), "{}", emu("2999"));
+    assert!(emu("3000").contains("ERRNO"), "{}", emu("3000"));
 }
