@@ -280,3 +280,62 @@ fn a_3000_rule_profile_compiles_and_is_proven() {
     assert!(emu("2999").contains("ALLOW"), "{}", emu("2999"));
     assert!(emu("3000").contains("ERRNO"), "{}", emu("3000"));
 }
+
+/// The OpenSSH preauth sandbox's mmap check, assembled in seccomp-tools
+/// syntax: `prot >> 32 == 0` and `prot & 0xfffffffc == 0`.
+const SSHD_MMAP: &str = "A = arch\nif (A != ARCH_X86_64) goto kill\nA = sys_number\n\
+    if (A == getpid) goto allow\nif (A != mmap) goto kill\n\
+    A = args[2] >> 32\nif (A != 0) goto kill\nA = args[2]\nA &= 0xfffffffc\n\
+    if (A == 0) goto allow\nkill:\nreturn KILL\nallow:\nreturn ALLOW\n";
+
+fn assemble(dir: &Scratch, name: &str, src: &str) -> String {
+    let asm = dir.path().join(format!("{name}.asm"));
+    std::fs::write(&asm, src).unwrap();
+    let bpf = dir.path().join(format!("{name}.bpf"));
+    let o = syscage(&[
+        "asm",
+        "-a",
+        "x86_64",
+        "-f",
+        "raw",
+        "-o",
+        bpf.to_str().unwrap(),
+        asm.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    bpf.display().to_string()
+}
+
+#[test]
+fn explain_prints_the_high_word_requirement_it_claims_exactly() {
+    let dir = Scratch::new("sshd");
+    let bpf = assemble(&dir, "sshd", SSHD_MMAP);
+    let o = syscage(&["explain", &bpf, "-a", "x86_64"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("mmap when (prot & 0xfffffffffffffffc) == 0x0"),
+        "{}",
+        stdout(&o)
+    );
+    let o = syscage(&["explain", &bpf, "-a", "x86_64", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["exact"], true);
+    let text = v.to_string();
+    assert!(
+        text.contains("(prot & 0xfffffffffffffffc) == 0x0"),
+        "{text}"
+    );
+    // What the printed condition says, the filter does: a high word of 1 is killed.
+    let emu = |prot: &str| {
+        let o = syscage(&[
+            "emu", &bpf, "-a", "x86_64", "mmap", "0", "4096", prot, "0x22",
+        ]);
+        stdout(&o)
+    };
+    assert!(
+        emu("0x100000001").contains("KILL"),
+        "{}",
+        emu("0x100000001")
+    );
+    assert!(emu("0x3").contains("ALLOW"), "{}", emu("0x3"));
+}
