@@ -6,6 +6,31 @@
 //! `permissive-default`, `syscall-alt-gap`), plus `arg-low-word-only`,
 //! `unreachable`, `trace-no-tracer`, `notify-no-listener` and, for
 //! profiles, `shadowed-rule`.
+//!
+//! What each rule flags, exactly (on the lifted table, per checked arch):
+//! - `arch-unchecked`: no path compares `arch` with a constant and the
+//!   program returns more than one verdict; or a path that permits takes
+//!   an arch id it never pins to one value.
+//! - `dangerous-allow`: some path permits a syscall of the dangerous list
+//!   (the condition of the first such path is shown); `clone` when a
+//!   permitting path admits a `CLONE_NEW*` bit in the low word of `flags`.
+//! - `orw-chain`: some path permits an open-family, a read-family and a
+//!   write-family syscall.
+//! - `permissive-default`: more than half of the arch's native numbers are
+//!   permitted whatever their arguments.
+//! - `syscall-alt-gap`: a syscall is refused on every path, not only with
+//!   `ERRNO(ENOSYS)` (the recommended "fall back" answer, e.g. for
+//!   `clone3`), while an equivalent one is permitted on every path
+//!   (argument-gated allows are the author's decision, not a gap).
+//! - `x32-guard`: a native x86_64 number refused on every path whose x32
+//!   number some path permits.
+//! - `arg-low-word-only`: a permitting path bounds the low word of a 64-bit
+//!   argument by value while leaving its high word free.
+//! - `unreachable`: instructions no path executes.
+//! - `trace-no-tracer` / `notify-no-listener`: some path returns TRACE /
+//!   USER_NOTIF.
+//! - `shadowed-rule`: an unconditional rule for the same syscall (and
+//!   arch) at least as severe decides before it.
 
 use super::describe::arg_conditions;
 use super::lift::{DecisionTable, Leaf, WORD_ARCH};
@@ -132,11 +157,19 @@ const DANGEROUS: &[(&str, Severity, &str)] = &[
     ("socket", Severity::Medium, "network access (exfiltration)"),
 ];
 
-/// Families of syscalls that can do each other's job.
-const FAMILIES: &[(&[&str], Severity)] = &[
-    (&["open", "openat", "openat2"], Severity::High),
-    (&["execve", "execveat"], Severity::High),
-    (&["fork", "vfork", "clone", "clone3"], Severity::Medium),
+/// Families of syscalls that can do each other's job, with the fix
+/// (`{}`: the allowed ones).
+const GENERIC_FIX: &str =
+    "Deny every equivalent in the group: also refuse {} (or allow it only with the arguments you allow the others).";
+
+const FAMILIES: &[(&[&str], Severity, &str)] = &[
+    (&["open", "openat", "openat2"], Severity::High, GENERIC_FIX),
+    (&["execve", "execveat"], Severity::High, GENERIC_FIX),
+    (
+        &["fork", "vfork", "clone", "clone3"],
+        Severity::Medium,
+        "Filter process creation by clone's flags rather than by number (clone is also how threads start: never refuse it outright); refuse fork and vfork alike, and return ERRNO(ENOSYS) for clone3 so the C library falls back to clone (what Docker, runc and flatpak do). Allowed here: {}.",
+    ),
     (
         &[
             "kill",
@@ -147,37 +180,44 @@ const FAMILIES: &[(&[&str], Severity)] = &[
             "rt_tgsigqueueinfo",
         ],
         Severity::Medium,
+        GENERIC_FIX,
     ),
     (
         &["ptrace", "process_vm_writev", "process_vm_readv"],
         Severity::Medium,
+        GENERIC_FIX,
     ),
-    (&["mprotect", "pkey_mprotect"], Severity::Medium),
-    (&["dup2", "dup3"], Severity::Low),
-    (&["rename", "renameat", "renameat2"], Severity::Medium),
-    (&["unlink", "unlinkat", "rmdir"], Severity::Medium),
+    (&["mprotect", "pkey_mprotect"], Severity::Medium, GENERIC_FIX),
+    (&["dup2", "dup3"], Severity::Low, GENERIC_FIX),
+    (&["rename", "renameat", "renameat2"], Severity::Medium, GENERIC_FIX),
+    (&["unlink", "unlinkat", "rmdir"], Severity::Medium, GENERIC_FIX),
     (
         &["chmod", "fchmod", "fchmodat", "fchmodat2"],
         Severity::Medium,
+        GENERIC_FIX,
     ),
     (
         &[
             "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
         ],
         Severity::Medium,
+        GENERIC_FIX,
     ),
     (
         &["link", "linkat", "symlink", "symlinkat"],
         Severity::Medium,
+        GENERIC_FIX,
     ),
     (
         &["mount", "move_mount", "fsmount", "open_tree"],
         Severity::High,
+        GENERIC_FIX,
     ),
-    (&["socket", "socketcall", "socketpair"], Severity::Medium),
+    (&["socket", "socketcall", "socketpair"], Severity::Medium, GENERIC_FIX),
     (
         &["sendfile", "sendfile64", "splice", "copy_file_range"],
         Severity::Low,
+        GENERIC_FIX,
     ),
 ];
 
@@ -207,6 +247,9 @@ const WRITE_FAMILY: &[&str] = &[
 
 /// `CLONE_NEW*` flags: creating namespaces with clone is `unshare`.
 const CLONE_NEW_FLAGS: u32 = 0x7e02_0080;
+
+/// `ENOSYS`: "not implemented", the errno that makes callers fall back.
+const ENOSYS: u16 = 38;
 
 fn arch_label(v: &ArchView<'_>) -> String {
     v.arch.map_or_else(
@@ -320,7 +363,6 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
         f
     };
     let allowed = |name: &str| decision(v, name).is_some_and(Decision::may_permit);
-    let denied = |name: &str| decision(v, name).is_some_and(|d| !d.may_permit());
 
     for &(name, severity, why) in DANGEROUS {
         let Some(d) = decision(v, name) else { continue };
@@ -418,10 +460,36 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
             .unwrap_or_default();
         out.push(with_arch(f));
     }
-    // Equivalent syscalls: some denied, another allowed.
-    for &(family, severity) in FAMILIES {
-        let blocked: Vec<&str> = family.iter().copied().filter(|n| denied(n)).collect();
-        let open: Vec<&str> = family.iter().copied().filter(|n| allowed(n)).collect();
+    // Equivalent syscalls: one refused whatever its arguments (not with
+    // ENOSYS, which asks the caller to fall back, e.g. clone3 -> clone),
+    // another allowed whatever its arguments (an argument-gated allow, such
+    // as mprotect without PROT_EXEC, is a decision the author made).
+    let blocked_for_real = |name: &str| {
+        decision(v, name).is_some_and(|d| {
+            !d.may_permit()
+                && !d
+                    .paths
+                    .iter()
+                    .all(|l| l.verdict.action() == Some(Action::Errno(ENOSYS)))
+        })
+    };
+    let open_whatever_args = |name: &str| {
+        decision(v, name).is_some_and(|d| {
+            d.unconditional()
+                .is_some_and(|x| x.action().is_none_or(Action::permits))
+        })
+    };
+    for &(family, severity, fix) in FAMILIES {
+        let blocked: Vec<&str> = family
+            .iter()
+            .copied()
+            .filter(|n| blocked_for_real(n))
+            .collect();
+        let open: Vec<&str> = family
+            .iter()
+            .copied()
+            .filter(|n| open_whatever_args(n))
+            .collect();
         if blocked.is_empty() || open.is_empty() {
             continue;
         }
@@ -430,11 +498,11 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
             severity,
             format!("{} blocked but {} allowed", blocked.join("/"), open.join("/")),
             format!(
-                "{} denied, but the equivalent {} reaches ALLOW - same capability, different syscall number.",
+                "{} refused whatever the arguments, but the equivalent {} reaches ALLOW whatever the arguments - same capability, different syscall number. (Not reported: refusals with ENOSYS, which ask the caller to fall back, and argument-gated allows.)",
                 blocked.join(", "),
                 open.join(", ")
             ),
-            &format!("Deny every equivalent in the group: also block {}.", open.join(", ")),
+            &fix.replace("{}", &open.join(", ")),
         );
         f.syscalls = blocked.iter().chain(&open).map(|s| s.to_string()).collect();
         out.push(with_arch(f));
