@@ -339,3 +339,69 @@ fn explain_prints_the_high_word_requirement_it_claims_exactly() {
     );
     assert!(emu("0x3").contains("ALLOW"), "{}", emu("0x3"));
 }
+
+/// Raw little-endian instructions.
+fn raw(insns: &[(u16, u8, u8, u32)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &(code, jt, jf, k) in insns {
+        out.extend(code.to_le_bytes());
+        out.extend([jt, jf]);
+        out.extend(k.to_le_bytes());
+    }
+    out
+}
+
+/// Issue 13: the analyses say when the kernel would refuse the filter,
+/// and still analyse it (exit as usual); lint reports it as a finding.
+#[test]
+fn analyses_warn_when_the_kernel_would_refuse_the_filter() {
+    let dir = Scratch::new("refused");
+    const LD_ARCH: (u16, u8, u8, u32) = (0x20, 0, 0, 4);
+    // if (A != ARCH_X86_64) skip 3 instructions
+    const JNE_X86_64_KILL: (u16, u8, u8, u32) = (0x15, 0, 3, 0xc000_003e);
+    let div0 = raw(&[
+        LD_ARCH,
+        JNE_X86_64_KILL,
+        (0x20, 0, 0, 0),           // A = nr
+        (0x34, 0, 0, 0),           // A /= 0
+        (0x06, 0, 0, 0),           // return KILL
+        (0x06, 0, 0, 0x7fff_0000), // return ALLOW
+    ]);
+    let mut long = vec![LD_ARCH, JNE_X86_64_KILL];
+    long.extend([(0x20, 0, 0, 0); 4093]);
+    long.extend([(0x06, 0, 0, 0x7fff_0000), (0x06, 0, 0, 0)]);
+    for (name, bytes, why) in [
+        ("div0", div0, "division by the constant 0"),
+        ("long", raw(&long), "4097"),
+    ] {
+        let path = dir.path().join(format!("{name}.bpf"));
+        std::fs::write(&path, bytes).unwrap();
+        let f = path.to_str().unwrap();
+        for cmd in [
+            vec!["explain", f, "-a", "x86_64"],
+            vec!["lint", f, "-a", "x86_64", "--json"],
+            vec!["decompile", f, "-a", "x86_64", "-f", "text"],
+            vec!["diff", f, f, "-a", "x86_64"],
+        ] {
+            let o = syscage(&cmd);
+            let err = stderr(&o);
+            assert!(
+                err.contains("warning: the kernel would refuse this filter") && err.contains(why),
+                "{cmd:?}: {err}"
+            );
+            let expected = if cmd[0] == "lint" { 1 } else { 0 };
+            assert_eq!(o.status.code(), Some(expected), "{cmd:?}: {err}");
+            if cmd[0] == "lint" {
+                let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+                assert!(
+                    v["findings"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|f| f["id"] == "kernel-refuses"),
+                    "{v}"
+                );
+            }
+        }
+    }
+}

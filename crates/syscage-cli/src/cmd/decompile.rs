@@ -49,6 +49,12 @@ pub enum Format {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let arch = input::arch(args.arch.as_deref())?;
     let loaded = input::load(&args.file, arch)?;
+    if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
+        eprintln!(
+            "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
+            args.file
+        );
+    }
     let table = input::lift_loaded(&loaded, &args.file)?;
     let policy = decompile(&table, &[arch]).map_err(|e| anyhow::anyhow!("{}: {e}", args.file))?;
     if args.format != Format::Text {

@@ -88,6 +88,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let arch = input::arch(args.arch.as_deref())?;
     let a = input::load(&args.a, arch)?;
     let b = input::load(&args.b, arch)?;
+    for (file, loaded) in [(&args.a, &a), (&args.b, &b)] {
+        if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
+            eprintln!(
+                "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
+                file
+            );
+        }
+    }
     let limits = Limits::default();
     let diffs = if args.subset {
         subset_violations(&a.program, &b.program, a.order, &limits)

@@ -26,6 +26,7 @@
 //!   number some path permits.
 //! - `arg-low-word-only`: a permitting path bounds the low word of a 64-bit
 //!   argument by value while leaving its high word free.
+//! - `kernel-refuses`: `seccomp()` would reject the program ([`kernel_refusal`]).
 //! - `unreachable`: instructions no path executes.
 //! - `trace-no-tracer` / `notify-no-listener`: some path returns TRACE /
 //!   USER_NOTIF.
@@ -267,11 +268,28 @@ fn decision<'v, 't>(v: &'v ArchView<'t>, name: &str) -> Option<&'v Decision<'t>>
     v.known.get(&arch.syscall_nr(name)?)
 }
 
+/// Why the kernel would refuse to load `prog` (the checks of
+/// `seccomp(SECCOMP_SET_MODE_FILTER)`: `bpf_check_classic` and
+/// `seccomp_check_filter`), if it would: a division by a constant 0, more
+/// than `BPF_MAXINSNS` instructions, a jump out of range, ...
+pub fn kernel_refusal(prog: &Program) -> Option<crate::bpf::ValidateError> {
+    crate::bpf::validate::validate_program(prog).err()
+}
+
 /// Lints a lifted program. `extra` adds arch ids to look at (e.g. the
 /// one the user named) when the program never checks the arch.
 pub fn lint(table: &DecisionTable, prog: &Program, extra: &[u32]) -> Vec<Finding> {
     let views = arch_views(table, extra);
     let mut out = Vec::new();
+    if let Some(e) = kernel_refusal(prog) {
+        out.push(finding(
+            "kernel-refuses",
+            Severity::High,
+            "The kernel would refuse this filter".into(),
+            format!("seccomp() rejects it with EINVAL: {e}. Installing it fails, so the program it was meant for runs unfiltered or not at all; what else is reported here describes a filter that never runs."),
+            "Fix the instruction named above (syscage asm/compile only emit filters the kernel accepts).",
+        ));
+    }
     arch_checks(table, &views, &mut out);
     for v in &views {
         per_arch(table, v, &mut out);
