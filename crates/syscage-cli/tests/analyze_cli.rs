@@ -182,32 +182,145 @@ fn diff_and_subset_on_constructed_profiles() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn decompile_writes_a_profile_that_compiles_back_to_the_same_filter() {
-    let dir = std::env::temp_dir().join(format!("syscage-decompile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let filter = fixture("gctf-2019-quals-caas.bpf");
-    let o = syscage(&["decompile", &filter, "-a", "amd64"]);
+/// Decompiles `filter` to Docker (for a runtime without the ENOSYS stub
+/// when `no_enosys`), compiles the profile as that runtime would, and
+/// diffs the result with the filter: equivalent. Returns the profile.
+fn decompile_round_trip(dir: &Scratch, filter: &str, no_enosys: bool) -> serde_json::Value {
+    let mut cmd = vec!["decompile", filter, "-a", "amd64"];
+    if no_enosys {
+        cmd.push("--no-enosys");
+    }
+    let o = syscage(&cmd);
     assert!(o.status.success(), "{}", stderr(&o));
-    let profile = dir.join("caas.json");
+    assert!(stderr(&o).contains("proven equivalent"), "{}", stderr(&o));
+    let profile = dir.path().join("profile.json");
     std::fs::write(&profile, &o.stdout).unwrap();
-    let compiled = dir.join("caas.bpf");
-    let o = syscage(&[
+    let compiled = dir.path().join("profile.bpf");
+    let mut cmd = vec![
         "compile",
         profile.to_str().unwrap(),
         "-a",
         "x86_64",
-        "--no-sub-arches",
-        "--no-enosys",
         "-f",
         "raw",
         "-o",
         compiled.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = syscage(&["diff", &filter, compiled.to_str().unwrap(), "-a", "amd64"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    std::fs::remove_dir_all(&dir).ok();
+    ];
+    if no_enosys {
+        cmd.push("--no-enosys");
+    }
+    let c = syscage(&cmd);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let d = syscage(&["diff", filter, compiled.to_str().unwrap(), "-a", "amd64"]);
+    assert_eq!(d.status.code(), Some(0), "{}", stdout(&d));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn decompile_writes_a_profile_that_compiles_back_to_the_same_filter() {
+    let dir = Scratch::new("decompile");
+    let filter = fixture("gctf-2019-quals-caas.bpf");
+    // Its unknown numbers are killed: runc's stub would answer ENOSYS.
+    let o = syscage(&["decompile", &filter, "-a", "amd64"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("ENOSYS stub"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--no-enosys"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    decompile_round_trip(&dir, &filter, true);
+}
+
+/// Issue 15.3: OpenSSH's 64-bit mask is one MASKED_EQ; arping's write on
+/// fd 1..2 is two EQ rules; a default-ALLOW kill list stays a kill list;
+/// firejail's i386 filter, which allows every other arch, is refused.
+#[test]
+fn docker_output_is_the_natural_form_or_refused_with_a_reason() {
+    let dir = Scratch::new("docker-natural");
+    let sshd = assemble(&dir, "sshd", SSHD_MMAP);
+    let p = decompile_round_trip(&dir, &sshd, true);
+    let mmap = p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["names"][0] == "mmap")
+        .unwrap();
+    assert_eq!(mmap["args"].as_array().unwrap().len(), 1, "{mmap}");
+    assert_eq!(mmap["args"][0]["op"], "SCMP_CMP_MASKED_EQ");
+    assert_eq!(mmap["args"][0]["value"], 0xffff_ffff_ffff_fffcu64);
+    assert_eq!(mmap["args"][0]["valueTwo"], 0);
+
+    let arping = assemble(
+        &dir,
+        "arping",
+        "A = arch\nif (A != ARCH_X86_64) goto kill\nA = sys_number\n\
+         if (A >= 0x40000000) goto kill\nif (A == exit_group) goto allow\n\
+         if (A != write) goto kill\nA = args[0] >> 32\nif (A != 0) goto kill\n\
+         A = args[0]\nif (A < 1) goto kill\nif (A > 2) goto kill\n\
+         allow:\nreturn ALLOW\nkill:\nreturn KILL\n",
+    );
+    let p = decompile_round_trip(&dir, &arping, true);
+    let writes: Vec<_> = p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["names"][0] == "write")
+        .map(|s| (s["args"][0]["op"].clone(), s["args"][0]["value"].clone()))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            (serde_json::json!("SCMP_CMP_EQ"), serde_json::json!(1)),
+            (serde_json::json!("SCMP_CMP_EQ"), serde_json::json!(2))
+        ]
+    );
+
+    // A kill list (default ALLOW, as swtpm's): runc adds no stub to it.
+    let kill = [
+        "ptrace",
+        "mount",
+        "kexec_load",
+        "bpf",
+        "reboot",
+        "init_module",
+    ];
+    let mut src = String::from(
+        "A = arch\nif (A != ARCH_X86_64) goto kill\nA = sys_number\n\
+         if (A < 0x40000000) goto native\nif (A != 0xffffffff) goto kill\nnative:\n",
+    );
+    for k in kill {
+        src.push_str(&format!("if (A == {k}) goto kill\n"));
+    }
+    src.push_str("return ALLOW\nkill:\nreturn KILL\n");
+    let swtpm = assemble(&dir, "swtpm", &src);
+    let p = decompile_round_trip(&dir, &swtpm, false);
+    assert_eq!(p["defaultAction"], "SCMP_ACT_ALLOW", "{p}");
+    let mut names: Vec<String> = p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["names"].as_array().unwrap().clone())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = kill.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(names, want);
+
+    let firejail = assemble(
+        &dir,
+        "firejail",
+        "A = arch\nif (A != ARCH_I386) goto allow\nA = sys_number\n\
+         if (A == 11) goto kill\nallow:\nreturn ALLOW\nkill:\nreturn KILL\n",
+    );
+    for f in ["docker", "oci"] {
+        let o = syscage(&["decompile", &firejail, "-a", "i386", "-f", f]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("allows unlisted arches"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty());
+    }
 }
 
 #[test]

@@ -27,14 +27,16 @@ pub struct Args {
     pub json: bool,
 }
 
-fn verdict(v: Verdict) -> String {
+/// A verdict as diff prints it.
+pub fn verdict(v: Verdict) -> String {
     match v {
         Verdict::Ret(r) => Action::from_ret(r).to_string(),
         Verdict::Unknown => "input-dependent".into(),
     }
 }
 
-fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
+/// Where a difference lies, in words (`amd64: write when fd == 0x1`).
+pub fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
     let arch = d.region[WORD_ARCH]
         .intervals
         .as_single()

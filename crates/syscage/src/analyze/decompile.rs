@@ -134,10 +134,9 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
                 }
                 for set in ranges.into_values() {
                     for (lo, hi) in merge_ranges(set) {
-                        cost += if lo != hi && lo > 0 && hi < u64::MAX {
-                            1000
-                        } else {
-                            1
+                        cost += match range_rules(lo, hi) {
+                            Some(n) => n,
+                            None => 1000,
                         };
                     }
                 }
@@ -145,11 +144,31 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
         }
         cost
     };
-    let default = candidates
-        .iter()
-        .copied()
-        .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
-        .unwrap_or(Action::KillProcess);
+    // A filter that lets numbers it does not know through (a kill list,
+    // default ALLOW) stays a kill list: its default is what those get.
+    let mut unknown_actions = views.iter().flat_map(|v| {
+        v.unknown.iter().filter_map(move |(numbers, leaf)| {
+            let native = if v.arch == Some(Arch::X86_64) {
+                numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX))
+            } else {
+                numbers.clone()
+            };
+            (!native.is_empty()).then(|| leaf.verdict.action())
+        })
+    });
+    let open_default = match unknown_actions.next() {
+        Some(Some(a)) if a.permits() && counts.contains_key(&a) => {
+            unknown_actions.all(|b| b == Some(a)).then_some(a)
+        }
+        _ => None,
+    };
+    let default = open_default.unwrap_or_else(|| {
+        candidates
+            .iter()
+            .copied()
+            .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
+            .unwrap_or(Action::KillProcess)
+    });
     let mut policy = Policy::new(default);
     policy.arches.clear();
     policy.bad_arch_action = bad.unwrap_or(Action::KillProcess);
@@ -219,9 +238,11 @@ fn arch_rules(
         }
         for ((action, arg), set) in ranges {
             for (lo, hi) in merge_ranges(set) {
-                let mut rule = Rule::new(id.clone(), action).on_arch(on);
-                rule.conditions = range_conditions(arg, lo, hi);
-                policy.add_rule(rule);
+                for conditions in range_alternatives(arg, lo, hi) {
+                    let mut rule = Rule::new(id.clone(), action).on_arch(on);
+                    rule.conditions = conditions;
+                    policy.add_rule(rule);
+                }
             }
         }
     }
@@ -349,6 +370,33 @@ fn merge_ranges(mut set: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     out
 }
 
+/// Most values of a bounded range written one rule per value (a profile
+/// tests an argument once per rule: `fd` in 1..=2 is two `EQ` rules).
+const MAX_VALUES_AS_RULES: u64 = 16;
+
+/// How many one-comparison rules say `lo <= arg <= hi` (None: it needs
+/// two comparisons of the argument in one rule).
+fn range_rules(lo: u64, hi: u64) -> Option<usize> {
+    if lo == hi || lo == 0 || hi == u64::MAX {
+        Some(1)
+    } else if hi - lo < MAX_VALUES_AS_RULES {
+        Some((hi - lo + 1) as usize)
+    } else {
+        None
+    }
+}
+
+/// `lo <= arg <= hi` as alternative rules' conditions: one comparison per
+/// rule where few rules do it, else the two bounds in one rule.
+fn range_alternatives(arg: u8, lo: u64, hi: u64) -> Vec<Vec<Condition>> {
+    match range_rules(lo, hi) {
+        Some(n) if n > 1 => (lo..=hi)
+            .map(|v| vec![Condition::new(arg, CmpOp::Eq(v))])
+            .collect(),
+        _ => vec![range_conditions(arg, lo, hi)],
+    }
+}
+
 /// `lo <= arg <= hi` in as few 64-bit comparisons as possible.
 fn range_conditions(arg: u8, lo: u64, hi: u64) -> Vec<Condition> {
     match (lo, hi) {
@@ -451,6 +499,9 @@ fn conditions_of(
             _ => word_conditions(i, lo, false),
         };
         alternatives = product(&alternatives, &per_arg);
+        for conj in &mut alternatives {
+            merge_masks(conj);
+        }
         if !wide {
             // Only the low word exists: a 64-bit comparison is the same test.
             for c in alternatives.iter_mut().flatten() {
@@ -462,6 +513,38 @@ fn conditions_of(
         }
     }
     Ok(alternatives)
+}
+
+/// Joins 64-bit masked compares of one argument whose masks do not
+/// overlap: `(x & m1) == v1 && (x & m2) == v2` is `(x & (m1|m2)) ==
+/// (v1|v2)`, one condition (what profiles can say: one per argument). A
+/// high word of 0 and a low-word mask become OpenSSH's one 64-bit
+/// `MASKED_EQ`.
+fn merge_masks(conj: &mut Vec<Condition>) {
+    let masked = |c: &Condition| match (c.width, c.op) {
+        (crate::policy::Width::Bits64, CmpOp::MaskedEq { mask, value }) => Some((mask, value)),
+        (crate::policy::Width::Bits64, CmpOp::Eq(v)) => Some((u64::MAX, v)),
+        _ => None,
+    };
+    let mut i = 0;
+    while i < conj.len() {
+        let mut j = i + 1;
+        while j < conj.len() {
+            match (masked(&conj[i]), masked(&conj[j])) {
+                (Some((m1, v1)), Some((m2, v2))) if conj[i].arg == conj[j].arg && m1 & m2 == 0 => {
+                    let (mask, value) = (m1 | m2, v1 | v2);
+                    conj[i].op = if mask == u64::MAX {
+                        CmpOp::Eq(value)
+                    } else {
+                        CmpOp::MaskedEq { mask, value }
+                    };
+                    conj.remove(j);
+                }
+                _ => j += 1,
+            }
+        }
+        i += 1;
+    }
 }
 
 fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Vec<Vec<Condition>> {
