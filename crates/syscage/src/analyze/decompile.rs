@@ -134,10 +134,8 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
                 }
                 for set in ranges.into_values() {
                     for (lo, hi) in merge_ranges(set) {
-                        cost += match range_rules(lo, hi) {
-                            Some(n) => n,
-                            None => 1000,
-                        };
+                        // Two comparisons of one argument: not a profile rule.
+                        cost += range_rules(lo, hi).unwrap_or(1000);
                     }
                 }
             }
