@@ -8,8 +8,9 @@
 //! what the emulator returns. `SYSCAGE_PROPTEST_CASES` sets the number of
 //! programs (default 300).
 
+mod explain_check;
+
 use proptest::prelude::*;
-use syscage::action::Action;
 use syscage::analyze::explain::{explain, Item};
 use syscage::analyze::lift::{lift, Limits};
 use syscage::arch::Arch;
@@ -123,82 +124,6 @@ fn random_filter(rng: &mut Rng) -> (String, Vec<u32>) {
     (src, ks)
 }
 
-/// The value a printed operand reads.
-fn operand(expr: &str, d: &SeccompData) -> u64 {
-    let field = |name: &str| -> u64 {
-        match name {
-            "sys_number" => d.nr as u64,
-            "instruction_pointer" => d.instruction_pointer,
-            _ => {
-                let i: usize = name
-                    .strip_prefix("args[")
-                    .and_then(|s| s.strip_suffix(']'))
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or_else(|| panic!("unknown operand {expr:?}"));
-                d.args[i]
-            }
-        }
-    };
-    if let Some(n) = expr.strip_prefix("(u32)") {
-        field(n) & 0xffff_ffff
-    } else if let Some(n) = expr
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(" >> 32)"))
-    {
-        field(n) >> 32
-    } else {
-        field(expr)
-    }
-}
-
-fn num(s: &str) -> u64 {
-    u64::from_str_radix(s.trim().trim_start_matches("0x"), 16)
-        .unwrap_or_else(|e| panic!("{s:?}: {e}"))
-}
-
-/// Evaluates one printed condition (the grammar explain prints).
-fn holds(text: &str, d: &SeccompData) -> bool {
-    // `(E & M) == V` / `!=`
-    if let Some((lhs, rest)) = text.rsplit_once(") ") {
-        if let Some(inner) = lhs.strip_prefix('(') {
-            if let Some((e, m)) = inner.rsplit_once(" & ") {
-                let x = operand(e, d) & num(m);
-                return match rest.split_once(' ') {
-                    Some(("==", v)) => x == num(v),
-                    Some(("!=", v)) => x != num(v),
-                    _ => panic!("bad condition {text:?}"),
-                };
-            }
-        }
-    }
-    if let Some((e, set)) = text.split_once(" in {") {
-        let x = operand(e, d);
-        return set
-            .trim_end_matches('}')
-            .split(", ")
-            .any(|p| match p.split_once("..=") {
-                Some((a, b)) => num(a) <= x && x <= num(b),
-                None => num(p) == x,
-            });
-    }
-    if text.starts_with("0x") {
-        let (a, rest) = text.split_once(" <= ").expect("a range");
-        let (e, b) = rest.rsplit_once(" <= ").expect("a range");
-        let x = operand(e, d);
-        return num(a) <= x && x <= num(b);
-    }
-    let (lhs, v) = text.rsplit_once(' ').expect("a comparison");
-    let (e, op) = lhs.rsplit_once(' ').expect("a comparison");
-    let (x, v) = (operand(e, d), num(v));
-    match op {
-        "==" => x == v,
-        "!=" => x != v,
-        "<=" => x <= v,
-        ">=" => x >= v,
-        _ => panic!("bad operator in {text:?}"),
-    }
-}
-
 fn inputs(rng: &mut Rng, ks: &[u32], wide: bool) -> Vec<[u64; 6]> {
     let mut vals: Vec<u32> = vec![0, 1, 0x7fff_ffff, 0x8000_0000, u32::MAX];
     for &k in ks {
@@ -233,11 +158,7 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     let e = explain(&table, &[], &|_| None);
     for a in &e.arches {
         let arch = Arch::from_audit(a.audit).expect("known arch");
-        let default = a
-            .groups
-            .iter()
-            .find(|g| g.items.contains(&Item::Default))
-            .map(|g| g.verdict.clone());
+        let claims = explain_check::Claims::new(a);
         let mut probes: Vec<u32> = SYSCALLS.iter().filter_map(|n| arch.syscall_nr(n)).collect();
         probes.push(arch.syscall_nr("getpid").unwrap());
         for nr in probes {
@@ -249,61 +170,10 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
                     instruction_pointer: 0,
                     args,
                 };
-                let ret = syscage::emu::run(&prog, &data, ByteOrder::Little)
-                    .expect("emulate")
-                    .ret;
-                let got = Action::from_ret(ret).to_string();
-                let mut claims = Vec::new();
-                for g in &a.groups {
-                    for item in &g.items {
-                        let covers = match item {
-                            Item::Syscalls(names) => names.iter().any(|n| n == name),
-                            Item::When {
-                                syscall,
-                                conditions,
-                            } => syscall == name && conditions.iter().all(|c| holds(c, &data)),
-                            _ => false,
-                        };
-                        if covers {
-                            claims.push((g.verdict.clone(), item.clone()));
-                        }
-                    }
-                }
-                let inexact = !table.is_exact();
-                if claims.is_empty() {
-                    if !inexact {
-                        prop_assert_eq!(
-                            Some(&got),
-                            default.as_ref(),
-                            "{} {:x?}: no line covers it\n{}",
-                            name,
-                            args,
-                            src
-                        );
-                    }
-                } else if inexact {
-                    // Over-approximated paths: the true verdict is among those claimed.
-                    prop_assert!(
-                        claims.iter().any(|(v, _)| *v == got) || default.as_ref() == Some(&got),
-                        "{} {:x?}: emu {}, explain {:?}\n{}",
-                        name,
-                        args,
-                        got,
-                        claims,
-                        src
-                    );
-                } else {
-                    for (v, item) in &claims {
-                        prop_assert_eq!(
-                            v,
-                            &got,
-                            "{} {:x?}: explain says {:?}\n{}",
-                            name,
-                            args,
-                            item,
-                            src
-                        );
-                    }
+                if let Err(e) =
+                    claims.check(&prog, ByteOrder::Little, name, &data, table.is_exact())
+                {
+                    return Err(TestCaseError::fail(format!("{e}\n{src}")));
                 }
             }
         }
