@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 /// A region where the program and the policy disagree, with one input in it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the program returns {got} where the policy decides {expected}, e.g. for arch {:#x}, nr {:#x}, args {:#x?}",
+    "the program returns {got} where the policy decides {expected}, e.g. for arch {:#x}, nr {:#x}, args {:x?}",
     example.arch,
     example.nr,
     example.args

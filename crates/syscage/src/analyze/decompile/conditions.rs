@@ -159,13 +159,15 @@ pub(super) fn conditions_of(
                     ]
                 }]
             }
-            _ if wide => product(
-                &word_conditions(i, lo, false),
-                &word_conditions(i, hi, true),
-            ),
-            _ => word_conditions(i, lo, false),
+            _ if wide => word_conditions(i, lo, false)
+                .zip(word_conditions(i, hi, true))
+                .and_then(|(l, h)| product(&l, &h))
+                .ok_or_else(|| DecompileError::TooManyRules(arch.to_string()))?,
+            _ => word_conditions(i, lo, false)
+                .ok_or_else(|| DecompileError::TooManyRules(arch.to_string()))?,
         };
-        alternatives = product(&alternatives, &per_arg);
+        alternatives = product(&alternatives, &per_arg)
+            .ok_or_else(|| DecompileError::TooManyRules(arch.to_string()))?;
         for conj in &mut alternatives {
             merge_masks(conj);
         }
@@ -214,18 +216,24 @@ fn merge_masks(conj: &mut Vec<Condition>) {
     }
 }
 
-fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Vec<Vec<Condition>> {
+/// Every conjunction of one alternative of `a` and one of `b`; `None`
+/// past [`MAX_RULES_PER_PATH`] (an exclusion per bit multiplies them: a
+/// few masks on one argument would otherwise take all memory).
+fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Option<Vec<Vec<Condition>>> {
+    if a.len().saturating_mul(b.len()) > MAX_RULES_PER_PATH {
+        return None;
+    }
     let mut out = Vec::new();
     for x in a {
         for y in b {
             out.push(x.iter().chain(y).copied().collect());
         }
     }
-    out
+    Some(out)
 }
 
 /// Conditions on one word of argument `i` (the high word when `high`).
-fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Vec<Vec<Condition>> {
+fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Option<Vec<Vec<Condition>>> {
     let shift = if high { 32 } else { 0 };
     // A 32-bit comparison of the low word, or a 64-bit one of the high word
     // (whose low word is then free: the bounds span it).
@@ -270,7 +278,7 @@ fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Vec<Vec<Condition>> {
         alts.push(c);
     }
     if d.fixed_mask != 0 {
-        alts = product(&alts, &[vec![masked(d.fixed_mask, d.fixed_value)]]);
+        alts = product(&alts, &[vec![masked(d.fixed_mask, d.fixed_value)]])?;
     }
     for &(m, v) in &d.excluded {
         // x & m != v: some bit of m differs from v.
@@ -278,7 +286,7 @@ fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Vec<Vec<Condition>> {
             .filter(|b| m & (1 << b) != 0)
             .map(|b| vec![masked(1 << b, !v & (1 << b))])
             .collect();
-        alts = product(&alts, &bits);
+        alts = product(&alts, &bits)?;
     }
-    alts
+    Some(alts)
 }
