@@ -129,3 +129,79 @@ fn every_explain_claim_agrees_with_the_emulator() {
     );
     assert!(checked > 50_000, "only {checked} inputs checked");
 }
+
+/// One line per filter: the findings' ids, with the arch and, for the
+/// rules about particular syscalls, those syscalls.
+fn lint_summary(name: &str, prog: &Program) -> String {
+    let table = lift(prog, ByteOrder::Little, &Limits::default()).unwrap();
+    let findings = syscage::analyze::lint::lint(&table, prog, &[Arch::X86_64.audit()]);
+    let mut parts: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let mut s = f.id.to_string();
+            if let Some(a) = &f.arch {
+                s.push_str(&format!("[{a}]"));
+            }
+            if matches!(f.id, "syscall-alt-gap" | "x32-guard" | "arg-low-word-only") {
+                s.push_str(&format!("({})", f.syscalls.join(",")));
+            }
+            s
+        })
+        .collect();
+    parts.sort();
+    parts.dedup();
+    format!("{}: {}", name.trim_end_matches(".bpf"), parts.join("; "))
+}
+
+/// `lint` on every corpus filter, against a snapshot reviewed by hand
+/// (`analyze_lint_corpus.txt`): no clone3-ENOSYS gap (Docker, runc,
+/// flatpak), no pkey_mprotect gap where mprotect is argument-gated (tor),
+/// no "permissive default" on allowlists that allow most syscalls
+/// (Docker). To update after a reviewed change:
+/// `SYSCAGE_UPDATE_SNAPSHOT=1 cargo test -p syscage --test analyze_corpus`.
+#[test]
+fn lint_findings_match_the_reviewed_snapshot() {
+    let got: Vec<String> = corpus()
+        .iter()
+        .map(|(name, prog)| lint_summary(name, prog))
+        .collect();
+    let got = got.join("\n") + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/analyze_lint_corpus.txt");
+    if std::env::var_os("SYSCAGE_UPDATE_SNAPSHOT").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    for (g, w) in got.lines().zip(want.lines()) {
+        assert_eq!(
+            g, w,
+            "lint findings changed (review, then update the snapshot)"
+        );
+    }
+    assert_eq!(got.lines().count(), want.lines().count());
+    for line in got.lines() {
+        // clone3 answered with ENOSYS is never a gap (Docker, runc,
+        // flatpak, man-db); allowlists are no "permissive default".
+        let docker_like = [
+            "runc-docker-default",
+            "runc-podman-default",
+            "libseccomp-docker-default",
+            "crun-docker-default",
+            "podman-runc-default",
+            "podman-crun-default",
+            "flatpak-app",
+            "man-db-sandbox",
+        ];
+        if docker_like
+            .iter()
+            .any(|d| line.starts_with(&format!("{d}:")))
+        {
+            assert!(!line.contains("clone3"), "{line}");
+        }
+        if docker_like[..6]
+            .iter()
+            .any(|d| line.starts_with(&format!("{d}:")))
+        {
+            assert!(!line.contains("permissive-default"), "{line}");
+        }
+    }
+}

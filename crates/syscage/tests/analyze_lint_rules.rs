@@ -134,6 +134,13 @@ fn permissive_default() {
         "if (A == ptrace) goto kill\ngoto allow\n",
     );
     silent("permissive-default", "if (A == read) goto allow\n");
+    // An allowlist that allows most known syscalls (Docker's) is no denylist.
+    silent("permissive-default", "if (A < 335) goto allow\n");
+    // Unknown numbers (0x3e8 is no x86_64 syscall) let through: a denylist.
+    fires(
+        "permissive-default",
+        "if (A == 1000) goto allow\nif (A == read) goto allow\n",
+    );
 }
 
 #[test]

@@ -16,8 +16,8 @@
 //!   permitting path admits a `CLONE_NEW*` bit in the low word of `flags`.
 //! - `orw-chain`: some path permits an open-family, a read-family and a
 //!   write-family syscall.
-//! - `permissive-default`: more than half of the arch's native numbers are
-//!   permitted whatever their arguments.
+//! - `permissive-default`: numbers no syscall table of the arch knows
+//!   (native ones, not -1) reach ALLOW on some path.
 //! - `syscall-alt-gap`: a syscall is refused on every path, not only with
 //!   `ERRNO(ENOSYS)` (the recommended "fall back" answer, e.g. for
 //!   `clone3`), while an equivalent one is permitted on every path
@@ -34,6 +34,7 @@
 //!   arch) at least as severe decides before it.
 
 use super::describe::arg_conditions;
+use super::domain::IntervalSet;
 use super::lift::{DecisionTable, Leaf, WORD_ARCH};
 use super::view::{arch_views, ArchView, Decision};
 use crate::action::Action;
@@ -291,25 +292,26 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
         f.syscalls = vec![o.into(), r.into(), w.into()];
         out.push(with_arch(f));
     }
-    // Default action permits.
-    let mut permitted = 0;
-    let mut total = 0;
-    for (&nr, d) in &v.known {
-        if nr & X32_SYSCALL_BIT == 0 || arch != Arch::X86_64 {
-            total += 1;
-            permitted += usize::from(
-                d.unconditional()
-                    .and_then(|x| x.action())
-                    .is_some_and(Action::permits),
-            );
+    // Default action permits: numbers no syscall table knows (syscalls
+    // added after the filter was written) reach ALLOW. An allowlist that
+    // allows most known syscalls (Docker's) is not a denylist.
+    let unknown_native = |numbers: &IntervalSet| {
+        let mut n = numbers.minus(&IntervalSet::single(u32::MAX));
+        if arch == Arch::X86_64 {
+            n = n.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX));
         }
-    }
-    if total > 0 && permitted * 2 > total {
+        !n.is_empty()
+    };
+    let open_default = v
+        .unknown
+        .iter()
+        .any(|(numbers, leaf)| permits(leaf) && unknown_native(numbers));
+    if open_default {
         let mut f = finding(
             "permissive-default",
             Severity::High,
             "Default action is ALLOW (denylist)".into(),
-            "Any syscall the filter does not explicitly block is allowed; a denylist is bypassable by any syscall the author overlooked.".into(),
+            "Syscall numbers the filter does not list (any syscall added to the kernel later included) reach ALLOW; a denylist is bypassable by any syscall the author overlooked.".into(),
             "Use an allowlist: default to KILL/ERRNO and permit only the needed syscalls.",
         );
         // The path most numbers take to ALLOW.
@@ -400,7 +402,9 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
     // Comparisons of the low word only, on 64-bit arguments.
     if arch.args_64bit() {
         for (&nr, d) in &v.known {
-            if d.unconditional().is_some() {
+            // x32 is an ILP32 ABI: its arguments are 32-bit, as on i386.
+            let x32 = arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0;
+            if d.unconditional().is_some() || x32 {
                 continue;
             }
             for leaf in d.paths.iter().filter(|l| permits(l)) {
