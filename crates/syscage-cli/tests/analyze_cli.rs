@@ -23,6 +23,27 @@ fn syscage(args: &[&str]) -> Output {
         .expect("run syscage")
 }
 
+/// A directory removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let p = std::env::temp_dir().join(format!("syscage-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -161,32 +182,145 @@ fn diff_and_subset_on_constructed_profiles() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn decompile_writes_a_profile_that_compiles_back_to_the_same_filter() {
-    let dir = std::env::temp_dir().join(format!("syscage-decompile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let filter = fixture("gctf-2019-quals-caas.bpf");
-    let o = syscage(&["decompile", &filter, "-a", "amd64", "-f", "docker"]);
+/// Decompiles `filter` to Docker (for a runtime without the ENOSYS stub
+/// when `no_enosys`), compiles the profile as that runtime would, and
+/// diffs the result with the filter: equivalent. Returns the profile.
+fn decompile_round_trip(dir: &Scratch, filter: &str, no_enosys: bool) -> serde_json::Value {
+    let mut cmd = vec!["decompile", filter, "-a", "amd64", "-f", "docker"];
+    if no_enosys {
+        cmd.push("--no-enosys");
+    }
+    let o = syscage(&cmd);
     assert!(o.status.success(), "{}", stderr(&o));
-    let profile = dir.join("caas.json");
+    assert!(stderr(&o).contains("proven equivalent"), "{}", stderr(&o));
+    let profile = dir.path().join("profile.json");
     std::fs::write(&profile, &o.stdout).unwrap();
-    let compiled = dir.join("caas.bpf");
-    let o = syscage(&[
+    let compiled = dir.path().join("profile.bpf");
+    let mut cmd = vec![
         "compile",
         profile.to_str().unwrap(),
         "-a",
         "x86_64",
-        "--no-sub-arches",
-        "--no-enosys",
         "-f",
         "raw",
         "-o",
         compiled.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = syscage(&["diff", &filter, compiled.to_str().unwrap(), "-a", "amd64"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    std::fs::remove_dir_all(&dir).ok();
+    ];
+    if no_enosys {
+        cmd.push("--no-enosys");
+    }
+    let c = syscage(&cmd);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let d = syscage(&["diff", filter, compiled.to_str().unwrap(), "-a", "amd64"]);
+    assert_eq!(d.status.code(), Some(0), "{}", stdout(&d));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn decompile_writes_a_profile_that_compiles_back_to_the_same_filter() {
+    let dir = Scratch::new("decompile");
+    let filter = fixture("gctf-2019-quals-caas.bpf");
+    // Its unknown numbers are killed: runc's stub would answer ENOSYS.
+    let o = syscage(&["decompile", &filter, "-a", "amd64", "-f", "docker"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("ENOSYS stub"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--no-enosys"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    decompile_round_trip(&dir, &filter, true);
+}
+
+/// Issue 15.3: OpenSSH's 64-bit mask is one MASKED_EQ; arping's write on
+/// fd 1..2 is two EQ rules; a default-ALLOW kill list stays a kill list;
+/// firejail's i386 filter, which allows every other arch, is refused.
+#[test]
+fn docker_output_is_the_natural_form_or_refused_with_a_reason() {
+    let dir = Scratch::new("docker-natural");
+    let sshd = assemble(&dir, "sshd", SSHD_MMAP);
+    let p = decompile_round_trip(&dir, &sshd, true);
+    let mmap = p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["names"][0] == "mmap")
+        .unwrap();
+    assert_eq!(mmap["args"].as_array().unwrap().len(), 1, "{mmap}");
+    assert_eq!(mmap["args"][0]["op"], "SCMP_CMP_MASKED_EQ");
+    assert_eq!(mmap["args"][0]["value"], 0xffff_ffff_ffff_fffcu64);
+    assert_eq!(mmap["args"][0]["valueTwo"], 0);
+
+    let arping = assemble(
+        &dir,
+        "arping",
+        "A = arch\nif (A != ARCH_X86_64) goto kill\nA = sys_number\n\
+         if (A >= 0x40000000) goto kill\nif (A == exit_group) goto allow\n\
+         if (A != write) goto kill\nA = args[0] >> 32\nif (A != 0) goto kill\n\
+         A = args[0]\nif (A < 1) goto kill\nif (A > 2) goto kill\n\
+         allow:\nreturn ALLOW\nkill:\nreturn KILL\n",
+    );
+    let p = decompile_round_trip(&dir, &arping, true);
+    let writes: Vec<_> = p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["names"][0] == "write")
+        .map(|s| (s["args"][0]["op"].clone(), s["args"][0]["value"].clone()))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            (serde_json::json!("SCMP_CMP_EQ"), serde_json::json!(1)),
+            (serde_json::json!("SCMP_CMP_EQ"), serde_json::json!(2))
+        ]
+    );
+
+    // A kill list (default ALLOW, as swtpm's): runc adds no stub to it.
+    let kill = [
+        "ptrace",
+        "mount",
+        "kexec_load",
+        "bpf",
+        "reboot",
+        "init_module",
+    ];
+    let mut src = String::from(
+        "A = arch\nif (A != ARCH_X86_64) goto kill\nA = sys_number\n\
+         if (A < 0x40000000) goto native\nif (A != 0xffffffff) goto kill\nnative:\n",
+    );
+    for k in kill {
+        src.push_str(&format!("if (A == {k}) goto kill\n"));
+    }
+    src.push_str("return ALLOW\nkill:\nreturn KILL\n");
+    let swtpm = assemble(&dir, "swtpm", &src);
+    let p = decompile_round_trip(&dir, &swtpm, false);
+    assert_eq!(p["defaultAction"], "SCMP_ACT_ALLOW", "{p}");
+    let mut names: Vec<String> = p["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["names"].as_array().unwrap().clone())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = kill.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(names, want);
+
+    let firejail = assemble(
+        &dir,
+        "firejail",
+        "A = arch\nif (A != ARCH_I386) goto allow\nA = sys_number\n\
+         if (A == 11) goto kill\nallow:\nreturn ALLOW\nkill:\nreturn KILL\n",
+    );
+    for f in ["docker", "oci"] {
+        let o = syscage(&["decompile", &firejail, "-a", "i386", "-f", f]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("allows unlisted arches"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty());
+    }
 }
 
 #[test]
@@ -218,4 +352,169 @@ fn bad_input_is_one_line_and_exit_2() {
         stderr(&o)
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 13: the proof of a profile with thousands of rules on one syscall
+/// used to recurse once per rule and overflow the main thread's stack. The
+/// CLI runs in a child process with the default stack.
+#[test]
+fn a_3000_rule_profile_compiles_and_is_proven() {
+    let dir = Scratch::new("big");
+    let rules: Vec<serde_json::Value> = (0..3000)
+        .map(|i| {
+            serde_json::json!({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+                "args": [{"index": 0, "value": i, "op": "SCMP_CMP_EQ"}]})
+        })
+        .collect();
+    let profile = serde_json::json!({"defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": ["SCMP_ARCH_X86_64"], "syscalls": rules});
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, profile.to_string()).unwrap();
+    let out = dir.path().join("big.bpf");
+    let o = syscage(&[
+        "compile",
+        path.to_str().unwrap(),
+        "-a",
+        "x86_64",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("not proven"),
+        "the proof did not go through: {}",
+        stderr(&o)
+    );
+    // And it decides as the rules say: fd 2999 allowed, fd 3000 refused.
+    let emu = |fd: &str| {
+        let o = syscage(&["emu", out.to_str().unwrap(), "-a", "x86_64", "write", fd]);
+        stdout(&o)
+    };
+    assert!(emu("2999").contains("ALLOW"), "{}", emu("2999"));
+    assert!(emu("3000").contains("ERRNO"), "{}", emu("3000"));
+}
+
+/// The OpenSSH preauth sandbox's mmap check, assembled in seccomp-tools
+/// syntax: `prot >> 32 == 0` and `prot & 0xfffffffc == 0`.
+const SSHD_MMAP: &str = "A = arch\nif (A != ARCH_X86_64) goto kill\nA = sys_number\n\
+    if (A == getpid) goto allow\nif (A != mmap) goto kill\n\
+    A = args[2] >> 32\nif (A != 0) goto kill\nA = args[2]\nA &= 0xfffffffc\n\
+    if (A == 0) goto allow\nkill:\nreturn KILL\nallow:\nreturn ALLOW\n";
+
+fn assemble(dir: &Scratch, name: &str, src: &str) -> String {
+    let asm = dir.path().join(format!("{name}.asm"));
+    std::fs::write(&asm, src).unwrap();
+    let bpf = dir.path().join(format!("{name}.bpf"));
+    let o = syscage(&[
+        "asm",
+        "-a",
+        "x86_64",
+        "-f",
+        "raw",
+        "-o",
+        bpf.to_str().unwrap(),
+        asm.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    bpf.display().to_string()
+}
+
+#[test]
+fn explain_prints_the_high_word_requirement_it_claims_exactly() {
+    let dir = Scratch::new("sshd");
+    let bpf = assemble(&dir, "sshd", SSHD_MMAP);
+    let o = syscage(&["explain", &bpf, "-a", "x86_64"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("mmap when (prot & 0xfffffffffffffffc) == 0x0"),
+        "{}",
+        stdout(&o)
+    );
+    let o = syscage(&["explain", &bpf, "-a", "x86_64", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["exact"], true);
+    let text = v.to_string();
+    assert!(
+        text.contains("(prot & 0xfffffffffffffffc) == 0x0"),
+        "{text}"
+    );
+    // What the printed condition says, the filter does: a high word of 1 is killed.
+    let emu = |prot: &str| {
+        let o = syscage(&[
+            "emu", &bpf, "-a", "x86_64", "mmap", "0", "4096", prot, "0x22",
+        ]);
+        stdout(&o)
+    };
+    assert!(
+        emu("0x100000001").contains("KILL"),
+        "{}",
+        emu("0x100000001")
+    );
+    assert!(emu("0x3").contains("ALLOW"), "{}", emu("0x3"));
+}
+
+/// Raw little-endian instructions.
+fn raw(insns: &[(u16, u8, u8, u32)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &(code, jt, jf, k) in insns {
+        out.extend(code.to_le_bytes());
+        out.extend([jt, jf]);
+        out.extend(k.to_le_bytes());
+    }
+    out
+}
+
+/// Issue 13: the analyses say when the kernel would refuse the filter,
+/// and still analyse it (exit as usual); lint reports it as a finding.
+#[test]
+fn analyses_warn_when_the_kernel_would_refuse_the_filter() {
+    let dir = Scratch::new("refused");
+    const LD_ARCH: (u16, u8, u8, u32) = (0x20, 0, 0, 4);
+    // if (A != ARCH_X86_64) skip 3 instructions
+    const JNE_X86_64_KILL: (u16, u8, u8, u32) = (0x15, 0, 3, 0xc000_003e);
+    let div0 = raw(&[
+        LD_ARCH,
+        JNE_X86_64_KILL,
+        (0x20, 0, 0, 0),           // A = nr
+        (0x34, 0, 0, 0),           // A /= 0
+        (0x06, 0, 0, 0),           // return KILL
+        (0x06, 0, 0, 0x7fff_0000), // return ALLOW
+    ]);
+    let mut long = vec![LD_ARCH, JNE_X86_64_KILL];
+    long.extend([(0x20, 0, 0, 0); 4093]);
+    long.extend([(0x06, 0, 0, 0x7fff_0000), (0x06, 0, 0, 0)]);
+    for (name, bytes, why) in [
+        ("div0", div0, "division by the constant 0"),
+        ("long", raw(&long), "4097"),
+    ] {
+        let path = dir.path().join(format!("{name}.bpf"));
+        std::fs::write(&path, bytes).unwrap();
+        let f = path.to_str().unwrap();
+        for cmd in [
+            vec!["explain", f, "-a", "x86_64"],
+            vec!["lint", f, "-a", "x86_64", "--json"],
+            vec!["decompile", f, "-a", "x86_64", "-f", "text"],
+            vec!["diff", f, f, "-a", "x86_64"],
+        ] {
+            let o = syscage(&cmd);
+            let err = stderr(&o);
+            assert!(
+                err.contains("warning: the kernel would refuse this filter") && err.contains(why),
+                "{cmd:?}: {err}"
+            );
+            let expected = if cmd[0] == "lint" { 1 } else { 0 };
+            assert_eq!(o.status.code(), Some(expected), "{cmd:?}: {err}");
+            if cmd[0] == "lint" {
+                let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+                assert!(
+                    v["findings"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|f| f["id"] == "kernel-refuses"),
+                    "{v}"
+                );
+            }
+        }
+    }
 }

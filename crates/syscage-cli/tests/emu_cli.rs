@@ -198,3 +198,55 @@ fn wrong_byte_order_and_refused_filters_are_explained() {
     let out = syscage(&["emu", &else_jmp, "-a", "amd64", "-q", "read", "1", "2", "3"]);
     assert_usage_error(&out, "past the end");
 }
+
+/// Issue 15.5: names disasm prints and seccomp-tools' spellings are read
+/// by emu and resolve; numbers read as Ruby's `Integer()` reads them.
+#[test]
+fn printed_names_aliases_and_octal_as_seccomp_tools() {
+    let x32 = fixture("x32.bpf").to_string_lossy().into_owned();
+    // x32.bpf: x32 mmap with addr != 0 is ERRNO(5), addr 0 is ALLOW.
+    let json = |args: &[&str]| {
+        let mut all = vec!["emu", x32.as_str(), "-a", "amd64", "--json"];
+        all.extend_from_slice(args);
+        let out = syscage(&all);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(json(&["x32_mmap", "0"])["action"], "SCMP_ACT_ALLOW");
+    assert_eq!(json(&["x32_mmap", "010"])["action"], "SCMP_ACT_ERRNO");
+    // 010 is octal: syscall 8 (lseek), not 10 (mprotect).
+    let out = syscage(&[
+        "resolve",
+        "-a",
+        "amd64",
+        "010",
+        "pread",
+        "pwrite",
+        "timerfd",
+        "x32_execve",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "lseek 8\npread64 17\npwrite64 18\ntimerfd_create 283\nx32_execve 1073742344\n"
+    );
+    let out = syscage(&["resolve", "-a", "aarch64", "getdents", "newfstat"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "getdents64 61\nfstat 80\n"
+    );
+    let out = syscage(&["emu", &libseccomp(), "-a", "amd64", "pwrite", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -27,14 +27,16 @@ pub struct Args {
     pub json: bool,
 }
 
-fn verdict(v: Verdict) -> String {
+/// A verdict as diff prints it.
+pub fn verdict(v: Verdict) -> String {
     match v {
         Verdict::Ret(r) => Action::from_ret(r).to_string(),
         Verdict::Unknown => "input-dependent".into(),
     }
 }
 
-fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
+/// Where a difference lies, in words (`amd64: write when fd == 0x1`).
+pub fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
     let arch = d.region[WORD_ARCH]
         .intervals
         .as_single()
@@ -88,6 +90,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let arch = input::arch(args.arch.as_deref())?;
     let a = input::load(&args.a, arch)?;
     let b = input::load(&args.b, arch)?;
+    for (file, loaded) in [(&args.a, &a), (&args.b, &b)] {
+        if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
+            eprintln!(
+                "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
+                file
+            );
+        }
+    }
     let limits = Limits::default();
     let diffs = if args.subset {
         subset_violations(&a.program, &b.program, a.order, &limits)

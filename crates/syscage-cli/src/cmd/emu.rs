@@ -123,7 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     for (i, text) in args.args.iter().enumerate() {
         data.args[i] = parse_number(text).ok_or_else(|| {
-            anyhow!("argument {i} '{text}' is not a number (expected decimal, 0x hex, 0o octal or 0b binary)")
+            anyhow!("argument {i} '{text}' is not a number (expected decimal, 0x hex, 0o or leading-0 octal, or 0b binary)")
         })?;
     }
     if let Some(ip) = &args.ip {

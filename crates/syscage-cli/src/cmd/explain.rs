@@ -18,6 +18,12 @@ pub struct Args {
 /// Runs `syscage explain`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let (arch, loaded, table) = args.target.lift()?;
+    if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
+        eprintln!(
+            "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
+            args.target.file
+        );
+    }
     let e = explain(
         &table,
         &[arch.audit()],

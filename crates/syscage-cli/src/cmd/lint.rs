@@ -17,7 +17,14 @@ pub struct Args {
 
 /// Runs `syscage lint`; exit code 1 when there are findings above `info`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    // The refusal is a finding too, and a warning as for the other analyses.
     let (arch, loaded, table) = args.target.lift()?;
+    if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
+        eprintln!(
+            "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
+            args.target.file
+        );
+    }
     let mut findings = lint(&table, &loaded.program, &[arch.audit()]);
     if let Some(policy) = &loaded.policy {
         // A profile states its default: judge that, not the majority.

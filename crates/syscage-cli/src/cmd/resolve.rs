@@ -15,7 +15,7 @@ pub struct Args {
     /// Print a JSON array of {"name", "nr"} objects.
     #[arg(long)]
     pub json: bool,
-    /// Syscall names or numbers (decimal, 0x hex, 0o octal, 0b binary).
+    /// Syscall names or numbers (decimal, 0x hex, 0o or leading-0 octal, 0b binary).
     #[arg(required = true, value_name = "NAME|NUMBER")]
     pub queries: Vec<String>,
 }
@@ -23,7 +23,7 @@ pub struct Args {
 /// One resolved syscall.
 #[derive(Serialize)]
 struct Resolved {
-    name: &'static str,
+    name: String,
     nr: u32,
 }
 
@@ -35,8 +35,10 @@ pub fn parse_arch(name: Option<&str>) -> anyhow::Result<Arch> {
     }
 }
 
-/// Parses an unsigned number: decimal, `0x` hex, `0o` octal or `0b` binary;
-/// a leading `-` gives the two's complement (`-1` is `u64::MAX`).
+/// Parses an unsigned number as seccomp-tools (Ruby's `Integer()`) does:
+/// decimal (`0d` optional), `0x` hex, `0o` or a leading `0` octal (`010`
+/// is 8), `0b` binary; a leading `-` gives the two's complement (`-1` is
+/// `u64::MAX`).
 pub fn parse_number(text: &str) -> Option<u64> {
     let (neg, body) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -50,6 +52,10 @@ pub fn parse_number(text: &str) -> Option<u64> {
         u64::from_str_radix(o, 8).ok()?
     } else if let Some(b) = lower.strip_prefix("0b") {
         u64::from_str_radix(b, 2).ok()?
+    } else if let Some(d) = lower.strip_prefix("0d") {
+        d.parse::<u64>().ok()?
+    } else if let Some(o) = lower.strip_prefix('0').filter(|o| !o.is_empty()) {
+        u64::from_str_radix(o, 8).ok()?
     } else if !lower.is_empty() && lower.bytes().all(|c| c.is_ascii_digit()) {
         lower.parse::<u64>().ok()?
     } else {
@@ -62,10 +68,26 @@ pub fn parse_number(text: &str) -> Option<u64> {
     }
 }
 
+/// The number of a syscall name on `arch` in every spelling syscage prints
+/// or seccomp-tools accepts: the kernel's, seccomp-tools' (`pread`,
+/// `timerfd`, aarch64 `newfstat`, ...) and, on x86_64, `x32_NAME`.
+fn named_nr(arch: Arch, name: &str) -> Option<u32> {
+    arch.syscall_nr(name)
+        .or_else(|| syscage::asm::names::syscall_nr(arch, name))
+}
+
+/// The name of `nr` on `arch`: the kernel's, or `x32_NAME` for an x32
+/// number on x86_64 (as disasm prints it).
+fn nr_name(arch: Arch, nr: u32) -> Option<String> {
+    arch.syscall_name(nr)
+        .map(str::to_string)
+        .or_else(|| syscage::asm::symbol::syscall_name(arch, nr))
+}
+
 /// The 32-bit `seccomp_data.nr` for a syscall given by name on `arch` or by
 /// number (a negative number is the `int` as the kernel stores it).
 pub fn syscall_nr(arch: Arch, text: &str) -> anyhow::Result<u32> {
-    if let Some(nr) = arch.syscall_nr(text) {
+    if let Some(nr) = named_nr(arch, text) {
         return Ok(nr);
     }
     match parse_number(text) {
@@ -79,9 +101,8 @@ pub fn syscall_nr(arch: Arch, text: &str) -> anyhow::Result<u32> {
 }
 
 fn resolve_one(arch: Arch, query: &str) -> anyhow::Result<Resolved> {
-    if let Some(nr) = arch.syscall_nr(query) {
-        let name = arch
-            .syscall_name(nr)
+    if let Some(nr) = named_nr(arch, query) {
+        let name = nr_name(arch, nr)
             .ok_or_else(|| anyhow!("syscall '{query}' has number {nr} on {arch} but no name"))?;
         return Ok(Resolved { name, nr });
     }
@@ -90,9 +111,7 @@ fn resolve_one(arch: Arch, query: &str) -> anyhow::Result<Resolved> {
         Some(_) => bail!("syscall number '{query}' does not fit in 32 bits"),
         None => bail!("unknown syscall '{query}' on {arch} (expected a syscall name or number)"),
     };
-    let name = arch
-        .syscall_name(nr)
-        .ok_or_else(|| anyhow!("no syscall has number {nr} on {arch}"))?;
+    let name = nr_name(arch, nr).ok_or_else(|| anyhow!("no syscall has number {nr} on {arch}"))?;
     Ok(Resolved { name, nr })
 }
 
@@ -136,6 +155,12 @@ mod tests {
         assert_eq!(parse_number("0b111011"), Some(59));
         assert_eq!(parse_number("-1"), Some(u64::MAX));
         assert_eq!(parse_number("-100"), Some((-100i64) as u64));
+        // Ruby's Integer(), as seccomp-tools reads numbers: a leading 0 is octal.
+        assert_eq!(parse_number("010"), Some(8));
+        assert_eq!(parse_number("0"), Some(0));
+        assert_eq!(parse_number("0d10"), Some(10));
+        assert_eq!(parse_number("-010"), Some((-8i64) as u64));
+        assert_eq!(parse_number("08"), None);
         assert_eq!(parse_number("18446744073709551615"), Some(u64::MAX));
         for bad in [
             "",
@@ -158,6 +183,40 @@ mod tests {
         assert_eq!(syscall_nr(Arch::X86_64, "0x3e7").unwrap(), 999);
         assert_eq!(syscall_nr(Arch::X86_64, "-1").unwrap(), u32::MAX);
         assert!(syscall_nr(Arch::X86_64, "nosuchcall").is_err());
+        // Every name disasm prints is read back.
+        assert_eq!(syscall_nr(Arch::X86_64, "x32_execve").unwrap(), 0x4000_0208);
+        assert_eq!(
+            resolve_one(Arch::X86_64, "0x40000208").unwrap().name,
+            "x32_execve"
+        );
         assert!(syscall_nr(Arch::X86_64, "0x100000000").is_err());
+    }
+
+    /// Every name in seccomp-tools' syscall tables (its aliases included:
+    /// `pread`, `pwrite`, `timerfd`, aarch64 `getdents`/`newfstat`, ...)
+    /// means the same number for emu and resolve as for seccomp-tools.
+    #[test]
+    fn seccomp_tools_names_are_accepted() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/seccomp-tools/tables");
+        let mut checked = 0;
+        for (file, arch) in [
+            ("amd64", Arch::X86_64),
+            ("i386", Arch::X86),
+            ("aarch64", Arch::Aarch64),
+            ("riscv64", Arch::Riscv64),
+            ("s390x", Arch::S390x),
+        ] {
+            let path = dir.join(format!("sys_nr_{file}.json"));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let table: std::collections::BTreeMap<String, u32> =
+                serde_json::from_str(&text).unwrap();
+            for (name, nr) in table {
+                assert_eq!(syscall_nr(arch, &name).ok(), Some(nr), "{file} {name}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 1500, "{checked}");
     }
 }

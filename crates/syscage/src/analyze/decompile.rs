@@ -5,16 +5,19 @@
 //! conditions), then checked with [`super::verify::verify`]: a policy is
 //! only returned when it is proven to decide exactly like the program.
 
-use super::domain::{IntervalSet, WordDomain};
-use super::lift::{DecisionTable, Region, Verdict, WORD_ARCH};
+use super::domain::IntervalSet;
+use super::lift::{DecisionTable, Verdict, WORD_ARCH};
 use super::verify::{verify, VerifyError};
 use super::view::{arch_views, ArchView};
 use crate::action::Action;
 use crate::arch::{Arch, X32_SYSCALL_BIT};
-use crate::bpf::data::{arg_offset, ip_offset, Half, SeccompData};
+use crate::bpf::data::SeccompData;
 use crate::bpf::ByteOrder;
-use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId};
+use crate::policy::{Condition, Policy, Rule, SyscallId};
 use std::collections::BTreeMap;
+
+mod conditions;
+use conditions::{conditions_of, merge_ranges, range_alternatives, range_rules, single_arg_ranges};
 
 /// Why a program has no equivalent policy (or none syscage can find).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -134,22 +137,39 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
                 }
                 for set in ranges.into_values() {
                     for (lo, hi) in merge_ranges(set) {
-                        cost += if lo != hi && lo > 0 && hi < u64::MAX {
-                            1000
-                        } else {
-                            1
-                        };
+                        // Two comparisons of one argument: not a profile rule.
+                        cost += range_rules(lo, hi).unwrap_or(1000);
                     }
                 }
             }
         }
         cost
     };
-    let default = candidates
-        .iter()
-        .copied()
-        .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
-        .unwrap_or(Action::KillProcess);
+    // A filter that lets numbers it does not know through (a kill list,
+    // default ALLOW) stays a kill list: its default is what those get.
+    let mut unknown_actions = views.iter().flat_map(|v| {
+        v.unknown.iter().filter_map(move |(numbers, leaf)| {
+            let native = if v.arch == Some(Arch::X86_64) {
+                numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX))
+            } else {
+                numbers.clone()
+            };
+            (!native.is_empty()).then(|| leaf.verdict.action())
+        })
+    });
+    let open_default = match unknown_actions.next() {
+        Some(Some(a)) if a.permits() && counts.contains_key(&a) => {
+            unknown_actions.all(|b| b == Some(a)).then_some(a)
+        }
+        _ => None,
+    };
+    let default = open_default.unwrap_or_else(|| {
+        candidates
+            .iter()
+            .copied()
+            .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
+            .unwrap_or(Action::KillProcess)
+    });
     let mut policy = Policy::new(default);
     policy.arches.clear();
     policy.bad_arch_action = bad.unwrap_or(Action::KillProcess);
@@ -219,9 +239,11 @@ fn arch_rules(
         }
         for ((action, arg), set) in ranges {
             for (lo, hi) in merge_ranges(set) {
-                let mut rule = Rule::new(id.clone(), action).on_arch(on);
-                rule.conditions = range_conditions(arg, lo, hi);
-                policy.add_rule(rule);
+                for conditions in range_alternatives(arg, lo, hi) {
+                    let mut rule = Rule::new(id.clone(), action).on_arch(on);
+                    rule.conditions = conditions;
+                    policy.add_rule(rule);
+                }
             }
         }
     }
@@ -269,97 +291,6 @@ fn arch_rules(
     }
     policy.unknown_action = unknown_action;
     Ok(())
-}
-
-/// When a region tests exactly one argument, and only against ranges: that
-/// argument and its values as 64-bit ranges.
-fn single_arg_ranges(
-    order: ByteOrder,
-    region: &Region,
-    arch: Arch,
-) -> Option<(u8, Vec<(u64, u64)>)> {
-    let wide = arch.args_64bit();
-    let words = |i: u8| {
-        (
-            &region[(arg_offset(i, Half::Low, order) / 4) as usize],
-            &region[(arg_offset(i, Half::High, order) / 4) as usize],
-        )
-    };
-    let mut tested = (0..6u8).filter(|&i| {
-        let (lo, hi) = words(i);
-        !lo.is_any() || (wide && !hi.is_any())
-    });
-    let arg = tested.next()?;
-    if tested.next().is_some() {
-        return None;
-    }
-    for half in [Half::Low, Half::High] {
-        if !region[(ip_offset(half, order) / 4) as usize].is_any() {
-            return None;
-        }
-    }
-    let (lo, hi) = words(arg);
-    let plain = |d: &WordDomain| d.fixed_mask == 0 && d.excluded.is_empty();
-    if !plain(lo) || !plain(hi) {
-        return None;
-    }
-    let his: &[(u32, u32)] = if wide {
-        hi.intervals.intervals()
-    } else {
-        &[(0, 0)]
-    };
-    let mut out = Vec::new();
-    if lo.intervals.is_full() {
-        for &(a, b) in his {
-            out.push(((a as u64) << 32, ((b as u64) << 32) | 0xffff_ffff));
-        }
-    } else {
-        for &(ha, hb) in his {
-            if hb - ha > 16 {
-                return None;
-            }
-            for h in ha..=hb {
-                for &(a, b) in lo.intervals.intervals() {
-                    out.push((((h as u64) << 32) | a as u64, ((h as u64) << 32) | b as u64));
-                }
-            }
-        }
-    }
-    if !wide {
-        // Only the low word exists: its top is the top of the argument.
-        for r in &mut out {
-            if r.1 == 0xffff_ffff && r.0 != r.1 {
-                r.1 = u64::MAX;
-            }
-        }
-    }
-    Some((arg, out))
-}
-
-/// Sorts ranges and joins the ones that touch.
-fn merge_ranges(mut set: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
-    set.sort_unstable();
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    for (a, b) in set {
-        match out.last_mut() {
-            Some((_, hi)) if hi.checked_add(1).is_none_or(|n| n >= a) => *hi = (*hi).max(b),
-            _ => out.push((a, b)),
-        }
-    }
-    out
-}
-
-/// `lo <= arg <= hi` in as few 64-bit comparisons as possible.
-fn range_conditions(arg: u8, lo: u64, hi: u64) -> Vec<Condition> {
-    match (lo, hi) {
-        (l, h) if l == h => vec![Condition::new(arg, CmpOp::Eq(l))],
-        (0, h) => vec![Condition::new(arg, CmpOp::Le(h))],
-        (l, u64::MAX) => vec![Condition::new(arg, CmpOp::Ge(l))],
-        (l, h) => vec![
-            Condition::new(arg, CmpOp::Ge(l)),
-            Condition::new(arg, CmpOp::Le(h)),
-        ],
-    }
 }
 
 /// Rules that say the same for every arch of the policy that has the
@@ -410,125 +341,4 @@ fn merge_across_arches(policy: &mut Policy) {
         });
         debug_assert!(kept);
     }
-}
-
-/// The conditions (alternatives, each an AND) that select a region's
-/// argument values.
-fn conditions_of(
-    order: ByteOrder,
-    region: &Region,
-    arch: Arch,
-) -> Result<Vec<Vec<Condition>>, DecompileError> {
-    for half in [Half::Low, Half::High] {
-        if !region[(ip_offset(half, order) / 4) as usize].is_any() {
-            return Err(DecompileError::InstructionPointer);
-        }
-    }
-    let wide = arch.args_64bit();
-    let mut alternatives: Vec<Vec<Condition>> = vec![Vec::new()];
-    for i in 0..6u8 {
-        let lo = &region[(arg_offset(i, Half::Low, order) / 4) as usize];
-        let hi = &region[(arg_offset(i, Half::High, order) / 4) as usize];
-        let plain = |d: &WordDomain| d.fixed_mask == 0 && d.excluded.is_empty();
-        let per_arg = match (lo.intervals.intervals(), hi.intervals.as_single()) {
-            // One 64-bit range: one or two 64-bit comparisons.
-            ([(a, b)], Some(h)) if wide && plain(lo) && plain(hi) => {
-                let base = (h as u64) << 32;
-                let (l, u) = (base | *a as u64, base | *b as u64);
-                vec![if l == u {
-                    vec![Condition::new(i, CmpOp::Eq(l))]
-                } else {
-                    vec![
-                        Condition::new(i, CmpOp::Ge(l)),
-                        Condition::new(i, CmpOp::Le(u)),
-                    ]
-                }]
-            }
-            _ if wide => product(
-                &word_conditions(i, lo, false),
-                &word_conditions(i, hi, true),
-            ),
-            _ => word_conditions(i, lo, false),
-        };
-        alternatives = product(&alternatives, &per_arg);
-        if !wide {
-            // Only the low word exists: a 64-bit comparison is the same test.
-            for c in alternatives.iter_mut().flatten() {
-                c.width = crate::policy::Width::Bits64;
-            }
-        }
-        if alternatives.len() > MAX_RULES_PER_PATH {
-            return Err(DecompileError::TooManyRules(arch.to_string()));
-        }
-    }
-    Ok(alternatives)
-}
-
-fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Vec<Vec<Condition>> {
-    let mut out = Vec::new();
-    for x in a {
-        for y in b {
-            out.push(x.iter().chain(y).copied().collect());
-        }
-    }
-    out
-}
-
-/// Conditions on one word of argument `i` (the high word when `high`).
-fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Vec<Vec<Condition>> {
-    let shift = if high { 32 } else { 0 };
-    // A 32-bit comparison of the low word, or a 64-bit one of the high word
-    // (whose low word is then free: the bounds span it).
-    let ge = |v: u32| {
-        if high {
-            Condition::new(i, CmpOp::Ge((v as u64) << 32))
-        } else {
-            Condition::new32(i, CmpOp::Ge(v as u64))
-        }
-    };
-    let le = |v: u32| {
-        if high {
-            Condition::new(i, CmpOp::Le(((v as u64) << 32) | 0xffff_ffff))
-        } else {
-            Condition::new32(i, CmpOp::Le(v as u64))
-        }
-    };
-    // A mask on one word is a 64-bit mask with the other word's bits clear:
-    // the same test, and one profiles can express.
-    let masked = |m: u32, v: u32| {
-        Condition::new(
-            i,
-            CmpOp::MaskedEq {
-                mask: (m as u64) << shift,
-                value: (v as u64) << shift,
-            },
-        )
-    };
-    let mut alts: Vec<Vec<Condition>> = Vec::new();
-    for &(a, b) in d.intervals.intervals() {
-        let mut c = Vec::new();
-        if a == b {
-            c.push(masked(u32::MAX, a));
-        } else {
-            if a > 0 {
-                c.push(ge(a));
-            }
-            if b < u32::MAX {
-                c.push(le(b));
-            }
-        }
-        alts.push(c);
-    }
-    if d.fixed_mask != 0 {
-        alts = product(&alts, &[vec![masked(d.fixed_mask, d.fixed_value)]]);
-    }
-    for &(m, v) in &d.excluded {
-        // x & m != v: some bit of m differs from v.
-        let bits: Vec<Vec<Condition>> = (0..32)
-            .filter(|b| m & (1 << b) != 0)
-            .map(|b| vec![masked(1 << b, !v & (1 << b))])
-            .collect();
-        alts = product(&alts, &bits);
-    }
-    alts
 }

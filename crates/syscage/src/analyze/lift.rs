@@ -233,7 +233,8 @@ pub fn lift_within(
             let pc = st.pc;
             let insn = *prog.insns.get(pc).ok_or(LiftError::Invalid {
                 index: pc,
-                reason: "execution runs past the end of the program",
+                reason:
+                    "execution runs past the end of the program, which the kernel refuses to load",
             })?;
             st.path = st.path.push(pc);
             st.pc += 1;

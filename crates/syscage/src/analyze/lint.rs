@@ -6,8 +6,35 @@
 //! `permissive-default`, `syscall-alt-gap`), plus `arg-low-word-only`,
 //! `unreachable`, `trace-no-tracer`, `notify-no-listener` and, for
 //! profiles, `shadowed-rule`.
+//!
+//! What each rule flags, exactly (on the lifted table, per checked arch):
+//! - `arch-unchecked`: no path compares `arch` with a constant and the
+//!   program returns more than one verdict; or a path that permits takes
+//!   an arch id it never pins to one value.
+//! - `dangerous-allow`: some path permits a syscall of the dangerous list
+//!   (the condition of the first such path is shown); `clone` when a
+//!   permitting path admits a `CLONE_NEW*` bit in the low word of `flags`.
+//! - `orw-chain`: some path permits an open-family, a read-family and a
+//!   write-family syscall.
+//! - `permissive-default`: numbers no syscall table of the arch knows
+//!   (native ones, not -1) reach ALLOW on some path.
+//! - `syscall-alt-gap`: a syscall is refused on every path, not only with
+//!   `ERRNO(ENOSYS)` (the recommended "fall back" answer, e.g. for
+//!   `clone3`), while an equivalent one is permitted on every path
+//!   (argument-gated allows are the author's decision, not a gap).
+//! - `x32-guard`: a native x86_64 number refused on every path whose x32
+//!   number some path permits.
+//! - `arg-low-word-only`: a permitting path bounds the low word of a 64-bit
+//!   argument by value while leaving its high word free.
+//! - `kernel-refuses`: `seccomp()` would reject the program ([`kernel_refusal`]).
+//! - `unreachable`: instructions no path executes.
+//! - `trace-no-tracer` / `notify-no-listener`: some path returns TRACE /
+//!   USER_NOTIF.
+//! - `shadowed-rule`: an unconditional rule for the same syscall (and
+//!   arch) at least as severe decides before it.
 
 use super::describe::arg_conditions;
+use super::domain::IntervalSet;
 use super::lift::{DecisionTable, Leaf, WORD_ARCH};
 use super::view::{arch_views, ArchView, Decision};
 use crate::action::Action;
@@ -65,148 +92,10 @@ pub struct Finding {
     pub insns: Vec<usize>,
 }
 
-/// Syscalls whose being allowed is itself a finding: name, severity, why.
-const DANGEROUS: &[(&str, Severity, &str)] = &[
-    ("execve", Severity::High, "arbitrary program execution"),
-    ("execveat", Severity::High, "arbitrary program execution"),
-    (
-        "io_uring_setup",
-        Severity::High,
-        "reads/writes/opens as ring operations, bypassing filters on those syscalls",
-    ),
-    (
-        "process_vm_readv",
-        Severity::High,
-        "read another process's memory",
-    ),
-    (
-        "process_vm_writev",
-        Severity::High,
-        "write another process's memory",
-    ),
-    (
-        "ptrace",
-        Severity::High,
-        "inspect/inject into other processes",
-    ),
-    (
-        "bpf",
-        Severity::High,
-        "load eBPF programs (kernel attack surface, tracing other processes)",
-    ),
-    ("kexec_load", Severity::High, "replace the running kernel"),
-    (
-        "kexec_file_load",
-        Severity::High,
-        "replace the running kernel",
-    ),
-    ("init_module", Severity::High, "load kernel code"),
-    ("finit_module", Severity::High, "load kernel code"),
-    (
-        "mount",
-        Severity::High,
-        "change the filesystem view (escape confinement)",
-    ),
-    (
-        "unshare",
-        Severity::High,
-        "create namespaces (kernel attack surface, privilege in a user namespace)",
-    ),
-    ("setns", Severity::Medium, "join other namespaces"),
-    (
-        "keyctl",
-        Severity::Medium,
-        "kernel keyrings are not namespaced",
-    ),
-    (
-        "userfaultfd",
-        Severity::Medium,
-        "stall the kernel at chosen points (race exploitation)",
-    ),
-    (
-        "perf_event_open",
-        Severity::Medium,
-        "kernel attack surface and side channels",
-    ),
-    ("connect", Severity::Medium, "network access (exfiltration)"),
-    ("socket", Severity::Medium, "network access (exfiltration)"),
-];
-
-/// Families of syscalls that can do each other's job.
-const FAMILIES: &[(&[&str], Severity)] = &[
-    (&["open", "openat", "openat2"], Severity::High),
-    (&["execve", "execveat"], Severity::High),
-    (&["fork", "vfork", "clone", "clone3"], Severity::Medium),
-    (
-        &[
-            "kill",
-            "tkill",
-            "tgkill",
-            "pidfd_send_signal",
-            "rt_sigqueueinfo",
-            "rt_tgsigqueueinfo",
-        ],
-        Severity::Medium,
-    ),
-    (
-        &["ptrace", "process_vm_writev", "process_vm_readv"],
-        Severity::Medium,
-    ),
-    (&["mprotect", "pkey_mprotect"], Severity::Medium),
-    (&["dup2", "dup3"], Severity::Low),
-    (&["rename", "renameat", "renameat2"], Severity::Medium),
-    (&["unlink", "unlinkat", "rmdir"], Severity::Medium),
-    (
-        &["chmod", "fchmod", "fchmodat", "fchmodat2"],
-        Severity::Medium,
-    ),
-    (
-        &[
-            "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
-        ],
-        Severity::Medium,
-    ),
-    (
-        &["link", "linkat", "symlink", "symlinkat"],
-        Severity::Medium,
-    ),
-    (
-        &["mount", "move_mount", "fsmount", "open_tree"],
-        Severity::High,
-    ),
-    (&["socket", "socketcall", "socketpair"], Severity::Medium),
-    (
-        &["sendfile", "sendfile64", "splice", "copy_file_range"],
-        Severity::Low,
-    ),
-];
-
-const OPEN_FAMILY: &[&str] = &["open", "openat", "openat2"];
-const READ_FAMILY: &[&str] = &[
-    "read",
-    "readv",
-    "pread64",
-    "preadv",
-    "preadv2",
-    "sendfile",
-    "sendfile64",
-    "mmap",
-    "mmap2",
-];
-const WRITE_FAMILY: &[&str] = &[
-    "write",
-    "writev",
-    "pwrite64",
-    "pwritev",
-    "pwritev2",
-    "sendfile",
-    "sendfile64",
-    "sendto",
-    "sendmsg",
-];
-
-/// `CLONE_NEW*` flags: creating namespaces with clone is `unshare`.
-const CLONE_NEW_FLAGS: u32 = 0x7e02_0080;
+mod catalog;
+use catalog::{
+    CLONE_NEW_FLAGS, DANGEROUS, ENOSYS, FAMILIES, OPEN_FAMILY, READ_FAMILY, WRITE_FAMILY,
+};
 
 fn arch_label(v: &ArchView<'_>) -> String {
     v.arch.map_or_else(
@@ -224,11 +113,28 @@ fn decision<'v, 't>(v: &'v ArchView<'t>, name: &str) -> Option<&'v Decision<'t>>
     v.known.get(&arch.syscall_nr(name)?)
 }
 
+/// Why the kernel would refuse to load `prog` (the checks of
+/// `seccomp(SECCOMP_SET_MODE_FILTER)`: `bpf_check_classic` and
+/// `seccomp_check_filter`), if it would: a division by a constant 0, more
+/// than `BPF_MAXINSNS` instructions, a jump out of range, ...
+pub fn kernel_refusal(prog: &Program) -> Option<crate::bpf::ValidateError> {
+    crate::bpf::validate::validate_program(prog).err()
+}
+
 /// Lints a lifted program. `extra` adds arch ids to look at (e.g. the
 /// one the user named) when the program never checks the arch.
 pub fn lint(table: &DecisionTable, prog: &Program, extra: &[u32]) -> Vec<Finding> {
     let views = arch_views(table, extra);
     let mut out = Vec::new();
+    if let Some(e) = kernel_refusal(prog) {
+        out.push(finding(
+            "kernel-refuses",
+            Severity::High,
+            "The kernel would refuse this filter".into(),
+            format!("seccomp() rejects it with EINVAL: {e}. Installing it fails, so the program it was meant for runs unfiltered or not at all; what else is reported here describes a filter that never runs."),
+            "Fix the instruction named above (syscage asm/compile only emit filters the kernel accepts).",
+        ));
+    }
     arch_checks(table, &views, &mut out);
     for v in &views {
         per_arch(table, v, &mut out);
@@ -320,7 +226,6 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
         f
     };
     let allowed = |name: &str| decision(v, name).is_some_and(Decision::may_permit);
-    let denied = |name: &str| decision(v, name).is_some_and(|d| !d.may_permit());
 
     for &(name, severity, why) in DANGEROUS {
         let Some(d) = decision(v, name) else { continue };
@@ -387,25 +292,26 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
         f.syscalls = vec![o.into(), r.into(), w.into()];
         out.push(with_arch(f));
     }
-    // Default action permits.
-    let mut permitted = 0;
-    let mut total = 0;
-    for (&nr, d) in &v.known {
-        if nr & X32_SYSCALL_BIT == 0 || arch != Arch::X86_64 {
-            total += 1;
-            permitted += usize::from(
-                d.unconditional()
-                    .and_then(|x| x.action())
-                    .is_some_and(Action::permits),
-            );
+    // Default action permits: numbers no syscall table knows (syscalls
+    // added after the filter was written) reach ALLOW. An allowlist that
+    // allows most known syscalls (Docker's) is not a denylist.
+    let unknown_native = |numbers: &IntervalSet| {
+        let mut n = numbers.minus(&IntervalSet::single(u32::MAX));
+        if arch == Arch::X86_64 {
+            n = n.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX));
         }
-    }
-    if total > 0 && permitted * 2 > total {
+        !n.is_empty()
+    };
+    let open_default = v
+        .unknown
+        .iter()
+        .any(|(numbers, leaf)| permits(leaf) && unknown_native(numbers));
+    if open_default {
         let mut f = finding(
             "permissive-default",
             Severity::High,
             "Default action is ALLOW (denylist)".into(),
-            "Any syscall the filter does not explicitly block is allowed; a denylist is bypassable by any syscall the author overlooked.".into(),
+            "Syscall numbers the filter does not list (any syscall added to the kernel later included) reach ALLOW; a denylist is bypassable by any syscall the author overlooked.".into(),
             "Use an allowlist: default to KILL/ERRNO and permit only the needed syscalls.",
         );
         // The path most numbers take to ALLOW.
@@ -418,10 +324,36 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
             .unwrap_or_default();
         out.push(with_arch(f));
     }
-    // Equivalent syscalls: some denied, another allowed.
-    for &(family, severity) in FAMILIES {
-        let blocked: Vec<&str> = family.iter().copied().filter(|n| denied(n)).collect();
-        let open: Vec<&str> = family.iter().copied().filter(|n| allowed(n)).collect();
+    // Equivalent syscalls: one refused whatever its arguments (not with
+    // ENOSYS, which asks the caller to fall back, e.g. clone3 -> clone),
+    // another allowed whatever its arguments (an argument-gated allow, such
+    // as mprotect without PROT_EXEC, is a decision the author made).
+    let blocked_for_real = |name: &str| {
+        decision(v, name).is_some_and(|d| {
+            !d.may_permit()
+                && !d
+                    .paths
+                    .iter()
+                    .all(|l| l.verdict.action() == Some(Action::Errno(ENOSYS)))
+        })
+    };
+    let open_whatever_args = |name: &str| {
+        decision(v, name).is_some_and(|d| {
+            d.unconditional()
+                .is_some_and(|x| x.action().is_none_or(Action::permits))
+        })
+    };
+    for &(family, severity, fix) in FAMILIES {
+        let blocked: Vec<&str> = family
+            .iter()
+            .copied()
+            .filter(|n| blocked_for_real(n))
+            .collect();
+        let open: Vec<&str> = family
+            .iter()
+            .copied()
+            .filter(|n| open_whatever_args(n))
+            .collect();
         if blocked.is_empty() || open.is_empty() {
             continue;
         }
@@ -430,11 +362,11 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
             severity,
             format!("{} blocked but {} allowed", blocked.join("/"), open.join("/")),
             format!(
-                "{} denied, but the equivalent {} reaches ALLOW - same capability, different syscall number.",
+                "{} refused whatever the arguments, but the equivalent {} reaches ALLOW whatever the arguments - same capability, different syscall number. (Not reported: refusals with ENOSYS, which ask the caller to fall back, and argument-gated allows.)",
                 blocked.join(", "),
                 open.join(", ")
             ),
-            &format!("Deny every equivalent in the group: also block {}.", open.join(", ")),
+            &fix.replace("{}", &open.join(", ")),
         );
         f.syscalls = blocked.iter().chain(&open).map(|s| s.to_string()).collect();
         out.push(with_arch(f));
@@ -470,7 +402,9 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
     // Comparisons of the low word only, on 64-bit arguments.
     if arch.args_64bit() {
         for (&nr, d) in &v.known {
-            if d.unconditional().is_some() {
+            // x32 is an ILP32 ABI: its arguments are 32-bit, as on i386.
+            let x32 = arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0;
+            if d.unconditional().is_some() || x32 {
                 continue;
             }
             for leaf in d.paths.iter().filter(|l| permits(l)) {

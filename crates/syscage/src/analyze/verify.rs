@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 /// A region where the program and the policy disagree, with one input in it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the program returns {got} where the policy decides {expected}, e.g. for arch {:#x}, nr {:#x}, args {:#x?}",
+    "the program returns {got} where the policy decides {expected}, e.g. for arch {:#x}, nr {:#x}, args {:x?}",
     example.arch,
     example.nr,
     example.args
@@ -317,7 +317,9 @@ impl Checker<'_> {
     }
 
     /// Most severe rule first: where it matches, its action; elsewhere the
-    /// next rule decides; past the last, the default.
+    /// next rule decides; past the last, the default. Iterative (a work
+    /// list of pieces and the rule that decides next), so thousands of
+    /// rules on one syscall do not grow the call stack.
     fn rules(
         &self,
         arch: Arch,
@@ -327,30 +329,34 @@ impl Checker<'_> {
         got: Verdict,
         pieces: &mut usize,
     ) -> Result<(), VerifyError> {
-        *pieces += 1;
-        if *pieces > MAX_PIECES {
-            return Err(VerifyError::TooComplex { arch, nr });
-        }
-        let Some((rule, rest)) = rules.split_first() else {
-            return self.expect(&region, self.policy.default_action, got);
-        };
         let wide = arch.args_64bit();
-        // Where every condition holds.
-        let mut matching: Dnf = vec![Vec::new()];
-        for c in &rule.conditions {
-            matching = and(&matching, &self.condition(*c, wide, false));
-        }
-        for conj in &matching {
-            if let Some(r) = apply(&region, conj) {
-                self.expect(&r, rule.action, got)?;
+        let mut work: Vec<(usize, Region)> = vec![(0, region)];
+        while let Some((next, region)) = work.pop() {
+            *pieces += 1;
+            if *pieces > MAX_PIECES {
+                return Err(VerifyError::TooComplex { arch, nr });
             }
-        }
-        // Where some condition fails: the pieces may overlap, which only
-        // checks some inputs twice.
-        for c in &rule.conditions {
-            for conj in self.condition(*c, wide, true) {
-                if let Some(r) = apply(&region, &conj) {
-                    self.rules(arch, nr, rest, r, got, pieces)?;
+            let Some(rule) = rules.get(next) else {
+                self.expect(&region, self.policy.default_action, got)?;
+                continue;
+            };
+            // Where every condition holds.
+            let mut matching: Dnf = vec![Vec::new()];
+            for c in &rule.conditions {
+                matching = and(&matching, &self.condition(*c, wide, false));
+            }
+            for conj in &matching {
+                if let Some(r) = apply(&region, conj) {
+                    self.expect(&r, rule.action, got)?;
+                }
+            }
+            // Where some condition fails: the pieces may overlap, which only
+            // checks some inputs twice.
+            for c in rule.conditions.iter().rev() {
+                for conj in self.condition(*c, wide, true).into_iter().rev() {
+                    if let Some(r) = apply(&region, &conj) {
+                        work.push((next + 1, r));
+                    }
                 }
             }
         }

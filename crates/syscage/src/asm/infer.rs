@@ -32,6 +32,9 @@ use std::collections::{BTreeMap, HashSet};
 /// gives up on it (seccomp-tools has no cap; real filters need a handful).
 pub const MAX_STATES_PER_INSN: usize = 1024;
 
+/// Byte offset of `seccomp_data.arch`.
+const ARCH_OFFSET: u32 = 4;
+
 /// `BPF_MEMWORDS` as an index bound.
 const MEM_WORDS: usize = 16;
 
@@ -141,7 +144,27 @@ impl State {
                 if jt == jf {
                     vec![(t, self.clone())]
                 } else if cond == JmpCond::Eq {
-                    vec![(t, self.clone().assume_equal(src)), (f, self.clone())]
+                    // A path that already proved `arch` equal to one value
+                    // cannot take the other side of a compare with another:
+                    // drop it, so a filter that reloads the arch (runc's
+                    // ENOSYS stub before libseccomp's sections) names each
+                    // section's syscalls from its own arch. (seccomp-tools
+                    // keeps such paths and names the i386 section with
+                    // x86_64 names: a deliberate difference.)
+                    let arch_known = match (self.a, src) {
+                        (Value::Data(ARCH_OFFSET), Src::K(k)) => {
+                            self.known.get(&ARCH_OFFSET).map(|&v| v == k)
+                        }
+                        _ => None,
+                    };
+                    let mut out = Vec::with_capacity(2);
+                    if arch_known != Some(false) {
+                        out.push((t, self.clone().assume_equal(src)));
+                    }
+                    if arch_known != Some(true) {
+                        out.push((f, self.clone()));
+                    }
+                    out
                 } else {
                     vec![(t, self.clone()), (f, self.clone())]
                 }
@@ -211,7 +234,7 @@ fn facts_of(states: &States) -> InsnFacts {
                 _ => None,
             }),
             known_nr: unanimous(set, |s| s.known.get(&0).copied()),
-            known_arch: unanimous(set, |s| s.known.get(&4).copied()),
+            known_arch: unanimous(set, |s| s.known.get(&ARCH_OFFSET).copied()),
         },
     }
 }
@@ -258,6 +281,29 @@ mod tests {
 
     fn raw(insns: &[Insn]) -> Vec<RawInsn> {
         insns.iter().map(|i| i.encode()).collect()
+    }
+
+    /// runc's layout: an ENOSYS stub checks the arch, then libseccomp's
+    /// filter reloads it. The i386 section is named from i386's table
+    /// (seccomp-tools names it with x86_64's: it keeps the stub's x86_64
+    /// path alive through `arch == I386`).
+    #[test]
+    fn an_arch_reload_names_each_section_from_its_own_arch() {
+        let src = "A = arch\nif (A != ARCH_X86_64) goto i386chk\nA = sys_number\n\
+                   if (A > 0x1c0) goto enosys\ngoto main\ni386chk:\n\
+                   if (A != ARCH_I386) goto main\nA = sys_number\n\
+                   if (A > 0x1b0) goto enosys\nmain:\nA = arch\n\
+                   if (A != ARCH_X86_64) goto seci386\nA = sys_number\n\
+                   if (A == 59) goto kill\nreturn ALLOW\nseci386:\n\
+                   if (A != ARCH_I386) goto kill\nA = sys_number\n\
+                   if (A == 11) goto kill\nreturn ALLOW\nkill:\nreturn KILL\n\
+                   enosys:\nreturn ERRNO(38)\n";
+        let prog = crate::asm::parse::assemble(src, crate::arch::Arch::X86_64).unwrap();
+        let p: Vec<RawInsn> = prog.insns.iter().map(|i| i.encode()).collect();
+        let f = analyze(&p);
+        assert_eq!(f[11].known_arch, Some(crate::arch::Arch::X86_64.audit()));
+        assert_eq!(f[15].known_arch, Some(crate::arch::Arch::X86.audit()));
+        assert!(f[15].reachable && f[16].reachable);
     }
 
     #[test]
