@@ -28,6 +28,7 @@ fn format_name(f: Format) -> &'static str {
         Format::Docker => "Docker",
         Format::Oci => "OCI",
         Format::Text => "text",
+        Format::Policy => "policy",
     }
 }
 
