@@ -32,6 +32,9 @@ pub enum Format {
     Docker,
     /// The OCI runtime-spec `linux.seccomp` object.
     Oci,
+    /// syscage's policy language (`docs/policy-language.md`): exact, with
+    /// what a run made on one arch allowed on that arch only.
+    Policy,
 }
 
 /// `--via` values.
@@ -113,14 +116,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     .map_err(|e| anyhow!("{e}"))?;
 
     let recording = &outcome.recording;
-    // The profile formats cannot tie a rule to the arch it was seen on.
-    let (mut policy, widened) = widen_to_every_arch(&recording.to_policy());
+    // The profile formats cannot tie a rule to the arch it was seen on;
+    // the policy language can.
+    let (mut policy, widened) = match args.format {
+        Format::Policy => (recording.to_policy(), Vec::new()),
+        Format::Docker | Format::Oci => widen_to_every_arch(&recording.to_policy()),
+    };
     if let Some(existing) = &existing {
         policy = merge_policies(existing, &policy);
     }
     let text = match args.format {
         Format::Docker => profile::write_docker(&policy),
         Format::Oci => profile::write_oci(&policy),
+        Format::Policy => Ok(syscage::profile::lang::print(&policy)),
     }
     .map_err(|e| anyhow!("cannot write the profile: {e}"))?;
 
@@ -166,6 +174,10 @@ fn exit_code(outcome: &Outcome) -> u8 {
 /// Reads a profile to merge into, as `syscage run` would load it.
 fn load(path: &Path) -> anyhow::Result<Policy> {
     let text = input::read_text(path)?;
+    let file = path.display().to_string();
+    if super::policy_file::is_policy(&file, text.as_bytes()) {
+        return super::policy_file::parse(&file, &text).map_err(|e| anyhow!("{e}"));
+    }
     let parsed = profile::parse(&text).map_err(|e| anyhow!("{}:{e}", path.display()))?;
     let opts = ResolveOptions {
         caps: Vec::new(),
@@ -275,7 +287,7 @@ fn widening_warning(widened: &[Rule]) -> String {
         })
         .collect();
     format!(
-        "syscage: warning: a Docker/OCI profile cannot tie a rule to the arch of the syscall (its includes.arches selects by the host's arch), so the profile allows on each of its architectures what the run made on one only: {}",
+        "syscage: warning: a Docker/OCI profile cannot tie a rule to the arch of the syscall (its includes.arches selects by the host's arch), so the profile allows on each of its architectures what the run made on one only (`-f policy` keeps them apart): {}",
         parts.join("; ")
     )
 }
