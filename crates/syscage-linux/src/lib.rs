@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod container;
 pub mod dump;
 pub mod error;
 pub mod fork_exec;

@@ -66,6 +66,10 @@ pub struct Args {
     /// (runc's ENOSYS stub; without it they get the default action).
     #[arg(long)]
     pub no_enosys: bool,
+    /// Add what this container runtime does under the container's filter
+    /// before it executes the workload (measured on the installed runtime).
+    #[arg(long = "for", value_enum, value_name = "RUNTIME")]
+    pub for_runtime: Option<super::for_runtime::ForArg>,
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
@@ -94,13 +98,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         std::fs::read_to_string(&args.profile).with_context(|| format!("cannot read {file}"))?
     };
-    let (profile, spans) = match profile::parse_with_spans(&text) {
+    let (mut profile, spans) = match profile::parse_with_spans(&text) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{}", located(&file, &e));
             return Ok(2);
         }
     };
+    if let Some(rt) = args.for_runtime {
+        super::for_runtime::apply(&mut profile, rt, false)?;
+    }
     let kernel = match args.kernel {
         Some(k) => k,
         None => running_kernel()?,

@@ -8,6 +8,7 @@ pub mod disasm;
 pub mod dump;
 pub mod emu;
 pub mod explain;
+pub mod for_runtime;
 pub mod input;
 pub mod lint;
 pub mod record;
