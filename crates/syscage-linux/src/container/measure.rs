@@ -280,7 +280,18 @@ fn measure_cli(
     collect(runtime == Runtime::Docker, || run_child(&mut cmd))
 }
 
-/// Measures `runtime` (see the module doc): every variant, each once.
+/// How many times each variant runs: `SYSCAGE_MEASURE_RUNS`, default 3.
+/// A Go runtime (runc) makes some calls only now and then (`futex`,
+/// `nanosleep`, ... of its scheduler threads): more runs catch more of them.
+pub fn runs() -> usize {
+    std::env::var("SYSCAGE_MEASURE_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(3)
+}
+
+/// Measures `runtime` (see the module doc): every variant, [`runs`] times.
 pub fn measure(runtime: Runtime) -> Result<RuntimeCalls, ContainerError> {
     let program = super::probe_elf::exit_program(Arch::native()).ok_or_else(|| {
         ContainerError::Unsupported(format!(
@@ -294,7 +305,11 @@ pub fn measure(runtime: Runtime) -> Result<RuntimeCalls, ContainerError> {
         Runtime::Runc | Runtime::Crun => None,
     };
     let mut out = RuntimeCalls::default();
-    for (n, variant) in Variant::ALL.into_iter().enumerate() {
+    let rounds = Variant::ALL
+        .into_iter()
+        .cycle()
+        .take(Variant::ALL.len() * runs());
+    for (n, variant) in rounds.enumerate() {
         let records = match &image {
             Some(image) => measure_cli(runtime, &scratch.0, image, variant)?,
             None => measure_oci(runtime, &scratch.0, &program, variant, n)?,
