@@ -64,6 +64,7 @@ const WORKLOADS: &[Workload] = &[
         args: &[
             "/usr/bin/python3",
             "-S",
+            "-B",
             "-c",
             "import os; print(sum(range(10)), len(os.listdir('/')) > 0)",
         ],
@@ -72,7 +73,7 @@ const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "threads",
-        args: &["/usr/bin/python3", "-S", "-c", PY_THREADS],
+        args: &["/usr/bin/python3", "-S", "-B", "-c", PY_THREADS],
         prints: "[0, 1, 2, 3]\n",
         net_raw: false,
     },
@@ -207,6 +208,19 @@ fn oci_runtime(runtime: &str) {
                     allowed_names(&fixed)
                 );
             }
+            // Zero denials: check logs whatever the profile would deny.
+            let id = format!("syscage-check-{}-{}", std::process::id(), w.name);
+            let mut args = vec!["check".to_string(), s(&dir.path("for.json")), "--".into()];
+            args.extend(b.run_command(runtime, &id));
+            let o = syscage(&cache, None, &args);
+            b.delete(runtime, &id);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{runtime} {} nnp={nnp}: {}",
+                w.name,
+                text(&o)
+            );
         }
     }
 }
@@ -219,6 +233,22 @@ fn runc_starts_containers_under_profiles_recorded_for_it() {
 #[test]
 fn crun_starts_containers_under_profiles_recorded_for_it() {
     oci_runtime("crun");
+}
+
+/// `run …` of `docker run` for `w`, with `profile` as its seccomp profile.
+fn docker_run_args(w: &Workload, nnp: bool, profile: Option<&Path>) -> Vec<String> {
+    let mut args: Vec<String> = ["run", "--rm", "--network", "none"]
+        .map(String::from)
+        .to_vec();
+    if let Some(p) = profile {
+        args.extend(["--security-opt".to_string(), format!("seccomp={}", s(p))]);
+    }
+    if nnp {
+        args.extend(["--security-opt", "no-new-privileges"].map(String::from));
+    }
+    args.push("syscage-test:1".into());
+    args.extend(w.args.iter().map(|a| a.to_string()));
+    args
 }
 
 #[test]
@@ -251,20 +281,8 @@ fn docker_starts_containers_under_profiles_recorded_for_it() {
         assert!(fixed.contains("syscage --for docker"), "{fixed}");
         for nnp in [false, true] {
             let run = |profile: &Path| {
-                let seccomp = format!("seccomp={}", s(profile));
-                let mut args = vec![
-                    "run",
-                    "--rm",
-                    "--network",
-                    "none",
-                    "--security-opt",
-                    &seccomp,
-                ];
-                if nnp {
-                    args.extend(["--security-opt", "no-new-privileges"]);
-                }
-                args.push("syscage-test:1");
-                args.extend(w.args);
+                let args = docker_run_args(w, nnp, Some(profile));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 d.docker(&args)
             };
             if w.name == "shell" {
@@ -292,6 +310,22 @@ fn docker_starts_containers_under_profiles_recorded_for_it() {
                     allowed_names(&fixed)
                 );
             }
+            // Zero denials: check logs whatever the profile would deny.
+            let mut args = vec!["check".to_string(), s(&for_path), "--".into()];
+            args.extend([
+                container::dockerd::client().to_string(),
+                "-H".into(),
+                host.clone(),
+            ]);
+            args.extend(docker_run_args(w, nnp, None));
+            let o = syscage(&cache, Some(&host), &args);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "docker {} nnp={nnp}: {}",
+                w.name,
+                text(&o)
+            );
         }
     }
     assert!(d.running().is_empty(), "containers left: {:?}", d.running());

@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
 pub mod asm;
+pub mod check;
 pub mod compile;
 pub mod decompile;
 pub mod diff;

@@ -78,6 +78,44 @@ pub fn split(
     out
 }
 
+/// Counts per (maker, arch, syscall number) of the records of one
+/// container run whose `execve`/`execveat` are all logged (`syscage
+/// check`, which logs them): the runtime's process is the one whose
+/// `execve` is logged first, and its records up to the end of that first
+/// run of `execve` calls (a runtime that searches `$PATH` tries several)
+/// are the runtime's; every other record is the workload's, so a child
+/// the workload forks and that executes something is the workload's.
+pub fn split_first_exec(records: &[SeccompRecord]) -> BTreeMap<(Maker, Arch, u32), u64> {
+    let mut sorted: Vec<&SeccompRecord> = records.iter().collect();
+    sorted.sort_by_key(|r| r.serial);
+    let first = sorted.iter().find(|r| is_exec(r)).map(|r| r.pid);
+    // The serial of the runtime's last execve of its first run of them.
+    let mut end = None;
+    if let Some(pid) = first {
+        let mut in_run = false;
+        for r in sorted.iter().filter(|r| r.pid == pid) {
+            if is_exec(r) {
+                in_run = true;
+                end = Some(r.serial);
+            } else if in_run {
+                break;
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for r in sorted {
+        let Some(arch) = record_arch(r) else {
+            continue;
+        };
+        let maker = match (first, end) {
+            (Some(p), Some(e)) if r.pid == p && r.serial <= e => Maker::Runtime,
+            _ => Maker::Workload,
+        };
+        *out.entry((maker, arch, r.syscall)).or_insert(0) += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +152,28 @@ mod tests {
         let as_workload = split(&records, false);
         assert_eq!(get(&as_workload, Maker::Workload, "getpid"), Some(1));
         assert_eq!(get(&as_workload, Maker::Runtime, "getpid"), None);
+    }
+
+    #[test]
+    fn the_first_process_to_exec_is_the_runtime_until_it_has() {
+        let nr = |n: &str| Arch::X86_64.syscall_nr(n).unwrap();
+        let records = [
+            rec(1, 10, nr("fstatfs")),
+            rec(2, 10, nr("execve")),
+            rec(3, 10, nr("execve")),
+            rec(4, 10, nr("mkdir")),
+            rec(5, 11, nr("dup2")),
+            rec(6, 11, nr("execve")),
+            rec(7, 10, nr("execve")),
+        ];
+        let m = split_first_exec(&records);
+        let get = |mk, n| m.get(&(mk, Arch::X86_64, nr(n))).copied();
+        assert_eq!(get(Maker::Runtime, "fstatfs"), Some(1));
+        assert_eq!(get(Maker::Runtime, "execve"), Some(2));
+        assert_eq!(get(Maker::Workload, "execve"), Some(2));
+        assert_eq!(get(Maker::Workload, "mkdir"), Some(1));
+        assert_eq!(get(Maker::Workload, "dup2"), Some(1));
+        assert_eq!(get(Maker::Runtime, "dup2"), None);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod attribute;
 pub mod augment;
 pub mod bundle;
 pub mod cache;
+pub mod check;
 pub mod measure;
 pub mod probe_elf;
 
