@@ -3,6 +3,7 @@
 pub mod asm;
 pub mod check;
 pub mod compile;
+pub mod container_command;
 pub mod decompile;
 pub mod diff;
 pub mod disasm;
@@ -13,6 +14,7 @@ pub mod for_runtime;
 pub mod input;
 pub mod lint;
 pub mod record;
+pub mod record_container;
 pub mod resolve;
 pub mod run;
 pub mod status;

@@ -85,6 +85,9 @@ pub struct Args {
 
 /// Runs `syscage record`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    if let Some(runtime) = super::record_container::container_command(&args.command) {
+        return super::record_container::run(&args, runtime);
+    }
     let existing = match &args.append {
         Some(path) if path.exists() => Some(load(path)?),
         _ => None,
