@@ -66,7 +66,7 @@ fn check_names_what_runc_needs_after_loading_the_filter() {
         return;
     }
     let dir = Scratch::new("check-runc");
-    let cache = dir.path("cache");
+    let cache = container::cache_dir();
     let b = Bundle::new(&dir.path("bundle"));
     rootfs::busybox(&b.rootfs());
     let plain = dir.path("plain.json");
@@ -92,7 +92,7 @@ fn check_names_what_docker_needs_and_bad_input_exits_2() {
         return;
     }
     let dir = Scratch::new("check-docker");
-    let cache = dir.path("cache");
+    let cache = container::cache_dir();
     let root = dir.path("rootfs");
     std::fs::create_dir_all(&root).unwrap();
     rootfs::busybox(&root);

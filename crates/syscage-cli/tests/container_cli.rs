@@ -10,6 +10,7 @@ mod container;
 
 use container::bundle::{crun_cgroup_ready, Bundle};
 use container::dockerd::Dockerd;
+use container::workloads::{build_rootfs, Workload, WORKLOADS};
 use container::{allowed_names, require, rootfs, s, serial, syscage, text, Scratch};
 use std::path::Path;
 
@@ -19,72 +20,6 @@ fn runs() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2)
-}
-
-/// A workload: its command, what it prints, whether it needs
-/// CAP_NET_RAW.
-struct Workload {
-    name: &'static str,
-    args: &'static [&'static str],
-    prints: &'static str,
-    net_raw: bool,
-}
-
-const PY_THREADS: &str = "import threading\nout = []\nts = [threading.Thread(target=out.append, args=(i,)) for i in range(4)]\nfor t in ts: t.start()\nfor t in ts: t.join()\nprint(sorted(out))";
-
-const WORKLOADS: &[Workload] = &[
-    Workload {
-        name: "shell",
-        args: &[
-            "/bin/sh",
-            "-c",
-            "mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f",
-        ],
-        prints: "e\nx\n",
-        net_raw: false,
-    },
-    Workload {
-        name: "ping",
-        args: &["/bin/ping", "-c1", "127.0.0.1"],
-        prints: "1 packets received",
-        net_raw: true,
-    },
-    Workload {
-        name: "pipeline",
-        args: &[
-            "/bin/sh",
-            "-c",
-            "seq 1 200 | sort -rn | head -3 | tr '\\n' ' '",
-        ],
-        prints: "200 199 198 ",
-        net_raw: false,
-    },
-    Workload {
-        name: "python",
-        args: &[
-            "/usr/bin/python3",
-            "-S",
-            "-B",
-            "-c",
-            "import os; print(sum(range(10)), len(os.listdir('/')) > 0)",
-        ],
-        prints: "45 True\n",
-        net_raw: false,
-    },
-    Workload {
-        name: "threads",
-        args: &["/usr/bin/python3", "-S", "-B", "-c", PY_THREADS],
-        prints: "[0, 1, 2, 3]\n",
-        net_raw: false,
-    },
-];
-
-/// The root filesystem every workload runs in.
-fn build_rootfs(dir: &Path) {
-    rootfs::busybox(dir);
-    rootfs::add_python(dir, "import os, threading");
-    // The loopback interface of a network namespace is down until set up;
-    // the workloads' ping goes to 127.0.0.1 in the host's for `chroot`.
 }
 
 fn ready(programs: &[&str]) -> bool {
@@ -154,7 +89,7 @@ fn oci_runtime(runtime: &str) {
         crun_cgroup_ready().expect("crun needs a cgroup layout it supports");
     }
     let dir = Scratch::new(runtime);
-    let cache = dir.path("cache");
+    let cache = container::cache_dir();
     let b = Bundle::new(&dir.path("bundle"));
     build_rootfs(&b.rootfs());
     for w in WORKLOADS {
@@ -258,7 +193,7 @@ fn docker_starts_containers_under_profiles_recorded_for_it() {
         return;
     }
     let dir = Scratch::new("docker");
-    let cache = dir.path("cache");
+    let cache = container::cache_dir();
     let root = dir.path("rootfs");
     std::fs::create_dir_all(&root).unwrap();
     build_rootfs(&root);

@@ -34,8 +34,7 @@ impl ForArg {
 
 /// Adds the runtime's syscalls to `profile`; with `summary`, says on
 /// stderr which entries came from the runtime and why.
-pub fn apply(profile: &mut Profile, runtime: ForArg, summary: bool) -> anyhow::Result<()> {
-    let runtime = runtime.runtime();
+pub fn apply(profile: &mut Profile, runtime: Runtime, summary: bool) -> anyhow::Result<()> {
     let (version, calls, origin) = container::runtime_calls(runtime).map_err(|e| {
         anyhow!(
             "--for {}: cannot learn what the runtime does under the container's filter: {e}",
@@ -78,6 +77,6 @@ pub fn apply(profile: &mut Profile, runtime: ForArg, summary: bool) -> anyhow::R
 pub fn apply_text(text: &str, runtime: ForArg, summary: bool) -> anyhow::Result<String> {
     let mut parsed =
         profile::parse(text).map_err(|e| anyhow!("internal error: re-reading the profile: {e}"))?;
-    apply(&mut parsed, runtime, summary)?;
+    apply(&mut parsed, runtime.runtime(), summary)?;
     Ok(parsed.to_json())
 }

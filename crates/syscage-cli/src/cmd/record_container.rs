@@ -5,9 +5,11 @@
 //! are read back (`syscage_linux::container`): the workload's, and the
 //! runtime's own from the moment the filter is in force until it executes
 //! the workload. Entries the runtime alone needed get an entry of their own
-//! whose `comment` says so. With `--for RUNTIME`, the runtime's measured
-//! set is added too (see `for_runtime`): calls a runtime makes only in
-//! some runs (the Go scheduler's `futex`, `nanosleep`, … in runc's init).
+//! whose `comment` says so. The runtime's measured set is added too, in
+//! an entry of its own (see `for_runtime`): a runtime makes some calls in
+//! some runs only (the Go scheduler's `futex`, `nanosleep`, … in runc's
+//! init), which one recorded run may not show. `--for` names another
+//! runtime to measure (podman running crun, say).
 
 use super::container_command::{docker_command, front_end, oci_command, run_index};
 use super::record::{Args, Format};
@@ -173,11 +175,11 @@ fn mark_runtime_entries(
             excludes: None,
         });
     }
-    // With --for, also what the runtime was measured to make now and then
-    // (a Go runtime's scheduler calls), which one run may not show.
-    if let Some(rt) = args.for_runtime {
-        super::for_runtime::apply(&mut p, rt, args.summary)?;
-    }
+    // Also what the runtime was measured to make (a Go runtime's scheduler
+    // calls `futex`, `nanosleep`, … in some runs only: a profile without
+    // them crashes runc's init now and then).
+    let measured = args.for_runtime.map_or(runtime, |f| f.runtime());
+    super::for_runtime::apply(&mut p, measured, args.summary)?;
     Ok(p.to_json())
 }
 

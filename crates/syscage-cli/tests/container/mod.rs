@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod dockerd;
 pub mod rootfs;
+pub mod workloads;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -89,6 +90,12 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The runtime cache (`XDG_CACHE_HOME`) of every container test of this
+/// `cargo test` run: a runtime is measured once (keyed by its version).
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("container-cache")
 }
 
 pub fn s(p: &Path) -> String {

@@ -280,15 +280,16 @@ fn measure_cli(
     collect(runtime == Runtime::Docker, || run_child(&mut cmd))
 }
 
-/// How many times each variant runs: `SYSCAGE_MEASURE_RUNS`, default 3.
-/// A Go runtime (runc) makes some calls only now and then (`futex`,
-/// `nanosleep`, ... of its scheduler threads): more runs catch more of them.
+/// How many times each variant runs: `SYSCAGE_MEASURE_RUNS`, default 10.
+/// A Go runtime (runc) makes some calls only now and then (`futex` of its
+/// scheduler threads: in 7 of 10 runs of runc 1.1.5 here, and missing from
+/// all 3 runs of a variant on a loaded machine): more runs catch more.
 pub fn runs() -> usize {
     std::env::var("SYSCAGE_MEASURE_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&n: &usize| n > 0)
-        .unwrap_or(3)
+        .unwrap_or(10)
 }
 
 /// Measures `runtime` (see the module doc): every variant, [`runs`] times.
