@@ -130,6 +130,30 @@ fn check_names_what_docker_needs_and_bad_input_exits_2() {
     );
     assert!(d.running().is_empty(), "containers left: {:?}", d.running());
 
+    // Recording it: exit 2, no profile written, no container left.
+    let out = dir.path("bad-image.json");
+    let mut args: Vec<String> = vec!["record".into(), "-o".into(), s(&out), "--".into()];
+    args.extend([
+        container::dockerd::client().to_string(),
+        "-H".into(),
+        host.clone(),
+    ]);
+    args.extend(
+        [
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "syscage-no-such-image:1",
+        ]
+        .map(String::from),
+    );
+    args.extend(ECHO.map(String::from));
+    let o = syscage(&cache, Some(&host), &args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!out.exists(), "a profile was written");
+    assert!(d.running().is_empty(), "containers left: {:?}", d.running());
+
     // A command that sets its own profile.
     let o = docker(&["--security-opt", "seccomp=unconfined"], "syscage-check:1");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
