@@ -80,6 +80,31 @@ fn check_names_what_runc_needs_after_loading_the_filter() {
         b.delete("runc", &id);
         assert_names_runtime_calls(&o, &format!("runc nnp={nnp}"));
     }
+    // compile --for runc mends that profile: the container starts, and
+    // check finds nothing missing.
+    let args: Vec<String> = ["compile", "--for", "runc", "-f", "json", &s(&plain)]
+        .map(String::from)
+        .to_vec();
+    let o = syscage(&cache, None, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mended = String::from_utf8_lossy(&o.stdout).into_owned();
+    let fixed = dir.path("fixed.json");
+    std::fs::write(&fixed, &mended).unwrap();
+    for nnp in [false, true] {
+        b.configure(&ECHO, nnp, &[], true, Some(&mended));
+        let id = format!("syscage-mended-{}", std::process::id());
+        let o = b.run("runc", &id);
+        assert!(
+            o.status.success() && String::from_utf8_lossy(&o.stdout) == "hi\n",
+            "runc nnp={nnp}: {}",
+            text(&o)
+        );
+        let mut args = vec!["check".to_string(), s(&fixed), "--".into()];
+        args.extend(b.run_command("runc", &id));
+        let o = syscage(&cache, None, &args);
+        b.delete("runc", &id);
+        assert_eq!(o.status.code(), Some(0), "runc nnp={nnp}: {}", text(&o));
+    }
 }
 
 #[test]
