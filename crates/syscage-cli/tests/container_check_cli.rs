@@ -179,6 +179,23 @@ fn check_names_what_docker_needs_and_bad_input_exits_2() {
     assert!(!out.exists(), "a profile was written");
     assert!(d.running().is_empty(), "containers left: {:?}", d.running());
 
+    // Recording with the daemon named by -H only (no DOCKER_HOST): the
+    // runtime is measured on that daemon too.
+    let out = dir.path("by-h.json");
+    let mut args: Vec<String> = vec!["record".into(), "-o".into(), s(&out), "--".into()];
+    args.extend([
+        container::dockerd::client().to_string(),
+        "-H".into(),
+        host.clone(),
+    ]);
+    args.extend(["run", "--rm", "--network", "none", "syscage-check:1"].map(String::from));
+    args.extend(ECHO.map(String::from));
+    let o = syscage(&cache, None, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("syscage --for docker"));
+
     // A command that sets its own profile.
     let o = docker(&["--security-opt", "seccomp=unconfined"], "syscage-check:1");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -106,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     };
     if let Some(rt) = args.for_runtime {
-        super::for_runtime::apply(&mut profile, rt.runtime(), false)?;
+        super::for_runtime::apply(&mut profile, rt.runtime(), &[], false)?;
     }
     let kernel = match args.kernel {
         Some(k) => k,

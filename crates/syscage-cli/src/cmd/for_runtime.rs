@@ -4,6 +4,7 @@
 //! (`syscage_linux::container`) and cached per runtime version.
 
 use anyhow::anyhow;
+use std::ffi::OsString;
 use syscage::profile::{self, Profile};
 use syscage_linux::container::{self, augment, Origin, Runtime};
 
@@ -33,9 +34,15 @@ impl ForArg {
 }
 
 /// Adds the runtime's syscalls to `profile`; with `summary`, says on
-/// stderr which entries came from the runtime and why.
-pub fn apply(profile: &mut Profile, runtime: Runtime, summary: bool) -> anyhow::Result<()> {
-    let (version, calls, origin) = container::runtime_calls(runtime).map_err(|e| {
+/// stderr which entries came from the runtime and why. `global`: a Docker
+/// or podman command line's options before `run` (`-H SOCKET`).
+pub fn apply(
+    profile: &mut Profile,
+    runtime: Runtime,
+    global: &[OsString],
+    summary: bool,
+) -> anyhow::Result<()> {
+    let (version, calls, origin) = container::runtime_calls(runtime, global).map_err(|e| {
         anyhow!(
             "--for {}: cannot learn what the runtime does under the container's filter: {e}",
             runtime.name()
@@ -77,6 +84,6 @@ pub fn apply(profile: &mut Profile, runtime: Runtime, summary: bool) -> anyhow::
 pub fn apply_text(text: &str, runtime: ForArg, summary: bool) -> anyhow::Result<String> {
     let mut parsed =
         profile::parse(text).map_err(|e| anyhow!("internal error: re-reading the profile: {e}"))?;
-    apply(&mut parsed, runtime.runtime(), summary)?;
+    apply(&mut parsed, runtime.runtime(), &[], summary)?;
     Ok(parsed.to_json())
 }

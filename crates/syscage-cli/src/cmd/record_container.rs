@@ -103,7 +103,8 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
         Format::Oci => profile::write_oci(&policy),
     }
     .map_err(|e| anyhow!("cannot write the profile: {e}"))?;
-    let text = mark_runtime_entries(&text, runtime, &makers, args)?;
+    let global = &args.command[1..at];
+    let text = mark_runtime_entries(&text, runtime, &makers, args, global)?;
     match &args.output {
         Some(path) => write_whole(path, &text)?,
         None => print!("{text}"),
@@ -134,6 +135,7 @@ fn mark_runtime_entries(
     runtime: Runtime,
     makers: &BTreeMap<String, BTreeSet<Maker>>,
     args: &Args,
+    global: &[OsString],
 ) -> anyhow::Result<String> {
     let mut p = profile::parse(text).map_err(|e| anyhow!("internal error: {e}"))?;
     let only_runtime: Vec<String> = makers
@@ -179,7 +181,8 @@ fn mark_runtime_entries(
     // calls `futex`, `nanosleep`, … in some runs only: a profile without
     // them crashes runc's init now and then).
     let measured = args.for_runtime.map_or(runtime, |f| f.runtime());
-    super::for_runtime::apply(&mut p, measured, args.summary)?;
+    let global = if measured == runtime { global } else { &[] };
+    super::for_runtime::apply(&mut p, measured, global, args.summary)?;
     Ok(p.to_json())
 }
 

@@ -122,9 +122,10 @@ pub fn syscage(cache: &Path, docker_host: Option<&str>, args: &[String]) -> Outp
             std::env::var("PATH").unwrap_or_default()
         ),
     );
-    if let Some(host) = docker_host {
-        cmd.env("DOCKER_HOST", host);
-    }
+    match docker_host {
+        Some(host) => cmd.env("DOCKER_HOST", host),
+        None => cmd.env_remove("DOCKER_HOST"),
+    };
     cmd.output().expect("run syscage")
 }
 

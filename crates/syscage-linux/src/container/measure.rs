@@ -21,6 +21,7 @@ use super::{ContainerError, Runtime};
 use crate::audit::{Collector, SeccompRecord};
 use crate::proc_events::ForkWatch;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use syscage::arch::Arch;
@@ -204,19 +205,35 @@ fn measure_oci(
     records
 }
 
+/// `docker` (or `podman`) with the global options the user gave (`-H
+/// SOCKET`, `--context NAME`, …), so the measurement talks to the same
+/// daemon as the user's command.
+pub fn cli_command(runtime: Runtime, global: &[OsString]) -> Command {
+    let mut cmd = Command::new(runtime.program());
+    if matches!(runtime, Runtime::Docker | Runtime::Podman) {
+        cmd.args(global);
+    }
+    cmd
+}
+
 /// The image of the measuring program, imported into Docker or podman;
 /// removed on drop.
-struct Image {
-    cli: &'static str,
+struct Image<'a> {
+    runtime: Runtime,
+    global: &'a [OsString],
     tag: String,
 }
 
-impl Image {
-    fn import(cli: &'static str, program: &[u8]) -> Result<Image, ContainerError> {
+impl<'a> Image<'a> {
+    fn import(
+        runtime: Runtime,
+        global: &'a [OsString],
+        program: &[u8],
+    ) -> Result<Image<'a>, ContainerError> {
         use std::io::Write;
         let tag = format!("syscage-measure:{}", std::process::id());
-        let shown = format!("{cli} import - {tag}");
-        let mut child = Command::new(cli)
+        let shown = format!("{} import - {tag}", runtime.program());
+        let mut child = cli_command(runtime, global)
             .args(["import", "-", &tag])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -243,13 +260,17 @@ impl Image {
                 stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
             });
         }
-        Ok(Image { cli, tag })
+        Ok(Image {
+            runtime,
+            global,
+            tag,
+        })
     }
 }
 
-impl Drop for Image {
+impl Drop for Image<'_> {
     fn drop(&mut self) {
-        let _ = Command::new(self.cli)
+        let _ = cli_command(self.runtime, self.global)
             .args(["rmi", "-f", &self.tag])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -269,7 +290,7 @@ fn measure_cli(
         path: profile.clone(),
         source,
     })?;
-    let mut cmd = Command::new(runtime.program());
+    let mut cmd = cli_command(runtime, image.global);
     cmd.args(["run", "--rm", "--network", "none", "--security-opt"])
         .arg(format!("seccomp={}", profile.display()))
         .args(["--user", &format!("{0}:{0}", variant.uid)]);
@@ -293,7 +314,9 @@ pub fn runs() -> usize {
 }
 
 /// Measures `runtime` (see the module doc): every variant, [`runs`] times.
-pub fn measure(runtime: Runtime) -> Result<RuntimeCalls, ContainerError> {
+/// `global`: the options a Docker or podman command line has before its
+/// subcommand (`-H SOCKET`, …), ignored for runc and crun.
+pub fn measure(runtime: Runtime, global: &[OsString]) -> Result<RuntimeCalls, ContainerError> {
     let program = super::probe_elf::exit_program(Arch::native()).ok_or_else(|| {
         ContainerError::Unsupported(format!(
             "measuring a runtime on {} (syscage has no measuring program for it)",
@@ -302,7 +325,7 @@ pub fn measure(runtime: Runtime) -> Result<RuntimeCalls, ContainerError> {
     })?;
     let scratch = Scratch::new("measure")?;
     let image = match runtime {
-        Runtime::Docker | Runtime::Podman => Some(Image::import(runtime.program(), &program)?),
+        Runtime::Docker | Runtime::Podman => Some(Image::import(runtime, global, &program)?),
         Runtime::Runc | Runtime::Crun => None,
     };
     let mut out = RuntimeCalls::default();

@@ -23,6 +23,7 @@ pub mod check;
 pub mod measure;
 pub mod probe_elf;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// A container runtime front end.
@@ -111,8 +112,8 @@ pub enum ContainerError {
 /// The version text that keys the cache: `runc --version` / `crun
 /// --version`; for Docker, the daemon's version and its default runtime's
 /// commit; for podman, `podman version`.
-pub fn version(runtime: Runtime) -> Result<String, ContainerError> {
-    let mut cmd = std::process::Command::new(runtime.program());
+pub fn version(runtime: Runtime, global: &[OsString]) -> Result<String, ContainerError> {
+    let mut cmd = measure::cli_command(runtime, global);
     match runtime {
         Runtime::Runc | Runtime::Crun => cmd.arg("--version"),
         Runtime::Docker => cmd.args([
@@ -136,15 +137,18 @@ pub enum Origin {
 }
 
 /// The syscalls `runtime` makes under the container's filter, from the
-/// cache or measured now: (version, calls, origin).
+/// cache or measured now: (version, calls, origin). `global`: the options
+/// of a Docker or podman command line before its subcommand (`-H
+/// SOCKET`), so the daemon measured is the user's.
 pub fn runtime_calls(
     runtime: Runtime,
+    global: &[OsString],
 ) -> Result<(String, measure::RuntimeCalls, Origin), ContainerError> {
-    let version = version(runtime)?;
+    let version = version(runtime, global)?;
     if let Some(calls) = cache::load(runtime, &version) {
         return Ok((version, calls, Origin::Cached));
     }
-    let calls = measure::measure(runtime)?;
+    let calls = measure::measure(runtime, global)?;
     cache::store(runtime, &version, &calls)?;
     Ok((version, calls, Origin::Measured))
 }
