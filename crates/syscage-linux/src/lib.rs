@@ -14,7 +14,9 @@
 //! [`runner`] (run a program under a filter), [`record`] (learn a
 //! program's syscalls under ptrace), [`dump`] (extract filters),
 //! [`tracee`] (the ptrace plumbing `record`, `dump` and `run` share),
-//! [`fork_exec`] (starting a program in a forked child), [`error`].
+//! [`fork_exec`] (starting a program in a forked child), [`container`]
+//! (what container runtimes do under the container's filter; recording and
+//! checking containers through them), [`error`].
 
 #![warn(missing_docs)]
 
