@@ -61,6 +61,18 @@ fn record_outside(
     args.extend(w.args.iter().map(|a| a.to_string()));
     let o = syscage(cache, docker_host, &args);
     assert_eq!(o.status.code(), Some(0), "record {}: {}", w.name, text(&o));
+    if let Some(r) = runtime {
+        // --summary says which entries the runtime needs and why.
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("syscage: --for {r} (")), "{err}");
+        // runc closes descriptors (fstatfs), crun changes user (capset).
+        let needed = if r == "crun" { "+ capset" } else { "+ fstatfs" };
+        let line = err.lines().find(|l| l.trim_start().starts_with(needed));
+        assert!(
+            line.is_some_and(|l| l.contains("runtime, after loading the filter")),
+            "{err}"
+        );
+    }
     std::fs::read_to_string(out).unwrap()
 }
 
