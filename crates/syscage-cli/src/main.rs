@@ -60,6 +60,11 @@ enum Command {
     /// Record a program's syscalls into a minimal profile.
     #[command(after_help = "Example:\n  syscage record -o ls.json -- ls /")]
     Record(cmd::record::Args),
+    /// Run a container with a profile's denials logged; name what it lacks.
+    #[command(
+        after_help = "Example:\n  syscage check p.json -- docker run --rm bb:1 /bin/sh -c 'echo hi'"
+    )]
+    Check(cmd::check::Args),
     /// Extract the seccomp filters of a program or a live process.
     #[command(
         after_help = "Exit status: 0 filters found; 1 no filter found; 2 bad usage or the dump failed; \
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Compile(a) => cmd::compile::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Record(a) => cmd::record::run(a),
+        Command::Check(a) => cmd::check::run(a),
         Command::Dump(a) => cmd::dump::run(a),
         Command::Status(a) => cmd::status::run(a),
         Command::Explain(a) => cmd::explain::run(a),

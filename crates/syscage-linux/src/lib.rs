@@ -17,11 +17,14 @@
 //! [`forward`] (termination signals passed on), [`record`] (learn a
 //! program's syscalls under ptrace), [`dump`] (extract filters),
 //! [`tracee`] (the ptrace plumbing `record`, `dump` and `run` share),
-//! [`fork_exec`] (starting a program in a forked child), [`error`].
+//! [`fork_exec`] (starting a program in a forked child), [`container`]
+//! (what container runtimes do under the container's filter; recording and
+//! checking containers through them), [`error`].
 
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod container;
 pub mod denials;
 pub mod dump;
 pub mod enforced;

@@ -66,6 +66,10 @@ pub struct Args {
     /// (runc's ENOSYS stub; without it they get the default action).
     #[arg(long)]
     pub no_enosys: bool,
+    /// Add what this container runtime does under the container's filter
+    /// before it executes the workload (measured on the installed runtime).
+    #[arg(long = "for", value_enum, value_name = "RUNTIME")]
+    pub for_runtime: Option<super::for_runtime::ForArg>,
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
@@ -90,13 +94,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         };
         return output(&args, &file, &policy, None);
     }
-    let (profile, spans) = match profile::parse_with_spans(&text) {
+    let (mut profile, spans) = match profile::parse_with_spans(&text) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{}", located(&file, &e));
             return Ok(2);
         }
     };
+    if let Some(rt) = args.for_runtime {
+        super::for_runtime::apply(&mut profile, rt.runtime(), &[], false)?;
+    }
     let mut opts = args.select.resolve_options(args.arches.clone())?;
     opts.sub_arches = !args.no_sub_arches;
     opts.enosys_unknown = !args.no_enosys;

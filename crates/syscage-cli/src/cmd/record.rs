@@ -80,6 +80,10 @@ pub struct Args {
     /// before 5.6), `auto` (notify where the kernel can).
     #[arg(long, value_enum, default_value = "auto")]
     pub via: ViaArg,
+    /// Add what this container runtime does under the container's filter
+    /// before it executes the program (measured on the installed runtime).
+    #[arg(long = "for", value_enum, value_name = "RUNTIME")]
+    pub for_runtime: Option<super::for_runtime::ForArg>,
     /// The program and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -87,6 +91,9 @@ pub struct Args {
 
 /// Runs `syscage record`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    if let Some(runtime) = super::record_container::container_command(&args.command) {
+        return super::record_container::run(&args, runtime);
+    }
     let existing = match &args.append {
         Some(path) if path.exists() => Some(load(path)?),
         _ => None,
@@ -131,6 +138,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Format::Policy => Ok(syscage::profile::lang::print(&policy)),
     }
     .map_err(|e| anyhow!("cannot write the profile: {e}"))?;
+    let text = match args.for_runtime {
+        Some(rt) => super::for_runtime::apply_text(&text, rt, args.summary)?,
+        None => text,
+    };
 
     for (arch, nr) in recording.unknown_numbers() {
         eprintln!(

@@ -1,0 +1,71 @@
+//! The acceptance workloads of the container tests and the root
+//! filesystem they run in.
+
+use super::rootfs;
+use std::path::Path;
+
+/// A workload: its command, what it prints, whether it needs
+/// CAP_NET_RAW.
+pub struct Workload {
+    pub name: &'static str,
+    pub args: &'static [&'static str],
+    pub prints: &'static str,
+    pub net_raw: bool,
+}
+
+const PY_THREADS: &str = "import threading\nout = []\nts = [threading.Thread(target=out.append, args=(i,)) for i in range(4)]\nfor t in ts: t.start()\nfor t in ts: t.join()\nprint(sorted(out))";
+
+pub const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "shell",
+        args: &[
+            "/bin/sh",
+            "-c",
+            "mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f",
+        ],
+        prints: "e\nx\n",
+        net_raw: false,
+    },
+    Workload {
+        name: "ping",
+        args: &["/bin/ping", "-c1", "127.0.0.1"],
+        prints: "1 packets received",
+        net_raw: true,
+    },
+    Workload {
+        name: "pipeline",
+        args: &[
+            "/bin/sh",
+            "-c",
+            "seq 1 200 | sort -rn | head -3 | tr '\\n' ' '",
+        ],
+        prints: "200 199 198 ",
+        net_raw: false,
+    },
+    Workload {
+        name: "python",
+        args: &[
+            "/usr/bin/python3",
+            "-S",
+            "-B",
+            "-c",
+            "import os; print(sum(range(10)), len(os.listdir('/')) > 0)",
+        ],
+        prints: "45 True\n",
+        net_raw: false,
+    },
+    Workload {
+        name: "threads",
+        args: &["/usr/bin/python3", "-S", "-B", "-c", PY_THREADS],
+        prints: "[0, 1, 2, 3]\n",
+        net_raw: false,
+    },
+];
+
+/// The root filesystem every workload runs in.
+pub fn build_rootfs(dir: &Path) {
+    rootfs::busybox(dir);
+    rootfs::add_python(dir, "import os, threading");
+    // The loopback interface of a network namespace is down until set up;
+    // the workloads' ping goes to 127.0.0.1 in the host's for `chroot`.
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Container numbers for BENCHMARKS.md ("Containers"): per workload, the
+# syscalls a profile recorded through Docker allows against Docker's
+# default profile; and the wall time of `syscage record -- runc run …`
+# against the plain `runc run …` for a syscall-heavy workload
+# (busybox dd, bs=1: two syscalls per byte), side by side in one run.
+# Run as root from the repository: tools/container-bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p syscage-cli
+S=$PWD/target/release/syscage
+W=$(mktemp -d /tmp/syscage-bench-XXXXXX)
+export XDG_CACHE_HOME=$W/cache PATH=/usr/bin:/usr/sbin:$PATH
+cleanup() {
+  [ -f "$W/d/pid" ] && kill "$(cat "$W/d/pid")" 2>/dev/null && sleep 3
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+# The root filesystem: busybox-static and Debian's python3 (libraries via ldd).
+R=$W/rootfs
+mkdir -p "$R"/{bin,tmp,proc,dev,sys,etc}
+cp /bin/busybox "$R/bin/"
+for a in sh echo ls mkdir cat ping seq sort head tr dd; do ln -s busybox "$R/bin/$a"; done
+copy() { mkdir -p "$R$(dirname "$1")"; cp -L "$1" "$R$1"; }
+copy /usr/bin/python3
+for l in $(ldd /usr/bin/python3 | grep -o '/[^ ]*'); do copy "$l"; done
+for f in $(/usr/bin/python3 -S -c 'import os, threading, sys
+for m in list(sys.modules.values()):
+    f = getattr(m, "__file__", None)
+    if f: print(f)'); do copy "$f"; done
+
+# Docker: syscalls allowed per workload.
+mkdir -p "$W/d"
+dockerd --data-root "$W/d/data" --exec-root "$W/d/exec" --pidfile "$W/d/pid" \
+  -H "unix://$W/d/sock" --storage-driver vfs --iptables=false --bridge=none \
+  --containerd-namespace syscage-bench --containerd-plugins-namespace syscage-bench-p \
+  >"$W/d/log" 2>&1 &
+export DOCKER_HOST=unix://$W/d/sock
+until docker version >/dev/null 2>&1; do sleep 0.5; done
+tar -C "$R" -c . | docker import - bench:1 >/dev/null
+default=$($S compile crates/syscage/profiles/default.json -f json 2>/dev/null |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(len({n for e in d["syscalls"] if e["action"]=="SCMP_ACT_ALLOW" for n in e["names"]}))')
+count() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len({n for e in d["syscalls"] if e["action"]=="SCMP_ACT_ALLOW" for n in e["names"]}))' "$1"; }
+echo "| workload | recorded through Docker | of which only the runtime's | Docker's default profile |"
+echo "| --- | ---: | ---: | ---: |"
+run_one() {
+  local name=$1; shift
+  $S record -o "$W/$name.json" -- docker run --rm --network none bench:1 "$@" >/dev/null 2>&1
+  local rt
+  rt=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len({n for e in d["syscalls"] if "runtime" in (e.get("comment") or "") for n in e["names"]}))' "$W/$name.json")
+  echo "| $name | $(count "$W/$name.json") | $rt | $default |"
+}
+run_one shell /bin/sh -c 'mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f'
+run_one ping /bin/ping -c1 127.0.0.1
+run_one pipeline /bin/sh -c "seq 1 200 | sort -rn | head -3"
+run_one python /usr/bin/python3 -S -B -c 'import os; print(sum(range(10)))'
+run_one threads /usr/bin/python3 -S -B -c 'import threading; t = threading.Thread(target=print); t.start(); t.join()'
+
+# runc: recording cost for a syscall-heavy workload.
+B=$W/bundle
+mkdir -p "$B"
+runc spec --bundle "$B"
+python3 - "$B/config.json" "$R" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["root"] = {"path": sys.argv[2], "readonly": False}
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+$S record --for runc -o "$W/true.json" -- /bin/true >/dev/null 2>&1  # measure runc once, outside the timing
+echo
+echo "| run (dd bs=1 count=100000: 200,000 syscalls) | wall time, median of 5 |"
+echo "| --- | ---: |"
+median() { sort -n | sed -n 3p; }
+t() { python3 -c 'import subprocess, sys, time; s = time.monotonic(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f"{time.monotonic() - s:.2f}")' "$@"; }
+plain=$(for i in 1 2 3 4 5; do t runc --root "$W/state" run --bundle "$B" bench-plain; done | median)
+rec=$(for i in 1 2 3 4 5; do t $S record -o "$W/dd.json" -- runc --root "$W/state" run --bundle "$B" bench-rec; done | median)
+# The same container under the logging profile with nobody reading the
+# records: what the kernel's audit records cost by themselves.
+python3 - "$B/config.json" "$W/log-bundle" <<'PY'
+import json, os, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": []}
+os.makedirs(sys.argv[2], exist_ok=True)
+json.dump(c, open(os.path.join(sys.argv[2], "config.json"), "w"))
+PY
+logged=$(for i in 1 2 3 4 5; do t runc --root "$W/state" run --bundle "$W/log-bundle" bench-log; done | median)
+echo "| runc run | ${plain} s |"
+echo "| runc run, SCMP_ACT_LOG profile, records not read | ${logged} s |"
+echo "| syscage record -- runc run | ${rec} s |"
+
+# A typical container: the shell workload under Docker.
+echo
+echo "| run (docker, shell workload) | wall time, median of 5 |"
+echo "| --- | ---: |"
+sh_cmd=(/bin/sh -c 'mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f')
+plain=$(for i in 1 2 3 4 5; do t docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
+rec=$(for i in 1 2 3 4 5; do t $S record -o "$W/sh.json" -- docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
+echo "| docker run | ${plain} s |"
+echo "| syscage record -- docker run | ${rec} s |"
