@@ -256,10 +256,13 @@ fn add_rule(policy: &mut Policy, arch: Option<Arch>, r: &RuleStmt) -> Result<(),
     Ok(())
 }
 
-/// Adds a rule through the builder. The builder refuses more than six
-/// conditions (libseccomp's limit), which a lifted filter can need (both
-/// words of several arguments); such a rule is checked six conditions at
-/// a time as the builder would check it, then added.
+/// Adds a rule through the builder, exactly as written: a rule names one
+/// syscall, so unlike [`Policy::rule_add`] it is not also rewritten to
+/// x86's `socketcall`/`ipc` multiplexers (write those rules yourself; a
+/// decompiled filter prints both when it has both). The builder refuses
+/// more than six conditions (libseccomp's limit), which a lifted filter
+/// can need (both words of several arguments); such a rule is checked six
+/// conditions at a time as the builder would check it, then added.
 fn add_checked(
     policy: &mut Policy,
     arch: Option<Arch>,
@@ -267,15 +270,15 @@ fn add_checked(
     id: SyscallId,
     conds: Vec<Condition>,
 ) -> Result<(), PolicyError> {
-    if conds.len() <= 6 {
-        match arch {
-            Some(a) => policy.rule_add_arch(a, action, id, &conds)?,
-            None => policy.rule_add(action, id, &conds)?,
-        };
+    if let (Some(a), true) = (arch, conds.len() <= 6) {
+        policy.rule_add_arch(a, action, id, &conds)?;
         return Ok(());
     }
     let mut rule = Rule::new(id, action);
     rule.arch = arch;
+    if conds.is_empty() {
+        policy.validate_rule(&rule)?;
+    }
     for chunk in conds.chunks(6) {
         rule.conditions = chunk.to_vec();
         policy.validate_rule(&rule)?;
