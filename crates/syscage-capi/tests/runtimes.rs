@@ -174,6 +174,18 @@ fn loaded_filter(runtime: &str, ours: bool) -> Program {
         .trim()
         .parse()
         .unwrap();
+    // `run -d` can return before the container's init has loaded its
+    // filter (crun loads it just before execve): wait for it to be in force.
+    let in_force = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("Seccomp_filters:") && l.split_whitespace().nth(1) != Some("0"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !in_force() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let dump = syscage_linux::dump::dump_pid(pid);
     for args in [vec!["kill", &id, "KILL"], vec!["delete", "-f", &id]] {
         let _ = Command::new(runtime)
