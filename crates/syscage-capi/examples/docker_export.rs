@@ -20,7 +20,7 @@ use syscage::bpf::Program;
 use syscage::compile::stats::stats;
 use syscage::profile::{self, KernelVersion, OpName, ResolveOptions};
 
-const DOCKER: &str = include_str!("../tests/data/docker-default-seccomp.json");
+const DOCKER: &str = include_str!("../../../testdata/docker-default-seccomp.json");
 
 /// runc's `InitSeccomp` as a driver script.
 fn script() -> String {

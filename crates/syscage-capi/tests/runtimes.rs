@@ -30,7 +30,7 @@ use syscage::bpf::Program;
 use syscage::compile::{compile, CompileOptions};
 use syscage::profile::{self, KernelVersion, ResolveOptions};
 
-const DOCKER: &str = include_str!("data/docker-default-seccomp.json");
+const DOCKER: &str = include_str!("../../../testdata/docker-default-seccomp.json");
 
 fn tool(name: &str) -> bool {
     Command::new("sh")

@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn seccomp_tools_names_are_accepted() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/seccomp-tools/tables");
+            .join("../../testdata/seccomp-tools/tables");
         let mut checked = 0;
         for (file, arch) in [
             ("amd64", Arch::X86_64),
