@@ -42,7 +42,11 @@ fuzz_target!(|input: &[u8]| {
         if table.is_exact() {
             assert_eq!(leaves.len(), 1, "leaves overlap on {d:x?}\n{prog:?}");
             let leaf = leaves[0];
-            assert_eq!(Some(&leaf.path), out.trace.as_ref(), "path of {d:x?}\n{prog:?}");
+            assert_eq!(
+                Some(&leaf.path),
+                out.trace.as_ref(),
+                "path of {d:x?}\n{prog:?}"
+            );
             if let Verdict::Ret(r) = leaf.verdict {
                 assert_eq!(r, out.ret, "return value on {d:x?}\n{prog:?}");
             }
@@ -61,7 +65,11 @@ fuzz_target!(|input: &[u8]| {
         Ok(()) => {
             for d in &inputs {
                 let got = syscage::emu::run(&prog, d, order).unwrap().action;
-                assert_eq!(got, p.evaluate(d), "proven, yet differs on {d:x?}\n{prog:?}\n{p:?}");
+                assert_eq!(
+                    got,
+                    p.evaluate(d),
+                    "proven, yet differs on {d:x?}\n{prog:?}\n{p:?}"
+                );
             }
         }
         Err(VerifyError::Mismatch(m)) => {

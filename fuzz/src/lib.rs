@@ -210,7 +210,16 @@ pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
     audits.push(Arch::Aarch64.audit());
     audits.push(Arch::X86.audit());
     audits.dedup();
-    let mut nrs: Vec<u32> = vec![0, 1, 2, 9999, 0x4000_0000, 0x4000_0001, 0x3fff_ffff, u32::MAX];
+    let mut nrs: Vec<u32> = vec![
+        0,
+        1,
+        2,
+        9999,
+        0x4000_0000,
+        0x4000_0001,
+        0x3fff_ffff,
+        u32::MAX,
+    ];
     let mut consts: Vec<(u8, u64)> = Vec::new();
     for r in &p.rules {
         for &a in &p.arches {
@@ -228,7 +237,13 @@ pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
                 | CmpOp::Ge(v) => v,
                 CmpOp::MaskedEq { value, .. } => value,
             };
-            for x in [v, v.wrapping_add(1), v.wrapping_sub(1), v ^ (1 << 32), v ^ 1 << 63] {
+            for x in [
+                v,
+                v.wrapping_add(1),
+                v.wrapping_sub(1),
+                v ^ (1 << 32),
+                v ^ 1 << 63,
+            ] {
                 consts.push((c.arg, x));
             }
         }
@@ -296,7 +311,8 @@ pub fn program(b: &mut Bytes) -> Program {
             11 => Insn::Ja(u32::from(room(b.u8()))),
             12 => ret(b),
             _ => {
-                let cond = [JmpCond::Eq, JmpCond::Gt, JmpCond::Ge, JmpCond::Set][sel as usize / 16 % 4];
+                let cond =
+                    [JmpCond::Eq, JmpCond::Gt, JmpCond::Ge, JmpCond::Set][sel as usize / 16 % 4];
                 let src = if sel & 0x80 != 0 && sel & 0x40 != 0 {
                     Src::X
                 } else {

@@ -122,7 +122,7 @@ fn arch_section(c: &mut Code, policy: &Policy, ar: &ArchRules<'_>) {
     for (rules, &(_, l)) in ar.by_nr.values().zip(&nr_labels) {
         c.place(l);
         let mut rules: Vec<&Rule> = rules.clone();
-        rules.sort_by(|a, b| b.action.cmp(&a.action));
+        rules.sort_by_key(|r| std::cmp::Reverse(r.action));
         for rule in rules {
             let next = c.label();
             for cond in &rule.conditions {
@@ -294,7 +294,7 @@ impl Code {
             }
             pc += Self::size(op);
         }
-        if pc > BPF_MAXINSNS as usize {
+        if pc > BPF_MAXINSNS {
             return Err(CompileError::TooLong(pc));
         }
         let ja = |from: usize, l: Label| -> Insn {
