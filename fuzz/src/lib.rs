@@ -203,8 +203,9 @@ pub fn order_of(audit: u32) -> ByteOrder {
 
 /// Inputs for a policy: per audit id of its arches (and one it lacks),
 /// every number its rules name and their neighbours, x32's bit 30, -1, a
-/// table number and an unknown one; arguments at each condition's
-/// constants and next to them, or drawn from the rest of the input.
+/// table number and an unknown one; arguments zero, drawn from the rest of
+/// the input, and, for a number some rule names, each of its conditions'
+/// constants, next to them and across the high word.
 pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
     let mut audits: Vec<u32> = p.arches.iter().map(|a| a.audit()).collect();
     audits.push(Arch::Aarch64.audit());
@@ -220,12 +221,16 @@ pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
         0x3fff_ffff,
         u32::MAX,
     ];
-    let mut consts: Vec<(u8, u64)> = Vec::new();
+    // Boundary arguments per number a rule names (on any arch).
+    let mut consts: Vec<(u32, u8, u64)> = Vec::new();
     for r in &p.rules {
-        for &a in &p.arches {
-            if let Some(nr) = r.syscall.resolve(a) {
-                nrs.extend([nr, nr.wrapping_add(1), nr.wrapping_sub(1)]);
-            }
+        let named: Vec<u32> = p
+            .arches
+            .iter()
+            .filter_map(|&a| r.syscall.resolve(a))
+            .collect();
+        for &nr in &named {
+            nrs.extend([nr, nr.wrapping_add(1), nr.wrapping_sub(1)]);
         }
         for c in &r.conditions {
             let v = match c.op {
@@ -244,12 +249,16 @@ pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
                 v ^ (1 << 32),
                 v ^ 1 << 63,
             ] {
-                consts.push((c.arg, x));
+                for &nr in &named {
+                    consts.push((nr, c.arg, x));
+                }
             }
         }
     }
     nrs.sort_unstable();
     nrs.dedup();
+    consts.sort_unstable();
+    consts.dedup();
     let mut out = Vec::new();
     for &audit in &audits {
         for &nr in &nrs {
@@ -260,13 +269,11 @@ pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
                 args: [0; 6],
             };
             out.push(d);
-            for _ in 0..2 {
-                for a in d.args.iter_mut() {
-                    *a = value(b);
-                }
-                out.push(d);
+            for a in d.args.iter_mut() {
+                *a = value(b);
             }
-            for &(arg, x) in &consts {
+            out.push(d);
+            for &(_, arg, x) in consts.iter().filter(|c| c.0 == nr) {
                 let mut e = d;
                 e.args[arg as usize] = x;
                 out.push(e);
