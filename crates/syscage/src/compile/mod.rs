@@ -44,6 +44,7 @@ pub mod decision;
 pub mod emit;
 pub mod frequency;
 pub mod layout;
+pub mod naive;
 pub mod ranges;
 pub mod resolve;
 pub mod search;
@@ -55,6 +56,7 @@ use crate::policy::Policy;
 use std::fmt;
 
 pub use frequency::FrequencyTable;
+pub use naive::compile_naive;
 pub use stats::{stats, ArchStats, Stats};
 
 /// Options of the compiler.
