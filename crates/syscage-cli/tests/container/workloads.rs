@@ -1,7 +1,7 @@
 //! The acceptance workloads of the container tests and the root
 //! filesystem they run in.
 
-use super::{rootfs, s};
+use super::{not_checked, require, rootfs, s};
 use std::path::Path;
 
 /// A workload: its command, what it prints, whether it needs
@@ -85,4 +85,22 @@ pub fn docker_run_args(w: &Workload, nnp: bool, profile: Option<&Path>) -> Vec<S
     args.push("syscage-test:1".into());
     args.extend(w.args.iter().map(|a| a.to_string()));
     args
+}
+
+/// How many times each workload runs per configuration:
+/// `SYSCAGE_CONTAINER_RUNS`, default 1.
+pub fn runs() -> usize {
+    std::env::var("SYSCAGE_CONTAINER_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Whether `programs` and what the workloads' root filesystem is built
+/// from (busybox-static, Debian's python3) are installed: a missing one
+/// fails under `CI=true`, else the test prints `NOT CHECKED` and stops.
+pub fn ready(programs: &[&str]) -> bool {
+    require(programs)
+        && (rootfs::have_busybox_static() || not_checked("busybox-static is not installed"))
+        && (rootfs::have_python() || not_checked("Debian's python3 is not installed"))
 }
