@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use syscage::action::Action;
 use syscage::arch::Arch;
-use syscage::policy::{CmpOp, Condition, Width};
+use syscage::policy::Condition;
 
 /// The rules kept for one syscall on one arch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,29 +40,13 @@ pub struct ArchDb {
 pub struct Conflict;
 
 /// A rule's conditions as libseccomp 2.5 compiles them on `arch`
-/// (`_db_rule_gen_64` / `_db_rule_gen_32`): on a 32-bit arch (x32
-/// included) only the low words are compared; `MASKED_EQ` compares with
-/// `datum & mask`, and one with mask 0 always holds and disappears.
+/// (`_db_rule_gen_64` / `_db_rule_gen_32`, see
+/// [`syscage::profile::translate::libseccomp_conditions`]: on a 32-bit
+/// arch, x32 included, only the low words are compared; `MASKED_EQ`
+/// compares with `datum & mask`, and one with mask 0 always holds and
+/// disappears), in argument order.
 pub fn libseccomp_conditions(conds: &[Condition], arch: Arch) -> Vec<Condition> {
-    let narrow = !arch.args_64bit() || arch == Arch::X32;
-    let mut out = Vec::new();
-    for c in conds {
-        let mut c = *c;
-        if narrow {
-            c.op = c.op.low32();
-            c.width = Width::Bits32;
-        }
-        if let CmpOp::MaskedEq { mask, value } = c.op {
-            if mask == 0 {
-                continue;
-            }
-            c.op = CmpOp::MaskedEq {
-                mask,
-                value: value & mask,
-            };
-        }
-        out.push(c);
-    }
+    let mut out = syscage::profile::translate::libseccomp_conditions(conds, arch);
     out.sort_by_key(|c| c.arg);
     out
 }
@@ -128,6 +112,7 @@ impl ArchDb {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use syscage::policy::CmpOp;
 
     #[test]
     fn libseccomp_tree_rules() {

@@ -216,19 +216,34 @@ pub unsafe extern "C" fn seccomp_arch_exist(ctx: *mut c_void, arch_token: u32) -
     })
 }
 
+/// `change` (`Ctx::arch_add`, `Ctx::arch_remove`) on the context and
+/// the arch named by `arch_token` (`SCMP_ARCH_*`, 0 for the native one):
+/// `-EINVAL` for a NULL context or an unknown token.
+///
+/// # Safety
+/// `ctx` is NULL or a live context from [`seccomp_init`].
+unsafe fn arch_change(
+    ctx: *mut c_void,
+    arch_token: u32,
+    change: fn(&mut Ctx, syscage::arch::Arch) -> Result<(), ctx::Errno>,
+) -> c_int {
+    guard(-libc::EFAULT, || {
+        // SAFETY: forwarded contract.
+        let (Some(c), Some(a)) = (unsafe { ctx_mut(ctx) }, arch_of_token(arch_token)) else {
+            return -libc::EINVAL;
+        };
+        rc(change(c, a))
+    })
+}
+
 /// `seccomp_arch_add`.
 ///
 /// # Safety
 /// `ctx` is NULL or a live context from [`seccomp_init`].
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_arch_add(ctx: *mut c_void, arch_token: u32) -> c_int {
-    guard(-libc::EFAULT, || {
-        // SAFETY: forwarded contract.
-        let (Some(c), Some(a)) = (unsafe { ctx_mut(ctx) }, arch_of_token(arch_token)) else {
-            return -libc::EINVAL;
-        };
-        rc(c.arch_add(a))
-    })
+    // SAFETY: forwarded contract.
+    unsafe { arch_change(ctx, arch_token, Ctx::arch_add) }
 }
 
 /// `seccomp_arch_remove`.
@@ -237,13 +252,8 @@ pub unsafe extern "C" fn seccomp_arch_add(ctx: *mut c_void, arch_token: u32) -> 
 /// `ctx` is NULL or a live context from [`seccomp_init`].
 #[no_mangle]
 pub unsafe extern "C" fn seccomp_arch_remove(ctx: *mut c_void, arch_token: u32) -> c_int {
-    guard(-libc::EFAULT, || {
-        // SAFETY: forwarded contract.
-        let (Some(c), Some(a)) = (unsafe { ctx_mut(ctx) }, arch_of_token(arch_token)) else {
-            return -libc::EINVAL;
-        };
-        rc(c.arch_remove(a))
-    })
+    // SAFETY: forwarded contract.
+    unsafe { arch_change(ctx, arch_token, Ctx::arch_remove) }
 }
 
 /// `seccomp_load`.

@@ -2,7 +2,11 @@
 //! user runs them: exit codes, what they say, bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+mod profile_compile;
+mod syscage_bin;
+use profile_compile::compile_raw;
+use syscage_bin::{stderr, stdout, syscage};
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
@@ -14,13 +18,6 @@ fn fixture(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .expect("run syscage")
 }
 
 /// A directory removed when the test ends.
@@ -42,14 +39,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The Docker default profile with its allow list changed.
@@ -196,21 +185,7 @@ fn decompile_round_trip(dir: &Scratch, filter: &str, no_enosys: bool) -> serde_j
     let profile = dir.path().join("profile.json");
     std::fs::write(&profile, &o.stdout).unwrap();
     let compiled = dir.path().join("profile.bpf");
-    let mut cmd = vec![
-        "compile",
-        profile.to_str().unwrap(),
-        "-a",
-        "x86_64",
-        "-f",
-        "raw",
-        "-o",
-        compiled.to_str().unwrap(),
-    ];
-    if no_enosys {
-        cmd.push("--no-enosys");
-    }
-    let c = syscage(&cmd);
-    assert!(c.status.success(), "{}", stderr(&c));
+    compile_raw(filter, &profile, &compiled, no_enosys);
     let d = syscage(&["diff", filter, compiled.to_str().unwrap(), "-a", "amd64"]);
     assert_eq!(d.status.code(), Some(0), "{}", stdout(&d));
     serde_json::from_slice(&o.stdout).unwrap()

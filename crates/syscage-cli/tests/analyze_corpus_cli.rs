@@ -6,18 +6,11 @@
 //! when compiled without it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .expect("run syscage")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod profile_compile;
+mod syscage_bin;
+use profile_compile::compile_raw;
+use syscage_bin::{stderr, syscage};
 
 fn corpus() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/filters");
@@ -34,21 +27,7 @@ fn corpus() -> Vec<PathBuf> {
 /// `filter`: whether they are equivalent, and diff's first lines.
 fn equivalent(filter: &str, profile: &Path, no_enosys: bool) -> (bool, String) {
     let bpf = profile.with_extension("bpf");
-    let mut cmd = vec![
-        "compile",
-        profile.to_str().unwrap(),
-        "-a",
-        "x86_64",
-        "-f",
-        "raw",
-        "-o",
-        bpf.to_str().unwrap(),
-    ];
-    if no_enosys {
-        cmd.push("--no-enosys");
-    }
-    let c = syscage(&cmd);
-    assert!(c.status.success(), "{filter}: compile: {}", stderr(&c));
+    compile_raw(filter, profile, &bpf, no_enosys);
     let d = syscage(&["diff", filter, bpf.to_str().unwrap(), "-a", "x86_64"]);
     let text = String::from_utf8_lossy(&d.stdout);
     (

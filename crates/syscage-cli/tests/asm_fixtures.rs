@@ -4,12 +4,14 @@
 //! enumerated, and a file this test cannot place fails it, so nothing is
 //! skipped silently.
 
+mod syscage_bin;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use syscage::action::Action;
 use syscage::arch::Arch;
 use syscage::asm::parse::assemble;
 use syscage::bpf::{Insn, Program};
+use syscage_bin::syscage;
 
 fn data() -> PathBuf {
     PathBuf::from(concat!(
@@ -30,13 +32,6 @@ fn sorted_files(dir: &Path) -> Vec<PathBuf> {
 
 fn arch(name: &str) -> Arch {
     Arch::from_name(name).unwrap_or_else(|| panic!("unknown arch {name}"))
-}
-
-fn syscage(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .expect("run syscage")
 }
 
 /// The source of `expected/asm/<name>.*`.

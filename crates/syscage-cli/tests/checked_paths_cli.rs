@@ -3,39 +3,12 @@
 //! naming it, and the program never starts. And `dump -- CMD` passes a
 //! failing program's status through, as `run` does.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod syscage_bin;
+mod unique_scratch;
+use syscage_bin::{syscage, BIN};
+use unique_scratch::Scratch;
 
-const BIN: &str = env!("CARGO_BIN_EXE_syscage");
-
-/// A scratch directory, removed at the end.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        // Unique per call: tests run in parallel threads of one process.
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("syscage-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn syscage(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("cannot run syscage")
-}
+use std::process::Output;
 
 /// Runs `syscage OPTIONS -- sh -c 'touch MARKER'`; asserts it exits 2
 /// naming `path` and that the program did not run.

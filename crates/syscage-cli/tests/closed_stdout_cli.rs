@@ -3,19 +3,12 @@
 //! has exited): no panic ("failed printing to stdout", exit 101), and the
 //! exit code is the one the command has when its output is read.
 
-use std::path::{Path, PathBuf};
+mod syscage_bin;
+mod unique_scratch;
+use syscage_bin::{repo, BIN};
+use unique_scratch::Scratch;
+
 use std::process::{Command, Output, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_syscage");
-
-fn repo(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
-        .to_str()
-        .unwrap()
-        .to_string()
-}
 
 /// A pipe's write end whose read end is already closed.
 fn closed_pipe() -> Stdio {
@@ -32,15 +25,6 @@ fn syscage(args: &[String], stdout: Stdio) -> Output {
         .stderr(Stdio::piped())
         .output()
         .expect("cannot run syscage")
-}
-
-/// A scratch directory, removed at the end.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn needs_ptrace(args: &[String], read: &Output) -> bool {
@@ -62,9 +46,7 @@ fn needs_ptrace(args: &[String], read: &Output) -> bool {
 
 #[test]
 fn no_command_panics_when_the_reader_has_gone() {
-    let scratch =
-        Scratch(std::env::temp_dir().join(format!("syscage-closed-{}", std::process::id())));
-    std::fs::create_dir_all(&scratch.0).unwrap();
+    let scratch = Scratch::new("closed");
     let bpf = repo("examples/allow-stdio.bpf");
     let asm = repo("examples/allow-stdio.asm");
     let profile = repo("crates/syscage/profiles/default.json");

@@ -1,22 +1,17 @@
 //! `syscage compile`: exit codes, output formats, located errors.
 
-use std::process::{Command, Output};
+mod syscage_bin;
+use std::process::Output;
 use syscage::action::Action;
 use syscage::arch::Arch;
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Program};
+use syscage_bin::syscage;
 
 #[path = "../../syscage-linux/tests/scratch/mod.rs"]
 mod scratch;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
-
-fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn docker() -> String {
     format!("{DATA}/docker-default-seccomp.json")

@@ -11,30 +11,9 @@ mod container;
 
 use container::bundle::{crun_cgroup_ready, Bundle};
 use container::dockerd::Dockerd;
-use container::workloads::{build_rootfs, Workload, WORKLOADS};
-use container::{allowed_names, require, rootfs, s, serial, syscage, text, Scratch};
+use container::workloads::{build_rootfs, docker_run_args, ready, runs, Workload, WORKLOADS};
+use container::{allowed_names, rootfs, s, serial, syscage, text, Scratch};
 use std::path::Path;
-
-/// How many times each workload runs per configuration.
-fn runs() -> usize {
-    std::env::var("SYSCAGE_CONTAINER_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
-}
-
-fn ready(programs: &[&str]) -> bool {
-    if !require(programs) {
-        return false;
-    }
-    if !rootfs::have_busybox_static() {
-        return container::not_checked("busybox-static is not installed");
-    }
-    if !rootfs::have_python() {
-        return container::not_checked("Debian's python3 is not installed");
-    }
-    true
-}
 
 /// Records `w` outside any container (`chroot ROOTFS …`), for `runtime`
 /// (none: plain).
@@ -181,22 +160,6 @@ fn runc_starts_containers_under_profiles_recorded_for_it() {
 #[test]
 fn crun_starts_containers_under_profiles_recorded_for_it() {
     oci_runtime("crun");
-}
-
-/// `run …` of `docker run` for `w`, with `profile` as its seccomp profile.
-fn docker_run_args(w: &Workload, nnp: bool, profile: Option<&Path>) -> Vec<String> {
-    let mut args: Vec<String> = ["run", "--rm", "--network", "none"]
-        .map(String::from)
-        .to_vec();
-    if let Some(p) = profile {
-        args.extend(["--security-opt".to_string(), format!("seccomp={}", s(p))]);
-    }
-    if nnp {
-        args.extend(["--security-opt", "no-new-privileges"].map(String::from));
-    }
-    args.push("syscage-test:1".into());
-    args.extend(w.args.iter().map(|a| a.to_string()));
-    args
 }
 
 #[test]

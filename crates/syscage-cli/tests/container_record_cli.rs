@@ -12,27 +12,13 @@ mod container;
 
 use container::bundle::{crun_cgroup_ready, Bundle};
 use container::dockerd::{client, Dockerd};
-use container::workloads::{build_rootfs, Workload, WORKLOADS};
-use container::{allowed_names, require, rootfs, s, serial, syscage, text, Scratch};
+use container::workloads::{build_rootfs, docker_run_args, ready, runs, Workload, WORKLOADS};
+use container::{allowed_names, rootfs, s, serial, syscage, text, Scratch};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
-fn runs() -> usize {
-    std::env::var("SYSCAGE_CONTAINER_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
-}
-
 const DENY_ALL: &str = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}"#;
-
-fn ready(programs: &[&str]) -> bool {
-    require(programs)
-        && (rootfs::have_busybox_static()
-            || container::not_checked("busybox-static is not installed"))
-        && (rootfs::have_python() || container::not_checked("Debian's python3 is not installed"))
-}
 
 /// `syscage ARGS -- CMD`.
 fn syscage_on(cache: &Path, host: Option<&str>, args: &[&str], cmd: &[String]) -> Output {
@@ -281,15 +267,7 @@ fn concurrent_runc_recordings_keep_to_their_own_container() {
 /// `docker -H SOCK run …` for `w`.
 fn docker_cmd(host: &str, w: &Workload, nnp: bool, profile: Option<&Path>) -> Vec<String> {
     let mut args: Vec<String> = vec![client().into(), "-H".into(), host.into()];
-    args.extend(["run", "--rm", "--network", "none"].map(String::from));
-    if let Some(p) = profile {
-        args.extend(["--security-opt".to_string(), format!("seccomp={}", s(p))]);
-    }
-    if nnp {
-        args.extend(["--security-opt", "no-new-privileges"].map(String::from));
-    }
-    args.push("syscage-test:1".into());
-    args.extend(w.args.iter().map(|a| a.to_string()));
+    args.extend(docker_run_args(w, nnp, profile));
     args
 }
 

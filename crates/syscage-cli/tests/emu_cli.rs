@@ -1,8 +1,10 @@
 //! `syscage emu` and `syscage resolve` beyond the seccomp-tools fixtures:
 //! JSON output, `--trace`, and one-line errors with exit code 2.
 
+mod syscage_bin;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+use syscage_bin::syscage;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(concat!(
@@ -10,13 +12,6 @@ fn fixture(name: &str) -> PathBuf {
         "/../../testdata/seccomp-tools/bpf"
     ))
     .join(name)
-}
-
-fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn libseccomp() -> String {

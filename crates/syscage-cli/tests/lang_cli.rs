@@ -5,25 +5,11 @@
 //! the example filters and the seccomp-tools fixtures.
 
 mod seccomp_support;
+mod syscage_bin;
 use seccomp_support::require_seccomp;
+use syscage_bin::{stderr, stdout, syscage};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .expect("run syscage")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("syscage-lang-cli-{}-{name}", std::process::id()));

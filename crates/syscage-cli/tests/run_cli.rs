@@ -4,40 +4,12 @@
 mod seccomp_support;
 use seccomp_support::require_seccomp;
 
-use std::path::PathBuf;
+mod run_refusal;
+mod syscage_bin;
+use run_refusal::{assert_refused, temp};
+use syscage_bin::{stderr, syscage};
+
 use std::process::{Command, Output, Stdio};
-
-fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("syscage-run-cli-{}-{name}", std::process::id()))
-}
-
-fn assert_refused(o: &Output, needle: &str, marker: &std::path::Path) {
-    // Where a test nests syscage, the outer one names what its filter
-    // refused the inner one: those lines are not the inner one's.
-    let err: String = stderr(o)
-        .lines()
-        .filter(|l| !l.starts_with("syscage: refused "))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(
-        err.starts_with("syscage: error: ") && err.contains(needle),
-        "{err}"
-    );
-    assert!(!marker.exists(), "the program ran");
-}
 
 #[test]
 fn ordinary_programs_run_under_the_default_profile() {

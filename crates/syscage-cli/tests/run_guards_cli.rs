@@ -7,40 +7,13 @@
 mod seccomp_support;
 use seccomp_support::require_seccomp;
 
+mod run_refusal;
+mod syscage_bin;
+use run_refusal::{assert_refused, temp};
+use syscage_bin::{stderr, syscage};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn syscage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_syscage"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("syscage-run-guards-{}-{name}", std::process::id()))
-}
-
-/// Exit 2, one line of syscage's own (an outer syscage's `refused` lines
-/// aside), naming `needle`; the program did not run.
-fn assert_refused(o: &Output, needle: &str, marker: &std::path::Path) {
-    let err: String = stderr(o)
-        .lines()
-        .filter(|l| !l.starts_with("syscage: refused "))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(
-        err.starts_with("syscage: error: ") && err.contains(needle),
-        "{err}"
-    );
-    assert!(!marker.exists(), "the program ran");
-}
+use std::process::Command;
 
 #[test]
 fn a_program_that_cannot_start_gets_one_clear_message() {

@@ -3,6 +3,7 @@
 //! agrees with the emulator on sampled arguments, high words included.
 
 mod explain_check;
+mod xorshift;
 
 use std::path::{Path, PathBuf};
 use syscage::analyze::explain::explain;
@@ -10,6 +11,7 @@ use syscage::analyze::lift::{lift, Limits};
 use syscage::arch::Arch;
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Insn, Program, Src};
+use xorshift::Rng;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/filters")
@@ -49,20 +51,6 @@ fn values(prog: &Program) -> Vec<u32> {
     v.sort_unstable();
     v.dedup();
     v
-}
-
-/// xorshift64*: deterministic sampling.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[(self.next() % v.len() as u64) as usize]
-    }
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! programs (default 300).
 
 mod explain_check;
+mod xorshift;
 
 use proptest::prelude::*;
 use syscage::analyze::explain::{explain, Item};
@@ -16,23 +17,7 @@ use syscage::analyze::lift::{lift, Limits};
 use syscage::arch::Arch;
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Program};
-
-/// A deterministic generator (xorshift64*) driven by proptest's seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[self.below(v.len() as u64) as usize]
-    }
-}
+use xorshift::Rng;
 
 const SYSCALLS: &[&str] = &["read", "write", "mmap", "mprotect", "ioctl", "socket"];
 const RETS: &[&str] = &["ALLOW", "KILL", "ERRNO(1)", "ERRNO(38)", "TRAP", "LOG"];

@@ -3,27 +3,16 @@
 //! from the programs' own constants (so that every branch is exercised),
 //! the leaves containing an input return what the emulator returns.
 
+mod xorshift;
+
 use std::path::{Path, PathBuf};
 use syscage::analyze::lift::{lift, Limits, Verdict};
 use syscage::bpf::data::SeccompData;
 use syscage::bpf::{ByteOrder, Insn, Program, Src};
+use xorshift::Rng;
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/seccomp-tools/bpf")
-}
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[(self.next() % v.len() as u64) as usize]
-    }
 }
 
 fn constants(prog: &Program) -> Vec<u32> {

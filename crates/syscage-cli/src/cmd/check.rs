@@ -6,9 +6,9 @@
 //! workload) or the workload made it. Exit 1 when there is any, 0 when
 //! none, 2 when the container did not start or the input is bad.
 
-use super::container_command::{docker_command, front_end, oci_command, run_index};
+use super::container_command::{front_end, logged_command, run_index};
 use super::input::located;
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -45,15 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     let (logging, exec_allowed) = logging_variant(&parsed);
     let scratch = Scratch::new("check").map_err(|e| anyhow!("{e}"))?;
-    let cmd = match runtime {
-        Runtime::Docker | Runtime::Podman => {
-            let path = scratch.0.join("profile.json");
-            std::fs::write(&path, logging.to_json())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            docker_command(&args.command, at, &path)?
-        }
-        Runtime::Runc | Runtime::Crun => oci_command(&args.command, at, &logging, &scratch.0)?,
-    };
+    let cmd = logged_command(&args.command, runtime, at, &logging, &scratch.0)?;
     let (status, records) =
         run_logged(&cmd, runtime == Runtime::Docker).map_err(|e| anyhow!("{e}"))?;
     let counts = split_first_exec(&records);

@@ -36,7 +36,7 @@ pub fn run_index(cmd: &[OsString], runtime: Runtime) -> anyhow::Result<usize> {
 }
 
 /// `docker run …` with `--security-opt seccomp=FILE` added after `run`.
-pub fn docker_command(cmd: &[OsString], at: usize, file: &Path) -> anyhow::Result<Vec<OsString>> {
+fn docker_command(cmd: &[OsString], at: usize, file: &Path) -> anyhow::Result<Vec<OsString>> {
     if cmd[at..]
         .iter()
         .any(|a| a.to_string_lossy().contains("seccomp="))
@@ -66,9 +66,31 @@ fn bundle_arg(cmd: &[OsString], at: usize) -> (PathBuf, Option<usize>) {
     (PathBuf::from("."), None)
 }
 
+/// `cmd` (its run subcommand at `at`) made to run the container under
+/// `logging`: for Docker and Podman with `--security-opt seccomp=FILE`,
+/// FILE written in `scratch`; for runc and crun on a copy of the bundle's
+/// `config.json` in `scratch` ([`oci_command`]).
+pub fn logged_command(
+    cmd: &[OsString],
+    runtime: Runtime,
+    at: usize,
+    logging: &syscage::profile::Profile,
+    scratch: &Path,
+) -> anyhow::Result<Vec<OsString>> {
+    match runtime {
+        Runtime::Docker | Runtime::Podman => {
+            let path = scratch.join("profile.json");
+            std::fs::write(&path, logging.to_json())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            docker_command(cmd, at, &path)
+        }
+        Runtime::Runc | Runtime::Crun => oci_command(cmd, at, logging, scratch),
+    }
+}
+
 /// `runc run …` on a copy of the bundle's `config.json` whose
 /// `linux.seccomp` is `profile`'s logging variant.
-pub fn oci_command(
+fn oci_command(
     cmd: &[OsString],
     at: usize,
     logging: &syscage::profile::Profile,

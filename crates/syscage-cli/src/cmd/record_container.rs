@@ -11,9 +11,9 @@
 //! init), which one recorded run may not show. `--for` names another
 //! runtime to measure (podman running crun, say).
 
-use super::container_command::{docker_command, front_end, oci_command, run_index};
+use super::container_command::{front_end, logged_command, run_index};
 use super::record::{Args, Format};
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use syscage::arch::Arch;
@@ -47,15 +47,7 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
     let at = run_index(&args.command, runtime)?;
     let scratch = Scratch::new("record").map_err(|e| anyhow!("{e}"))?;
     let logging = profile::parse(&logging_profile()).map_err(|e| anyhow!("internal error: {e}"))?;
-    let cmd = match runtime {
-        Runtime::Docker | Runtime::Podman => {
-            let path = scratch.0.join("profile.json");
-            std::fs::write(&path, logging.to_json())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            docker_command(&args.command, at, &path)?
-        }
-        Runtime::Runc | Runtime::Crun => oci_command(&args.command, at, &logging, &scratch.0)?,
-    };
+    let cmd = logged_command(&args.command, runtime, at, &logging, &scratch.0)?;
     let (status, records) =
         run_logged(&cmd, runtime == Runtime::Docker).map_err(|e| anyhow!("{e}"))?;
     let counts = split_first_exec(&records);

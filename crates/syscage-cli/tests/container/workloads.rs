@@ -1,7 +1,7 @@
 //! The acceptance workloads of the container tests and the root
 //! filesystem they run in.
 
-use super::rootfs;
+use super::{not_checked, require, rootfs, s};
 use std::path::Path;
 
 /// A workload: its command, what it prints, whether it needs
@@ -68,4 +68,39 @@ pub fn build_rootfs(dir: &Path) {
     rootfs::add_python(dir, "import os, threading");
     // The loopback interface of a network namespace is down until set up;
     // the workloads' ping goes to 127.0.0.1 in the host's for `chroot`.
+}
+
+/// `run …` of `docker run` for `w` (the test image, no network), with
+/// `profile` as its seccomp profile and no-new-privileges if `nnp`.
+pub fn docker_run_args(w: &Workload, nnp: bool, profile: Option<&Path>) -> Vec<String> {
+    let mut args: Vec<String> = ["run", "--rm", "--network", "none"]
+        .map(String::from)
+        .to_vec();
+    if let Some(p) = profile {
+        args.extend(["--security-opt".to_string(), format!("seccomp={}", s(p))]);
+    }
+    if nnp {
+        args.extend(["--security-opt", "no-new-privileges"].map(String::from));
+    }
+    args.push("syscage-test:1".into());
+    args.extend(w.args.iter().map(|a| a.to_string()));
+    args
+}
+
+/// How many times each workload runs per configuration:
+/// `SYSCAGE_CONTAINER_RUNS`, default 1.
+pub fn runs() -> usize {
+    std::env::var("SYSCAGE_CONTAINER_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Whether `programs` and what the workloads' root filesystem is built
+/// from (busybox-static, Debian's python3) are installed: a missing one
+/// fails under `CI=true`, else the test prints `NOT CHECKED` and stops.
+pub fn ready(programs: &[&str]) -> bool {
+    require(programs)
+        && (rootfs::have_busybox_static() || not_checked("busybox-static is not installed"))
+        && (rootfs::have_python() || not_checked("Debian's python3 is not installed"))
 }

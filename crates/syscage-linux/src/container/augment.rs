@@ -3,7 +3,7 @@
 //! the JSON itself tells which entries are the runtime's and why.
 
 use super::measure::RuntimeCalls;
-use super::Runtime;
+use super::{names_entry, Runtime};
 use std::collections::BTreeMap;
 use syscage::profile::{ActionName, Profile, SyscallEntry};
 
@@ -71,17 +71,11 @@ pub fn add_runtime_calls(
         }
     }
     if !out.added.is_empty() {
-        profile.syscalls.push(SyscallEntry {
-            name: None,
-            names: out.added.keys().cloned().collect(),
-            action: ActionName::Allow,
-            errno_ret: None,
-            errno: None,
-            args: Vec::new(),
-            comment: Some(comment(runtime, version)),
-            includes: None,
-            excludes: None,
-        });
+        profile.syscalls.push(names_entry(
+            out.added.keys().cloned().collect(),
+            ActionName::Allow,
+            Some(comment(runtime, version)),
+        ));
     }
     out
 }
@@ -94,17 +88,7 @@ mod tests {
     use syscage::arch::Arch;
 
     fn entry(names: &[&str], action: ActionName) -> SyscallEntry {
-        SyscallEntry {
-            name: None,
-            names: names.iter().map(|s| s.to_string()).collect(),
-            action,
-            errno_ret: None,
-            errno: None,
-            args: Vec::new(),
-            comment: None,
-            includes: None,
-            excludes: None,
-        }
+        names_entry(names.iter().map(|s| s.to_string()).collect(), action, None)
     }
 
     #[test]

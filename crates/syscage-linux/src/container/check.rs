@@ -9,11 +9,11 @@
 //! only if the profile does not allow them.
 
 use super::measure::collect;
-use super::ContainerError;
+use super::{names_entry, ContainerError};
 use crate::audit::SeccompRecord;
 use std::ffi::OsString;
 use std::process::{Command, ExitStatus};
-use syscage::profile::{ActionName, Profile, SyscallEntry};
+use syscage::profile::{ActionName, Profile};
 
 /// The syscalls whose records mark the handover to the workload.
 pub const EXEC_CALLS: [&str; 2] = ["execve", "execveat"];
@@ -55,17 +55,11 @@ pub fn logging_variant(profile: &Profile) -> (Profile, Vec<&'static str>) {
     }
     p.syscalls
         .retain(|e| e.name.is_some() || !e.names.is_empty());
-    p.syscalls.push(SyscallEntry {
-        name: None,
-        names: EXEC_CALLS.iter().map(|s| s.to_string()).collect(),
-        action: ActionName::Log,
-        errno_ret: None,
-        errno: None,
-        args: Vec::new(),
-        comment: Some("syscage check: where the runtime hands over to the workload".into()),
-        includes: None,
-        excludes: None,
-    });
+    p.syscalls.push(names_entry(
+        EXEC_CALLS.iter().map(|s| s.to_string()).collect(),
+        ActionName::Log,
+        Some("syscage check: where the runtime hands over to the workload".into()),
+    ));
     (p, exec_allowed)
 }
 
@@ -103,18 +97,12 @@ pub fn run_logged(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use syscage::profile::SyscallEntry;
 
     fn entry(names: &[&str], action: ActionName) -> SyscallEntry {
         SyscallEntry {
-            name: None,
-            names: names.iter().map(|s| s.to_string()).collect(),
-            action,
             errno_ret: Some(1),
-            errno: None,
-            args: Vec::new(),
-            comment: None,
-            includes: None,
-            excludes: None,
+            ..names_entry(names.iter().map(|s| s.to_string()).collect(), action, None)
         }
     }
 

@@ -23,7 +23,7 @@ use crate::proc_events::ForkWatch;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use syscage::arch::Arch;
 
 /// `SECCOMP_RET_LOG`, the action of the measuring profile.
@@ -97,11 +97,32 @@ pub fn run_captured(cmd: &mut Command) -> Result<String, ContainerError> {
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        Err(ContainerError::Failed {
-            command: shown,
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        })
+        Err(failed(shown, &out))
+    }
+}
+
+/// Waits for `child` (`shown` in errors): its output, or an error with
+/// its stderr when it failed.
+fn wait_success(child: Child, shown: String) -> Result<Output, ContainerError> {
+    let out = child
+        .wait_with_output()
+        .map_err(|source| ContainerError::Start {
+            command: shown.clone(),
+            source,
+        })?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(failed(shown, &out))
+    }
+}
+
+/// `command` failed with `out`: its exit status and stderr.
+fn failed(command: String, out: &Output) -> ContainerError {
+    ContainerError::Failed {
+        command,
+        status: out.status.to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
     }
 }
 
@@ -154,21 +175,8 @@ fn run_child(cmd: &mut Command) -> Result<u32, ContainerError> {
             source,
         })?;
     let pid = child.id();
-    let out = child
-        .wait_with_output()
-        .map_err(|source| ContainerError::Start {
-            command: shown.clone(),
-            source,
-        })?;
-    if out.status.success() {
-        Ok(pid)
-    } else {
-        Err(ContainerError::Failed {
-            command: shown,
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        })
-    }
+    wait_success(child, shown)?;
+    Ok(pid)
 }
 
 /// One measuring container under runc or crun.
@@ -247,19 +255,7 @@ impl<'a> Image<'a> {
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(&tar);
         }
-        let out = child
-            .wait_with_output()
-            .map_err(|source| ContainerError::Start {
-                command: shown.clone(),
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(ContainerError::Failed {
-                command: shown,
-                status: out.status.to_string(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
+        wait_success(child, shown)?;
         Ok(Image {
             runtime,
             global,

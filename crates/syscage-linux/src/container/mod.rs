@@ -152,3 +152,23 @@ pub fn runtime_calls(
     cache::store(runtime, &version, &calls)?;
     Ok((version, calls, Origin::Measured))
 }
+
+/// A profile entry with `action` for `names` and no argument conditions
+/// (Docker's `syscalls[]` item), with an optional `comment`.
+pub(crate) fn names_entry(
+    names: Vec<String>,
+    action: syscage::profile::ActionName,
+    comment: Option<String>,
+) -> syscage::profile::SyscallEntry {
+    syscage::profile::SyscallEntry {
+        name: None,
+        names,
+        action,
+        errno_ret: None,
+        errno: None,
+        args: Vec::new(),
+        comment,
+        includes: None,
+        excludes: None,
+    }
+}

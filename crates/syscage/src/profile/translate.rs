@@ -83,7 +83,7 @@ enum Entry {
 /// `datum & mask` (bits of the datum outside the mask are ignored, not
 /// "never equal"); a `MASKED_EQ` with mask 0 is always true and
 /// disappears, and a rule left without conditions is unconditional.
-fn libseccomp_conditions(conds: &[Condition], arch: Arch) -> Vec<Condition> {
+pub fn libseccomp_conditions(conds: &[Condition], arch: Arch) -> Vec<Condition> {
     let narrow = !arch.args_64bit();
     let mut out = Vec::new();
     for c in conds {
