@@ -74,3 +74,94 @@ fn python3_seccomp() {
     assert!(!ours_bpf.is_empty() && ours_bpf.len() % 8 == 0);
     assert_ne!(real_bpf, ours_bpf, "the export must be syscage's");
 }
+
+/// The script above through pyseccomp (PyPI's ctypes binding, "API
+/// compatible with libseccomp's Python bindings"), which loads
+/// `libseccomp.so.2` at run time: with syscage's library first on the
+/// library path, the filter is built and exported by syscage (the script
+/// prints which library it loaded) and decides what the rules say.
+#[test]
+fn pyseccomp_builds_and_exports_through_syscage() {
+    use syscage::arch::Arch;
+    use syscage::bpf::codec::ByteOrder;
+    use syscage::bpf::data::SeccompData;
+    use syscage::bpf::Program;
+
+    let py = Path::new("/usr/bin/python3");
+    let ok = Command::new(py)
+        .args(["-c", "import pyseccomp"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require(
+        "pyseccomp for /usr/bin/python3 (python3 -m pip install pyseccomp)",
+        ok,
+    ) {
+        return;
+    }
+    let script = format!(
+        "{}\nprint([l.split()[-1] for l in open('/proc/self/maps') if 'libseccomp' in l][0])\n",
+        SCRIPT.replace("import seccomp, sys", "import pyseccomp as seccomp, sys")
+    );
+    let dir = support::scratch("pyseccomp");
+    let run = |ours: bool, out: &Path| {
+        let mut c = Command::new(py);
+        c.arg("-c")
+            .arg(&script)
+            .arg(out)
+            .env_remove("LD_LIBRARY_PATH");
+        if ours {
+            c.env("LD_LIBRARY_PATH", lib_dir());
+        }
+        let o = c.output().expect("python3");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let mut lines = text.lines().map(str::to_string);
+        let resolved = lines.next().expect("resolve line");
+        let loaded = lines.next().expect("loaded library line");
+        (
+            resolved,
+            loaded,
+            std::fs::read(out).expect("exported filter"),
+        )
+    };
+    let (real_resolved, real_loaded, _) = run(false, &dir.join("real.bpf"));
+    let (resolved, loaded, bpf) = run(true, &dir.join("ours.bpf"));
+    assert_eq!(resolved, real_resolved, "resolve_syscall answers alike");
+    assert!(
+        !real_loaded.starts_with(lib_dir().to_str().unwrap()),
+        "{real_loaded}"
+    );
+    let ours = std::fs::canonicalize(lib_dir().join("libseccomp.so.2")).unwrap();
+    assert_eq!(
+        std::fs::canonicalize(&loaded).unwrap(),
+        ours,
+        "pyseccomp must have loaded syscage's library"
+    );
+    let program = Program::from_bytes(&bpf, ByteOrder::Little).expect("the export decodes");
+    let decide = |arch: Arch, name: &str, args: [u64; 6]| {
+        let d = SeccompData {
+            nr: arch.syscall_nr(name).unwrap(),
+            arch: arch.audit(),
+            instruction_pointer: 0,
+            args,
+        };
+        syscage::emu::run(&program, &d, ByteOrder::Little)
+            .expect("runs")
+            .ret
+    };
+    const ALLOW: u32 = 0x7fff_0000;
+    const EPERM: u32 = 0x0005_0001;
+    for arch in [Arch::X86_64, Arch::X86] {
+        assert_eq!(decide(arch, "read", [0; 6]), ALLOW);
+        assert_eq!(decide(arch, "write", [1, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(decide(arch, "write", [2, 0, 0, 0, 0, 0]), EPERM);
+        assert_eq!(decide(arch, "getpid", [0; 6]), EPERM);
+    }
+    assert_eq!(decide(Arch::X86_64, "socket", [2, 0, 0, 0, 0, 0]), 0);
+    assert_eq!(decide(Arch::X86_64, "socket", [10, 0, 0, 0, 0, 0]), EPERM);
+    assert_eq!(
+        decide(Arch::X86_64, "openat", [0, 0, 1, 0, 0, 0]) & 0xffff_0000,
+        0x0003_0000,
+        "TRAP"
+    );
+}
