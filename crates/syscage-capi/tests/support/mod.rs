@@ -43,21 +43,51 @@ pub fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// A directory holding `libseccomp.so.2`, a link to the library cargo
-/// built for this test (`target/<profile>/libseccomp.so`).
+/// A directory holding `libseccomp.so.2`, a link to this crate's cdylib.
+///
+/// `cargo test` builds a library's rlib for the tests, not its cdylib, so
+/// the first call builds the shared library itself, with the cargo that
+/// runs the tests, into a target directory of its own
+/// (`target/capi-cdylib`: the test run holds the lock of the main one).
+/// Up to date, that build is a no-op; it is never a stale copy.
 pub fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    let so = profile_dir.join("libseccomp.so");
-    assert!(so.exists(), "{} was not built", so.display());
-    let dir = scratch("lib");
-    let link = dir.join("libseccomp.so.2");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&so, &link).expect("symlink libseccomp.so.2");
-    dir
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let target = exe
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps/<test>");
+        let own = target.join("capi-cdylib");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "syscage-capi",
+                "--lib",
+                "--target-dir",
+            ])
+            .arg(&own)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo to build the cdylib");
+        assert!(
+            out.status.success(),
+            "cargo build -p syscage-capi --lib: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let so = own.join("debug/libseccomp.so");
+        assert!(so.exists(), "{} was not built", so.display());
+        let dir = scratch("lib");
+        let link = dir.join("libseccomp.so.2");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&so, &link).expect("symlink libseccomp.so.2");
+        dir
+    })
+    .clone()
 }
 
 /// The crate's test data.
