@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod profile_compile;
 mod syscage_bin;
+mod unique_scratch;
 use profile_compile::compile_raw;
 use syscage_bin::{stderr, syscage};
 
@@ -38,8 +39,8 @@ fn equivalent(filter: &str, profile: &Path, no_enosys: bool) -> (bool, String) {
 
 #[test]
 fn decompile_to_docker_is_equivalent_or_refused_with_a_reason() {
-    let dir = std::env::temp_dir().join(format!("syscage-corpus-docker-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = unique_scratch::Scratch::new("corpus-docker");
+    let dir = &scratch.0;
     let (mut as_runc, mut without_stub, mut refused) = (0, 0, 0);
     let mut silent = Vec::new();
     for path in corpus() {
@@ -84,7 +85,6 @@ fn decompile_to_docker_is_equivalent_or_refused_with_a_reason() {
             }
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
     assert!(
         silent.is_empty(),
         "silently different profiles:\n{}",
