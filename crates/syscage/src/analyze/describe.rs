@@ -137,19 +137,7 @@ impl fmt::Display for Cond {
                 [(0, b)] => write!(f, "{e} <= {b:#x}"),
                 [(a, t)] if *t == top => write!(f, "{e} >= {a:#x}"),
                 [(a, b)] => write!(f, "{a:#x} <= {e} <= {b:#x}"),
-                parts => {
-                    let parts: Vec<String> = parts
-                        .iter()
-                        .map(|&(a, b)| {
-                            if a == b {
-                                format!("{a:#x}")
-                            } else {
-                                format!("{a:#x}..={b:#x}")
-                            }
-                        })
-                        .collect();
-                    write!(f, "{e} in {{{}}}", parts.join(", "))
-                }
+                parts => write!(f, "{e} in {{{}}}", super::domain::ranges_text(parts)),
             },
         }
     }

@@ -135,19 +135,24 @@ impl IntervalSet {
 
 impl fmt::Display for IntervalSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|&(a, b)| {
-                if a == b {
-                    format!("{a:#x}")
-                } else {
-                    format!("{a:#x}..={b:#x}")
-                }
-            })
-            .collect();
-        write!(f, "{{{}}}", parts.join(", "))
+        write!(f, "{{{}}}", ranges_text(&self.0))
     }
+}
+
+/// Inclusive ranges as analysis prints them, comma-separated: `0x1`,
+/// `0x3..=0x9`.
+pub(crate) fn ranges_text<T: fmt::LowerHex + PartialEq>(ranges: &[(T, T)]) -> String {
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                format!("{a:#x}")
+            } else {
+                format!("{a:#x}..={b:#x}")
+            }
+        })
+        .collect();
+    parts.join(", ")
 }
 
 /// The values a 32-bit word may take on one path: an interval set, bits
