@@ -1,4 +1,4 @@
-//! Profiles in real container runtimes (runc, crun, Docker): the seed's
+//! Profiles in real container runtimes (runc, crun, Docker, podman): the seed's
 //! failure (a profile recorded outside a container does not start one)
 //! and `record --for RUNTIME`, which adds what the runtime makes under
 //! the filter, measured on the installed runtime.
@@ -11,6 +11,7 @@ mod container;
 
 use container::bundle::{crun_cgroup_ready, Bundle};
 use container::dockerd::Dockerd;
+use container::podman;
 use container::workloads::{build_rootfs, docker_run_args, ready, runs, Workload, WORKLOADS};
 use container::{allowed_names, rootfs, s, serial, syscage, text, Scratch};
 use std::path::Path;
@@ -50,8 +51,13 @@ fn record_outside(
         // --summary says which entries the runtime needs and why.
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("syscage: --for {r} (")), "{err}");
-        // runc closes descriptors (fstatfs), crun changes user (capset).
-        let needed = if r == "crun" { "+ capset" } else { "+ fstatfs" };
+        // runc closes descriptors (fstatfs), crun changes user (capset);
+        // podman runs crun here (Debian's default).
+        let needed = if r == "crun" || r == "podman" {
+            "+ capset"
+        } else {
+            "+ fstatfs"
+        };
         let line = err.lines().find(|l| l.trim_start().starts_with(needed));
         assert!(
             line.is_some_and(|l| l.contains("runtime, after loading the filter")),
@@ -246,4 +252,95 @@ fn docker_starts_containers_under_profiles_recorded_for_it() {
         }
     }
     assert!(d.running().is_empty(), "containers left: {:?}", d.running());
+}
+
+#[test]
+fn podman_starts_containers_under_profiles_recorded_for_it() {
+    let _guard = serial();
+    if !ready(&["podman"]) {
+        return;
+    }
+    let dir = Scratch::new("podman");
+    let cache = container::cache_dir();
+    let root = dir.path("rootfs");
+    std::fs::create_dir_all(&root).unwrap();
+    build_rootfs(&root);
+    let Some(p) = podman::start_or_not_checked("for") else {
+        return;
+    };
+    p.import(&rootfs::tar(&root), "syscage-test:1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    for w in WORKLOADS {
+        let plain_path = dir.path("plain.json");
+        let for_path = dir.path("for.json");
+        // `record --for podman` runs podman without the store's options:
+        // the store's storage.conf in the environment makes it the same.
+        let record = |runtime: Option<&str>, out: &Path| {
+            let mut args = vec!["record".to_string(), "-f".into(), "docker".into()];
+            args.extend(["-o".to_string(), s(out)]);
+            if let Some(r) = runtime {
+                args.extend(["--for".to_string(), r.into(), "--summary".into()]);
+            }
+            args.extend(["--via", "ptrace", "--", "chroot"].map(String::from));
+            args.push(s(&root));
+            args.extend(w.args.iter().map(|a| a.to_string()));
+            let o = p.syscage(&cache, &args);
+            assert_eq!(o.status.code(), Some(0), "record {}: {}", w.name, text(&o));
+            if runtime.is_some() {
+                let err = String::from_utf8_lossy(&o.stderr);
+                let line = err.lines().find(|l| l.trim_start().starts_with("+ capset"));
+                assert!(
+                    err.contains("syscage: --for podman (")
+                        && line.is_some_and(|l| l.contains("runtime, after loading the filter")),
+                    "{err}"
+                );
+            }
+            std::fs::read_to_string(out).unwrap()
+        };
+        record(None, &plain_path);
+        let fixed = record(Some("podman"), &for_path);
+        assert!(fixed.contains("syscage --for podman"), "{fixed}");
+        for nnp in [false, true] {
+            // The seed's failure: crun's own calls (capset, …) are denied;
+            // with no_new_privileges crun loads the filter right before
+            // execve, so only without it.
+            if w.name == "shell" && !nnp {
+                let o = p.run(w, nnp, Some(&plain_path));
+                assert_ne!(
+                    o.status.code(),
+                    Some(0),
+                    "podman: the plain profile started the container: {}",
+                    text(&o)
+                );
+                assert!(text(&o).contains("not permitted"), "podman: {}", text(&o));
+            }
+            for n in 0..runs() {
+                let o = p.run(w, nnp, Some(&for_path));
+                let out = String::from_utf8_lossy(&o.stdout);
+                assert!(
+                    o.status.success() && out.contains(w.prints),
+                    "podman {} nnp={nnp} run {n}: {}\nprofile allows {:?}",
+                    w.name,
+                    text(&o),
+                    allowed_names(&fixed)
+                );
+            }
+            // Zero denials: check logs whatever the profile would deny.
+            let mut args = vec!["check".to_string(), s(&for_path), "--".into()];
+            args.extend(p.cmdline(&podman::run_args(w, nnp, None)));
+            let o = p.syscage(&cache, &args);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "podman {} nnp={nnp}: {}",
+                w.name,
+                text(&o)
+            );
+        }
+    }
+    assert!(
+        p.containers().is_empty(),
+        "containers left: {:?}",
+        p.containers()
+    );
 }

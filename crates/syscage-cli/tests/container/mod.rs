@@ -2,12 +2,14 @@
 //! fails under `CI=true`, else the test prints `NOT CHECKED` and stops),
 //! root filesystems built from the host's busybox-static and dynamically
 //! linked programs ([`rootfs`]), OCI bundles for runc and crun
-//! ([`bundle`]), and a private Docker daemon ([`dockerd`]).
+//! ([`bundle`]), a private Docker daemon ([`dockerd`]) and a private
+//! podman store ([`podman`]).
 // Each test binary uses a part of it.
 #![allow(dead_code)]
 
 pub mod bundle;
 pub mod dockerd;
+pub mod podman;
 pub mod rootfs;
 pub mod workloads;
 
@@ -114,6 +116,13 @@ pub fn text(o: &Output) -> String {
 /// `syscage ARGS` with the runtime cache in `cache` and the Debian docker
 /// client (which matches the daemon) first in `$PATH`.
 pub fn syscage(cache: &Path, docker_host: Option<&str>, args: &[String]) -> Output {
+    syscage_command(cache, docker_host, args)
+        .output()
+        .expect("run syscage")
+}
+
+/// The command of [`syscage`], to add to its environment.
+pub fn syscage_command(cache: &Path, docker_host: Option<&str>, args: &[String]) -> Command {
     let mut cmd = Command::new(SYSCAGE);
     cmd.args(args).env("XDG_CACHE_HOME", cache).env(
         "PATH",
@@ -126,7 +135,7 @@ pub fn syscage(cache: &Path, docker_host: Option<&str>, args: &[String]) -> Outp
         Some(host) => cmd.env("DOCKER_HOST", host),
         None => cmd.env_remove("DOCKER_HOST"),
     };
-    cmd.output().expect("run syscage")
+    cmd
 }
 
 /// The syscall names a profile allows (unconditional `SCMP_ACT_ALLOW`).

@@ -111,7 +111,7 @@ pub enum ContainerError {
 
 /// The version text that keys the cache: `runc --version` / `crun
 /// --version`; for Docker, the daemon's version and its default runtime's
-/// commit; for podman, `podman version`.
+/// commit; for podman, its version and its OCI runtime's (`podman info`).
 pub fn version(runtime: Runtime, global: &[OsString]) -> Result<String, ContainerError> {
     let mut cmd = measure::cli_command(runtime, global);
     match runtime {
@@ -121,7 +121,13 @@ pub fn version(runtime: Runtime, global: &[OsString]) -> Result<String, Containe
             "--format",
             "docker {{.ServerVersion}} {{.DefaultRuntime}} {{.RuncCommit.ID}} {{.ContainerdCommit.ID}}",
         ]),
-        Runtime::Podman => cmd.args(["version", "--format", "podman {{.Server.Version}}"]),
+        // The OCI runtime podman runs (crun or runc, per containers.conf
+        // or `--runtime`) is what the measurement sees: it keys the cache too.
+        Runtime::Podman => cmd.args([
+            "info",
+            "--format",
+            "podman {{.Version.Version}}\n{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Path}}\n{{.Host.OCIRuntime.Version}}",
+        ]),
     };
     let text = measure::run_captured(&mut cmd)?;
     Ok(text.trim().to_string())
