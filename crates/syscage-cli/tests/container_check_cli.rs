@@ -7,6 +7,7 @@ mod container;
 
 use container::bundle::Bundle;
 use container::dockerd::Dockerd;
+use container::podman;
 use container::{require, rootfs, s, serial, syscage, text, Scratch};
 use std::path::Path;
 
@@ -230,5 +231,166 @@ fn check_names_what_docker_needs_and_bad_input_exits_2() {
         String::from_utf8_lossy(&images.stdout).trim().is_empty(),
         "{}",
         text(&images)
+    );
+}
+
+#[test]
+fn check_names_what_podman_needs_and_bad_input_exits_2() {
+    let _guard = serial();
+    if !require(&["podman"])
+        || !rootfs::have_busybox_static()
+            && !container::not_checked("busybox-static is not installed")
+    {
+        return;
+    }
+    let dir = Scratch::new("check-podman");
+    let cache = container::cache_dir();
+    let root = dir.path("rootfs");
+    std::fs::create_dir_all(&root).unwrap();
+    rootfs::busybox(&root);
+    let Some(p) = podman::start_or_not_checked("check") else {
+        return;
+    };
+    p.import(&rootfs::tar(&root), "syscage-check:1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plain = dir.path("plain.json");
+    record_plain(&cache, &root, "docker", &plain);
+    let run = |extra: &[&str], image: &str| {
+        let mut args: Vec<String> = ["run", "--rm", "--network", "none"]
+            .map(String::from)
+            .to_vec();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.push(image.into());
+        args.extend(ECHO.map(String::from));
+        p.cmdline(&args)
+    };
+    let check = |extra: &[&str], image: &str| {
+        let mut args = vec!["check".to_string(), s(&plain), "--".into()];
+        args.extend(run(extra, image));
+        p.syscage(&cache, &args)
+    };
+    // podman runs crun here: between loading the filter and executing the
+    // workload it changes user and capabilities (setresuid, capset, …),
+    // which `echo hi` outside a container never does.
+    let o = check(&[], "syscage-check:1");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(out.contains("hi\n"), "the container ran: {}", text(&o));
+    let named = rows(&out);
+    for name in ["capset", "setresuid"] {
+        assert!(
+            named.contains(&(name.to_string(), "runtime".to_string())),
+            "{name} not named as the runtime's: {}",
+            text(&o)
+        );
+    }
+    assert!(
+        named.iter().all(|(_, who)| who == "runtime"),
+        "the workload was recorded, nothing of it is missing: {}",
+        text(&o)
+    );
+    // With no-new-privileges crun loads the filter right before execve:
+    // whatever is missing, it is none of the workload's.
+    let o = check(&["--security-opt", "no-new-privileges"], "syscage-check:1");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)) && out.contains("hi\n"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        rows(&out).iter().all(|(_, who)| who == "runtime"),
+        "{}",
+        text(&o)
+    );
+
+    // compile --for podman mends the profile: check finds nothing missing.
+    let args: Vec<String> = ["compile", "--for", "podman", "-f", "json", &s(&plain)]
+        .map(String::from)
+        .to_vec();
+    let o = p.syscage(&cache, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let fixed = dir.path("fixed.json");
+    std::fs::write(&fixed, &o.stdout).unwrap();
+    for extra in [&[][..], &["--security-opt", "no-new-privileges"][..]] {
+        let mut args = vec!["check".to_string(), s(&fixed), "--".into()];
+        args.extend(run(extra, "syscage-check:1"));
+        let o = p.syscage(&cache, &args);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", text(&o));
+    }
+
+    // A podman run that fails by itself: exit 2, no container left.
+    let o = check(&["--pull", "never"], "syscage-no-such-image:1");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("failed"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        p.containers().is_empty(),
+        "containers left: {:?}",
+        p.containers()
+    );
+
+    // Recording it: exit 2, no profile written, no container left.
+    let out = dir.path("bad-image.json");
+    let mut args: Vec<String> = vec!["record".into(), "-o".into(), s(&out), "--".into()];
+    args.extend(run(&["--pull", "never"], "syscage-no-such-image:1"));
+    let o = p.syscage(&cache, &args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!out.exists(), "a profile was written");
+    assert!(
+        p.containers().is_empty(),
+        "containers left: {:?}",
+        p.containers()
+    );
+
+    // A command that sets its own profile.
+    let o = check(&["--security-opt", "seccomp=unconfined"], "syscage-check:1");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    // Recording with the store named by podman's options only: the
+    // runtime is measured (a fresh cache) through the same options. The
+    // environment's storage.conf names a store podman cannot create, so
+    // a measuring podman without those options fails.
+    let bad_conf = dir.path("bad-storage.conf");
+    std::fs::write(
+        &bad_conf,
+        "[storage]\ndriver = \"vfs\"\ngraphroot = \"/dev/null/store\"\nrunroot = \"/dev/null/run\"\n",
+    )
+    .unwrap();
+    let fresh = dir.path("fresh-cache");
+    let out = dir.path("by-options.json");
+    let mut args: Vec<String> = vec!["record".into(), "-o".into(), s(&out), "--".into()];
+    args.extend(run(&[], "syscage-check:1"));
+    let mut cmd = container::syscage_command(&fresh, None, &args);
+    p.env(&mut cmd);
+    let o = cmd
+        .env("CONTAINERS_STORAGE_CONF", &bad_conf)
+        .output()
+        .expect("run syscage");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.exists(), "{}", text(&o));
+    // Measured through those options: the fresh cache holds podman's set.
+    let measured: Vec<String> = std::fs::read_dir(fresh.join("syscage/runtimes"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .filter(|t| t.contains("# version: podman "))
+        .collect();
+    assert!(
+        measured.len() == 1 && measured[0].contains(" capset "),
+        "{measured:?}"
+    );
+    assert!(
+        p.containers().is_empty(),
+        "containers left: {:?}",
+        p.containers()
+    );
+    // No measuring image was left behind either.
+    assert!(
+        p.images("syscage-measure").is_empty(),
+        "{:?}",
+        p.images("syscage-measure")
     );
 }

@@ -1,4 +1,5 @@
-//! `syscage record -- runc|crun run …` and `-- docker run …`: the profile
+//! `syscage record -- runc|crun run …`, `-- docker run …` and `-- podman
+//! run …`: the profile
 //! recorded through the runtime starts the same container with zero
 //! denials (`check` exits 0), with and without no-new-privileges; it
 //! holds only syscalls observed in such containers; a container recorded
@@ -12,6 +13,7 @@ mod container;
 
 use container::bundle::{crun_cgroup_ready, Bundle};
 use container::dockerd::{client, Dockerd};
+use container::podman;
 use container::workloads::{build_rootfs, docker_run_args, ready, runs, Workload, WORKLOADS};
 use container::{allowed_names, rootfs, s, serial, syscage, text, Scratch};
 use std::collections::BTreeSet;
@@ -349,4 +351,87 @@ fn docker_containers_recorded_through_docker_start_under_their_profile() {
         }
     });
     assert!(d.running().is_empty(), "containers left: {:?}", d.running());
+}
+
+#[test]
+fn podman_containers_recorded_through_podman_start_under_their_profile() {
+    let _guard = serial();
+    if !ready(&["podman"]) {
+        return;
+    }
+    let dir = Scratch::new("rec-podman");
+    let cache = container::cache_dir();
+    let deny_all = dir.path("deny-all.json");
+    std::fs::write(&deny_all, DENY_ALL).unwrap();
+    let root = dir.path("rootfs");
+    std::fs::create_dir_all(&root).unwrap();
+    build_rootfs(&root);
+    let Some(p) = podman::start_or_not_checked("rec") else {
+        return;
+    };
+    p.import(&rootfs::tar(&root), "syscage-test:1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // syscage runs the podman command lines below with the store's
+    // options on them, but without the store's configuration files in its
+    // environment but for the rlimits: the measuring containers must get
+    // the store from those options.
+    let run_syscage = |args: &[String]| {
+        let mut cmd = container::syscage_command(&cache, None, args);
+        cmd.env("CONTAINERS_CONF", p.dir.join("containers.conf"))
+            .env_remove("CONTAINERS_STORAGE_CONF");
+        cmd.output().expect("run syscage")
+    };
+    let on = |args: &[&str], cmd: &[String]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.push("--".into());
+        all.extend_from_slice(cmd);
+        run_syscage(&all)
+    };
+    for w in WORKLOADS {
+        for nnp in [false, true] {
+            let what = format!("podman {} nnp={nnp}", w.name);
+            let cmd = p.cmdline(&podman::run_args(w, nnp, None));
+            let out = dir.path("rec.json");
+            let o = on(&["record", "-f", "docker", "-o", &s(&out)], &cmd);
+            assert_eq!(o.status.code(), Some(0), "{what}: record: {}", text(&o));
+            assert!(
+                String::from_utf8_lossy(&o.stdout).contains(w.prints),
+                "{what}: {}",
+                text(&o)
+            );
+            let profile = std::fs::read_to_string(&out).unwrap();
+            assert!(profile.contains("syscage --for podman"), "{profile}");
+            for run in 0..runs() {
+                let o = p.run(w, nnp, Some(&out));
+                assert!(
+                    o.status.success() && String::from_utf8_lossy(&o.stdout).contains(w.prints),
+                    "{what} run {run}: {}\nprofile allows {:?}",
+                    text(&o),
+                    allowed_names(&profile)
+                );
+            }
+            let o = on(&["check", &s(&out)], &cmd);
+            assert_eq!(o.status.code(), Some(0), "{what}: denials: {}", text(&o));
+            let mut seen = BTreeSet::new();
+            for _ in 0..runs().min(2) {
+                let o = on(&["check", &s(&deny_all)], &cmd);
+                assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+                seen.extend(String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    (f.len() == 4 && f[0].parse::<u64>().is_ok()).then(|| f[1].to_string())
+                }));
+            }
+            assert_observed(&what, &out, &cache, &seen);
+        }
+    }
+    assert!(
+        p.containers().is_empty(),
+        "containers left: {:?}",
+        p.containers()
+    );
+    assert!(
+        p.images("syscage-measure").is_empty(),
+        "measuring images left: {:?}",
+        p.images("syscage-measure")
+    );
 }
