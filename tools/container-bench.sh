@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container numbers for BENCHMARKS.md ("Containers"): per workload, the
 # syscalls a profile recorded through Docker allows against Docker's
-# default profile; and the wall time of `syscage record -- runc run …`
+# default profile (and through podman); and the wall time of `syscage record -- runc run …`
 # against the plain `runc run …` for a syscall-heavy workload
 # (busybox dd, bs=1: two syscalls per byte), side by side in one run.
 # Run as root from the repository: tools/container-bench.sh
@@ -56,6 +56,36 @@ run_one ping /bin/ping -c1 127.0.0.1
 run_one pipeline /bin/sh -c "seq 1 200 | sort -rn | head -3"
 run_one python /usr/bin/python3 -S -B -c 'import os; print(sum(range(10)))'
 run_one threads /usr/bin/python3 -S -B -c 'import threading; t = threading.Thread(target=print); t.start(); t.join()'
+
+# podman (its default OCI runtime, crun on Debian): the same workloads,
+# with a private vfs store and rlimits this process may set (podman's
+# default raises RLIMIT_NOFILE/NPROC, which needs CAP_SYS_RESOURCE).
+if command -v podman >/dev/null 2>&1; then
+  mkdir -p "$W/p"
+  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=1000:1000"]\n' \
+    "$(ulimit -Hn)" "$(ulimit -Hn)" >"$W/p/containers.conf"
+  export CONTAINERS_CONF=$W/p/containers.conf
+  P=(podman --root "$W/p/store" --runroot "$W/p/run" --storage-driver vfs)
+  tar -C "$R" -c . >"$W/p/image.tar"
+  "${P[@]}" import "$W/p/image.tar" bench:1 >/dev/null 2>&1
+  echo
+  echo "| workload | recorded through podman | of which only the runtime's |"
+  echo "| --- | ---: | ---: |"
+  prun_one() {
+    local name=$1; shift
+    $S record -o "$W/p-$name.json" -- "${P[@]}" run --rm --network none "$@" >/dev/null 2>&1
+    local rt
+    rt=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len({n for e in d["syscalls"] if "runtime" in (e.get("comment") or "") for n in e["names"]}))' "$W/p-$name.json")
+    echo "| $name | $(count "$W/p-$name.json") | $rt |"
+  }
+  prun_one shell bench:1 /bin/sh -c 'mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f'
+  prun_one ping --cap-add NET_RAW bench:1 /bin/ping -c1 127.0.0.1
+  prun_one pipeline bench:1 /bin/sh -c "seq 1 200 | sort -rn | head -3"
+  prun_one python bench:1 /usr/bin/python3 -S -B -c 'import os; print(sum(range(10)))'
+  prun_one threads bench:1 /usr/bin/python3 -S -B -c 'import threading; t = threading.Thread(target=print); t.start(); t.join()'
+  "${P[@]}" rm -af >/dev/null 2>&1 || true
+  "${P[@]}" system reset -f >/dev/null 2>&1 || true
+fi
 
 # runc: recording cost for a syscall-heavy workload.
 B=$W/bundle
