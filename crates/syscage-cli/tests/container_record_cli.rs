@@ -371,10 +371,10 @@ fn podman_containers_recorded_through_podman_start_under_their_profile() {
     };
     p.import(&rootfs::tar(&root), "syscage-test:1")
         .unwrap_or_else(|e| panic!("{e}"));
-    // syscage runs the podman command lines below with the store's
-    // options on them, but without the store's configuration files in its
-    // environment but for the rlimits: the measuring containers must get
-    // the store from those options.
+    // syscage runs the podman command lines below, the store's options on
+    // them, with only the rlimits' containers.conf in its environment (no
+    // storage.conf): its measuring containers get the store from those
+    // options.
     let run_syscage = |args: &[String]| {
         let mut cmd = container::syscage_command(&cache, None, args);
         cmd.env("CONTAINERS_CONF", p.dir.join("containers.conf"))

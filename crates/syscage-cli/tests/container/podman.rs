@@ -35,8 +35,8 @@ fn hard_limit(resource: &str) -> Result<u64, String> {
 
 impl Podman {
     /// A private store in a fresh directory, checked by running a
-    /// container of a one-file image (a failure says why podman does not
-    /// run containers here).
+    /// container of busybox alone (a failure says why podman does not run
+    /// containers here).
     pub fn start(name: &str) -> Result<Podman, String> {
         let dir =
             std::env::temp_dir().join(format!("syscage-podman-{}-{name}", std::process::id()));
@@ -63,6 +63,26 @@ impl Podman {
         let o = p.podman(&["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
         if !o.status.success() {
             return Err(format!("podman info: {}", text(&o)));
+        }
+        // A container of busybox alone.
+        let probe = p.dir.join("probe");
+        std::fs::create_dir_all(probe.join("bin")).map_err(|e| e.to_string())?;
+        std::fs::copy(super::rootfs::BUSYBOX, probe.join("bin/busybox"))
+            .map_err(|e| format!("{}: {e}", super::rootfs::BUSYBOX))?;
+        p.import(&super::rootfs::tar(&probe), "syscage-probe:1")?;
+        let _ = std::fs::remove_dir_all(&probe);
+        let o = p.podman(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "syscage-probe:1",
+            "/bin/busybox",
+            "true",
+        ]);
+        let _ = p.podman(&["rmi", "-f", "syscage-probe:1"]);
+        if !o.status.success() {
+            return Err(format!("podman run: {}", text(&o)));
         }
         Ok(p)
     }
