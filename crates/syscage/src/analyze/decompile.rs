@@ -13,7 +13,7 @@ use crate::action::Action;
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::bpf::data::SeccompData;
 use crate::bpf::ByteOrder;
-use crate::policy::{Condition, Policy, Rule, SyscallId};
+use crate::policy::{Condition, NumberRange, Policy, Rule, SyscallId, X86_64_CLASS_RANGES};
 use std::collections::BTreeMap;
 
 mod conditions;
@@ -201,6 +201,12 @@ fn arch_rules(
             .filter(|(&n, _)| n & X32_SYSCALL_BIT != 0)
             .all(|(_, d)| {
                 d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
+            })
+            && v.unknown.iter().all(|(numbers, leaf)| {
+                let x32 = IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1);
+                numbers.intersect(&x32).is_empty()
+                    || (leaf.verdict.action() == Some(policy.bad_arch_action)
+                        && !super::view::has_arg_constraints(&leaf.region))
             });
         if !x32_bad {
             policy.add_arch(Arch::X32);
@@ -271,7 +277,24 @@ fn arch_rules(
             continue;
         }
         if numbers.count() > MAX_UNKNOWN_NUMBERS {
-            return Err(DecompileError::Unknown(arch.to_string()));
+            if super::view::has_arg_constraints(&leaf.region) {
+                return Err(DecompileError::Unknown(arch.to_string()));
+            }
+            // Whole stretches of the number line: number ranges, split
+            // where the arch that owns the numbers changes (x86_64 / x32).
+            for &(lo, hi) in numbers.intervals() {
+                for (on, lo, hi) in owners(policy, arch, lo, hi) {
+                    policy
+                        .add_number_range(NumberRange {
+                            arch: Some(on),
+                            lo,
+                            hi,
+                            action,
+                        })
+                        .map_err(|e| DecompileError::Unknown(format!("{arch}: {e}")))?;
+                }
+            }
+            continue;
         }
         for &(lo, hi) in numbers.intervals() {
             for nr in lo..=hi {
@@ -291,6 +314,33 @@ fn arch_rules(
     }
     policy.unknown_action = unknown_action;
     Ok(())
+}
+
+/// `lo..=hi` on `arch`'s audit id, split by the policy arch that owns
+/// each part (x86_64 and x32 share one id; numbers with the bad-arch
+/// action are left out).
+fn owners(policy: &Policy, arch: Arch, lo: u32, hi: u32) -> Vec<(Arch, u32, u32)> {
+    let mut out = Vec::new();
+    let bounds: &[(u32, u32)] = if arch.audit() == Arch::X86_64.audit() {
+        &X86_64_CLASS_RANGES
+    } else {
+        &[(0, u32::MAX)]
+    };
+    for &(a, b) in bounds {
+        let (l, h) = (lo.max(a), hi.min(b));
+        if l > h {
+            continue;
+        }
+        let probe = SeccompData {
+            nr: l,
+            arch: arch.audit(),
+            ..Default::default()
+        };
+        if let Some(on) = policy.arch_for(&probe) {
+            out.push((on, l, h));
+        }
+    }
+    out
 }
 
 /// Rules that say the same for every arch of the policy that has the
