@@ -6,7 +6,7 @@
 //! only returned when it is proven to decide exactly like the program.
 
 use super::domain::IntervalSet;
-use super::lift::{DecisionTable, Verdict, WORD_ARCH};
+use super::lift::{DecisionTable, Verdict, WORD_ARCH, WORD_NR};
 use super::verify::{verify, VerifyError};
 use super::view::{arch_views, ArchView};
 use crate::action::Action;
@@ -17,7 +17,9 @@ use crate::policy::{Condition, NumberRange, Policy, Rule, SyscallId, X86_64_CLAS
 use std::collections::BTreeMap;
 
 mod conditions;
+mod numbers;
 use conditions::{conditions_of, merge_ranges, range_alternatives, range_rules, single_arg_ranges};
+use numbers::exact_numbers;
 
 /// Why a program has no equivalent policy (or none syscage can find).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -257,7 +259,8 @@ fn arch_rules(
     // the unknown-syscall action (shared by every arch), the rest rules.
     let mut entries = Vec::new();
     for (numbers, leaf) in &v.unknown {
-        let mut numbers = numbers.clone();
+        let mut numbers = exact_numbers(&leaf.region[WORD_NR], numbers)
+            .ok_or_else(|| DecompileError::Unknown(arch.to_string()))?;
         if x32_split && !policy.arches.contains(&Arch::X32) {
             // Those are bad-arch numbers for the policy already.
             numbers = numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1));
