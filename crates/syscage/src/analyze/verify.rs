@@ -347,15 +347,28 @@ impl Checker<'_> {
                 self.expect(&region, self.policy.default_action, got)?;
                 continue;
             };
+            // The rest decides `got` everywhere: nothing left to split.
+            if got.action() == Some(self.policy.default_action)
+                && rules[next..].iter().all(|r| got.action() == Some(r.action))
+            {
+                continue;
+            }
             // Where every condition holds.
             let mut matching: Dnf = vec![Vec::new()];
             for c in &rule.conditions {
                 matching = and(&matching, &self.condition(*c, wide, false));
             }
+            let mut matches = false;
             for conj in &matching {
                 if let Some(r) = apply(&region, conj) {
+                    matches = true;
                     self.expect(&r, rule.action, got)?;
                 }
+            }
+            if !matches {
+                // The rule never holds here: the next one decides all of it.
+                work.push((next + 1, region));
+                continue;
             }
             // Where some condition fails: the pieces may overlap, which only
             // checks some inputs twice.
