@@ -38,7 +38,7 @@ pub enum DecompileError {
     #[error("a path depends on the instruction pointer, which policies cannot test")]
     InstructionPointer,
     /// A region needs too many rules.
-    #[error("{0}: the argument checks need more rules than syscage will write")]
+    #[error("{0}: one path's argument checks need more rules than the 4096 instructions a filter may have")]
     TooManyRules(String),
     /// Numbers no table knows, in a set too large to list.
     #[error("arch {0}: numbers unknown to the syscall tables decide differently in a way that would need too many rules")]
@@ -48,8 +48,10 @@ pub enum DecompileError {
     NotEquivalent(#[from] VerifyError),
 }
 
-/// Most rules one path may turn into.
-const MAX_RULES_PER_PATH: usize = 256;
+/// Most rules one path may turn into: every rule costs the compiled
+/// filter at least one instruction, so more than the kernel's limit
+/// (`BPF_MAXINSNS`, 4096) could never compile.
+const MAX_RULES_PER_PATH: usize = crate::bpf::insn::BPF_MAXINSNS;
 /// Most unknown numbers listed one by one.
 const MAX_UNKNOWN_NUMBERS: u64 = 4096;
 
