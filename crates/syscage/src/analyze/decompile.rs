@@ -6,18 +6,20 @@
 //! only returned when it is proven to decide exactly like the program.
 
 use super::domain::IntervalSet;
-use super::lift::{DecisionTable, Verdict, WORD_ARCH};
+use super::lift::{DecisionTable, Verdict, WORD_ARCH, WORD_NR};
 use super::verify::{verify, VerifyError};
 use super::view::{arch_views, ArchView};
 use crate::action::Action;
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::bpf::data::SeccompData;
 use crate::bpf::ByteOrder;
-use crate::policy::{Condition, Policy, Rule, SyscallId};
+use crate::policy::{Condition, NumberRange, Policy, Rule, SyscallId, X86_64_CLASS_RANGES};
 use std::collections::BTreeMap;
 
 mod conditions;
+mod numbers;
 use conditions::{conditions_of, merge_ranges, range_alternatives, range_rules, single_arg_ranges};
+use numbers::exact_numbers;
 
 /// Why a program has no equivalent policy (or none syscage can find).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -36,7 +38,7 @@ pub enum DecompileError {
     #[error("a path depends on the instruction pointer, which policies cannot test")]
     InstructionPointer,
     /// A region needs too many rules.
-    #[error("{0}: the argument checks need more rules than syscage will write")]
+    #[error("{0}: one path's argument checks need more rules than the 4096 instructions a filter may have")]
     TooManyRules(String),
     /// Numbers no table knows, in a set too large to list.
     #[error("arch {0}: numbers unknown to the syscall tables decide differently in a way that would need too many rules")]
@@ -46,8 +48,10 @@ pub enum DecompileError {
     NotEquivalent(#[from] VerifyError),
 }
 
-/// Most rules one path may turn into.
-const MAX_RULES_PER_PATH: usize = 256;
+/// Most rules one path may turn into: every rule costs the compiled
+/// filter at least one instruction, so more than the kernel's limit
+/// (`BPF_MAXINSNS`, 4096) could never compile.
+const MAX_RULES_PER_PATH: usize = crate::bpf::insn::BPF_MAXINSNS;
 /// Most unknown numbers listed one by one.
 const MAX_UNKNOWN_NUMBERS: u64 = 4096;
 
@@ -201,6 +205,12 @@ fn arch_rules(
             .filter(|(&n, _)| n & X32_SYSCALL_BIT != 0)
             .all(|(_, d)| {
                 d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
+            })
+            && v.unknown.iter().all(|(numbers, leaf)| {
+                let x32 = IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1);
+                numbers.intersect(&x32).is_empty()
+                    || (leaf.verdict.action() == Some(policy.bad_arch_action)
+                        && !super::view::has_arg_constraints(&leaf.region))
             });
         if !x32_bad {
             policy.add_arch(Arch::X32);
@@ -251,7 +261,8 @@ fn arch_rules(
     // the unknown-syscall action (shared by every arch), the rest rules.
     let mut entries = Vec::new();
     for (numbers, leaf) in &v.unknown {
-        let mut numbers = numbers.clone();
+        let mut numbers = exact_numbers(&leaf.region[WORD_NR], numbers)
+            .ok_or_else(|| DecompileError::Unknown(arch.to_string()))?;
         if x32_split && !policy.arches.contains(&Arch::X32) {
             // Those are bad-arch numbers for the policy already.
             numbers = numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1));
@@ -271,7 +282,24 @@ fn arch_rules(
             continue;
         }
         if numbers.count() > MAX_UNKNOWN_NUMBERS {
-            return Err(DecompileError::Unknown(arch.to_string()));
+            if super::view::has_arg_constraints(&leaf.region) {
+                return Err(DecompileError::Unknown(arch.to_string()));
+            }
+            // Whole stretches of the number line: number ranges, split
+            // where the arch that owns the numbers changes (x86_64 / x32).
+            for &(lo, hi) in numbers.intervals() {
+                for (on, lo, hi) in owners(policy, arch, lo, hi) {
+                    policy
+                        .add_number_range(NumberRange {
+                            arch: Some(on),
+                            lo,
+                            hi,
+                            action,
+                        })
+                        .map_err(|e| DecompileError::Unknown(format!("{arch}: {e}")))?;
+                }
+            }
+            continue;
         }
         for &(lo, hi) in numbers.intervals() {
             for nr in lo..=hi {
@@ -291,6 +319,33 @@ fn arch_rules(
     }
     policy.unknown_action = unknown_action;
     Ok(())
+}
+
+/// `lo..=hi` on `arch`'s audit id, split by the policy arch that owns
+/// each part (x86_64 and x32 share one id; numbers with the bad-arch
+/// action are left out).
+fn owners(policy: &Policy, arch: Arch, lo: u32, hi: u32) -> Vec<(Arch, u32, u32)> {
+    let mut out = Vec::new();
+    let bounds: &[(u32, u32)] = if arch.audit() == Arch::X86_64.audit() {
+        &X86_64_CLASS_RANGES
+    } else {
+        &[(0, u32::MAX)]
+    };
+    for &(a, b) in bounds {
+        let (l, h) = (lo.max(a), hi.min(b));
+        if l > h {
+            continue;
+        }
+        let probe = SeccompData {
+            nr: l,
+            arch: arch.audit(),
+            ..Default::default()
+        };
+        if let Some(on) = policy.arch_for(&probe) {
+            out.push((on, l, h));
+        }
+    }
+    out
 }
 
 /// Rules that say the same for every arch of the policy that has the

@@ -62,10 +62,10 @@ const MAX_PIECES: usize = 100_000;
 struct ArchRules<'p> {
     /// Rules per number, most severe first.
     by_nr: BTreeMap<u32, Vec<&'p Rule>>,
-    /// Numbers the arch's table knows and no rule names.
-    unnamed_known: IntervalSet,
-    /// Numbers neither known nor named.
-    unnamed_unknown: IntervalSet,
+    /// Numbers no rule names, by the action they take (the default for
+    /// known ones, the unknown-syscall action for others, a number range's
+    /// where one covers them).
+    unnamed: Vec<(IntervalSet, Action)>,
 }
 
 /// Why a compiled program is not proven equivalent to its policy.
@@ -126,11 +126,26 @@ fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
     }
     let known = IntervalSet::from_values(arch.syscalls().iter().map(|s| s.nr));
     let named = IntervalSet::from_values(by_nr.keys().copied());
-    ArchRules {
-        unnamed_known: known.minus(&named),
-        unnamed_unknown: known.complement().minus(&named),
-        by_nr,
+    let unknown = policy.unknown_action.unwrap_or(policy.default_action);
+    let mut unnamed = vec![
+        (known.minus(&named), policy.default_action),
+        (known.complement().minus(&named), unknown),
+    ];
+    // Number ranges, least severe first: a more severe one laid over wins.
+    let mut ranges: Vec<_> = policy
+        .number_ranges()
+        .iter()
+        .filter(|r| r.arch.is_none_or(|a| a == arch))
+        .collect();
+    ranges.sort_by_key(|r| r.action);
+    for r in ranges {
+        let covered = IntervalSet::range(r.lo, r.hi).minus(&named);
+        for (set, _) in &mut unnamed {
+            *set = set.minus(&covered);
+        }
+        unnamed.push((covered, r.action));
     }
+    ArchRules { by_nr, unnamed }
 }
 
 struct Checker<'p> {
@@ -275,15 +290,7 @@ impl Checker<'_> {
             return self.expect(region, self.policy.bad_arch_action, got);
         };
         let nr_dom: &WordDomain = &region[WORD_NR];
-        for (set, action) in [
-            (&rules.unnamed_known, self.policy.default_action),
-            (
-                &rules.unnamed_unknown,
-                self.policy
-                    .unknown_action
-                    .unwrap_or(self.policy.default_action),
-            ),
-        ] {
+        for &(ref set, action) in &rules.unnamed {
             // Only the number word changes, and the others are feasible.
             let mut nr = region[WORD_NR].clone();
             nr.restrict(set);
@@ -340,15 +347,28 @@ impl Checker<'_> {
                 self.expect(&region, self.policy.default_action, got)?;
                 continue;
             };
+            // The rest decides `got` everywhere: nothing left to split.
+            if got.action() == Some(self.policy.default_action)
+                && rules[next..].iter().all(|r| got.action() == Some(r.action))
+            {
+                continue;
+            }
             // Where every condition holds.
             let mut matching: Dnf = vec![Vec::new()];
             for c in &rule.conditions {
                 matching = and(&matching, &self.condition(*c, wide, false));
             }
+            let mut matches = false;
             for conj in &matching {
                 if let Some(r) = apply(&region, conj) {
+                    matches = true;
                     self.expect(&r, rule.action, got)?;
                 }
+            }
+            if !matches {
+                // The rule never holds here: the next one decides all of it.
+                work.push((next + 1, region));
+                continue;
             }
             // Where some condition fails: the pieces may overlap, which only
             // checks some inputs twice.

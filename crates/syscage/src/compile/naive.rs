@@ -13,7 +13,8 @@
 //!    resolved by the compiler's [`resolve`](super::resolve) pass); then,
 //!    when the policy has an unknown-syscall action, one `JEQ` per number
 //!    of the arch's table (those take the default action), else the
-//!    unknown-syscall action; without one, the default action;
+//!    unknown-syscall action; without one, the default action (number
+//!    ranges, most severe first, before either);
 //! 4. per named number: its rules most severe first, each an AND of its
 //!    conditions, each condition lowered on the two 32-bit halves of the
 //!    argument directly (`SCMP_A0` .. `SCMP_A5`; only the low half for
@@ -105,6 +106,22 @@ fn arch_section(c: &mut Code, policy: &Policy, ar: &ArchRules<'_>) {
     let nr_labels: Vec<(u32, Label)> = ar.by_nr.keys().map(|&nr| (nr, c.label())).collect();
     for &(nr, l) in &nr_labels {
         c.branch(JmpCond::Eq, nr, true, l);
+    }
+    // Number ranges, most severe first: the first that covers decides.
+    let mut ranges: Vec<_> = policy
+        .number_ranges()
+        .iter()
+        .filter(|r| r.arch.is_none_or(|a| a == ar.arch))
+        .collect();
+    ranges.sort_by_key(|r| std::cmp::Reverse(r.action));
+    for r in ranges {
+        let next = c.label();
+        c.branch(JmpCond::Ge, r.lo, false, next);
+        if let Some(above) = r.hi.checked_add(1) {
+            c.branch(JmpCond::Ge, above, true, next);
+        }
+        c.push(Op::Ret(r.action));
+        c.place(next);
     }
     match policy.unknown_action {
         Some(unknown) if unknown != policy.default_action => {

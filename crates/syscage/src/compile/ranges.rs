@@ -10,6 +10,8 @@
 //!   x32 if present, else x86_64 (libseccomp 2.5's split, the reference
 //!   evaluator's [`Policy::arch_for`]). The x32 check is thus folded into
 //!   the number search.
+//! - Unnamed numbers inside the policy's number ranges
+//!   ([`crate::policy::NumberRange`]) take the most severe of their actions.
 //! - Adjacent numbers with the same decision merge into one range.
 
 use super::decision::{decide, Decision, DecisionId, Decisions};
@@ -94,7 +96,13 @@ pub fn number_lines(
         let mut ranges: Vec<Range> = Vec::new();
         for w in &windows {
             match w.arch.and_then(find) {
-                Some(rules) => arch_ranges(policy, rules, w.lo, w.hi, decisions, &mut ranges),
+                Some(rules) => {
+                    let mut local = Vec::new();
+                    arch_ranges(policy, rules, w.lo, w.hi, decisions, &mut local);
+                    for r in overlay_number_ranges(policy, rules, local, decisions) {
+                        push(&mut ranges, r);
+                    }
+                }
                 None => push(
                     &mut ranges,
                     Range {
@@ -218,4 +226,57 @@ fn arch_ranges(
             },
         );
     }
+}
+
+/// `local` (one window of one arch) with the policy's number ranges laid
+/// over its unnamed numbers.
+fn overlay_number_ranges(
+    policy: &Policy,
+    rules: &ArchRules<'_>,
+    local: Vec<Range>,
+    decisions: &mut Decisions,
+) -> Vec<Range> {
+    let applies: Vec<_> = policy
+        .number_ranges()
+        .iter()
+        .filter(|r| r.arch.is_none_or(|a| a == rules.arch))
+        .collect();
+    if applies.is_empty() {
+        return local;
+    }
+    // Every number where the decision may change: range ends and the
+    // named numbers (kept as single points).
+    let mut cuts: Vec<u32> = Vec::new();
+    for r in &applies {
+        cuts.push(r.lo);
+        cuts.extend(r.hi.checked_add(1));
+    }
+    for &nr in rules.by_nr.keys() {
+        cuts.push(nr);
+        cuts.extend(nr.checked_add(1));
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = Vec::new();
+    for r in local {
+        let mut lo = r.lo;
+        let inner = cuts.partition_point(|&c| c <= r.lo);
+        let ends = cuts[inner..]
+            .iter()
+            .take_while(|&&c| c <= r.hi)
+            .map(|&c| c - 1)
+            .chain(std::iter::once(r.hi));
+        for hi in ends {
+            let decision = match policy.number_range_action(rules.arch, lo) {
+                Some(a) if !rules.by_nr.contains_key(&lo) => decisions.intern(Decision::Action(a)),
+                _ => r.decision,
+            };
+            push(&mut out, Range { lo, hi, decision });
+            if hi == r.hi {
+                break;
+            }
+            lo = hi + 1;
+        }
+    }
+    out
 }

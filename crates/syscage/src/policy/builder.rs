@@ -70,6 +70,14 @@ pub enum PolicyError {
     /// multiplexes (`-EINVAL`): the conditions cannot be kept as written.
     #[error("'{0}' is multiplexed through socketcall/ipc on x86: its conditions cannot be added exactly")]
     ExactMultiplexed(String),
+    /// A number range whose first number is above its last.
+    #[error("number range {lo:#x}..{hi:#x} is empty")]
+    EmptyRange {
+        /// First number.
+        lo: u32,
+        /// Last number.
+        hi: u32,
+    },
     /// A masked-equal condition whose value has bits outside its mask: it
     /// could never hold.
     #[error("masked-equal condition on argument {arg}: value {value:#x} has bits outside mask {mask:#x}, so it never holds")]

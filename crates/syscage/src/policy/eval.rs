@@ -82,6 +82,12 @@ impl Policy {
         if let Some(action) = best {
             return action;
         }
+        if let Some(action) = (!named)
+            .then(|| self.number_range_action(arch, data.nr))
+            .flatten()
+        {
+            return action;
+        }
         match self.unknown_action {
             Some(unknown) if !named && arch.syscall_name(data.nr).is_none() => unknown,
             _ => self.default_action,

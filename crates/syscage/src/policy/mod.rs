@@ -13,9 +13,11 @@ mod builder;
 mod eval;
 mod merge;
 pub mod multiplex;
+mod numbers;
 
 pub use builder::{arg, arg32, ArgRef, PolicyError, MAX_ERRNO};
 pub use eval::{x86_64_class, X86_64Class, X86_64_CLASS_RANGES};
+pub use numbers::NumberRange;
 
 use crate::action::Action;
 use crate::arch::Arch;
@@ -266,6 +268,8 @@ pub struct Policy {
     /// order of checks; syscage's layout orders by expected frequency and
     /// never lets a priority change a decision.
     pub priorities: Vec<(SyscallId, u8)>,
+    /// Number-range actions ([`NumberRange`]; through [`Policy::add_number_range`]).
+    number_ranges: Vec<NumberRange>,
 }
 
 impl Policy {
@@ -280,6 +284,7 @@ impl Policy {
             rules: Vec::new(),
             attrs: Attributes::default(),
             priorities: Vec::new(),
+            number_ranges: Vec::new(),
         }
     }
 

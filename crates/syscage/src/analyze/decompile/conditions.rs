@@ -232,8 +232,38 @@ fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Option<Vec<Vec<Conditi
     Some(out)
 }
 
-/// Conditions on one word of argument `i` (the high word when `high`).
+/// Most value ranges one word's excluded patterns may become.
+const MAX_WORD_RANGES: usize = 64;
+
+/// Conditions on one word of argument `i` (the high word when `high`):
+/// its intervals and bit patterns as masks, or, when the patterns exclude
+/// values (`x & m != v`, a rule per bit of `m`), as the ranges of values
+/// they leave, whichever needs fewer rules.
 fn word_conditions(i: u8, d: &WordDomain, high: bool) -> Option<Vec<Vec<Condition>>> {
+    let by_masks = pattern_conditions(i, d, high);
+    if d.excluded.is_empty() {
+        return by_masks;
+    }
+    let by_ranges = super::numbers::exact_numbers(d, &d.intervals)
+        .filter(|s| s.intervals().len() <= MAX_WORD_RANGES)
+        .and_then(|exact| {
+            let plain = WordDomain {
+                intervals: exact,
+                fixed_mask: 0,
+                fixed_value: 0,
+                excluded: Vec::new(),
+            };
+            pattern_conditions(i, &plain, high)
+        });
+    match (by_masks, by_ranges) {
+        (Some(m), Some(r)) if r.len() < m.len() => Some(r),
+        (Some(m), _) => Some(m),
+        (None, r) => r,
+    }
+}
+
+/// [`word_conditions`] through masks.
+fn pattern_conditions(i: u8, d: &WordDomain, high: bool) -> Option<Vec<Vec<Condition>>> {
     let shift = if high { 32 } else { 0 };
     // A 32-bit comparison of the low word, or a 64-bit one of the high word
     // (whose low word is then free: the bounds span it).

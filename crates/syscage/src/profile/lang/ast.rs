@@ -82,6 +82,9 @@ pub enum Target {
     Nr(u32, Location),
     /// A named group (`@file-system`).
     Group(String, Location),
+    /// `unnamed A..=B`: every number of the range that no rule names
+    /// (a [`crate::policy::NumberRange`]).
+    Unnamed(u32, u32, Location),
 }
 
 /// A condition on the arguments.

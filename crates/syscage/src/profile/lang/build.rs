@@ -12,7 +12,7 @@ use super::parser::{Defines, Parser};
 use super::Loader;
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::policy::{Condition, Policy, PolicyError, Rule, SyscallId};
+use crate::policy::{Condition, NumberRange, Policy, PolicyError, Rule, SyscallId};
 
 /// Deepest chain of includes.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
@@ -210,6 +210,24 @@ fn add_rule(policy: &mut Policy, arch: Option<Arch>, r: &RuleStmt) -> Result<(),
         let ids: Vec<(SyscallId, Location)> = match t {
             Target::Name(n, loc) => vec![(SyscallId::Name(n.clone()), loc.clone())],
             Target::Nr(nr, loc) => vec![(SyscallId::Nr(*nr), loc.clone())],
+            Target::Unnamed(lo, hi, loc) => {
+                if r.cond.is_some() {
+                    return Err(LangError::at(
+                        loc,
+                        "`unnamed` numbers take no condition (they are the numbers no rule names; write a rule per number to test arguments)".into(),
+                    ));
+                }
+                let range = NumberRange {
+                    arch,
+                    lo: *lo,
+                    hi: *hi,
+                    action: r.action,
+                };
+                policy
+                    .add_number_range(range)
+                    .map_err(|e| LangError::at(loc, e.to_string()))?;
+                continue;
+            }
             Target::Group(g, loc) => {
                 let Some(members) = groups::expand(g) else {
                     let names: Vec<String> = groups::GROUPS

@@ -10,7 +10,7 @@
 //! NUMBER  := value ('|' value)*     value := INT | defined NAME | '(' NUMBER ')'
 //! rule    := action (item | '{' item* '}')
 //! item    := target (',' target)* ['if' cond]
-//! target  := NAME | NUMBER | '@' GROUP
+//! target  := NAME | NUMBER | '@' GROUP | 'unnamed' range
 //! cond    := conj ('||' conj)*          conj := atom ('&&' atom)*
 //! atom    := '(' cond ')' | arg OP NUMBER | arg '&' NUMBER ('=='|'!=') NUMBER
 //!          | '(' arg '&' NUMBER ')' ('=='|'!=') NUMBER | arg ['not'] 'in' set
@@ -359,6 +359,20 @@ impl<'a> Parser<'a> {
             }
             Tok::Word(w) if !STATEMENT_WORDS.contains(&w.as_str()) && action_word(&w) => {
                 Err(self.expected("a syscall name, number or @group"))
+            }
+            Tok::Word(w) if w == "unnamed" => {
+                self.i += 1;
+                let (lo, hi) = self.range()?;
+                let fit = |v: u64| {
+                    u32::try_from(v).map_err(|_| {
+                        LangError::at(
+                            &loc,
+                            format!("syscall number {v:#x} does not fit in 32 bits"),
+                        )
+                    })
+                };
+                let hi = hi.map_or(Ok(u32::MAX), fit)?;
+                Ok(Target::Unnamed(fit(lo)?, hi, loc))
             }
             Tok::Word(w) => {
                 self.i += 1;

@@ -305,9 +305,12 @@ pub fn print(p: &Policy) -> String {
         }
     }
     let common: Vec<&Rule> = p.rules.iter().filter(|r| r.arch.is_none()).collect();
-    if !common.is_empty() {
+    if !common.is_empty() || unnamed(p, None).next().is_some() {
         out.push('\n');
         rules(&mut out, &common, None, "");
+        for line in unnamed(p, None) {
+            out.push_str(&line);
+        }
     }
     let mut sections: Vec<Arch> = p.arches.clone();
     for r in &p.rules {
@@ -319,12 +322,33 @@ pub fn print(p: &Policy) -> String {
     }
     for a in sections {
         let own: Vec<&Rule> = p.rules.iter().filter(|r| r.arch == Some(a)).collect();
-        if own.is_empty() {
+        if own.is_empty() && unnamed(p, Some(a)).next().is_none() {
             continue;
         }
         let _ = writeln!(out, "\narch {} {{", a.name());
         rules(&mut out, &own, Some(a), "    ");
+        for line in unnamed(p, Some(a)) {
+            let _ = write!(out, "    {line}");
+        }
         out.push_str("}\n");
     }
     out
+}
+
+/// The `ACTION unnamed A..=B` lines of one scope.
+fn unnamed(p: &Policy, arch: Option<Arch>) -> impl Iterator<Item = String> + '_ {
+    p.number_ranges()
+        .iter()
+        .filter(move |r| r.arch == arch)
+        .map(|r| {
+            let v = |n: u32| value(n as u64);
+            let range = if r.hi == u32::MAX {
+                format!("{}..", v(r.lo))
+            } else if r.lo == r.hi {
+                format!("{}..={}", v(r.lo), v(r.lo))
+            } else {
+                format!("{}..={}", v(r.lo), v(r.hi))
+            };
+            format!("{} unnamed {range}\n", action(r.action))
+        })
 }

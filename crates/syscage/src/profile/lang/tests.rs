@@ -408,3 +408,42 @@ fn values_combine_with_bitwise_or() {
     );
     assert!(err(&deep).contains("nest deeper"));
 }
+
+#[test]
+fn unnamed_number_ranges() {
+    let text = "arches x86_64, x32\ndefault allow\nunknown-syscall errno(ENOSYS)\n\
+                kill-process unnamed 500..=600\n\
+                arch x32 {\n    errno(EPERM) unnamed 0x40000000..\n    allow read\n}\n\
+                errno(5) 550\n";
+    let p = ok(text);
+    let none = [0; 6];
+    // Unnamed numbers of a range take its action, known or not.
+    assert_eq!(on(&p, Arch::X86_64, 500, none), Action::KillProcess);
+    assert_eq!(on(&p, Arch::X86_64, 601, none), Action::Errno(38));
+    // A number a rule names keeps its rules (and the default).
+    assert_eq!(on(&p, Arch::X86_64, 550, none), Action::Errno(5));
+    assert_eq!(on(&p, Arch::X32, 0x4000_0000, none), Action::Allow);
+    assert_eq!(on(&p, Arch::X32, 0x4000_0001, none), Action::Errno(1));
+    assert_eq!(on(&p, Arch::X86_64, 0xffff_fffe, none), Action::Errno(1));
+    // x86_64's own numbers below x32's are not in the x32 range.
+    assert_eq!(on(&p, Arch::X86_64, 1, none), Action::Allow);
+    let printed = print(&p);
+    assert!(
+        printed.contains("kill-process unnamed 500..=600\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("    errno(EPERM) unnamed 0x40000000..\n"),
+        "{printed}"
+    );
+    let again = ok(&printed);
+    assert_eq!(again.number_ranges(), p.number_ranges(), "{printed}");
+    assert_eq!(print(&again), printed);
+    assert_eq!(
+        err("default allow\nallow unnamed 5..=9 if arg0 == 1\n"),
+        "t.policy:2:7: `unnamed` numbers take no condition (they are the numbers no rule names; write a rule per number to test arguments)"
+    );
+    assert!(err("default allow\nallow unnamed 9..=5\n")
+        .starts_with("t.policy:2:15: the range 9..=5 is empty"));
+    assert!(err("default allow\nallow unnamed 0x100000000\n").contains("does not fit in 32 bits"));
+}
