@@ -16,6 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use tables::Syscall;
+pub use x32::{x32_index, x32_nr, x86_64_class, X86_64Class, X32_NUMBERS, X86_64_CLASS_RANGES};
 
 /// `__X32_SYSCALL_BIT`: bit 30 of `nr`, set by x32 syscalls on x86_64.
 pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
