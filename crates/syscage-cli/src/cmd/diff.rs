@@ -48,10 +48,8 @@ pub fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
     };
     let nr = &d.region[WORD_NR];
     let name = |n: u32| {
-        let a = match arch {
-            Some(Arch::X86_64) if n & syscage::arch::X32_SYSCALL_BIT != 0 => Arch::X32,
-            Some(a) => a,
-            None => return format!("{n:#x}"),
+        let Some((a, _)) = arch.and_then(|a| Arch::classify(a.audit(), n)) else {
+            return format!("{n:#x}");
         };
         let prefix = if a == Arch::X32 { "x32:" } else { "" };
         a.syscall_name(n)

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 use syscage::action::Action;
 use syscage::arch::alternatives::alternatives;
-use syscage::arch::{Arch, X32_SYSCALL_BIT};
+use syscage::arch::Arch;
 use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{Policy, Rule, SyscallId};
 use syscage::profile;
@@ -374,11 +374,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 
 /// `name (nr, arch)` for a syscall as the filter saw it.
 pub fn describe_syscall(nr: u32, audit_arch: u32) -> String {
-    let arch = match Arch::from_audit(audit_arch) {
-        Some(Arch::X86_64) if nr & X32_SYSCALL_BIT != 0 => Some(Arch::X32),
-        a => a,
-    };
-    match arch {
+    match Arch::classify(audit_arch, nr).map(|(a, _)| a) {
         Some(a) => match a.syscall_name(nr) {
             Some(name) => format!("{name} ({nr}, {})", a.name()),
             None => format!("syscall {nr} ({})", a.name()),

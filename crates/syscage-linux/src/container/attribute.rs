@@ -12,7 +12,7 @@
 
 use crate::audit::SeccompRecord;
 use std::collections::{BTreeMap, HashMap};
-use syscage::arch::{Arch, X32_SYSCALL_BIT};
+use syscage::arch::Arch;
 
 /// Who made a syscall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,14 +34,10 @@ impl Maker {
     }
 }
 
-/// The arch of a record: its audit arch, and x32 for x86_64's numbers
-/// with `__X32_SYSCALL_BIT`.
+/// The arch of a record: its audit arch, and x32 for x32's numbers on
+/// x86_64's audit arch ([`Arch::classify`]).
 pub fn record_arch(r: &SeccompRecord) -> Option<Arch> {
-    let arch = Arch::from_audit(r.arch)?;
-    Some(match arch {
-        Arch::X86_64 if r.syscall & X32_SYSCALL_BIT != 0 => Arch::X32,
-        a => a,
-    })
+    Arch::classify(r.arch, r.syscall).map(|(arch, _)| arch)
 }
 
 /// Whether the record is of an `execve` or `execveat`.
@@ -119,6 +115,7 @@ pub fn split_first_exec(records: &[SeccompRecord]) -> BTreeMap<(Maker, Arch, u32
 #[cfg(test)]
 mod tests {
     use super::*;
+    use syscage::arch::x32_nr;
 
     fn rec(serial: u64, pid: u32, syscall: u32) -> SeccompRecord {
         SeccompRecord {
@@ -178,7 +175,7 @@ mod tests {
 
     #[test]
     fn x32_numbers_are_x32() {
-        let mut r = rec(1, 1, 0x4000_0000 | 59);
+        let mut r = rec(1, 1, x32_nr(59));
         r.arch = Arch::X86_64.audit();
         assert_eq!(record_arch(&r), Some(Arch::X32));
         assert!(is_exec(&rec(1, 1, 59)));

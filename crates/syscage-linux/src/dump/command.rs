@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use libc::pid_t;
-use syscage::arch::{Arch, X32_SYSCALL_BIT};
+use syscage::arch::Arch;
 use syscage::bpf::{ByteOrder, RawInsn};
 
 use super::{
@@ -162,7 +162,7 @@ pub fn dump_command(
     let mut end = None;
     let mut limit_hit = false;
     // Numbers of prctl and seccomp per calling convention, looked up once.
-    let mut install_nrs: HashMap<(u32, bool), Option<InstallNrs>> = HashMap::new();
+    let mut install_nrs: HashMap<(u32, Option<Arch>), Option<InstallNrs>> = HashMap::new();
     let result = (|| -> Result<(), DumpError> {
         tracee::resume_syscall(root, 0)?;
         while let Some(stop) = next_stop(&forwarding, root, end.is_none(), &watchdog, &threads)? {
@@ -227,7 +227,7 @@ pub fn dump_command(
                         }) => {
                             state.at_entry = false;
                             let nrs = *install_nrs
-                                .entry((audit_arch, nr & u64::from(X32_SYSCALL_BIT) != 0))
+                                .entry((audit_arch, call_arch(audit_arch, nr)))
                                 .or_insert_with(|| install_syscalls(audit_arch, nr));
                             state.pending =
                                 nrs.and_then(|nrs| install_at_entry(tid, nrs, nr, &args));
@@ -345,13 +345,17 @@ fn forget(threads: &mut HashMap<pid_t, ThreadState>, watchdog: &Watchdog, tid: p
 /// A calling convention and its numbers of prctl and seccomp.
 type InstallNrs = (Arch, u64, u64);
 
+/// The calling convention of a syscall stop: [`Arch::classify`] of its
+/// audit arch and (32-bit) number, x32 on x86_64's audit arch for x32
+/// numbers.
+fn call_arch(audit_arch: u32, nr: u64) -> Option<Arch> {
+    Arch::classify(audit_arch, nr as u32).map(|(a, _)| a)
+}
+
 /// The calling convention of a syscall stop and its numbers of prctl and
-/// seccomp. x32 shares x86_64's audit arch and sets bit 30 of `nr`.
+/// seccomp.
 fn install_syscalls(audit_arch: u32, nr: u64) -> Option<InstallNrs> {
-    let mut arch = Arch::from_audit(audit_arch)?;
-    if arch == Arch::X86_64 && nr & u64::from(X32_SYSCALL_BIT) != 0 {
-        arch = Arch::X32;
-    }
+    let arch = call_arch(audit_arch, nr)?;
     let prctl = arch.syscall_nr("prctl")? as u64;
     let seccomp = arch.syscall_nr("seccomp")? as u64;
     Some((arch, prctl, seccomp))

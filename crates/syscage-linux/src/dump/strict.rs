@@ -71,6 +71,7 @@ fn jeq(k: u32, jt: u8, jf: u8) -> RawInsn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use syscage::arch::x32_nr;
     use syscage::bpf::data::SeccompData;
     use syscage::bpf::{ByteOrder, Program};
 
@@ -99,7 +100,7 @@ mod tests {
                 "x86_64 nr {nr}"
             );
         }
-        for nr in [2, 3, 59, 231, 157, 317, 0x4000_0000] {
+        for nr in [2, 3, 59, 231, 157, 317, x32_nr(0)] {
             assert_eq!(
                 decide(&prog, Arch::X86_64, nr),
                 Action::KillThread,

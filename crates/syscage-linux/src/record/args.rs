@@ -142,7 +142,7 @@ mod tests {
     fn masks_are_the_kernel_flag_values() {
         // <linux/sched.h>: CLONE_NEWNS 0x00020000, CLONE_NEWCGROUP 0x02000000,
         // CLONE_NEWUTS 0x04000000, CLONE_NEWIPC 0x08000000, CLONE_NEWUSER
-        // 0x10000000, CLONE_NEWPID 0x20000000, CLONE_NEWNET 0x40000000.
+        // 0x10000000, CLONE_NEWPID 0x20000000, CLONE_NEWNET 1 << 30.
         let ns = libc::CLONE_NEWNS
             | libc::CLONE_NEWCGROUP
             | libc::CLONE_NEWUTS

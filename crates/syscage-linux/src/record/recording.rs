@@ -9,7 +9,7 @@
 use super::args::{self, ArgSource, Match};
 use std::collections::{BTreeMap, BTreeSet};
 use syscage::action::Action;
-use syscage::arch::{Arch, X32_SYSCALL_BIT};
+use syscage::arch::Arch;
 use syscage::policy::{CmpOp, Condition, Policy, Rule, SyscallId};
 
 /// `EPERM`: the errno of the profile's default action.
@@ -51,15 +51,11 @@ pub struct Recording {
 }
 
 /// The arch a syscall was made with, from the audit id the kernel reports
-/// (`ptrace_syscall_info.arch`, `seccomp_data.arch`) and the number: on
-/// x86_64's audit id, numbers with bit 30 are x32's.
+/// (`ptrace_syscall_info.arch`, `seccomp_data.arch`) and the number, as
+/// [`Arch::classify`] tells them: on x86_64's audit id, x32 numbers are
+/// x32's (-1 is not one).
 pub fn arch_of(audit: u32, nr: u32) -> Option<Arch> {
-    let arch = Arch::from_audit(audit)?;
-    if arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0 {
-        Some(Arch::X32)
-    } else {
-        Some(arch)
-    }
+    Arch::classify(audit, nr).map(|(arch, _)| arch)
 }
 
 impl Recording {

@@ -10,7 +10,7 @@ use super::lift::{DecisionTable, Verdict, WORD_ARCH, WORD_NR};
 use super::verify::{verify, VerifyError};
 use super::view::{arch_views, ArchView};
 use crate::action::Action;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::{Arch, X32_NUMBERS};
 use crate::bpf::data::SeccompData;
 use crate::bpf::ByteOrder;
 use crate::policy::{Condition, NumberRange, Policy, Rule, SyscallId, X86_64_CLASS_RANGES};
@@ -96,7 +96,7 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
     let mut counts: BTreeMap<Action, usize> = BTreeMap::new();
     for v in &views {
         // x32 numbers count for x32 only when the policy has it: leave them out.
-        let native = |nr: u32| v.arch != Some(Arch::X86_64) || nr & X32_SYSCALL_BIT == 0;
+        let native = |nr: u32| !v.arch.is_some_and(|a| a.is_x32_nr(nr));
         for (_, d) in v.known.iter().filter(|(&nr, _)| native(nr)) {
             if let Some(a) = d.unconditional().and_then(|x| x.action()) {
                 *counts.entry(a).or_default() += 1;
@@ -123,7 +123,7 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
         for v in &views {
             let Some(arch) = v.arch else { continue };
             for (&nr, d) in &v.known {
-                if arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0 {
+                if arch.is_x32_nr(nr) {
                     continue;
                 }
                 let mut ranges: BTreeMap<(Action, u8), Vec<(u64, u64)>> = BTreeMap::new();
@@ -154,7 +154,7 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
     let mut unknown_actions = views.iter().flat_map(|v| {
         v.unknown.iter().filter_map(move |(numbers, leaf)| {
             let native = if v.arch == Some(Arch::X86_64) {
-                numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX))
+                numbers.minus(&IntervalSet::range(X32_NUMBERS.0, X32_NUMBERS.1))
             } else {
                 numbers.clone()
             };
@@ -202,7 +202,7 @@ fn arch_rules(
         let x32_bad = v
             .known
             .iter()
-            .filter(|(&n, _)| n & X32_SYSCALL_BIT != 0)
+            .filter(|(&n, _)| arch.is_x32_nr(n))
             .all(|(_, d)| {
                 d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
             })
@@ -217,7 +217,7 @@ fn arch_rules(
         }
     }
     for (&nr, d) in &v.known {
-        let on = if x32_split && nr & X32_SYSCALL_BIT != 0 {
+        let on = if x32_split && arch.is_x32_nr(nr) {
             if !policy.arches.contains(&Arch::X32) {
                 continue;
             }
@@ -265,7 +265,7 @@ fn arch_rules(
             .ok_or_else(|| DecompileError::Unknown(arch.to_string()))?;
         if x32_split && !policy.arches.contains(&Arch::X32) {
             // Those are bad-arch numbers for the policy already.
-            numbers = numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1));
+            numbers = numbers.minus(&IntervalSet::range(X32_NUMBERS.0, X32_NUMBERS.1));
         }
         if !numbers.is_empty() {
             entries.push((numbers, *leaf, action_of(leaf.verdict)?));

@@ -6,7 +6,7 @@ use super::domain::IntervalSet;
 use super::lift::{DecisionTable, Verdict, WORD_ARCH, WORD_NR};
 use super::view::{arch_views, ArchView};
 use crate::action::Action;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::{x32_nr, Arch};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -152,7 +152,7 @@ fn explain_arch(
     params: &dyn Fn(&str) -> Option<&'static [&'static str]>,
 ) -> ArchExplanation {
     let arch = view.arch;
-    let is_x32 = |nr: u32| arch == Some(Arch::X86_64) && nr & X32_SYSCALL_BIT != 0;
+    let is_x32 = |nr: u32| arch.is_some_and(|a| a.is_x32_nr(nr));
     // The default: the verdict of most native numbers.
     let mut counts: BTreeMap<(u8, u32), (Verdict, usize)> = BTreeMap::new();
     for (&nr, d) in &view.known {
@@ -212,7 +212,9 @@ fn explain_arch(
             }
         }
     }
-    let x32_range = IntervalSet::range(X32_SYSCALL_BIT, u32::MAX);
+    // What the x32 line below says: every number from x32's first up, -1
+    // included (it is no x32 syscall, but the line's range covers it).
+    let x32_range = IntervalSet::range(x32_nr(0), u32::MAX);
     for (numbers, leaf) in &view.unknown {
         let mut numbers = numbers.clone();
         if arch == Some(Arch::X86_64) && x32_uniform == Some(leaf.verdict) {
@@ -287,7 +289,7 @@ fn render_items(out: &mut String, items: &[Item]) {
                 let _ = writeln!(out, "    <default> (any other syscall)");
             }
             Item::X32 => {
-                let _ = writeln!(out, "    sys_number >= 0x40000000  (x32 ABI)");
+                let _ = writeln!(out, "    sys_number >= {:#x}  (x32 ABI)", x32_nr(0));
             }
             Item::Unknown(text) => {
                 let _ = writeln!(out, "    {text}");

@@ -38,7 +38,7 @@ use super::domain::IntervalSet;
 use super::lift::{DecisionTable, Leaf, WORD_ARCH};
 use super::view::{arch_views, ArchView, Decision};
 use crate::action::Action;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::{x32_nr, Arch, X32_NUMBERS};
 use crate::bpf::data::{arg_offset, Half};
 use crate::bpf::Program;
 use crate::policy::{Policy, SyscallId};
@@ -298,7 +298,7 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
     let unknown_native = |numbers: &IntervalSet| {
         let mut n = numbers.minus(&IntervalSet::single(u32::MAX));
         if arch == Arch::X86_64 {
-            n = n.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX));
+            n = n.minus(&IntervalSet::range(X32_NUMBERS.0, X32_NUMBERS.1));
         }
         !n.is_empty()
     };
@@ -390,10 +390,14 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
                 Severity::High,
                 "x32 ABI is not guarded".into(),
                 format!(
-                    "Syscalls blocked by their native number are reachable via their x32 number (nr | 0x40000000): {}.",
+                    "Syscalls blocked by their native number are reachable via their x32 number (nr | {:#x}): {}.",
+                    x32_nr(0),
                     leaking.join(", ")
                 ),
-                "After the arch check, KILL when sys_number >= 0x40000000 (or jset 0x40000000).",
+                &format!(
+                    "After the arch check, KILL when sys_number >= {0:#x} (or jset {0:#x}).",
+                    x32_nr(0)
+                ),
             );
             f.syscalls = leaking;
             out.push(with_arch(f));
@@ -403,7 +407,7 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
     if arch.args_64bit() {
         for (&nr, d) in &v.known {
             // x32 is an ILP32 ABI: its arguments are 32-bit, as on i386.
-            let x32 = arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0;
+            let x32 = arch.is_x32_nr(nr);
             if d.unconditional().is_some() || x32 {
                 continue;
             }

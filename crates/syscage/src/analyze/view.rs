@@ -3,7 +3,7 @@
 
 use super::domain::IntervalSet;
 use super::lift::{DecisionTable, Leaf, Region, Verdict, WORD_ARCH, WORD_NR};
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::Arch;
 use std::collections::BTreeMap;
 
 /// What one syscall number decides on one arch: one entry per path.
@@ -51,7 +51,7 @@ impl ArchView<'_> {
     /// The name of a number on this arch (`x32:read` for x32 numbers).
     pub fn name(&self, nr: u32) -> String {
         let arch = match self.arch {
-            Some(Arch::X86_64) if nr & X32_SYSCALL_BIT != 0 => {
+            Some(a @ Arch::X86_64) if a.is_x32_nr(nr) => {
                 return match Arch::X32.syscall_name(nr) {
                     Some(n) => format!("x32:{n}"),
                     None => format!("{nr:#x}"),

@@ -1,6 +1,8 @@
-//! Architectures: audit arch ids (`AUDIT_ARCH_*`), both spellings of arch
-//! names (seccomp-tools' `amd64`/`i386` and the kernel/libseccomp
-//! `x86_64`/`x86`), byte order, and syscall name ↔ number tables.
+//! Architectures: audit arch ids (`AUDIT_ARCH_*`), arch names in every
+//! vocabulary (`spelling`: seccomp-tools' `amd64`/`i386`, the
+//! kernel/libseccomp `x86_64`/`x86`, `SCMP_ARCH_*`, moby's), byte order,
+//! syscall name ↔ number tables, and the one x86_64/x32 classifier
+//! ([`x32`], [`Arch::classify`]).
 //!
 //! Tables come from the `syscalls` crate; x32, which that crate lacks, is
 //! built here from the x86_64 table ([`x32`]).
@@ -8,14 +10,15 @@
 pub mod alternatives;
 mod overrides;
 pub mod params;
+mod spelling;
 mod tables;
 pub mod x32;
 
 use crate::bpf::ByteOrder;
-use std::fmt;
-use std::str::FromStr;
 
+pub use spelling::{is_moby_arch, is_scmp_arch, UnknownArch};
 pub use tables::Syscall;
+pub use x32::{x32_index, x32_nr, x86_64_class, X86_64Class, X32_NUMBERS, X86_64_CLASS_RANGES};
 
 /// `__X32_SYSCALL_BIT`: bit 30 of `nr`, set by x32 syscalls on x86_64.
 pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
@@ -108,92 +111,6 @@ impl Arch {
             .find(|a| *a != Arch::X32 && a.audit() == audit)
     }
 
-    /// The kernel's `AUDIT_ARCH_*` macro name without the prefix, as
-    /// seccomp-tools prints it (`ARCH_X86_64`, `ARCH_I386`, ...).
-    pub const fn audit_name(self) -> &'static str {
-        match self {
-            Arch::X86_64 | Arch::X32 => "X86_64",
-            Arch::X86 => "I386",
-            Arch::Aarch64 => "AARCH64",
-            Arch::Arm => "ARM",
-            Arch::Riscv64 => "RISCV64",
-            Arch::S390x => "S390X",
-            Arch::Ppc64le => "PPC64LE",
-            Arch::Ppc64 => "PPC64",
-            Arch::Ppc => "PPC",
-            Arch::Mips => "MIPS",
-            Arch::Mipsel => "MIPSEL",
-            Arch::Mips64 => "MIPS64",
-            Arch::Mipsel64 => "MIPSEL64",
-            Arch::Loongarch64 => "LOONGARCH64",
-        }
-    }
-
-    /// The kernel / libseccomp name (`x86_64`, `x86`, `x32`, ...).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::X86 => "x86",
-            Arch::X32 => "x32",
-            Arch::Aarch64 => "aarch64",
-            Arch::Arm => "arm",
-            Arch::Riscv64 => "riscv64",
-            Arch::S390x => "s390x",
-            Arch::Ppc64le => "ppc64le",
-            Arch::Ppc64 => "ppc64",
-            Arch::Ppc => "ppc",
-            Arch::Mips => "mips",
-            Arch::Mipsel => "mipsel",
-            Arch::Mips64 => "mips64",
-            Arch::Mipsel64 => "mipsel64",
-            Arch::Loongarch64 => "loongarch64",
-        }
-    }
-
-    /// seccomp-tools' name, for the five arches it supports.
-    pub const fn seccomp_tools_name(self) -> Option<&'static str> {
-        match self {
-            Arch::X86_64 => Some("amd64"),
-            Arch::X86 => Some("i386"),
-            Arch::Aarch64 => Some("aarch64"),
-            Arch::Riscv64 => Some("riscv64"),
-            Arch::S390x => Some("s390x"),
-            _ => None,
-        }
-    }
-
-    /// The OCI runtime-spec name (`SCMP_ARCH_X86_64`, ...).
-    pub fn oci_name(self) -> String {
-        format!("SCMP_ARCH_{}", self.name().to_ascii_uppercase())
-    }
-
-    /// Parses any spelling: seccomp-tools (`amd64`, `i386`), kernel /
-    /// libseccomp (`x86_64`, `x86`, `x32`, `arm64` too), or OCI
-    /// (`SCMP_ARCH_X86_64`). Case-insensitive.
-    pub fn from_name(name: &str) -> Option<Arch> {
-        let lower = name.to_ascii_lowercase();
-        let bare = lower.strip_prefix("scmp_arch_").unwrap_or(&lower);
-        let arch = match bare {
-            "amd64" | "x86_64" | "x86-64" => Arch::X86_64,
-            "i386" | "x86" | "i686" | "ia32" => Arch::X86,
-            "x32" => Arch::X32,
-            "aarch64" | "arm64" => Arch::Aarch64,
-            "arm" | "armhf" | "armel" => Arch::Arm,
-            "riscv64" => Arch::Riscv64,
-            "s390x" => Arch::S390x,
-            "ppc64le" => Arch::Ppc64le,
-            "ppc64" => Arch::Ppc64,
-            "ppc" => Arch::Ppc,
-            "mips" => Arch::Mips,
-            "mipsel" => Arch::Mipsel,
-            "mips64" => Arch::Mips64,
-            "mipsel64" | "mips64el" => Arch::Mipsel64,
-            "loongarch64" => Arch::Loongarch64,
-            _ => return None,
-        };
-        Some(arch)
-    }
-
     /// The arch of the machine syscage was built for.
     pub const fn native() -> Arch {
         if cfg!(target_arch = "x86_64") {
@@ -271,24 +188,6 @@ impl Arch {
     /// Every syscall of the arch, in number order.
     pub fn syscalls(self) -> &'static [Syscall] {
         tables::all(self)
-    }
-}
-
-impl fmt::Display for Arch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// An arch name no spelling matches.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown architecture '{0}' (expected one of: amd64, i386, x86_64, x86, x32, aarch64, arm, riscv64, s390x, ppc64le, ppc64, ppc, mips, mipsel, mips64, mipsel64, loongarch64)")]
-pub struct UnknownArch(pub String);
-
-impl FromStr for Arch {
-    type Err = UnknownArch;
-    fn from_str(s: &str) -> Result<Arch, UnknownArch> {
-        Arch::from_name(s).ok_or_else(|| UnknownArch(s.to_string()))
     }
 }
 

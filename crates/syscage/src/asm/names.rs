@@ -2,7 +2,7 @@
 //! way the disassembler ([`super::symbol`]) writes them.
 
 use super::symbol::{display_arch, SECCOMP_TOOLS_NAMES};
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::{x32_nr, Arch};
 
 /// Older names that seccomp-tools' tables list besides the kernel's (both
 /// spellings are in its tables; the disassembler prints the kernel's).
@@ -54,7 +54,7 @@ pub fn prefixed_syscall_nr(arch: Arch, name: &str) -> Option<u32> {
     if arch != Arch::X86_64 || base.starts_with("x32_") {
         return None;
     }
-    own_nr(Arch::X32, base).or_else(|| own_nr(Arch::X86_64, base).map(|nr| nr | X32_SYSCALL_BIT))
+    own_nr(Arch::X32, base).or_else(|| own_nr(Arch::X86_64, base).map(x32_nr))
 }
 
 #[cfg(test)]
@@ -63,9 +63,9 @@ mod tests {
 
     #[test]
     fn seccomp_tools_spellings() {
-        // <asm/unistd_x32.h>: __NR_read (__X32_SYSCALL_BIT + 0),
-        // __NR_execve (__X32_SYSCALL_BIT + 520).
-        assert_eq!(syscall_nr(Arch::X86_64, "x32_read"), Some(0x4000_0000));
+        // <asm/unistd_x32.h>: __NR_read (bit 30 + 0),
+        // __NR_execve (bit 30 + 520).
+        assert_eq!(syscall_nr(Arch::X86_64, "x32_read"), Some(x32_nr(0)));
         assert_eq!(syscall_nr(Arch::X86_64, "x32_execve"), Some(0x4000_0208));
         assert_eq!(syscall_nr(Arch::X86_64, "x32_timerfd"), Some(0x4000_011b));
         assert_eq!(syscall_nr(Arch::X86_64, "x32_x32_read"), None);
@@ -75,11 +75,11 @@ mod tests {
         assert_eq!(syscall_nr(Arch::X86_64, "pread"), Some(17));
         assert_eq!(syscall_nr(Arch::X86, "madvise1"), Some(219));
         assert_eq!(syscall_nr(Arch::X32, "read"), Some(0));
-        assert_eq!(syscall_nr(Arch::X32, "x32_read"), Some(0x4000_0000));
+        assert_eq!(syscall_nr(Arch::X32, "x32_read"), Some(x32_nr(0)));
         assert_eq!(prefixed_syscall_nr(Arch::X32, "execve"), Some(0x4000_0208));
         assert_eq!(
             prefixed_syscall_nr(Arch::X86_64, "x32_read"),
-            Some(0x4000_0000)
+            Some(x32_nr(0))
         );
     }
 }

@@ -8,7 +8,7 @@
 //! A == ARCH_X86_64 ? next : dead            #   args[i] [>> 32], args_h[i], data[4*i], len,
 //! A = sys_number                            #   mem[i], X, a number, -A
 //! if (A == read) goto ok else goto dead     # == != > >= < <= &, and !(...)
-//! if (A >= 0x40000000) goto dead
+//! if (A >= x32_read) goto dead
 //! A &= 0xff                                 # + - * / | & ^ << >> with a number or X
 //! mem[3] = A                                # X = A, A = X, X = mem[i], X = 5
 //! ok: return ALLOW                          # KILL_PROCESS KILL_THREAD KILL TRAP ERRNO(n)
@@ -181,6 +181,7 @@ fn resolve(statements: &[Statement]) -> Result<Program, AsmError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arch::x32_nr;
     use crate::bpf::{AluOp, JmpCond, Src};
 
     fn asm(src: &str) -> Vec<Insn> {
@@ -273,7 +274,7 @@ mod tests {
         // Relative numbers and x32 names.
         assert_eq!(
             asm("A == x32_read ? 1 : 0\nreturn KILL\nreturn ALLOW")[0],
-            jeq(1, 0, 0x4000_0000)
+            jeq(1, 0, x32_nr(0))
         );
     }
 

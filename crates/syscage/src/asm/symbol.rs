@@ -7,7 +7,7 @@ use crate::action::{
     SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE,
     SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF,
 };
-use crate::arch::{params::syscall_params, Arch, X32_SYSCALL_BIT};
+use crate::arch::{params::syscall_params, x32_index, x32_nr, Arch};
 
 /// The arch whose names a disassembly for `arch` uses: x32 filters run on
 /// x86_64's audit id, so `-a x32` reads like `-a amd64` (x32 numbers print
@@ -56,8 +56,8 @@ fn seccomp_tools_name(arch: Arch, nr: u32) -> Option<&'static str> {
 /// from the x32 table.
 pub fn syscall_name(arch: Arch, nr: u32) -> Option<String> {
     match display_arch(arch) {
-        Arch::X86_64 if nr & X32_SYSCALL_BIT != 0 => {
-            let name = seccomp_tools_name(Arch::X86_64, nr & !X32_SYSCALL_BIT)
+        a @ Arch::X86_64 if a.is_x32_nr(nr) => {
+            let name = seccomp_tools_name(Arch::X86_64, x32_index(nr))
                 .filter(|_| Arch::X32.syscall_name(nr).is_some())
                 .or_else(|| Arch::X32.syscall_name(nr))?;
             Some(format!("x32_{name}"))
@@ -88,7 +88,7 @@ pub fn resolve_syscall(arch: Arch, text: &str) -> Option<u32> {
     if arch == Arch::X86_64 {
         if let Some(rest) = name.strip_prefix("x32_") {
             return Arch::X32.syscall_nr(rest).or_else(|| {
-                let nr = plain(Arch::X86_64, rest)? | X32_SYSCALL_BIT;
+                let nr = x32_nr(plain(Arch::X86_64, rest)?);
                 Arch::X32.syscall_name(nr).map(|_| nr)
             });
         }
@@ -155,17 +155,17 @@ mod tests {
         assert_eq!(syscall_name(Arch::X86_64, 1).as_deref(), Some("write"));
         assert_eq!(syscall_name(Arch::X86, 1).as_deref(), Some("exit"));
         assert_eq!(
-            syscall_name(Arch::X86_64, X32_SYSCALL_BIT).as_deref(),
+            syscall_name(Arch::X86_64, x32_nr(0)).as_deref(),
             Some("x32_read")
         );
         // x32's own execve is 520; 59 | bit 30 is not a syscall on x32.
         assert_eq!(
-            syscall_name(Arch::X86_64, X32_SYSCALL_BIT | 520).as_deref(),
+            syscall_name(Arch::X86_64, x32_nr(520)).as_deref(),
             Some("x32_execve")
         );
-        assert_eq!(syscall_name(Arch::X86_64, X32_SYSCALL_BIT | 59), None);
+        assert_eq!(syscall_name(Arch::X86_64, x32_nr(59)), None);
         assert_eq!(
-            syscall_name(Arch::X32, X32_SYSCALL_BIT | 1).as_deref(),
+            syscall_name(Arch::X32, x32_nr(1)).as_deref(),
             Some("x32_write")
         );
         assert_eq!(syscall_name(Arch::S390x, 0), None);
@@ -194,11 +194,11 @@ mod tests {
         assert_eq!(resolve_syscall(Arch::X86, "timerfd_create"), Some(322));
         assert_eq!(
             resolve_syscall(Arch::X86_64, "x32_timerfd"),
-            Some(X32_SYSCALL_BIT | 283)
+            Some(x32_nr(283))
         );
         assert_eq!(
             resolve_syscall(Arch::X86_64, "x32_execve"),
-            Some(X32_SYSCALL_BIT | 520)
+            Some(x32_nr(520))
         );
         assert_eq!(resolve_syscall(Arch::X86_64, "amd64.write"), Some(1));
         assert_eq!(resolve_syscall(Arch::X86_64, "i386.write"), Some(4));

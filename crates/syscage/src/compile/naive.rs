@@ -7,8 +7,9 @@
 //!
 //! 1. load `arch`; one `JEQ` per audit id of the policy, else `RET` the
 //!    bad-arch action (`SCMP_FLTATR_ACT_BADARCH`);
-//! 2. on `AUDIT_ARCH_X86_64`, `nr == -1` and `nr >= 0x40000000` (x32's
-//!    bit 30) pick x86_64 or x32 exactly as [`Policy::arch_for`] does;
+//! 2. on `AUDIT_ARCH_X86_64`, `nr == -1` and x32's numbers (from bit 30
+//!    up, the arch module's [`X86_64_CLASS_RANGES`]) pick x86_64 or x32
+//!    exactly as [`Policy::arch_for`] does;
 //! 3. per arch: load `nr`; one `JEQ` per number a rule names (names
 //!    resolved by the compiler's [`resolve`](super::resolve) pass); then,
 //!    when the policy has an unknown-syscall action, one `JEQ` per number
@@ -29,12 +30,12 @@
 use super::resolve::{resolve, ArchRules};
 use super::CompileError;
 use crate::action::Action;
-use crate::arch::Arch;
+use crate::arch::X86_64Class;
+use crate::arch::{x86_64_class, Arch, X86_64_CLASS_RANGES};
 use crate::bpf::data::{arg_offset, Half, OFF_ARCH, OFF_NR};
 use crate::bpf::insn::BPF_MAXINSNS;
 use crate::bpf::{AluOp, ByteOrder, Insn, JmpCond, Program, Src};
-use crate::policy::{x86_64_class, CmpOp, Condition, Policy, Width, X86_64Class};
-use crate::policy::{Rule, X86_64_CLASS_RANGES};
+use crate::policy::{CmpOp, Condition, Policy, Rule, Width};
 
 /// Lowers `policy` without optimizing: the reference program the
 /// optimizing compiler is compared with (every arch of the policy).
@@ -74,14 +75,7 @@ pub fn compile_naive(policy: &Policy) -> Result<Program, CompileError> {
         }
         let native = label_of(Arch::X86_64);
         let x32 = label_of(Arch::X32);
-        let owner = |class: X86_64Class| -> Label {
-            match class {
-                X86_64Class::Native => native,
-                X86_64Class::X32 => x32,
-                X86_64Class::MinusOne => x32.or(native),
-            }
-            .unwrap_or(bad)
-        };
+        let owner = |class: X86_64Class| -> Label { class.owner(native, x32).unwrap_or(bad) };
         let x32_lo = X86_64_CLASS_RANGES[1].0;
         let minus_one = X86_64_CLASS_RANGES[2].0;
         c.push(Op::Ld(OFF_NR));
@@ -357,7 +351,7 @@ impl Code {
 mod tests {
     use super::compile_naive;
     use crate::action::Action;
-    use crate::arch::Arch;
+    use crate::arch::{x32_nr, Arch};
     use crate::bpf::data::SeccompData;
     use crate::bpf::validate::validate_program;
     use crate::policy::{CmpOp, Condition, Policy, Rule};
@@ -388,7 +382,7 @@ mod tests {
             Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Gt(1 << 32))),
         );
         assert_eq!(run(&p, Arch::X86_64, 0, 0), Action::Allow);
-        assert_eq!(run(&p, Arch::X86_64, 0x4000_0000, 0), Action::Allow);
+        assert_eq!(run(&p, Arch::X86_64, x32_nr(0), 0), Action::Allow);
         assert_eq!(run(&p, Arch::X86_64, 1, 1 << 32), Action::Errno(1));
         assert_eq!(run(&p, Arch::X86_64, 1, (1 << 32) + 1), Action::KillThread);
         assert_eq!(run(&p, Arch::X86_64, 9999, 0), Action::Errno(38));

@@ -4,11 +4,11 @@
 //! - Numbers a rule names take their [`decide`]d decision; numbers the
 //!   arch's table knows take the default action; other numbers take the
 //!   unknown-syscall action if the policy sets one, else the default.
-//! - On `AUDIT_ARCH_X86_64`, numbers from `0x4000_0000` up are x32's if
-//!   x32 is in the policy, else the bad-arch action; numbers below are
-//!   x86_64's, or the bad-arch action without x86_64; `nr == -1` goes to
-//!   x32 if present, else x86_64 (libseccomp 2.5's split, the reference
-//!   evaluator's [`Policy::arch_for`]). The x32 check is thus folded into
+//! - On `AUDIT_ARCH_X86_64`, the arch module's [`x86_64_class`] splits the
+//!   numbers: x32's numbers go to x32 if it is in the policy, else the
+//!   bad-arch action; x86_64's to x86_64, or the bad-arch action without
+//!   it; `nr == -1` to x32 if present, else x86_64 ([`X86_64Class::owner`],
+//!   libseccomp 2.5's split, the reference evaluator's [`Policy::arch_for`]). The x32 check is thus folded into
 //!   the number search.
 //! - Unnamed numbers inside the policy's number ranges
 //!   ([`crate::policy::NumberRange`]) take the most severe of their actions.
@@ -16,9 +16,11 @@
 
 use super::decision::{decide, Decision, DecisionId, Decisions};
 use super::resolve::ArchRules;
-use crate::arch::Arch;
+#[cfg(doc)]
+use crate::arch::X86_64Class;
+use crate::arch::{x86_64_class, Arch, X86_64_CLASS_RANGES};
 use crate::bpf::ByteOrder;
-use crate::policy::{x86_64_class, Policy, X86_64Class, X86_64_CLASS_RANGES};
+use crate::policy::Policy;
 
 /// Numbers `lo..=hi` share one decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,18 +74,13 @@ pub fn number_lines(
         let windows: Vec<Window> = if audit == Arch::X86_64.audit() {
             let native = find(Arch::X86_64).map(|_| Arch::X86_64);
             let x32 = find(Arch::X32).map(|_| Arch::X32);
-            // As `Policy::arch_for`: x86_64 below 0x4000_0000, x32 from
-            // there, -1 to x32 if present, else x86_64.
+            // As `Policy::arch_for`: the arch module's classes and owners.
             X86_64_CLASS_RANGES
                 .iter()
                 .map(|&(lo, hi)| Window {
                     lo,
                     hi,
-                    arch: match x86_64_class(lo) {
-                        X86_64Class::Native => native,
-                        X86_64Class::X32 => x32,
-                        X86_64Class::MinusOne => x32.or(native),
-                    },
+                    arch: x86_64_class(lo).owner(native, x32),
                 })
                 .collect()
         } else {

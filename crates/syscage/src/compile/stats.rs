@@ -12,7 +12,7 @@
 
 use super::FrequencyTable;
 use crate::action::SECCOMP_RET_ALLOW;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::arch::{x32_nr, Arch};
 use crate::bpf::data::{SeccompData, OFF_ARCH, OFF_NR};
 use crate::bpf::{AluOp, Insn, Program, Src};
 
@@ -62,11 +62,7 @@ pub fn stats(prog: &Program, arches: &[Arch]) -> Stats {
         .iter()
         .map(|&arch| {
             let table = arch.syscalls();
-            let base = if arch == Arch::X32 {
-                X32_SYSCALL_BIT
-            } else {
-                0
-            };
+            let base = if arch == Arch::X32 { x32_nr(0) } else { 0 };
             let top = table.last().map_or(base, |s| s.nr).saturating_add(MARGIN);
             let steps = |nr: u32| {
                 let d = SeccompData {

@@ -2,58 +2,30 @@
 
 use super::Policy;
 use crate::action::Action;
-use crate::arch::{Arch, X32_SYSCALL_BIT};
-
-/// How a syscall number on x86_64's audit id is told apart between x86_64
-/// and x32 (the split is constant on each of [`X86_64_CLASS_RANGES`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum X86_64Class {
-    /// Below `0x40000000`: an x86_64 number.
-    Native,
-    /// `0x40000000..=0xfffffffe`: an x32 number.
-    X32,
-    /// `0xffffffff` (-1).
-    MinusOne,
-}
-
-/// The number ranges on which [`x86_64_class`] is constant.
-pub const X86_64_CLASS_RANGES: [(u32, u32); 3] = [
-    (0, X32_SYSCALL_BIT - 1),
-    (X32_SYSCALL_BIT, u32::MAX - 1),
-    (u32::MAX, u32::MAX),
-];
-
-/// The class of a number on x86_64's audit id.
-pub const fn x86_64_class(nr: u32) -> X86_64Class {
-    if nr == u32::MAX {
-        X86_64Class::MinusOne
-    } else if nr >= X32_SYSCALL_BIT {
-        X86_64Class::X32
-    } else {
-        X86_64Class::Native
-    }
-}
+use crate::arch::Arch;
+/// The x86_64/x32 split, which the arch module owns (re-exported here for
+/// the compiler passes that mirror [`Policy::arch_for`]).
+pub use crate::arch::{x86_64_class, X86_64Class, X86_64_CLASS_RANGES};
 use crate::bpf::data::SeccompData;
 
 impl Policy {
     /// The arch of the policy that handles `data`, or `None` for the
     /// bad-arch action.
     ///
-    /// On x86_64's audit id, numbers from `0x40000000` up are x32's (as
-    /// libseccomp tells them apart, with `nr >= 0x40000000`), except that
-    /// `nr == -1` (a tracer's "skip this syscall") stays with x86_64 when
-    /// the policy has no x32, rather than taking the bad-arch action.
+    /// On x86_64's audit id the arch module's [`x86_64_class`] splits
+    /// numbers between x86_64 and x32 (as libseccomp does), and
+    /// [`X86_64Class::owner`] picks the arch: `nr == -1` (a tracer's "skip
+    /// this syscall") goes to x32 if the policy has it, else stays with
+    /// x86_64 rather than taking the bad-arch action.
     pub fn arch_for(&self, data: &SeccompData) -> Option<Arch> {
         let has = |a: Arch| self.arches.contains(&a);
         if data.arch != Arch::X86_64.audit() {
             return self.arches.iter().copied().find(|a| a.audit() == data.arch);
         }
-        match x86_64_class(data.nr) {
-            X86_64Class::Native => has(Arch::X86_64).then_some(Arch::X86_64),
-            X86_64Class::X32 => has(Arch::X32).then_some(Arch::X32),
-            X86_64Class::MinusOne if has(Arch::X32) => Some(Arch::X32),
-            X86_64Class::MinusOne => has(Arch::X86_64).then_some(Arch::X86_64),
-        }
+        x86_64_class(data.nr).owner(
+            has(Arch::X86_64).then_some(Arch::X86_64),
+            has(Arch::X32).then_some(Arch::X32),
+        )
     }
 
     /// The action the policy decides for one syscall: the most severe action
@@ -98,7 +70,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use crate::action::Action;
-    use crate::arch::Arch;
+    use crate::arch::{x32_nr, Arch};
     use crate::bpf::data::SeccompData;
     use crate::policy::{CmpOp, Condition, Policy, Rule};
 
@@ -149,7 +121,7 @@ mod tests {
         p.unknown_action = Some(Action::Errno(38));
         p.add_rule(Rule::new("read", Action::Allow));
         assert_eq!(
-            p.evaluate(&data(Arch::X86_64, 0x4000_0000, [0; 6])),
+            p.evaluate(&data(Arch::X86_64, x32_nr(0), [0; 6])),
             Action::Allow
         );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 0, [0; 6])), Action::Allow);

@@ -1,6 +1,7 @@
-//! Name tables profiles use: errno names (Podman's `errno` strings),
-//! libseccomp's `SCMP_ARCH_*` names, moby's arch names for
-//! `includes.arches`, and Docker's default capability set.
+//! Name tables profiles use: errno names (Podman's `errno` strings) and
+//! Docker's default capability set. Arch names in every vocabulary
+//! (`SCMP_ARCH_*`, moby's) belong to the arch module; the functions here
+//! ask it.
 
 use crate::arch::Arch;
 
@@ -153,102 +154,22 @@ pub fn errno_name(value: u16) -> Option<&'static str> {
     ERRNOS.iter().find(|(_, v)| *v == value).map(|&(n, _)| n)
 }
 
-/// Every `SCMP_ARCH_*` name libseccomp 2.5 and the runtime-spec define.
-const SCMP_ARCHES: &[&str] = &[
-    "SCMP_ARCH_X86",
-    "SCMP_ARCH_X86_64",
-    "SCMP_ARCH_X32",
-    "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64",
-    "SCMP_ARCH_MIPS",
-    "SCMP_ARCH_MIPS64",
-    "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",
-    "SCMP_ARCH_MIPSEL64",
-    "SCMP_ARCH_MIPSEL64N32",
-    "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",
-    "SCMP_ARCH_PPC64LE",
-    "SCMP_ARCH_S390",
-    "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",
-    "SCMP_ARCH_PARISC64",
-    "SCMP_ARCH_RISCV64",
-    "SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",
-    "SCMP_ARCH_SH",
-    "SCMP_ARCH_SHEB",
-];
+/// Whether `name` is an `SCMP_ARCH_*` name libseccomp knows (the arch
+/// module owns the vocabulary).
+pub use crate::arch::is_scmp_arch;
 
-/// Whether `name` is an `SCMP_ARCH_*` name libseccomp knows.
-pub fn is_scmp_arch(name: &str) -> bool {
-    SCMP_ARCHES.contains(&name)
-}
-
-/// The syscage arch of an `SCMP_ARCH_*` name (`None` for arches libseccomp
-/// knows and syscage does not: S390, MIPS n32, PA-RISC, M68K, SuperH).
+/// The syscage arch of an `SCMP_ARCH_*` name ([`Arch::from_scmp_name`]).
 pub fn scmp_arch(name: &str) -> Option<Arch> {
-    if !is_scmp_arch(name) {
-        return None;
-    }
-    Arch::from_name(name)
+    Arch::from_scmp_name(name)
 }
 
-/// moby's arch names, as `includes.arches` / `excludes.arches` use them
-/// (the `nativeToSeccomp` keys of moby's `seccomp_linux.go`).
-const MOBY_ARCHES: &[&str] = &[
-    "x86",
-    "amd64",
-    "x32",
-    "arm",
-    "arm64",
-    "mips",
-    "mipsel",
-    "mips64",
-    "mips64n32",
-    "mipsel64",
-    "mipsel64n32",
-    "mipsn32",
-    "mipseln32",
-    "ppc",
-    "ppc64",
-    "ppc64le",
-    "s390",
-    "s390x",
-    "parisc",
-    "parisc64",
-    "riscv64",
-    "loong64",
-    "loongarch64",
-    "m68k",
-    "sh",
-    "sheb",
-];
+/// Whether `name` is an arch name moby matches in `includes.arches` (the
+/// arch module owns the vocabulary).
+pub use crate::arch::is_moby_arch;
 
-/// Whether `name` is an arch name moby matches in `includes.arches`.
-pub fn is_moby_arch(name: &str) -> bool {
-    MOBY_ARCHES.contains(&name)
-}
-
-/// moby's name of `arch` (`amd64` for x86_64, `arm64` for aarch64, ...).
+/// moby's name of `arch` ([`Arch::moby_name`]).
 pub const fn moby_arch(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "amd64",
-        Arch::X86 => "x86",
-        Arch::X32 => "x32",
-        Arch::Aarch64 => "arm64",
-        Arch::Arm => "arm",
-        Arch::Riscv64 => "riscv64",
-        Arch::S390x => "s390x",
-        Arch::Ppc64le => "ppc64le",
-        Arch::Ppc64 => "ppc64",
-        Arch::Ppc => "ppc",
-        Arch::Mips => "mips",
-        Arch::Mipsel => "mipsel",
-        Arch::Mips64 => "mips64",
-        Arch::Mipsel64 => "mipsel64",
-        Arch::Loongarch64 => "loong64",
-    }
+    arch.moby_name()
 }
 
 /// Docker's default capability set (moby `oci/caps.DefaultCapabilities`),

@@ -1,6 +1,7 @@
 //! Tests of the recorded data and the policies built from it.
 
 use super::*;
+use syscage::arch::x32_nr;
 use syscage::bpf::data::SeccompData;
 
 fn call(arch: Arch, name: &str, args: [u64; 6]) -> SeccompData {
@@ -301,10 +302,7 @@ fn merging_policies_allows_what_either_allowed() {
 #[test]
 fn x32_numbers_are_their_own_arch() {
     assert_eq!(arch_of(Arch::X86_64.audit(), 0), Some(Arch::X86_64));
-    assert_eq!(
-        arch_of(Arch::X86_64.audit(), X32_SYSCALL_BIT),
-        Some(Arch::X32)
-    );
+    assert_eq!(arch_of(Arch::X86_64.audit(), x32_nr(0)), Some(Arch::X32));
     assert_eq!(arch_of(Arch::X86.audit(), 20), Some(Arch::X86));
     assert_eq!(arch_of(0x1234, 0), None);
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::analyze::lift::{lift, Limits};
+use crate::arch::x32_nr;
 use crate::bpf::{Insn, JmpCond, Program, Src};
 use crate::policy::Rule;
 
@@ -12,7 +13,7 @@ fn allowlist() -> Program {
         Insn::LdAbs(0),
         Insn::Jmp {
             cond: JmpCond::Ge,
-            src: Src::K(0x4000_0000),
+            src: Src::K(x32_nr(0)),
             jt: 0,
             jf: 1,
         },

@@ -1,4 +1,5 @@
 use super::*;
+use crate::arch::x32_nr;
 
 fn jmp(cond: JmpCond, src: Src, jt: u8, jf: u8) -> Insn {
     Insn::Jmp { cond, src, jt, jf }
@@ -194,14 +195,14 @@ fn names_syscalls_and_arguments() {
     let t = lines(
         &[
             Insn::LdAbs(0),
-            jmp(JmpCond::Ge, Src::K(0x4000_0000), 1, 0),
+            jmp(JmpCond::Ge, Src::K(x32_nr(0)), 1, 0),
             Insn::Ret(0),
             Insn::Ret(0),
         ],
         Arch::X86_64,
         DisasmOptions::default(),
     );
-    assert_eq!(t[1], "if (A >= 0x40000000) goto 0003");
+    assert_eq!(t[1], format!("if (A >= {:#x}) goto 0003", x32_nr(0)));
 }
 
 #[test]
@@ -231,7 +232,7 @@ mod properties {
         ];
         let k = prop_oneof![
             3 => (0u32..16).prop_map(|i| i * 4),
-            2 => prop::sample::select(vec![0u32, 1, 2, 59, 0xc000_003e, 0x4000_0003, 0x4000_0000, 0x7fff_0000]),
+            2 => prop::sample::select(vec![0u32, 1, 2, 59, 0xc000_003e, 0x4000_0003, x32_nr(0), 0x7fff_0000]),
             1 => any::<u32>(),
         ];
         (code, any::<u8>(), any::<u8>(), k).prop_map(|(c, jt, jf, k)| RawInsn::new(c, jt, jf, k))

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::action::Action;
-use crate::arch::Arch;
+use crate::arch::{x32_nr, Arch};
 use crate::bpf::data::SeccompData;
 use crate::policy::{CmpOp, Condition, Rule, SyscallId};
 use std::collections::HashMap;
@@ -113,7 +113,7 @@ fn sections_numbers_groups() {
         arch x86 { allow 1234 if arg0 == 1 }\n\
         allow @basic-io");
     assert_eq!(p.rules[0], Rule::new(SyscallId::Nr(0x3ff), Action::Allow));
-    assert_eq!(on(&p, Arch::X86_64, 0x4000_0000, [0; 6]), Action::Allow);
+    assert_eq!(on(&p, Arch::X86_64, x32_nr(0), [0; 6]), Action::Allow);
     assert_eq!(
         on(&p, Arch::X86_64, 0x4000_0001, [1, 0, 0, 0, 0, 0]),
         Action::Errno(1)
