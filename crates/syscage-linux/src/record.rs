@@ -38,16 +38,15 @@
 //! waits and syscall decoding are [`crate::tracee`]'s, the fork/exec
 //! plumbing [`crate::fork_exec`]'s, shared with `dump` and `run`.
 
-pub mod additions;
-pub mod args;
 mod calls;
 mod listen;
-pub mod recording;
 pub(crate) mod signals;
 mod spawn;
 mod state;
 mod supervisor;
 mod tracer;
+
+pub use syscage::record::{additions, args, recording};
 
 pub use additions::{Reason, Unobserved};
 pub use recording::{CallStats, Recording};

@@ -1,7 +1,7 @@
 //! Tests of the recorded data and the policies built from it.
 
 use super::*;
-use syscage::bpf::data::SeccompData;
+use crate::bpf::data::SeccompData;
 
 fn call(arch: Arch, name: &str, args: [u64; 6]) -> SeccompData {
     SeccompData {
