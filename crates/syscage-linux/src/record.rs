@@ -45,6 +45,7 @@ mod spawn;
 mod state;
 mod supervisor;
 mod tracer;
+mod wake;
 
 pub use syscage::record::{additions, args, recording};
 
