@@ -164,9 +164,12 @@ pub(crate) fn pass_on(
         } else {
             program.iter().copied().collect()
         };
+        let Ok(sig) = nix::sys::signal::Signal::try_from(noted.sig) else {
+            continue;
+        };
         for t in targets {
-            // SAFETY: kill(2) with a pid of the program; no memory involved.
-            unsafe { libc::kill(t, noted.sig) };
+            // It may be gone.
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(t), sig);
         }
         passed.push(noted.sig);
     }
