@@ -78,6 +78,16 @@ pub enum Via {
     /// times faster than ptrace stops on machines where waking another CPU
     /// is slow (virtual machines). The program cannot install a filter with
     /// its own listener (`EBUSY`: one listener per filter stack).
+    ///
+    /// Not fully transparent: a syscall waiting for the recorder's answer
+    /// waits interruptibly, so a signal arriving then (a `SIGCHLD` while a
+    /// shell closes a pipe) makes it fail with `EINTR` when the program's
+    /// handler lacks `SA_RESTART`, where it would have completed untraced
+    /// (busybox `sh`'s `close` then leaves the pipe open and a pipeline
+    /// hangs). `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` only narrows that
+    /// window to the time before the recorder receives the call. Ptrace
+    /// stops do not have this problem: record such programs with
+    /// [`Via::Ptrace`].
     Notify,
     /// A `SECCOMP_RET_TRACE` filter and `PTRACE_O_TRACESECCOMP`: one
     /// ptrace stop per syscall. For programs that install a listener
