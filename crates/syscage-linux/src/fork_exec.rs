@@ -230,9 +230,10 @@ pub(crate) fn read_failure(fail_rd: libc::c_int) -> Option<(u32, i32)> {
 
 /// SIGKILLs and reaps a child of ours (errors ignored: it may be gone).
 pub(crate) fn kill_and_reap(pid: libc::pid_t) {
-    // SAFETY: signals and reaps our own child; no memory is shared.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-        libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-    }
+    use nix::sys::signal::{kill, Signal};
+    use nix::sys::wait::{waitpid, WaitPidFlag};
+    use nix::unistd::Pid;
+    let pid = Pid::from_raw(pid);
+    let _ = kill(pid, Signal::SIGKILL);
+    let _ = waitpid(pid, Some(WaitPidFlag::__WALL));
 }

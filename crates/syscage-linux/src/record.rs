@@ -38,16 +38,16 @@
 //! waits and syscall decoding are [`crate::tracee`]'s, the fork/exec
 //! plumbing [`crate::fork_exec`]'s, shared with `dump` and `run`.
 
-pub mod additions;
-pub mod args;
 mod calls;
 mod listen;
-pub mod recording;
 pub(crate) mod signals;
 mod spawn;
 mod state;
 mod supervisor;
 mod tracer;
+mod wake;
+
+pub use syscage::record::{additions, args, recording};
 
 pub use additions::{Reason, Unobserved};
 pub use recording::{CallStats, Recording};
@@ -78,6 +78,16 @@ pub enum Via {
     /// times faster than ptrace stops on machines where waking another CPU
     /// is slow (virtual machines). The program cannot install a filter with
     /// its own listener (`EBUSY`: one listener per filter stack).
+    ///
+    /// Not fully transparent: a syscall waiting for the recorder's answer
+    /// waits interruptibly, so a signal arriving then (a `SIGCHLD` while a
+    /// shell closes a pipe) makes it fail with `EINTR` when the program's
+    /// handler lacks `SA_RESTART`, where it would have completed untraced
+    /// (busybox `sh`'s `close` then leaves the pipe open and a pipeline
+    /// hangs). `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` only narrows that
+    /// window to the time before the recorder receives the call. Ptrace
+    /// stops do not have this problem: record such programs with
+    /// [`Via::Ptrace`].
     Notify,
     /// A `SECCOMP_RET_TRACE` filter and `PTRACE_O_TRACESECCOMP`: one
     /// ptrace stop per syscall. For programs that install a listener

@@ -45,6 +45,7 @@ pub mod compile;
 pub mod emu;
 pub mod policy;
 pub mod profile;
+pub mod record;
 
 /// The README's Rust examples, compiled and run as doctests so that they
 /// keep up with the API (`cargo test -p syscage --doc`).

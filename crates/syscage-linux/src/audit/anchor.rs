@@ -55,12 +55,13 @@ pub(super) fn log_anchor(token: u32) -> bool {
             libc::_exit(1)
         }
     }
-    let mut status = 0;
-    // SAFETY: waits for our own child.
-    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
     // No record will come from a child that could not install its filter
     // (syscage itself under a filter that refuses seccomp(2), say).
-    r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    let pid = nix::unistd::Pid::from_raw(pid);
+    matches!(
+        nix::sys::wait::waitpid(pid, None),
+        Ok(nix::sys::wait::WaitStatus::Exited(p, 0)) if p == pid
+    )
 }
 
 /// What the reader thread is asked to do: [`RUNNING`], [`DRAIN`], or an

@@ -127,11 +127,11 @@ impl Watchdog {
 }
 
 fn kill_tree_member(tid: pid_t) {
-    // SAFETY: kill(2) on a tracee we follow (a thread id; SIGKILL kills
-    // its whole process); no memory is involved.
-    unsafe {
-        libc::kill(tid, libc::SIGKILL);
-    }
+    // A thread id: SIGKILL kills its whole process. It may be gone.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(tid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 }
 
 /// Runs `argv` under ptrace and returns every filter it (or any thread,

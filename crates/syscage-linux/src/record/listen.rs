@@ -130,9 +130,9 @@ fn take_listener(pid: libc::pid_t, handoff: *mut Handoff) -> Result<(OwnedFd, Ow
         if fd >= 0 {
             break fd;
         }
-        let mut status = 0;
-        // SAFETY: non-blocking wait for our own child.
-        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+        let child = nix::unistd::Pid::from_raw(pid);
+        let flags = nix::sys::wait::WaitPidFlag::WNOHANG;
+        if matches!(nix::sys::wait::waitpid(child, Some(flags)), Ok(s) if s.pid() == Some(child)) {
             return Err(TakeError::ChildEnded);
         }
         if started.elapsed() > Duration::from_secs(10) {

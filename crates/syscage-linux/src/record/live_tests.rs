@@ -12,9 +12,14 @@ fn cmd(args: &[&str]) -> Vec<OsString> {
     args.iter().map(OsString::from).collect()
 }
 
+/// One recording at a time: the signal notes are process-wide, and one
+/// test sends a handled signal to this process.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Records `args`, or returns `None` when ptrace is unavailable here
 /// (and panics instead under CI=true).
 fn try_record(args: &[&str], options: Options) -> Option<Outcome> {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     match record(&cmd(args), options, None) {
         Ok(o) => Some(o),
         Err(RecordError::Ptrace(e)) if std::env::var("CI").as_deref() != Ok("true") => {
@@ -76,6 +81,7 @@ fn a_signal_death_is_reported_as_such() {
 
 #[test]
 fn a_missing_program_is_an_error() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let e = record(
         &cmd(&["/nonexistent/syscage-test"]),
         Options::default(),
@@ -120,4 +126,55 @@ fn recorded_arguments_become_exact_conditions() {
         ..Default::default()
     };
     assert_eq!(policy.evaluate(&d), Action::Errno(1));
+}
+
+/// The marker in the command line of the program
+/// [`a_signal_noted_just_before_the_wait_is_passed_on`] records.
+const SLEEPER: &str = "29.75";
+
+/// Sends SIGTERM to this process once, in the tracer's window between its
+/// look at the notes and its `waitpid`, once the sleeper has started its
+/// sleep (so no further stop would wake the tracer).
+fn term_before_the_wait(tracer: &tracer::Tracer<'_>) {
+    static SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let root = tracer.state.root;
+    let cmdline = std::fs::read(format!("/proc/{root}/cmdline")).unwrap_or_default();
+    if !String::from_utf8_lossy(&cmdline).contains(SLEEPER) {
+        return;
+    }
+    let recording = tracer.state.calls.recording();
+    let sleeping = ["nanosleep", "clock_nanosleep"].iter().any(|name| {
+        Arch::X86_64
+            .syscall_nr(name)
+            .is_some_and(|nr| recording.calls.contains_key(&(Arch::X86_64, nr)))
+    });
+    if sleeping && !SENT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGTERM)
+            .expect("kill");
+    }
+}
+
+#[test]
+fn a_signal_noted_just_before_the_wait_is_passed_on() {
+    // Before the waker, the tracer blocked in waitpid until the sleep
+    // ended (30 s) and the program exited 0.
+    let started = std::time::Instant::now();
+    *tracer::BEFORE_WAIT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(term_before_the_wait);
+    let o = try_record(
+        &["sleep", SLEEPER],
+        Options {
+            via: Via::Ptrace,
+            ..Options::default()
+        },
+    );
+    *tracer::BEFORE_WAIT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = None;
+    let Some(o) = o else {
+        return;
+    };
+    assert_eq!(o.exit, ProgramExit::Signal(libc::SIGTERM));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }

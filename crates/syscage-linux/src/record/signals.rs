@@ -16,7 +16,7 @@
 //! `EINTR` and the tracer looks at the notes at once.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 /// The signals handled, in the order of [`NOTES`].
 pub(crate) const HANDLED: [libc::c_int; 4] =
@@ -26,6 +26,8 @@ pub(crate) const HANDLED: [libc::c_int; 4] =
 static NOTES: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 /// Set by the handler when any note is pending.
 static ANY: AtomicBool = AtomicBool::new(false);
+/// The write end of the waker's pipe ([`super::wake`]), or -1.
+static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 const PENDING: u64 = 1 << 63;
 const FROM_USER: u64 = 1 << 62;
 
@@ -53,6 +55,18 @@ extern "C" fn note(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc
     }
     NOTES[i].store(v, Ordering::SeqCst);
     ANY.store(true, Ordering::SeqCst);
+    let fd = WAKE_FD.load(Ordering::SeqCst);
+    if fd >= 0 {
+        let byte = 1u8;
+        // SAFETY: write(2) of one byte from a live local to a non-blocking
+        // pipe; async-signal-safe. A full pipe already wakes the waker.
+        unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
+    }
+}
+
+/// Where the handler writes a byte after noting a signal (-1: nowhere).
+pub(crate) fn set_wake_fd(fd: libc::c_int) {
+    WAKE_FD.store(fd, Ordering::SeqCst);
 }
 
 /// Whether a signal was noted and not yet taken (a cheap check the tracer
@@ -150,9 +164,12 @@ pub(crate) fn pass_on(
         } else {
             program.iter().copied().collect()
         };
+        let Ok(sig) = nix::sys::signal::Signal::try_from(noted.sig) else {
+            continue;
+        };
         for t in targets {
-            // SAFETY: kill(2) with a pid of the program; no memory involved.
-            unsafe { libc::kill(t, noted.sig) };
+            // It may be gone.
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(t), sig);
         }
         passed.push(noted.sig);
     }

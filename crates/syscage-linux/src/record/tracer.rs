@@ -16,6 +16,7 @@
 
 use super::signals::Handlers;
 use super::state::RunState;
+use super::wake::Waker;
 use super::{ProgramExit, Progress, RecordError};
 use crate::tracee::{self, SyscallStop};
 use std::collections::HashSet;
@@ -23,6 +24,12 @@ use std::io;
 
 /// How many stops between two looks at the clock for the progress line.
 const PROGRESS_EVERY: u64 = 1024;
+
+/// Test hook: called before each `waitpid`, where a noted signal could
+/// otherwise be missed.
+#[cfg(test)]
+pub(crate) static BEFORE_WAIT: std::sync::Mutex<Option<fn(&Tracer<'_>)>> =
+    std::sync::Mutex::new(None);
 
 /// The tracer's state over one run.
 pub(crate) struct Tracer<'p> {
@@ -47,7 +54,14 @@ impl<'p> Tracer<'p> {
 
     /// Runs until no tracee is left.
     pub(crate) fn run(&mut self, signals: &Handlers) -> Result<(), RecordError> {
+        // A signal noted after the look below and before `waitpid` blocks
+        // interrupts it all the same.
+        let _waker = Waker::start().map_err(RecordError::Wait)?;
         loop {
+            #[cfg(test)]
+            if let Some(hook) = *BEFORE_WAIT.lock().unwrap_or_else(|e| e.into_inner()) {
+                hook(self);
+            }
             let (pid, status) = match tracee::wait_raw(-1, libc::__WALL | libc::__WNOTHREAD) {
                 Ok(Some(got)) => got,
                 Ok(None) => return Ok(()),

@@ -133,11 +133,7 @@ mod tests {
         let mut proc_mem = vec![0u8; len];
         mem.read_exact(&mut proc_mem).unwrap();
 
-        // SAFETY: killing and reaping our own traced child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-        }
+        crate::fork_exec::kill_and_reap(pid);
         assert_eq!(fast, proc_mem);
         assert_eq!(slow, proc_mem);
     }
@@ -156,11 +152,7 @@ mod tests {
         let argv0 = read_c_string(pid, arg_start, 4096).unwrap();
         let argv1 = read_c_string(pid, arg_start + argv0.len() as u64 + 1, 4096).unwrap();
         let short = read_c_string(pid, arg_start, 2).unwrap();
-        // SAFETY: killing and reaping our own traced child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-        }
+        crate::fork_exec::kill_and_reap(pid);
         assert_eq!(argv0, b"sleep");
         assert_eq!(argv1, b"31");
         assert_eq!(short, b"sl");

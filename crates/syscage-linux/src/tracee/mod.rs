@@ -57,6 +57,7 @@
 //! Everything here works on thread ids (`tid`, the kernel's `pid` of a
 //! task): ptrace is per thread.
 
+use nix::sys::signal::SigSet;
 use std::ffi::OsString;
 use std::io;
 use std::os::unix::process::CommandExt;
@@ -118,7 +119,6 @@ pub(crate) use libc::{
     PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GETREGS, PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO,
     PTRACE_INTERRUPT, PTRACE_PEEKDATA, PTRACE_SEIZE, PTRACE_SETOPTIONS, PTRACE_SYSCALL,
     PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
-    PTRACE_TRACEME,
 };
 pub(crate) const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
 pub(crate) const PTRACE_GET_SECCOMP_METADATA: libc::c_uint = 0x420d;
@@ -271,21 +271,20 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
     if stdin == StdinMode::Null {
         cmd.stdin(Stdio::null());
     }
+    // std's spawn unblocks every signal in the child; the program gets the
+    // caller's mask, as it would from fork and execve.
+    let mask = SigSet::thread_get_mask().map_err(|e| TraceError::Spawn {
+        program: program.to_string_lossy().into_owned(),
+        error: e.into(),
+    })?;
     // SAFETY: the closure runs in the forked child before execve and only
-    // sets signal dispositions and calls ptrace(PTRACE_TRACEME), which are
-    // async-signal-safe.
+    // sets signal dispositions and the mask and calls
+    // ptrace(PTRACE_TRACEME), which are async-signal-safe.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             crate::fork_exec::reset_signal_dispositions(&[]);
-            if libc::ptrace(
-                PTRACE_TRACEME,
-                0,
-                std::ptr::null_mut::<c_void>(),
-                std::ptr::null_mut::<c_void>(),
-            ) == -1
-            {
-                return Err(io::Error::last_os_error());
-            }
+            mask.thread_set_mask()?;
+            nix::sys::ptrace::traceme()?;
             Ok(())
         });
     }
@@ -315,4 +314,37 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
         return Err(e);
     }
     Ok(pid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::signal::{SigmaskHow, Signal};
+
+    /// The traced program starts with the caller's signal mask (std's
+    /// spawn alone would unblock everything).
+    #[test]
+    fn the_program_keeps_the_callers_signal_mask() {
+        let mut usr1 = SigSet::empty();
+        usr1.add(Signal::SIGUSR1);
+        let mut old = SigSet::empty();
+        usr1.thread_swap_mask(SigmaskHow::SIG_BLOCK)
+            .map(|o| old = o)
+            .expect("block SIGUSR1");
+        let spawned = spawn(&["sleep".into(), "31".into()], StdinMode::Null);
+        old.thread_set_mask().expect("restore the mask");
+        let pid = spawned.expect("spawn traced");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        crate::fork_exec::kill_and_reap(pid);
+        let blocked = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+            .expect("SigBlk in /proc/PID/status");
+        assert_ne!(
+            blocked & (1 << (libc::SIGUSR1 - 1)),
+            0,
+            "SigBlk {blocked:#x}"
+        );
+    }
 }

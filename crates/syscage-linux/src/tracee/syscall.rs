@@ -237,10 +237,6 @@ mod tests {
         if exited {
             return;
         }
-        // SAFETY: killing and reaping our own traced child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-        }
+        crate::fork_exec::kill_and_reap(pid);
     }
 }

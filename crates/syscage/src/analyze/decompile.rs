@@ -207,7 +207,8 @@ fn arch_rules(
                 d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
             })
             && v.unknown.iter().all(|(numbers, leaf)| {
-                let x32 = IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1);
+                let x32 =
+                    IntervalSet::range(crate::arch::X32_NUMBERS.0, crate::arch::X32_NUMBERS.1);
                 numbers.intersect(&x32).is_empty()
                     || (leaf.verdict.action() == Some(policy.bad_arch_action)
                         && !super::view::has_arg_constraints(&leaf.region))

@@ -1,5 +1,5 @@
 //! The exact numbers of a number word's domain: its intervals narrowed by
-//! its bit patterns (`nr & 0x40000000` tests), as an interval set.
+//! its bit patterns (bit tests such as x32's), as an interval set.
 
 use crate::analyze::domain::{IntervalSet, WordDomain};
 

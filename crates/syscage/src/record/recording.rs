@@ -7,10 +7,10 @@
 //! way an old kernel would make it fail.
 
 use super::args::{self, ArgSource, Match};
+use crate::action::Action;
+use crate::arch::Arch;
+use crate::policy::{CmpOp, Condition, Policy, Rule, SyscallId};
 use std::collections::{BTreeMap, BTreeSet};
-use syscage::action::Action;
-use syscage::arch::Arch;
-use syscage::policy::{CmpOp, Condition, Policy, Rule, SyscallId};
 
 /// `EPERM`: the errno of the profile's default action.
 pub const EPERM: u16 = 1;
@@ -350,5 +350,5 @@ pub fn merge_policies(existing: &Policy, recorded: &Policy) -> Policy {
     merged
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests;

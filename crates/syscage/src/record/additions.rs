@@ -5,9 +5,9 @@
 
 use super::args::{self, ArgSource};
 use super::recording::{Recording, ENOSYS, SIGNAL_MEDIATED};
+use crate::action::Action;
+use crate::arch::Arch;
 use std::fmt;
-use syscage::action::Action;
-use syscage::arch::Arch;
 
 /// Why the recorder decides a syscall it did not observe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -109,7 +109,7 @@ impl Recording {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
@@ -140,7 +140,7 @@ mod tests {
         // And the policy does allow them.
         let p = r.to_policy();
         for x in &u {
-            let d = syscage::bpf::data::SeccompData {
+            let d = crate::bpf::data::SeccompData {
                 nr: x.arch.syscall_nr(x.name).expect("nr"),
                 arch: x.arch.audit(),
                 ..Default::default()

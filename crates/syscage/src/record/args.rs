@@ -14,7 +14,7 @@
 //! library falls back to `clone(2)`, whose flags the filter can check, and
 //! allows `clone` with the recorded namespace bits.
 
-use syscage::arch::Arch;
+use crate::arch::Arch;
 
 /// `CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
 /// CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET`: the namespace bits of
@@ -134,7 +134,7 @@ pub fn covers_everything(fields: &[ArgField], distinct_keys: usize) -> bool {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 

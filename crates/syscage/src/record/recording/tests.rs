@@ -1,8 +1,8 @@
 //! Tests of the recorded data and the policies built from it.
 
 use super::*;
-use syscage::arch::x32_nr;
-use syscage::bpf::data::SeccompData;
+use crate::arch::x32_nr;
+use crate::bpf::data::SeccompData;
 
 fn call(arch: Arch, name: &str, args: [u64; 6]) -> SeccompData {
     SeccompData {
