@@ -363,16 +363,8 @@ impl<'a> Parser<'a> {
             Tok::Word(w) if w == "unnamed" => {
                 self.i += 1;
                 let (lo, hi) = self.range()?;
-                let fit = |v: u64| {
-                    u32::try_from(v).map_err(|_| {
-                        LangError::at(
-                            &loc,
-                            format!("syscall number {v:#x} does not fit in 32 bits"),
-                        )
-                    })
-                };
-                let hi = hi.map_or(Ok(u32::MAX), fit)?;
-                Ok(Target::Unnamed(fit(lo)?, hi, loc))
+                let hi = hi.map_or(Ok(u32::MAX), |h| nr32(&loc, h))?;
+                Ok(Target::Unnamed(nr32(&loc, lo)?, hi, loc))
             }
             Tok::Word(w) => {
                 self.i += 1;
@@ -380,13 +372,7 @@ impl<'a> Parser<'a> {
             }
             Tok::Int(v) => {
                 self.i += 1;
-                let nr = u32::try_from(v).map_err(|_| {
-                    LangError::at(
-                        &loc,
-                        format!("syscall number {v:#x} does not fit in 32 bits"),
-                    )
-                })?;
-                Ok(Target::Nr(nr, loc))
+                Ok(Target::Nr(nr32(&loc, v)?, loc))
             }
             _ => Err(self.expected("a syscall name, number or @group")),
         }
@@ -603,4 +589,10 @@ impl<'a> Parser<'a> {
         }
         Ok((lo, Some(hi)))
     }
+}
+
+/// A syscall number written at `loc`: it must fit in 32 bits.
+fn nr32(loc: &Location, v: u64) -> Result<u32, LangError> {
+    let msg = |v: u64| format!("syscall number {v:#x} does not fit in 32 bits");
+    u32::try_from(v).map_err(|_| LangError::at(loc, msg(v)))
 }
