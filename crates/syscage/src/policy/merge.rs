@@ -89,7 +89,9 @@ mod tests {
             PolicyError::MergeAttribute(_)
         ));
         let mut d = one(Arch::Aarch64);
-        d.set_tsync(true);
+        let mut tsync = *d.attributes();
+        tsync.tsync = true;
+        d.set_attributes(tsync).unwrap();
         assert!(matches!(
             one(Arch::X86_64).merge(d).unwrap_err(),
             PolicyError::MergeAttribute(_)

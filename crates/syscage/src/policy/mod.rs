@@ -269,8 +269,9 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// A policy with a default action for the native arch, no rules, and
-    /// KILL_PROCESS for other arches (`seccomp_init`).
+    /// The policy `seccomp_init(default_action)` makes: the native arch,
+    /// KILL_PROCESS for other arches, no rules, default attributes.
+    /// Unchecked: [`Policy::init`] is the public way in.
     pub fn new(default_action: Action) -> Self {
         Policy {
             default_action,
@@ -295,5 +296,43 @@ impl Policy {
     pub fn add_rule(&mut self, rule: Rule) -> &mut Self {
         self.rules.push(rule);
         self
+    }
+
+    /// Action when no rule matches (`SCMP_FLTATR_ACT_DEFAULT`).
+    pub fn default_action(&self) -> Action {
+        self.default_action
+    }
+
+    /// Action for an arch the policy does not name (`SCMP_FLTATR_ACT_BADARCH`).
+    pub fn bad_arch_action(&self) -> Action {
+        self.bad_arch_action
+    }
+
+    /// Action for syscall numbers the arch's table does not know and no
+    /// rule names, if set (`None`: the default action decides them).
+    pub fn unknown_action(&self) -> Option<Action> {
+        self.unknown_action
+    }
+
+    /// The arches covered, in the order their checks appear.
+    pub fn arches(&self) -> &[Arch] {
+        &self.arches
+    }
+
+    /// The rules, in the order they were added (multiplexer rules that
+    /// [`Policy::rule_add`] derived follow the rule they came from).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The filter attributes (`seccomp_attr_get`).
+    pub fn attributes(&self) -> &Attributes {
+        &self.attrs
+    }
+
+    /// Syscall priorities given with [`Policy::syscall_priority`], in the
+    /// order given (one entry per syscall).
+    pub fn priorities(&self) -> &[(SyscallId, u8)] {
+        &self.priorities
     }
 }
