@@ -13,7 +13,7 @@ use crate::action::Action;
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::bpf::data::SeccompData;
 use crate::bpf::ByteOrder;
-use crate::policy::{Condition, Policy, Rule, SyscallId};
+use crate::policy::{Condition, Policy, PolicyError, Rule, SyscallId};
 use std::collections::BTreeMap;
 
 mod conditions;
@@ -41,6 +41,10 @@ pub enum DecompileError {
     /// Numbers no table knows, in a set too large to list.
     #[error("arch {0}: numbers unknown to the syscall tables decide differently in a way that would need too many rules")]
     Unknown(String),
+    /// An action of the filter that the policy builder refuses (an errno
+    /// above 4095).
+    #[error("the filter decides with an action no policy can hold: {0}")]
+    Policy(#[from] PolicyError),
     /// The built policy is not equivalent (a bug or an inexpressible region).
     #[error("the reconstructed policy is not equivalent: {0}")]
     NotEquivalent(#[from] VerifyError),
@@ -170,9 +174,9 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
             .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
             .unwrap_or(Action::KillProcess)
     });
-    let mut policy = Policy::new(default);
-    policy.arches.clear();
-    policy.bad_arch_action = bad.unwrap_or(Action::KillProcess);
+    let mut policy = Policy::init(default)?;
+    policy.set_arches([])?;
+    policy.set_bad_arch_action(bad.unwrap_or(Action::KillProcess))?;
     for v in &views {
         let Some(arch) = v.arch else {
             return Err(DecompileError::Unknown(format!("{:#x}", v.audit)));
@@ -190,8 +194,10 @@ fn arch_rules(
     arch: Arch,
     policy: &mut Policy,
 ) -> Result<(), DecompileError> {
-    let default = policy.default_action;
-    policy.add_arch(arch);
+    let default = policy.default_action();
+    if !policy.arch_exist(arch) {
+        policy.arch_add(arch)?;
+    }
     let x32_split = arch == Arch::X86_64;
     if x32_split {
         // x32 numbers: their own arch unless they all get the bad-arch action.
@@ -200,15 +206,17 @@ fn arch_rules(
             .iter()
             .filter(|(&n, _)| n & X32_SYSCALL_BIT != 0)
             .all(|(_, d)| {
-                d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
+                d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action())
             });
         if !x32_bad {
-            policy.add_arch(Arch::X32);
+            if !policy.arch_exist(Arch::X32) {
+                policy.arch_add(Arch::X32)?;
+            }
         }
     }
     for (&nr, d) in &v.known {
         let on = if x32_split && nr & X32_SYSCALL_BIT != 0 {
-            if !policy.arches.contains(&Arch::X32) {
+            if !policy.arches().contains(&Arch::X32) {
                 continue;
             }
             Arch::X32
@@ -234,7 +242,7 @@ fn arch_rules(
             for conditions in conditions_of(order, &leaf.region, on)? {
                 let mut rule = Rule::new(id.clone(), action).on_arch(on);
                 rule.conditions = conditions;
-                policy.add_rule(rule);
+                policy.rule_add_verbatim(rule);
             }
         }
         for ((action, arg), set) in ranges {
@@ -242,7 +250,7 @@ fn arch_rules(
                 for conditions in range_alternatives(arg, lo, hi) {
                     let mut rule = Rule::new(id.clone(), action).on_arch(on);
                     rule.conditions = conditions;
-                    policy.add_rule(rule);
+                    policy.rule_add_verbatim(rule);
                 }
             }
         }
@@ -252,7 +260,7 @@ fn arch_rules(
     let mut entries = Vec::new();
     for (numbers, leaf) in &v.unknown {
         let mut numbers = numbers.clone();
-        if x32_split && !policy.arches.contains(&Arch::X32) {
+        if x32_split && !policy.arches().contains(&Arch::X32) {
             // Those are bad-arch numbers for the policy already.
             numbers = numbers.minus(&IntervalSet::range(X32_SYSCALL_BIT, u32::MAX - 1));
         }
@@ -260,7 +268,7 @@ fn arch_rules(
             entries.push((numbers, *leaf, action_of(leaf.verdict)?));
         }
     }
-    let mut unknown_action = policy.unknown_action;
+    let mut unknown_action = policy.unknown_action();
     if unknown_action.is_none() {
         let biggest = entries.iter().max_by_key(|(n, _, _)| n.count());
         unknown_action = biggest.map(|e| e.2).filter(|a| *a != default);
@@ -284,12 +292,12 @@ fn arch_rules(
                 for conditions in conditions_of(order, &leaf.region, on)? {
                     let mut rule = Rule::new(SyscallId::Nr(nr), action).on_arch(on);
                     rule.conditions = conditions;
-                    policy.add_rule(rule);
+                    policy.rule_add_verbatim(rule);
                 }
             }
         }
     }
-    policy.unknown_action = unknown_action;
+    policy.set_unknown_action(unknown_action)?;
     Ok(())
 }
 
@@ -298,7 +306,7 @@ fn arch_rules(
 fn merge_across_arches(policy: &mut Policy) {
     type Key = (Action, Vec<Condition>);
     let mut by_name: BTreeMap<String, BTreeMap<Arch, Vec<Key>>> = BTreeMap::new();
-    for r in &policy.rules {
+    for r in policy.rules() {
         if let (SyscallId::Name(n), Some(a)) = (&r.syscall, r.arch) {
             let mut conds = r.conditions.clone();
             conds.sort_by_key(|c| format!("{c:?}"));
@@ -312,7 +320,7 @@ fn merge_across_arches(policy: &mut Policy) {
     }
     for (name, per_arch) in by_name {
         let having: Vec<Arch> = policy
-            .arches
+            .arches()
             .iter()
             .copied()
             .filter(|a| a.syscall_nr(&name).is_some())
@@ -327,7 +335,7 @@ fn merge_across_arches(policy: &mut Policy) {
             continue;
         }
         let mut kept = false;
-        policy.rules.retain_mut(|r| {
+        policy.rules_retain_mut(|r| {
             if r.syscall != SyscallId::Name(name.clone()) || r.arch.is_none() {
                 return true;
             }

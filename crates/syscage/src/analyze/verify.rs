@@ -93,7 +93,7 @@ pub fn prove(
 /// Checks that `table` (a lifted program) decides like `policy` on every input.
 pub fn verify(policy: &Policy, table: &DecisionTable) -> Result<(), VerifyError> {
     let per_arch: Vec<(Arch, ArchRules)> = policy
-        .arches
+        .arches()
         .iter()
         .map(|&a| (a, arch_rules(policy, a)))
         .collect();
@@ -113,7 +113,7 @@ pub fn verify(policy: &Policy, table: &DecisionTable) -> Result<(), VerifyError>
 
 fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
     let mut by_nr: BTreeMap<u32, Vec<&Rule>> = BTreeMap::new();
-    for r in &policy.rules {
+    for r in policy.rules() {
         if r.arch.is_some_and(|a| a != arch) {
             continue;
         }
@@ -219,10 +219,10 @@ impl Checker<'_> {
         // Arches the policy does not name.
         let mut other_arch = region[WORD_ARCH].clone();
         other_arch.restrict(&audits.complement());
-        if leaf.verdict.action() != Some(self.policy.bad_arch_action) && other_arch.is_feasible() {
+        if leaf.verdict.action() != Some(self.policy.bad_arch_action()) && other_arch.is_feasible() {
             let mut other = region.clone();
             other[WORD_ARCH] = other_arch;
-            self.expect(&other, self.policy.bad_arch_action, leaf.verdict)?;
+            self.expect(&other, self.policy.bad_arch_action(), leaf.verdict)?;
         }
         let audit_values = self.per_arch.iter().map(|(a, _)| a.audit());
         let mut seen = Vec::new();
@@ -272,16 +272,16 @@ impl Checker<'_> {
         got: Verdict,
     ) -> Result<(), VerifyError> {
         let Some((arch, rules)) = arch else {
-            return self.expect(region, self.policy.bad_arch_action, got);
+            return self.expect(region, self.policy.bad_arch_action(), got);
         };
         let nr_dom: &WordDomain = &region[WORD_NR];
         for (set, action) in [
-            (&rules.unnamed_known, self.policy.default_action),
+            (&rules.unnamed_known, self.policy.default_action()),
             (
                 &rules.unnamed_unknown,
                 self.policy
-                    .unknown_action
-                    .unwrap_or(self.policy.default_action),
+                    .unknown_action()
+                    .unwrap_or(self.policy.default_action()),
             ),
         ] {
             // Only the number word changes, and the others are feasible.
@@ -337,7 +337,7 @@ impl Checker<'_> {
                 return Err(VerifyError::TooComplex { arch, nr });
             }
             let Some(rule) = rules.get(next) else {
-                self.expect(&region, self.policy.default_action, got)?;
+                self.expect(&region, self.policy.default_action(), got)?;
                 continue;
             };
             // Where every condition holds.

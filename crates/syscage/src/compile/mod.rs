@@ -31,7 +31,7 @@
 //! use syscage::policy::{arg, Policy};
 //!
 //! let mut p = Policy::init(Action::Errno(1)).unwrap();
-//! p.arches = vec![Arch::X86_64];
+//! p.set_arches(vec![Arch::X86_64]).unwrap();
 //! p.rule_add(Action::Allow, "write", &[arg(0).eq(1)]).unwrap();
 //! let prog = compile(&p, &CompileOptions::default()).unwrap();
 //! let d = SeccompData { nr: 1, arch: Arch::X86_64.audit(), args: [1, 0, 0, 0, 0, 0], ..Default::default() };
@@ -150,7 +150,7 @@ pub fn compile_with_warnings(
     let arches = target_arches(policy, opts);
     if arches.is_empty() {
         // Every arch is a bad one, as the reference evaluator says.
-        let ret = crate::bpf::Insn::Ret(policy.bad_arch_action.to_ret());
+        let ret = crate::bpf::Insn::Ret(policy.bad_arch_action().to_ret());
         return Ok(Compiled {
             program: Program::new(vec![ret]),
             warnings,
@@ -179,7 +179,7 @@ pub fn compile_with_warnings(
             }
         })
         .collect();
-    let ops = emit::emit(&sections, &decisions, policy.bad_arch_action);
+    let ops = emit::emit(&sections, &decisions, policy.bad_arch_action());
     let program = layout::assemble(ops)?;
     warnings.sort();
     warnings.dedup();
@@ -189,7 +189,7 @@ pub fn compile_with_warnings(
 /// The arches to compile, in the policy's order, deduplicated.
 fn target_arches(policy: &Policy, opts: &CompileOptions) -> Vec<Arch> {
     let mut out: Vec<Arch> = Vec::new();
-    for &a in &policy.arches {
+    for &a in policy.arches() {
         let wanted = opts
             .only_arches
             .as_ref()

@@ -160,6 +160,15 @@ impl Policy {
         Ok(Policy::new(default_action))
     }
 
+    /// [`Policy::init`] without syscage's check that an errno is at most
+    /// [`MAX_ERRNO`] (libseccomp accepts any 16-bit errno and the kernel
+    /// clamps it). For the OCI profile translator, which builds the filter
+    /// runc + libseccomp would build for any profile; with
+    /// [`Policy::rule_add_verbatim`] for its rules.
+    pub fn init_verbatim(default_action: Action) -> Self {
+        Policy::new(default_action)
+    }
+
     /// `seccomp_reset(ctx, def_action)`: back to what [`Policy::init`]
     /// makes (native arch, no rules, no priorities, default attributes and
     /// actions) with a new default action.
@@ -396,7 +405,7 @@ mod tests {
     #[test]
     fn validation() {
         let mut p = Policy::init(Action::Allow).unwrap();
-        p.arches = vec![Arch::X86_64];
+        p.set_arches(vec![Arch::X86_64]).unwrap();
         assert_eq!(
             p.arch_add(Arch::X86_64).unwrap_err(),
             PolicyError::ArchPresent(Arch::X86_64)

@@ -247,32 +247,39 @@ impl Default for Attributes {
 }
 
 /// A whole seccomp policy (libseccomp's filter context).
+///
+/// The fields are private: read them through the accessors
+/// ([`Policy::default_action`], [`Policy::arches`], [`Policy::rules`],
+/// [`Policy::attributes`], ...) and change them through the checked
+/// builder with libseccomp's names ([`Policy::init`], [`Policy::reset`],
+/// [`Policy::arch_add`], [`Policy::rule_add`], [`Policy::merge`],
+/// [`Policy::set_attributes`], ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// Action when no rule matches (`seccomp_init(def_action)`).
-    pub default_action: Action,
+    default_action: Action,
     /// Action for an arch the policy does not name (`SCMP_FLTATR_ACT_BADARCH`).
-    pub bad_arch_action: Action,
+    bad_arch_action: Action,
     /// Action for syscall numbers the arch's table does not know and no rule
     /// names, if set (typically `Errno(ENOSYS)`).
-    pub unknown_action: Option<Action>,
+    unknown_action: Option<Action>,
     /// Arches covered, in the order their checks appear (`seccomp_arch_add`).
-    pub arches: Vec<Arch>,
+    arches: Vec<Arch>,
     /// The rules, in the order they were added.
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
     /// Filter attributes.
-    pub attrs: Attributes,
+    attrs: Attributes,
     /// Syscall priorities (`seccomp_syscall_priority`): a hint for the
     /// order of checks; syscage's layout orders by expected frequency and
     /// never lets a priority change a decision.
-    pub priorities: Vec<(SyscallId, u8)>,
+    priorities: Vec<(SyscallId, u8)>,
 }
 
 impl Policy {
     /// The policy `seccomp_init(default_action)` makes: the native arch,
     /// KILL_PROCESS for other arches, no rules, default attributes.
     /// Unchecked: [`Policy::init`] is the public way in.
-    pub fn new(default_action: Action) -> Self {
+    pub(super) fn new(default_action: Action) -> Self {
         Policy {
             default_action,
             bad_arch_action: Action::KillProcess,
@@ -282,20 +289,6 @@ impl Policy {
             attrs: Attributes::default(),
             priorities: Vec::new(),
         }
-    }
-
-    /// Adds an arch if absent (`seccomp_arch_add`).
-    pub fn add_arch(&mut self, arch: Arch) -> &mut Self {
-        if !self.arches.contains(&arch) {
-            self.arches.push(arch);
-        }
-        self
-    }
-
-    /// Adds a rule (`seccomp_rule_add`).
-    pub fn add_rule(&mut self, rule: Rule) -> &mut Self {
-        self.rules.push(rule);
-        self
     }
 
     /// Action when no rule matches (`SCMP_FLTATR_ACT_DEFAULT`).

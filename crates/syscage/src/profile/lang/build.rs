@@ -206,7 +206,7 @@ fn assemble(file: &str, stmts: &[Stmt]) -> Result<Policy, LangError> {
 
 /// The arches a rule applies to.
 fn scope(policy: &Policy, arch: Option<Arch>) -> Vec<Arch> {
-    arch.map_or_else(|| policy.arches.clone(), |a| vec![a])
+    arch.map_or_else(|| policy.arches().to_vec(), |a| vec![a])
 }
 
 fn add_rule(policy: &mut Policy, arch: Option<Arch>, r: &RuleStmt) -> Result<(), LangError> {
@@ -248,7 +248,7 @@ fn add_rule(policy: &mut Policy, arch: Option<Arch>, r: &RuleStmt) -> Result<(),
                 None => vec![Vec::new()],
             };
             for conds in alternatives {
-                if policy.rules.len() >= MAX_RULES {
+                if policy.rules().len() >= MAX_RULES {
                     return Err(LangError::at(
                         &r.loc,
                         format!("the policy has more than {MAX_RULES} rules"),
