@@ -176,10 +176,10 @@ pub fn policy(b: &mut Bytes) -> Policy {
     if arches.is_empty() {
         arches.push(ARCHES[rot % ARCHES.len()]);
     }
-    let mut p = Policy::new(action(b));
-    p.bad_arch_action = action(b);
+    let mut p = Policy::init(action(b)).unwrap();
+    p.set_bad_arch_action(action(b)).unwrap();
     let u = b.u8();
-    p.unknown_action = (u & 1 != 0).then(|| action(b));
+    p.set_unknown_action((u & 1 != 0).then(|| action(b))).unwrap();
     let n = b.u8() % 16;
     for _ in 0..n {
         let mut r = Rule::new(syscall(b), action(b));
@@ -190,9 +190,9 @@ pub fn policy(b: &mut Bytes) -> Policy {
         if sel & 0x80 != 0 {
             r = r.on_arch(arches[(sel as usize >> 2) % arches.len()]);
         }
-        p.add_rule(r);
+        p.rule_add_verbatim(r);
     }
-    p.arches = arches;
+    p.set_arches(arches).unwrap();
     p
 }
 

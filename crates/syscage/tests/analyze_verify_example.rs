@@ -24,7 +24,8 @@ fn masked(arg: u8, mask: u64, value: u64) -> Condition {
 fn mismatch_example_really_differs() {
     let mut p = Policy::init(Action::KillThread).unwrap();
     p.set_bad_arch_action(Action::KillThread).unwrap();
-    p.set_arches(vec![Arch::Ppc64, Arch::X32, Arch::X86, Arch::S390x]).unwrap();
+    p.set_arches(vec![Arch::Ppc64, Arch::X32, Arch::X86, Arch::S390x])
+        .unwrap();
     let m = 6221254864074593878;
     p.rule_add_verbatim(
         Rule::new(SyscallId::Nr(1073742082), Action::KillThread)
@@ -88,7 +89,9 @@ fn proof_of_a_mixed_byte_order_policy() {
     use syscage::compile::{compile, CompileOptions};
     let mut p = Policy::init(Action::Errno(1)).unwrap();
     p.set_arches(vec![Arch::X86_64, Arch::S390x]).unwrap();
-    p.rule_add_verbatim(Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Eq(1 << 32))));
+    p.rule_add_verbatim(
+        Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Eq(1 << 32))),
+    );
     let prog = compile(&p, &CompileOptions::default()).unwrap();
     let r = syscage::analyze::verify::prove(&p, &prog, Arch::X86_64.byte_order());
     assert_eq!(r, Ok(()));

@@ -254,10 +254,13 @@ proptest! {
 #[test]
 fn naive_lowering_on_a_hand_written_policy() {
     let mut p = Policy::init(Action::Errno(1)).unwrap();
-    p.set_arches(vec![Arch::X86, Arch::X32, Arch::X86_64]).unwrap();
+    p.set_arches(vec![Arch::X86, Arch::X32, Arch::X86_64])
+        .unwrap();
     p.set_unknown_action(Some(Action::Errno(38))).unwrap();
     p.rule_add_verbatim(Rule::new("read", Action::Allow));
-    p.rule_add_verbatim(Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Le(0x1_0000_0000))));
+    p.rule_add_verbatim(
+        Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Le(0x1_0000_0000))),
+    );
     p.rule_add_verbatim(Rule::new("write", Action::Log).with(Condition::new32(
         1,
         CmpOp::MaskedEq {

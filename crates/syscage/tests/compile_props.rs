@@ -280,7 +280,8 @@ proptest! {
 #[test]
 fn output_is_deterministic() {
     let mut p = Policy::init(Action::Errno(1)).unwrap();
-    p.set_arches(vec![Arch::X86_64, Arch::X86, Arch::X32]).unwrap();
+    p.set_arches(vec![Arch::X86_64, Arch::X86, Arch::X32])
+        .unwrap();
     for (i, name) in NAMES.iter().enumerate() {
         p.rule_add_verbatim(
             Rule::new(*name, Action::Allow).with(Condition::new(i as u8 % 6, CmpOp::Gt(i as u64))),

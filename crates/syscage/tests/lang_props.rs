@@ -368,7 +368,9 @@ fn printed_widths_and_names() {
             .with(Condition::new32(3, CmpOp::Ge(2)))
             .with(Condition::new32(3, CmpOp::Le(7))),
     );
-    p.rule_add_verbatim(Rule::new(SyscallId::Nr(0x4000_0200), Action::Errno(1)).on_arch(Arch::X86_64));
+    p.rule_add_verbatim(
+        Rule::new(SyscallId::Nr(0x4000_0200), Action::Errno(1)).on_arch(Arch::X86_64),
+    );
     let text = lang::print(&p);
     assert!(
         text.contains("allow mmap if prot & 0x4 == 0 && (u32)flags in 2..=7"),

@@ -245,7 +245,10 @@ fn check(p: &Policy, ours: &Program, theirs: &Program, seed: u64) -> Result<(), 
     for (audit, arch) in audits {
         let narrow = matches!(arch, Arch::X86 | Arch::X32);
         for nr in numbers(arch) {
-            let named = p.rules().iter().any(|r| r.syscall.resolve(arch) == Some(nr));
+            let named = p
+                .rules()
+                .iter()
+                .any(|r| r.syscall.resolve(arch) == Some(nr));
             let rounds = if named { 24 } else { 1 };
             for round in 0..rounds {
                 let mut d = SeccompData {
@@ -313,7 +316,9 @@ proptest! {
 fn libseccomp_stale_accumulator_bug() {
     let mut p = Policy::init(Action::Trap(0)).unwrap();
     p.set_arches(vec![Arch::X86_64]).unwrap();
-    p.rule_add_verbatim(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Le(7))));
+    p.rule_add_verbatim(
+        Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Le(7))),
+    );
     p.rule_add_verbatim(
         Rule::new("write", Action::KillThread)
             .with(Condition::new(0, CmpOp::Gt(0xf74a_2c30_8c21_03a4)))
@@ -352,12 +357,12 @@ fn libseccomp_missing_nr_load_bug() {
     p.set_arches(vec![Arch::Aarch64]).unwrap();
     p.rule_add_verbatim(Rule::new("epoll_wait", Action::Trace(0)));
     p.rule_add_verbatim(Rule::new("openat", Action::Trace(0)).with(Condition::new(
-            0,
-            CmpOp::MaskedEq {
-                mask: 255,
-                value: 255,
-            },
-        )));
+        0,
+        CmpOp::MaskedEq {
+            mask: 255,
+            value: 255,
+        },
+    )));
     let d = SeccompData {
         nr: 56,
         arch: Arch::Aarch64.audit(),

@@ -102,11 +102,15 @@ pub fn random_policy(rng: &mut Rng, notif: bool, i386: bool) -> Policy {
             }
         }
     }
-    let mut policy = Policy::new(random_action(rng, notif));
-    policy.arches = arches;
-    policy.bad_arch_action = random_action(rng, notif);
+    let mut policy = Policy::init(random_action(rng, notif)).unwrap();
+    policy.set_arches(arches).unwrap();
+    policy
+        .set_bad_arch_action(random_action(rng, notif))
+        .unwrap();
     if rng.chance(40) {
-        policy.unknown_action = Some(random_action(rng, notif));
+        policy
+            .set_unknown_action(Some(random_action(rng, notif)))
+            .unwrap();
     }
     for _ in 0..rng.below(14) {
         let abi = rng.pick(&[Abi::X64, Abi::X32, Abi::I386]);
@@ -116,9 +120,9 @@ pub fn random_policy(rng: &mut Rng, notif: bool, i386: bool) -> Policy {
             rule = rule.with(random_condition(rng));
         }
         if rng.chance(20) {
-            rule = rule.on_arch(rng.pick(&policy.arches));
+            rule = rule.on_arch(rng.pick(&policy.arches()));
         }
-        policy.add_rule(rule);
+        policy.rule_add_verbatim(rule);
     }
     policy
 }

@@ -219,7 +219,8 @@ impl Checker<'_> {
         // Arches the policy does not name.
         let mut other_arch = region[WORD_ARCH].clone();
         other_arch.restrict(&audits.complement());
-        if leaf.verdict.action() != Some(self.policy.bad_arch_action()) && other_arch.is_feasible() {
+        if leaf.verdict.action() != Some(self.policy.bad_arch_action()) && other_arch.is_feasible()
+        {
             let mut other = region.clone();
             other[WORD_ARCH] = other_arch;
             self.expect(&other, self.policy.bad_arch_action(), leaf.verdict)?;

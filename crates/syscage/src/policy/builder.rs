@@ -292,23 +292,25 @@ impl Policy {
 
     /// Replaces every action the policy decides with (default, unknown
     /// syscall, each rule's; not the bad-arch action) by `f` of it, e.g. to
-    /// turn ALLOW into LOG. Checked like [`Policy::set_default_action`]:
-    /// on error the policy is left unchanged.
+    /// turn ALLOW into LOG. Every action `f` changes is checked like
+    /// [`Policy::set_default_action`]; on error the policy is left
+    /// unchanged.
     pub fn map_actions(
         &mut self,
         mut f: impl FnMut(Action) -> Action,
     ) -> Result<&mut Self, PolicyError> {
-        let default = f(self.default_action);
-        check_action(default)?;
-        let unknown = self.unknown_action.map(&mut f);
-        if let Some(u) = unknown {
-            check_action(u)?;
-        }
+        let mut mapped = |a: Action| -> Result<Action, PolicyError> {
+            let b = f(a);
+            if b != a {
+                check_action(b)?;
+            }
+            Ok(b)
+        };
+        let default = mapped(self.default_action)?;
+        let unknown = self.unknown_action.map(&mut mapped).transpose()?;
         let mut actions = Vec::with_capacity(self.rules.len());
         for r in &self.rules {
-            let a = f(r.action);
-            check_action(a)?;
-            actions.push(a);
+            actions.push(mapped(r.action)?);
         }
         self.default_action = default;
         self.unknown_action = unknown;

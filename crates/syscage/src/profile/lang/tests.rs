@@ -101,8 +101,14 @@ fn conditions() {
         p.rules()[2].conditions,
         vec![Condition::new32(0, CmpOp::Eq(0))]
     );
-    assert_eq!(p.rules()[0].conditions, vec![Condition::new(0, CmpOp::Eq(1))]);
-    assert_eq!(p.rules()[5].conditions, vec![Condition::new(2, CmpOp::Le(2))]);
+    assert_eq!(
+        p.rules()[0].conditions,
+        vec![Condition::new(0, CmpOp::Eq(1))]
+    );
+    assert_eq!(
+        p.rules()[5].conditions,
+        vec![Condition::new(2, CmpOp::Le(2))]
+    );
 }
 
 #[test]
@@ -356,8 +362,14 @@ fn defines_name_numbers() {
         p.rules()[0].conditions,
         vec![Condition::new(2, CmpOp::MaskedEq { mask: 4, value: 0 })]
     );
-    assert_eq!(p.rules()[2].conditions, vec![Condition::new(0, CmpOp::Eq(2))]);
-    assert_eq!(p.rules()[4].conditions, vec![Condition::new(0, CmpOp::Eq(2))]);
+    assert_eq!(
+        p.rules()[2].conditions,
+        vec![Condition::new(0, CmpOp::Eq(2))]
+    );
+    assert_eq!(
+        p.rules()[4].conditions,
+        vec![Condition::new(0, CmpOp::Eq(2))]
+    );
     for (text, want) in [
         (
             "default allow\nallow read if fd == STDIN",
