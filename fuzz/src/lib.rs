@@ -179,7 +179,8 @@ pub fn policy(b: &mut Bytes) -> Policy {
     let mut p = Policy::init(action(b)).unwrap();
     p.set_bad_arch_action(action(b)).unwrap();
     let u = b.u8();
-    p.set_unknown_action((u & 1 != 0).then(|| action(b))).unwrap();
+    p.set_unknown_action((u & 1 != 0).then(|| action(b)))
+        .unwrap();
     let n = b.u8() % 16;
     for _ in 0..n {
         let mut r = Rule::new(syscall(b), action(b));
@@ -207,7 +208,7 @@ pub fn order_of(audit: u32) -> ByteOrder {
 /// the input, and, for a number some rule names, each of its conditions'
 /// constants, next to them and across the high word.
 pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
-    let mut audits: Vec<u32> = p.arches.iter().map(|a| a.audit()).collect();
+    let mut audits: Vec<u32> = p.arches().iter().map(|a| a.audit()).collect();
     audits.push(Arch::Aarch64.audit());
     audits.push(Arch::X86.audit());
     audits.dedup();
@@ -223,9 +224,9 @@ pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
     ];
     // Boundary arguments per number a rule names (on any arch).
     let mut consts: Vec<(u32, u8, u64)> = Vec::new();
-    for r in &p.rules {
+    for r in p.rules() {
         let named: Vec<u32> = p
-            .arches
+            .arches()
             .iter()
             .filter_map(|&a| r.syscall.resolve(a))
             .collect();
