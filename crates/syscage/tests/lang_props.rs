@@ -232,7 +232,7 @@ proptest! {
         let text = lang::print(&p);
         let q = lang::parse("p.policy", &text, &mut NoIncludes)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        prop_assert_eq!(&q.arches(), &p.arches());
+        prop_assert_eq!(q.arches(), p.arches());
         prop_assert_eq!(q.default_action(), p.default_action());
         prop_assert_eq!(q.bad_arch_action(), p.bad_arch_action());
         prop_assert_eq!(q.unknown_action(), p.unknown_action());
@@ -275,7 +275,7 @@ proptest! {
         }
         let Ok(prog) = compile(&p, &CompileOptions::default()) else { return Ok(()) };
         let table = lift(&prog, order, &Limits::default()).unwrap();
-        let Ok(d) = decompile(&table, &p.arches()) else { return Ok(()) };
+        let Ok(d) = decompile(&table, p.arches()) else { return Ok(()) };
         let text = lang::print(&d);
         let q = lang::parse("d.policy", &text, &mut NoIncludes)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;

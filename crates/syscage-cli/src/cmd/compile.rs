@@ -202,7 +202,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
         }
     };
     let report = match (&program, args.stats) {
-        (Some(p), true) => Some(stats_text(p, &policy.arches())),
+        (Some(p), true) => Some(stats_text(p, policy.arches())),
         _ => None,
     };
     match &args.output {

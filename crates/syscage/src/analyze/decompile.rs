@@ -208,10 +208,8 @@ fn arch_rules(
             .all(|(_, d)| {
                 d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action())
             });
-        if !x32_bad {
-            if !policy.arch_exist(Arch::X32) {
-                policy.arch_add(Arch::X32)?;
-            }
+        if !x32_bad && !policy.arch_exist(Arch::X32) {
+            policy.arch_add(Arch::X32)?;
         }
     }
     for (&nr, d) in &v.known {

@@ -160,13 +160,29 @@ impl Policy {
         Ok(Policy::new(default_action))
     }
 
-    /// [`Policy::init`] without syscage's check that an errno is at most
-    /// [`MAX_ERRNO`] (libseccomp accepts any 16-bit errno and the kernel
-    /// clamps it). For the OCI profile translator, which builds the filter
-    /// runc + libseccomp would build for any profile; with
-    /// [`Policy::rule_add_verbatim`] for its rules.
+    /// [`Policy::init`] without the check that an errno is at most
+    /// [`MAX_ERRNO`] (libseccomp refuses it; the kernel clamps it). For
+    /// producers that must keep such an errno as their input says: the
+    /// OCI profile translator (syscage compiles any 16-bit `errnoRet`),
+    /// and tests of the kernel's clamping. See also
+    /// [`Policy::set_actions_verbatim`] and [`Policy::rule_add_verbatim`].
     pub fn init_verbatim(default_action: Action) -> Self {
         Policy::new(default_action)
+    }
+
+    /// Sets the default, bad-arch and unknown-syscall actions without the
+    /// [`MAX_ERRNO`] check of [`Policy::set_default_action`] and the
+    /// others, for the producers [`Policy::init_verbatim`] names.
+    pub fn set_actions_verbatim(
+        &mut self,
+        default_action: Action,
+        bad_arch_action: Action,
+        unknown_action: Option<Action>,
+    ) -> &mut Self {
+        self.default_action = default_action;
+        self.bad_arch_action = bad_arch_action;
+        self.unknown_action = unknown_action;
+        self
     }
 
     /// `seccomp_reset(ctx, def_action)`: back to what [`Policy::init`]
