@@ -209,6 +209,7 @@ proptest! {
                 prop_assert!(n > 4096);
                 None
             }
+            Err(e) => panic!("compile_naive: {e}"),
         };
         prop_assert!(validate_program(&optimized).is_ok());
         if let Some(n) = &naive {

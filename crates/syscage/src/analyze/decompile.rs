@@ -21,6 +21,7 @@ use conditions::{conditions_of, merge_ranges, range_alternatives, range_rules, s
 
 /// Why a program has no equivalent policy (or none syscage can find).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecompileError {
     /// The program never checks the arch, so its decisions for other
     /// arches depend on numbers that mean other syscalls there.

@@ -37,6 +37,7 @@ pub struct Mismatch {
 
 /// Why a program could not be shown equivalent to its policy.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// The program and the policy disagree.
     #[error(transparent)]
@@ -70,6 +71,7 @@ struct ArchRules<'p> {
 
 /// Why a compiled program is not proven equivalent to its policy.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProofError {
     /// The program could not be lifted.
     #[error(transparent)]

@@ -87,6 +87,7 @@ impl Default for CompileOptions {
 
 /// Why a policy cannot be compiled.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CompileError {
     /// The program would exceed the kernel's 4096 instructions (`BPF_MAXINSNS`).
     #[error("the compiled filter has {0} instructions, more than the kernel's limit of 4096")]
@@ -95,6 +96,7 @@ pub enum CompileError {
 
 /// Something the compiler did that the user should know about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Warning {
     /// A rule names a syscall the arch does not have; it is skipped on that
     /// arch (as runc does).
