@@ -43,8 +43,8 @@ fuzz_target!(|input: &[u8]| {
     }
     // The proof reads the whole table in one byte order: only policies
     // whose arches agree on it.
-    let order = p.arches[0].byte_order();
-    let one_order = p.arches.iter().all(|a| a.byte_order() == order);
+    let order = p.arches()[0].byte_order();
+    let one_order = p.arches().iter().all(|a| a.byte_order() == order);
     if let (Some(prog), true) = (&naive, one_order) {
         match prove(&p, prog, order) {
             Ok(())

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let printed = lang::print(&p);
     let q = lang::parse("p.policy", &printed, &mut NoIncludes).expect("printed policies parse");
     assert_eq!(lang::print(&q), printed);
-    if p.rules.len() < 2000 {
+    if p.rules().len() < 2000 {
         let _ = compile(&p, &CompileOptions::default());
     }
 });

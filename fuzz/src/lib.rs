@@ -176,10 +176,11 @@ pub fn policy(b: &mut Bytes) -> Policy {
     if arches.is_empty() {
         arches.push(ARCHES[rot % ARCHES.len()]);
     }
-    let mut p = Policy::new(action(b));
-    p.bad_arch_action = action(b);
+    let mut p = Policy::init(action(b)).unwrap();
+    p.set_bad_arch_action(action(b)).unwrap();
     let u = b.u8();
-    p.unknown_action = (u & 1 != 0).then(|| action(b));
+    p.set_unknown_action((u & 1 != 0).then(|| action(b)))
+        .unwrap();
     let n = b.u8() % 16;
     for _ in 0..n {
         let mut r = Rule::new(syscall(b), action(b));
@@ -190,9 +191,9 @@ pub fn policy(b: &mut Bytes) -> Policy {
         if sel & 0x80 != 0 {
             r = r.on_arch(arches[(sel as usize >> 2) % arches.len()]);
         }
-        p.add_rule(r);
+        p.rule_add_verbatim(r);
     }
-    p.arches = arches;
+    p.set_arches(arches).unwrap();
     p
 }
 
@@ -207,7 +208,7 @@ pub fn order_of(audit: u32) -> ByteOrder {
 /// the input, and, for a number some rule names, each of its conditions'
 /// constants, next to them and across the high word.
 pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
-    let mut audits: Vec<u32> = p.arches.iter().map(|a| a.audit()).collect();
+    let mut audits: Vec<u32> = p.arches().iter().map(|a| a.audit()).collect();
     audits.push(Arch::Aarch64.audit());
     audits.push(Arch::X86.audit());
     audits.dedup();
@@ -223,9 +224,9 @@ pub fn policy_inputs(p: &Policy, b: &mut Bytes) -> Vec<SeccompData> {
     ];
     // Boundary arguments per number a rule names (on any arch).
     let mut consts: Vec<(u32, u8, u64)> = Vec::new();
-    for r in &p.rules {
+    for r in p.rules() {
         let named: Vec<u32> = p
-            .arches
+            .arches()
             .iter()
             .filter_map(|&a| r.syscall.resolve(a))
             .collect();

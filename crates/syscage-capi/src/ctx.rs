@@ -217,22 +217,26 @@ impl Ctx {
     /// The policy this context stands for: its arches, actions,
     /// attributes, and each arch's rules restricted to that arch.
     pub fn policy(&self) -> Policy {
-        let mut p = Policy::new(self.default);
-        p.bad_arch_action = self.bad_arch;
-        p.arches = self.filters.iter().map(|f| f.arch).collect();
-        p.attrs = self.attrs;
+        // The actions passed `tokens::action`'s libseccomp checks (errno
+        // below 4095) and the arches are distinct, so the builder agrees.
+        let mut p = Policy::init(self.default).expect("a checked default action");
+        p.set_bad_arch_action(self.bad_arch)
+            .expect("a checked bad-arch action")
+            .set_arches(self.filters.iter().map(|f| f.arch))
+            .expect("one filter per arch")
+            .set_attributes(self.attrs)
+            .expect("checked attributes");
         for f in &self.filters {
             for (&nr, entry) in &f.rules {
                 match entry {
                     crate::db::Entry::Unconditional(a) => {
-                        p.rules
-                            .push(Rule::new(SyscallId::Nr(nr), *a).on_arch(f.arch));
+                        p.rule_add_verbatim(Rule::new(SyscallId::Nr(nr), *a).on_arch(f.arch));
                     }
                     crate::db::Entry::Chains(chains) => {
                         for (conds, a) in chains {
                             let mut r = Rule::new(SyscallId::Nr(nr), *a).on_arch(f.arch);
                             r.conditions = conds.clone();
-                            p.rules.push(r);
+                            p.rule_add_verbatim(r);
                         }
                     }
                 }
@@ -240,7 +244,7 @@ impl Ctx {
         }
         for &(nr, prio) in &self.priorities {
             if let Some(ApiSyscall::Name(n)) = syscall_of(nr) {
-                p.priorities.push((SyscallId::Name(n.to_string()), prio));
+                p.syscall_priority(SyscallId::Name(n.to_string()), prio);
             }
         }
         p

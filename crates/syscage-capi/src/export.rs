@@ -16,7 +16,7 @@ use syscage::policy::{CmpOp, SyscallId};
 pub fn program(ctx: &Ctx) -> Result<(Program, ByteOrder), Errno> {
     let policy = ctx.policy();
     let order = policy
-        .arches
+        .arches()
         .first()
         .map(|a| a.byte_order())
         .ok_or(-libc::EINVAL)?;
@@ -74,7 +74,7 @@ fn cond_pfc(c: &syscage::policy::Condition) -> String {
 pub fn pfc(ctx: &Ctx) -> String {
     let p = ctx.policy();
     let mut s = String::from("#\n# pseudo filter code start\n#\n");
-    for &arch in &p.arches {
+    for &arch in p.arches() {
         let _ = writeln!(
             s,
             "# filter for arch {} ({})",
@@ -82,7 +82,7 @@ pub fn pfc(ctx: &Ctx) -> String {
             crate::tokens::token_of_arch(arch)
         );
         let _ = writeln!(s, "if ($arch == {})", arch.audit());
-        for r in p.rules.iter().filter(|r| r.arch == Some(arch)) {
+        for r in p.rules().iter().filter(|r| r.arch == Some(arch)) {
             let SyscallId::Nr(nr) = r.syscall else {
                 continue;
             };
@@ -100,13 +100,13 @@ pub fn pfc(ctx: &Ctx) -> String {
         let _ = writeln!(
             s,
             "  # default action\n  action {};",
-            action_pfc(p.default_action)
+            action_pfc(p.default_action())
         );
     }
     let _ = writeln!(
         s,
         "# invalid architecture action\naction {};",
-        action_pfc(p.bad_arch_action)
+        action_pfc(p.bad_arch_action())
     );
     s.push_str("#\n# pseudo filter code end\n#\n");
     s

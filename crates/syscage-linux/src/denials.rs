@@ -61,9 +61,9 @@ impl Routing {
         opts: &InstallOptions,
     ) -> Result<Option<Routing>, &'static str> {
         let errno = |a: &Action| matches!(a, Action::Errno(_));
-        let any = errno(&policy.default_action)
-            || policy.unknown_action.as_ref().is_some_and(errno)
-            || policy.rules.iter().any(|r| errno(&r.action));
+        let any = errno(&policy.default_action())
+            || policy.unknown_action().as_ref().is_some_and(errno)
+            || policy.rules().iter().any(|r| errno(&r.action));
         if !any {
             return Ok(None);
         }
@@ -73,19 +73,17 @@ impl Routing {
         if !supported() {
             return Err("this kernel lacks SECCOMP_RET_USER_NOTIF or pidfd_getfd(2) (Linux 5.6)");
         }
-        let notify = |a: &mut Action| {
+        let notify = |a: Action| {
             if matches!(a, Action::Errno(_)) {
-                *a = Action::UserNotif;
+                Action::UserNotif
+            } else {
+                a
             }
         };
         let mut routed = policy.clone();
-        notify(&mut routed.default_action);
-        if let Some(u) = routed.unknown_action.as_mut() {
-            notify(u);
-        }
-        for r in &mut routed.rules {
-            notify(&mut r.action);
-        }
+        routed
+            .map_actions(notify)
+            .map_err(|_| "the routed filter has an invalid action")?;
         let prog = compile(&routed, &CompileOptions::default())
             .map_err(|_| "the routed filter does not compile")?;
         let mut listener = *opts;

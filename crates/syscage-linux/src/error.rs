@@ -8,6 +8,7 @@ use syscage::bpf::ValidateError;
 /// Every variant names what the kernel would have refused and why, instead
 /// of passing on a bare `EINVAL`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The kernel was built without seccomp (`CONFIG_SECCOMP`), or seccomp
     /// filter mode (`CONFIG_SECCOMP_FILTER`) is missing.

@@ -151,6 +151,7 @@ pub struct Outcome {
 
 /// Why a program could not be recorded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RecordError {
     /// No command was given.
     #[error("no command to record")]

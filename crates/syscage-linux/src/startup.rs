@@ -154,10 +154,10 @@ mod tests {
     use syscage::policy::{Policy, Rule, SyscallId};
 
     fn prog(default: Action, allow: &[&str]) -> Program {
-        let mut p = Policy::new(default);
-        p.arches = vec![Arch::native()];
+        let mut p = Policy::init(default).unwrap();
+        p.set_arches(vec![Arch::native()]).unwrap();
         for a in allow {
-            p.add_rule(Rule::new(SyscallId::Name(a.to_string()), Action::Allow));
+            p.rule_add_verbatim(Rule::new(SyscallId::Name(a.to_string()), Action::Allow));
         }
         compile(&p, &CompileOptions::default()).unwrap()
     }

@@ -172,10 +172,10 @@ fn fixed_policies_every_action_and_abi() {
     let mut made = 0;
     for (k, a) in actions.iter().enumerate() {
         for listener in [false, true] {
-            let mut p = Policy::new(Action::Allow);
-            p.arches = vec![Arch::X86_64];
-            p.add_rule(Rule::new("getppid", *a));
-            p.add_rule(
+            let mut p = Policy::init(Action::Allow).unwrap();
+            p.set_arches(vec![Arch::X86_64]).unwrap();
+            p.rule_add_verbatim(Rule::new("getppid", *a));
+            p.rule_add_verbatim(
                 Rule::new("close", Action::Errno(77))
                     .with(Condition::new(0, CmpOp::Ge(0x1_0000_0000))),
             );
@@ -201,10 +201,10 @@ fn fixed_policies_every_action_and_abi() {
     }
     // An i386 policy and an x86_64 one: int 0x80 takes only the i386 rules.
     if i386 {
-        let mut p = Policy::new(Action::Allow);
-        p.arches = vec![Arch::X86_64, Arch::X86];
-        p.add_rule(Rule::new("getpid", Action::Errno(11)).on_arch(Arch::X86));
-        p.add_rule(Rule::new("getpid", Action::Errno(22)).on_arch(Arch::X86_64));
+        let mut p = Policy::init(Action::Allow).unwrap();
+        p.set_arches(vec![Arch::X86_64, Arch::X86]).unwrap();
+        p.rule_add_verbatim(Rule::new("getpid", Action::Errno(11)).on_arch(Arch::X86));
+        p.rule_add_verbatim(Rule::new("getpid", Action::Errno(22)).on_arch(Arch::X86_64));
         let calls = [
             Call {
                 abi: Abi::I386,
@@ -228,9 +228,9 @@ fn fixed_policies_every_action_and_abi() {
         );
     }
     // x32 numbers without x32 in the policy: the bad-arch action.
-    let mut p = Policy::new(Action::Allow);
-    p.arches = vec![Arch::X86_64];
-    p.bad_arch_action = Action::Errno(33);
+    let mut p = Policy::init(Action::Allow).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
+    p.set_bad_arch_action(Action::Errno(33)).unwrap();
     let calls = [
         Call {
             abi: Abi::X32,
@@ -258,10 +258,10 @@ fn log_action_writes_one_audit_record_per_logged_call() {
     };
     let s = shared_map();
     let nr = |n: &str| Arch::X86_64.syscall_nr(n).unwrap();
-    let mut p = Policy::new(Action::Allow);
-    p.arches = vec![Arch::X86_64];
-    p.add_rule(Rule::new("getppid", Action::Log));
-    p.add_rule(Rule::new("close", Action::Log).with(Condition::new(
+    let mut p = Policy::init(Action::Allow).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
+    p.rule_add_verbatim(Rule::new("getppid", Action::Log));
+    p.rule_add_verbatim(Rule::new("close", Action::Log).with(Condition::new(
         0,
         CmpOp::MaskedEq {
             mask: 1 << 32,
@@ -319,10 +319,10 @@ fn tsync_reaches_the_other_threads() {
         return;
     }
     let s = shared_map();
-    let mut p = Policy::new(Action::Allow);
-    p.arches = vec![Arch::X86_64];
-    p.add_rule(Rule::new("getppid", Action::Errno(44)));
-    p.add_rule(Rule::new("gettid", Action::KillThread));
+    let mut p = Policy::init(Action::Allow).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
+    p.rule_add_verbatim(Rule::new("getppid", Action::Errno(44)));
+    p.rule_add_verbatim(Rule::new("gettid", Action::KillThread));
     let nr = |n: &str| Arch::X86_64.syscall_nr(n).unwrap();
     let calls = [
         Call {
@@ -375,9 +375,9 @@ fn random_policies_agree_with_the_emulator() {
             let mut p = random_policy(&mut rng, notif, i386);
             if i + 1 < stacked {
                 // Later filters are installed through the earlier ones.
-                p.add_rule(Rule::new("seccomp", Action::Allow).on_arch(Arch::X86_64));
-                if !p.arches.contains(&Arch::X86_64) {
-                    p.arches.push(Arch::X86_64);
+                p.rule_add_verbatim(Rule::new("seccomp", Action::Allow).on_arch(Arch::X86_64));
+                if !p.arches().contains(&Arch::X86_64) {
+                    p.arch_add(Arch::X86_64).unwrap();
                 }
             }
             policies.push(p);

@@ -23,10 +23,10 @@
 //! use syscage::bpf::data::SeccompData;
 //! use syscage::policy::{CmpOp, Condition, Policy, Rule};
 //!
-//! let mut policy = Policy::new(Action::Errno(1));
-//! policy.arches = vec![Arch::X86_64];
-//! policy.add_rule(Rule::new("read", Action::Allow));
-//! policy.add_rule(Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Eq(1))));
+//! let mut policy = Policy::init(Action::Errno(1)).unwrap();
+//! policy.set_arches(vec![Arch::X86_64]).unwrap();
+//! policy.rule_add_verbatim(Rule::new("read", Action::Allow));
+//! policy.rule_add_verbatim(Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Eq(1))));
 //!
 //! let write_stdout = SeccompData { nr: 1, arch: Arch::X86_64.audit(), args: [1, 0, 0, 0, 0, 0], ..Default::default() };
 //! assert_eq!(policy.evaluate(&write_stdout), Action::Allow);

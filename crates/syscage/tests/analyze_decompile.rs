@@ -37,7 +37,7 @@ fn fixtures_decompile_to_equivalent_policies() {
         let table = lift(&prog, order, &Limits::default()).unwrap();
         let policy = decompile(&table, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
         // Spot-check the policy's evaluator against the emulator too.
-        for arch in &policy.arches {
+        for arch in policy.arches() {
             for nr in (0..600).chain([0x4000_0000, 0x4000_0001, 0xffff_ffff]) {
                 for a0 in [0u64, 1, 2, 0x1000, 0x31337, 0x7ffe_a12f_7d0e, 1 << 32] {
                     let data = SeccompData {
@@ -132,7 +132,7 @@ fn default_profiles_survive_decompile_and_recompile() {
             let written =
                 profile::write_docker(&decompiled).unwrap_or_else(|e| panic!("{name} {host}: {e}"));
             let mut exact = opts.clone();
-            exact.enosys_unknown = decompiled.unknown_action.is_some();
+            exact.enosys_unknown = decompiled.unknown_action().is_some();
             let (reread, _) = profile::parse(&written).unwrap().to_policy(&exact).unwrap();
             let third = compile(&reread, &CompileOptions::default()).unwrap();
             let d = diff(&original, &third, order, &Limits::default()).unwrap();

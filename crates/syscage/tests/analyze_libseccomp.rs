@@ -97,8 +97,8 @@ fn syscage_and_libseccomp_compilations_differ_only_where_libseccomp_lacks_the_sy
         let order = host.byte_order();
         let label = format!("{file} on {host}");
 
-        lifted_agrees_with_emulator(&format!("syscage {label}"), &ours, &policy.arches);
-        lifted_agrees_with_emulator(&format!("libseccomp {label}"), &theirs, &policy.arches);
+        lifted_agrees_with_emulator(&format!("syscage {label}"), &ours, policy.arches());
+        lifted_agrees_with_emulator(&format!("libseccomp {label}"), &theirs, policy.arches());
         for prog in [&ours, &theirs] {
             assert!(
                 diff(prog, prog, order, &Limits::default())

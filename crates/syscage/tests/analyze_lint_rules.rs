@@ -187,18 +187,18 @@ fn trace_and_notify_without_a_tracer_or_listener() {
 
 #[test]
 fn shadowed_rule() {
-    let mut p = Policy::new(Action::Errno(1));
-    p.add_rule(Rule::new(
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.rule_add_verbatim(Rule::new(
         SyscallId::Name("read".into()),
         Action::KillProcess,
     ));
     let mut gated = Rule::new(SyscallId::Name("read".into()), Action::Allow);
     gated.conditions = vec![Condition::new(0, CmpOp::Eq(0))];
-    p.add_rule(gated.clone());
+    p.rule_add_verbatim(gated.clone());
     let f = lint_policy(&p);
     assert_eq!(ids(&f), ["shadowed-rule"]);
-    let mut p = Policy::new(Action::Errno(1));
-    p.add_rule(gated);
-    p.add_rule(Rule::new(SyscallId::Name("write".into()), Action::Allow));
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.rule_add_verbatim(gated);
+    p.rule_add_verbatim(Rule::new(SyscallId::Name("write".into()), Action::Allow));
     assert!(lint_policy(&p).is_empty());
 }

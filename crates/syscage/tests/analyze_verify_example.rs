@@ -22,36 +22,37 @@ fn masked(arg: u8, mask: u64, value: u64) -> Condition {
 #[test]
 #[ignore = "known bug in analyze::verify's mismatch example, reported by the fuzz helper; remove when fixed"]
 fn mismatch_example_really_differs() {
-    let mut p = Policy::new(Action::KillThread);
-    p.bad_arch_action = Action::KillThread;
-    p.arches = vec![Arch::Ppc64, Arch::X32, Arch::X86, Arch::S390x];
+    let mut p = Policy::init(Action::KillThread).unwrap();
+    p.set_bad_arch_action(Action::KillThread).unwrap();
+    p.set_arches(vec![Arch::Ppc64, Arch::X32, Arch::X86, Arch::S390x])
+        .unwrap();
     let m = 6221254864074593878;
-    p.add_rule(
+    p.rule_add_verbatim(
         Rule::new(SyscallId::Nr(1073742082), Action::KillThread)
             .with(masked(2, m, m))
             .with(Condition::new(2, CmpOp::Ne(0))),
     );
-    p.add_rule(
+    p.rule_add_verbatim(
         Rule::new("read", Action::Trap(0))
             .with(masked(2, 6221254863621609046, 6221254862933743190))
             .with(masked(2, 6148845426315777622, 1414812756)),
     );
-    p.add_rule(
+    p.rule_add_verbatim(
         Rule::new(SyscallId::Nr(1073742082), Action::KillThread)
             .with(masked(2, 6221204286539716182, 6221160306074605142))
             .with(masked(2, 3327647950551537238, 3327647950551516678)),
     );
-    p.add_rule(
+    p.rule_add_verbatim(
         Rule::new(SyscallId::Nr(1073741962), Action::KillThread)
             .with(Condition::new(4, CmpOp::Ne(0)))
             .with(Condition::new(0, CmpOp::Eq(0))),
     );
-    p.add_rule(
+    p.rule_add_verbatim(
         Rule::new("read", Action::Allow)
             .with(masked(4, 3327647950551526958, 434041037028470318))
             .with(masked(2, m, m)),
     );
-    p.add_rule(
+    p.rule_add_verbatim(
         Rule::new(SyscallId::Nr(1073742082), Action::KillThread)
             .with(masked(2, m, m))
             .with(masked(2, 14195627506191980118, 4899916396027598422)),
@@ -86,9 +87,11 @@ fn mismatch_example_really_differs() {
 #[ignore = "known limitation of analyze::verify (one byte order per table), reported by the fuzz helper; remove when fixed"]
 fn proof_of_a_mixed_byte_order_policy() {
     use syscage::compile::{compile, CompileOptions};
-    let mut p = Policy::new(Action::Errno(1));
-    p.arches = vec![Arch::X86_64, Arch::S390x];
-    p.add_rule(Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Eq(1 << 32))));
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.set_arches(vec![Arch::X86_64, Arch::S390x]).unwrap();
+    p.rule_add_verbatim(
+        Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Eq(1 << 32))),
+    );
     let prog = compile(&p, &CompileOptions::default()).unwrap();
     let r = syscage::analyze::verify::prove(&p, &prog, Arch::X86_64.byte_order());
     assert_eq!(r, Ok(()));

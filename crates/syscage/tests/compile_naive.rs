@@ -121,9 +121,9 @@ fn policy() -> impl Strategy<Value = Policy> {
         proptest::collection::vec(rule, 0..10),
     )
         .prop_map(|(arches, (default, bad, unknown), rules)| {
-            let mut p = Policy::new(default);
-            p.bad_arch_action = bad;
-            p.unknown_action = unknown;
+            let mut p = Policy::init(default).unwrap();
+            p.set_bad_arch_action(bad).unwrap();
+            p.set_unknown_action(unknown).unwrap();
             for (sc, act, conds, pick) in rules {
                 let mut r = Rule::new(sc, act);
                 for c in conds {
@@ -132,9 +132,9 @@ fn policy() -> impl Strategy<Value = Policy> {
                 if pick < arches.len() && pick % 2 == 0 {
                     r = r.on_arch(arches[pick]);
                 }
-                p.add_rule(r);
+                p.rule_add_verbatim(r);
             }
-            p.arches = arches;
+            p.set_arches(arches).unwrap();
             p
         })
 }
@@ -142,7 +142,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 /// Each condition's constant, its neighbours and the other word flipped.
 fn arg_values(p: &Policy) -> Vec<u64> {
     let mut v: Vec<u64> = EDGES.to_vec();
-    for c in p.rules.iter().flat_map(|r| &r.conditions) {
+    for c in p.rules().iter().flat_map(|r| &r.conditions) {
         let k = match c.op {
             CmpOp::MaskedEq { mask, value } => value | (!mask & 1),
             CmpOp::Eq(k)
@@ -176,7 +176,7 @@ fn numbers(p: &Policy) -> Vec<u32> {
         0x4000_0001,
         u32::MAX,
     ];
-    for r in &p.rules {
+    for r in p.rules() {
         for a in Arch::ALL {
             if let Some(n) = r.syscall.resolve(a) {
                 v.extend([n, n.wrapping_add(1), n.wrapping_sub(1)]);
@@ -209,6 +209,7 @@ proptest! {
                 prop_assert!(n > 4096);
                 None
             }
+            Err(e) => panic!("compile_naive: {e}"),
         };
         prop_assert!(validate_program(&optimized).is_ok());
         if let Some(n) = &naive {
@@ -253,12 +254,15 @@ proptest! {
 /// and x86_64 on one audit id, a 32-bit arch's low words only.
 #[test]
 fn naive_lowering_on_a_hand_written_policy() {
-    let mut p = Policy::new(Action::Errno(1));
-    p.arches = vec![Arch::X86, Arch::X32, Arch::X86_64];
-    p.unknown_action = Some(Action::Errno(38));
-    p.add_rule(Rule::new("read", Action::Allow));
-    p.add_rule(Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Le(0x1_0000_0000))));
-    p.add_rule(Rule::new("write", Action::Log).with(Condition::new32(
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.set_arches(vec![Arch::X86, Arch::X32, Arch::X86_64])
+        .unwrap();
+    p.set_unknown_action(Some(Action::Errno(38))).unwrap();
+    p.rule_add_verbatim(Rule::new("read", Action::Allow));
+    p.rule_add_verbatim(
+        Rule::new("write", Action::Allow).with(Condition::new(0, CmpOp::Le(0x1_0000_0000))),
+    );
+    p.rule_add_verbatim(Rule::new("write", Action::Log).with(Condition::new32(
         1,
         CmpOp::MaskedEq {
             mask: 0xf0,

@@ -138,9 +138,9 @@ fn policy() -> impl Strategy<Value = Policy> {
         proptest::collection::vec(rule, 0..12),
     )
         .prop_map(|(arches, default, bad, unknown, rules)| {
-            let mut p = Policy::new(default);
-            p.bad_arch_action = bad;
-            p.unknown_action = unknown;
+            let mut p = Policy::init(default).unwrap();
+            p.set_bad_arch_action(bad).unwrap();
+            p.set_unknown_action(unknown).unwrap();
             for (sc, act, conds, arch_pick) in rules {
                 let mut r = Rule::new(sc, act);
                 r.conditions = conds;
@@ -148,9 +148,9 @@ fn policy() -> impl Strategy<Value = Policy> {
                 if arch_pick < arches.len() && arch_pick % 3 == 0 {
                     r.arch = Some(arches[arch_pick]);
                 }
-                p.rules.push(r);
+                p.rule_add_verbatim(r);
             }
-            p.arches = arches;
+            p.set_arches(arches).unwrap();
             p
         })
 }
@@ -159,7 +159,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 /// neighbours, and with the other word flipped.
 fn arg_values(p: &Policy) -> Vec<u64> {
     let mut v: Vec<u64> = EDGES.to_vec();
-    for r in &p.rules {
+    for r in p.rules() {
         for c in &r.conditions {
             let ks: Vec<u64> = match c.op {
                 CmpOp::MaskedEq { mask, value } => {
@@ -207,7 +207,7 @@ fn numbers(p: &Policy) -> Vec<u32> {
         u32::MAX - 1,
         0x8000_0000,
     ];
-    for r in &p.rules {
+    for r in p.rules() {
         for a in Arch::ALL {
             if let Some(n) = r.syscall.resolve(a) {
                 v.extend([n, n.wrapping_add(1), n.wrapping_sub(1), n ^ X32_SYSCALL_BIT]);
@@ -262,7 +262,7 @@ proptest! {
                 // the kernel's constant-action emulation must reach the RET.
                 let probe = SeccompData { nr, arch: audit, instruction_pointer: 0, args: [0; 6] };
                 let conditional = p.arch_for(&probe).is_some_and(|a| {
-                    p.rules.iter().any(|r| {
+                    p.rules().iter().any(|r| {
                         !r.conditions.is_empty()
                             && r.arch.is_none_or(|x| x == a)
                             && r.syscall.resolve(a) == Some(nr)
@@ -279,10 +279,11 @@ proptest! {
 /// Deterministic: the same policy compiles to the same program.
 #[test]
 fn output_is_deterministic() {
-    let mut p = Policy::new(Action::Errno(1));
-    p.arches = vec![Arch::X86_64, Arch::X86, Arch::X32];
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.set_arches(vec![Arch::X86_64, Arch::X86, Arch::X32])
+        .unwrap();
     for (i, name) in NAMES.iter().enumerate() {
-        p.rules.push(
+        p.rule_add_verbatim(
             Rule::new(*name, Action::Allow).with(Condition::new(i as u8 % 6, CmpOp::Gt(i as u64))),
         );
     }
@@ -297,10 +298,10 @@ fn output_is_deterministic() {
 /// rules) and agrees with the evaluator.
 #[test]
 fn far_jumps_go_through_ja() {
-    let mut p = Policy::new(Action::Errno(1));
-    p.arches = vec![Arch::X86_64];
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
     for nr in 0..120u32 {
-        p.rules.push(
+        p.rule_add_verbatim(
             Rule::new(SyscallId::Nr(nr * 2), Action::Allow)
                 .with(Condition::new(0, CmpOp::Eq(u64::from(nr) << 32 | 7)))
                 .with(Condition::new(1, CmpOp::Le(u64::from(nr)))),
@@ -334,10 +335,10 @@ fn far_jumps_go_through_ja() {
 /// Over 4096 instructions: an error naming the size, never a truncated filter.
 #[test]
 fn too_long_is_an_error_naming_the_size() {
-    let mut p = Policy::new(Action::Errno(1));
-    p.arches = vec![Arch::X86_64];
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
     for nr in 0..1200u32 {
-        p.rules.push(
+        p.rule_add_verbatim(
             Rule::new(SyscallId::Nr(nr), Action::Allow)
                 .with(Condition::new(0, CmpOp::Eq(u64::from(nr) + 0x1_0000_0000)))
                 .with(Condition::new(1, CmpOp::Ne(u64::from(nr)))),
@@ -359,9 +360,9 @@ fn too_long_is_an_error_naming_the_size() {
 /// A name an arch lacks is skipped there, with a warning naming both.
 #[test]
 fn unknown_names_warn_per_arch() {
-    let mut p = Policy::new(Action::Errno(1));
-    p.arches = vec![Arch::X86_64, Arch::Aarch64];
-    p.rules.push(Rule::new("open", Action::Allow));
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.set_arches(vec![Arch::X86_64, Arch::Aarch64]).unwrap();
+    p.rule_add_verbatim(Rule::new("open", Action::Allow));
     let c = compile_with_warnings(&p, &CompileOptions::default()).unwrap();
     assert_eq!(
         c.warnings,
@@ -388,9 +389,9 @@ fn unknown_names_warn_per_arch() {
 /// evaluator says.
 #[test]
 fn no_arch_means_bad_arch_everywhere() {
-    let mut p = Policy::new(Action::Allow);
-    p.arches.clear();
-    p.bad_arch_action = Action::Errno(9);
+    let mut p = Policy::init(Action::Allow).unwrap();
+    p.set_arches([]).unwrap();
+    p.set_bad_arch_action(Action::Errno(9)).unwrap();
     let prog = compile(&p, &CompileOptions::default()).unwrap();
     for arch in [Arch::X86_64, Arch::Aarch64] {
         let d = SeccompData {

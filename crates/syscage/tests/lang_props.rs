@@ -134,16 +134,13 @@ fn policy() -> impl Strategy<Value = Policy> {
         any::<[bool; 4]>(),
     )
         .prop_map(|(arches, default, bad, unknown, rules, attrs)| {
-            let mut p = Policy::new(default);
-            p.bad_arch_action = bad;
-            p.unknown_action = unknown;
-            p.arches = arches.clone();
-            [
-                p.attrs.no_new_privs,
-                p.attrs.tsync,
-                p.attrs.log,
-                p.attrs.spec_allow,
-            ] = attrs;
+            let mut p = Policy::init(default).unwrap();
+            p.set_bad_arch_action(bad).unwrap();
+            p.set_unknown_action(unknown).unwrap();
+            p.set_arches(arches.clone()).unwrap();
+            let mut at = *p.attributes();
+            [at.no_new_privs, at.tsync, at.log, at.spec_allow] = attrs;
+            p.set_attributes(at).unwrap();
             for (sc, act, conds, arch_pick) in rules {
                 let mut r = Rule::new(sc, act);
                 if arch_pick < arches.len() && arch_pick % 2 == 0 {
@@ -160,7 +157,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                     .is_ok();
                 if ok {
                     r.conditions = conds;
-                    p.rules.push(r);
+                    p.rule_add_verbatim(r);
                 }
             }
             p
@@ -169,7 +166,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 
 fn arg_values(p: &Policy) -> Vec<u64> {
     let mut v: Vec<u64> = EDGES.to_vec();
-    for r in &p.rules {
+    for r in p.rules() {
         for c in &r.conditions {
             let ks: Vec<u64> = match c.op {
                 CmpOp::MaskedEq { mask, value } => {
@@ -202,7 +199,7 @@ fn numbers(p: &Policy) -> Vec<u32> {
         X32_SYSCALL_BIT | 1,
         u32::MAX,
     ];
-    for r in &p.rules {
+    for r in p.rules() {
         for a in Arch::ALL {
             if let Some(n) = r.syscall.resolve(a) {
                 v.extend([n, n.wrapping_add(1), n ^ X32_SYSCALL_BIT]);
@@ -215,7 +212,7 @@ fn numbers(p: &Policy) -> Vec<u32> {
 }
 
 fn sorted(p: &Policy) -> Vec<String> {
-    let mut v: Vec<String> = p.rules.iter().map(|r| format!("{r:?}")).collect();
+    let mut v: Vec<String> = p.rules().iter().map(|r| format!("{r:?}")).collect();
     v.sort();
     v
 }
@@ -235,11 +232,11 @@ proptest! {
         let text = lang::print(&p);
         let q = lang::parse("p.policy", &text, &mut NoIncludes)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        prop_assert_eq!(&q.arches, &p.arches);
-        prop_assert_eq!(q.default_action, p.default_action);
-        prop_assert_eq!(q.bad_arch_action, p.bad_arch_action);
-        prop_assert_eq!(q.unknown_action, p.unknown_action);
-        prop_assert_eq!(q.attrs, p.attrs);
+        prop_assert_eq!(q.arches(), p.arches());
+        prop_assert_eq!(q.default_action(), p.default_action());
+        prop_assert_eq!(q.bad_arch_action(), p.bad_arch_action());
+        prop_assert_eq!(q.unknown_action(), p.unknown_action());
+        prop_assert_eq!(q.attributes(), p.attributes());
         // The same rules (printing groups lines, so the order may differ).
         prop_assert_eq!(sorted(&q), sorted(&p), "{}", text);
         prop_assert_eq!(lang::print(&q), text.clone());
@@ -271,14 +268,14 @@ proptest! {
     /// original policy: the language carries whatever decompile finds.
     #[test]
     fn decompiled_policies_survive_the_language(p in policy(), seed in any::<u64>()) {
-        let order = p.arches[0].byte_order();
+        let order = p.arches()[0].byte_order();
         // One program reads its 64-bit fields in one byte order.
-        if p.arches.iter().any(|a| a.byte_order() != order) {
+        if p.arches().iter().any(|a| a.byte_order() != order) {
             return Ok(());
         }
         let Ok(prog) = compile(&p, &CompileOptions::default()) else { return Ok(()) };
         let table = lift(&prog, order, &Limits::default()).unwrap();
-        let Ok(d) = decompile(&table, &p.arches) else { return Ok(()) };
+        let Ok(d) = decompile(&table, p.arches()) else { return Ok(()) };
         let text = lang::print(&d);
         let q = lang::parse("d.policy", &text, &mut NoIncludes)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
@@ -363,16 +360,17 @@ proptest! {
 
 #[test]
 fn printed_widths_and_names() {
-    let mut p = Policy::new(Action::KillProcess);
-    p.arches = vec![Arch::X86_64];
-    p.rules.push(
+    let mut p = Policy::init(Action::KillProcess).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
+    p.rule_add_verbatim(
         Rule::new("mmap", Action::Allow)
             .with(Condition::new(2, CmpOp::MaskedEq { mask: 4, value: 0 }))
             .with(Condition::new32(3, CmpOp::Ge(2)))
             .with(Condition::new32(3, CmpOp::Le(7))),
     );
-    p.rules
-        .push(Rule::new(SyscallId::Nr(0x4000_0200), Action::Errno(1)).on_arch(Arch::X86_64));
+    p.rule_add_verbatim(
+        Rule::new(SyscallId::Nr(0x4000_0200), Action::Errno(1)).on_arch(Arch::X86_64),
+    );
     let text = lang::print(&p);
     assert!(
         text.contains("allow mmap if prot & 0x4 == 0 && (u32)flags in 2..=7"),
@@ -391,6 +389,6 @@ fn printed_widths_and_names() {
 fn rules_are_not_rewritten_to_multiplexers() {
     let text = "arches s390x, x86\ndefault allow\nbad-arch allow\nerrno(1) socket\n";
     let p = lang::parse("t.policy", text, &mut NoIncludes).unwrap();
-    assert_eq!(p.rules.len(), 1, "{:?}", p.rules);
-    assert_eq!(p.rules[0].syscall, SyscallId::Name("socket".into()));
+    assert_eq!(p.rules().len(), 1, "{:?}", p.rules());
+    assert_eq!(p.rules()[0].syscall, SyscallId::Name("socket".into()));
 }

@@ -42,7 +42,7 @@ fn boundary_values(policy: &Policy) -> Vec<u64> {
     ]
     .into_iter()
     .collect();
-    for r in &policy.rules {
+    for r in policy.rules() {
         for c in &r.conditions {
             let ks: Vec<u64> = match c.op {
                 CmpOp::Eq(v)
@@ -112,7 +112,7 @@ fn differences(policy: &Policy, lib: &Program, arches: &[Arch]) -> BTreeSet<(Arc
     let mut diffs = BTreeSet::new();
     for (arch, nr) in numbers(arches) {
         let conditional = policy
-            .rules
+            .rules()
             .iter()
             .any(|r| !r.conditions.is_empty() && r.syscall.resolve(arch) == Some(nr));
         let mut inputs = vec![[0u64; 6]];
@@ -204,7 +204,7 @@ fn check_profile_with(file: &str, opts: ResolveOptions, all: &[Arch], expected_u
     let p = profile::parse(&text).unwrap();
     let oci = p.resolve_oci(arch, &opts);
     let (policy, _warnings) = p.to_policy(&opts).unwrap();
-    assert_eq!(policy.arches, all);
+    assert_eq!(policy.arches(), all);
     let lib = runc_filter(&oci, arch);
     let diffs = differences(
         &policy,
@@ -477,7 +477,7 @@ proptest! {
                 return Err(TestCaseError::fail(format!("syscage: {:?}\nrunc+libseccomp: {:?}", ours.err(), theirs.err())));
             }
         };
-        let arches: Vec<Arch> = policy.arches.clone();
+        let arches: Vec<Arch> = policy.arches().to_vec();
         let diffs = differences(&policy, &lib, &[&arches[..], &[Arch::Aarch64]].concat());
         let shown: Vec<String> = diffs.iter().map(|(a, nr)| format!("{a} {nr:#x} ({})", a.syscall_name(*nr).unwrap_or("?"))).collect();
         prop_assert!(diffs.is_empty(), "differ on {:?}\npolicy: {:#?}", shown, policy);

@@ -154,9 +154,9 @@ fn policy() -> impl Strategy<Value = Policy> {
                 ],
             );
             proptest::collection::vec(per_syscall, 0..10).prop_map(move |syscalls| {
-                let mut p = Policy::new(default);
-                p.arches = arches.clone();
-                p.bad_arch_action = bad;
+                let mut p = Policy::init(default).unwrap();
+                p.set_arches(arches.clone()).unwrap();
+                p.set_bad_arch_action(bad).unwrap();
                 let mut seen = Vec::new();
                 for (name, act, conds) in syscalls {
                     if seen.contains(&name) || act == default {
@@ -164,7 +164,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                     }
                     seen.push(name);
                     if conds.is_empty() {
-                        p.rules.push(Rule::new(name, act));
+                        p.rule_add_verbatim(Rule::new(name, act));
                     }
                     // Each argument in at most one rule of the syscall
                     // (libseccomp's stale-accumulator bug, see below).
@@ -178,7 +178,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                         used.extend(c.iter().map(|c| c.arg));
                         let mut r = Rule::new(name, act);
                         r.conditions = c;
-                        p.rules.push(r);
+                        p.rule_add_verbatim(r);
                     }
                 }
                 p
@@ -188,7 +188,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 
 fn arg_values(p: &Policy) -> Vec<u64> {
     let mut v: Vec<u64> = EDGES.to_vec();
-    for r in &p.rules {
+    for r in p.rules() {
         for c in &r.conditions {
             let k = match c.op {
                 CmpOp::MaskedEq { mask, value } => {
@@ -245,7 +245,10 @@ fn check(p: &Policy, ours: &Program, theirs: &Program, seed: u64) -> Result<(), 
     for (audit, arch) in audits {
         let narrow = matches!(arch, Arch::X86 | Arch::X32);
         for nr in numbers(arch) {
-            let named = p.rules.iter().any(|r| r.syscall.resolve(arch) == Some(nr));
+            let named = p
+                .rules()
+                .iter()
+                .any(|r| r.syscall.resolve(arch) == Some(nr));
             let rounds = if named { 24 } else { 1 };
             for round in 0..rounds {
                 let mut d = SeccompData {
@@ -311,11 +314,12 @@ proptest! {
 /// constant `0xf74a2c30` and kills.
 #[test]
 fn libseccomp_stale_accumulator_bug() {
-    let mut p = Policy::new(Action::Trap(0));
-    p.arches = vec![Arch::X86_64];
-    p.rules
-        .push(Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Le(7))));
-    p.rules.push(
+    let mut p = Policy::init(Action::Trap(0)).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
+    p.rule_add_verbatim(
+        Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Le(7))),
+    );
+    p.rule_add_verbatim(
         Rule::new("write", Action::KillThread)
             .with(Condition::new(0, CmpOp::Gt(0xf74a_2c30_8c21_03a4)))
             .with(Condition::new(4, CmpOp::Gt(1 << 31))),
@@ -349,17 +353,16 @@ fn libseccomp_stale_accumulator_bug() {
 /// `openat(255, ...)` gets the default action instead of TRACE.
 #[test]
 fn libseccomp_missing_nr_load_bug() {
-    let mut p = Policy::new(Action::Log);
-    p.arches = vec![Arch::Aarch64];
-    p.rules.push(Rule::new("epoll_wait", Action::Trace(0)));
-    p.rules
-        .push(Rule::new("openat", Action::Trace(0)).with(Condition::new(
-            0,
-            CmpOp::MaskedEq {
-                mask: 255,
-                value: 255,
-            },
-        )));
+    let mut p = Policy::init(Action::Log).unwrap();
+    p.set_arches(vec![Arch::Aarch64]).unwrap();
+    p.rule_add_verbatim(Rule::new("epoll_wait", Action::Trace(0)));
+    p.rule_add_verbatim(Rule::new("openat", Action::Trace(0)).with(Condition::new(
+        0,
+        CmpOp::MaskedEq {
+            mask: 255,
+            value: 255,
+        },
+    )));
     let d = SeccompData {
         nr: 56,
         arch: Arch::Aarch64.audit(),

@@ -177,18 +177,18 @@ proptest! {
         probes in prop::collection::vec((prop::sample::select(NAMES.to_vec()), 0usize..6, prop::sample::select(EDGES.to_vec())), 16),
     ) {
         // One action per syscall (what a recorder emits): expressible.
-        let mut policy = Policy::new(default);
-        policy.arches = vec![Arch::X86_64];
-        policy.bad_arch_action = Action::KillThread;
+        let mut policy = Policy::init(default).unwrap();
+        policy.set_arches(vec![Arch::X86_64]).unwrap();
+        policy.set_bad_arch_action(Action::KillThread).unwrap();
         for (name, action, cond) in rules {
-            if policy.rules.iter().any(|r| r.syscall == name.into() && r.action != action) {
+            if policy.rules().iter().any(|r| r.syscall == name.into() && r.action != action) {
                 continue;
             }
             let mut rule = Rule::new(name, action);
             if let Some((arg, v)) = cond {
                 rule = rule.with(Condition::new(arg, CmpOp::Eq(v)));
             }
-            policy.add_rule(rule);
+            policy.rule_add_verbatim(rule);
         }
         let text = profile::write_docker(&policy).unwrap();
         let p = profile::parse(&text).unwrap();

@@ -86,7 +86,7 @@ const FILTERS: &str = r#"{
 fn includes_and_excludes_by_arch() {
     let p = profile::parse(FILTERS).unwrap();
     let (x86, _) = p.to_policy(&opts(Arch::X86_64, &[], k(6, 1))).unwrap();
-    assert_eq!(x86.arches, [Arch::X86_64, Arch::X86, Arch::X32]);
+    assert_eq!(x86.arches(), [Arch::X86_64, Arch::X86, Arch::X32]);
     assert_decisions(
         &x86,
         Arch::X86_64,
@@ -96,7 +96,7 @@ fn includes_and_excludes_by_arch() {
         ],
     );
     let (arm, _) = p.to_policy(&opts(Arch::Aarch64, &[], k(6, 1))).unwrap();
-    assert_eq!(arm.arches, [Arch::Aarch64, Arch::Arm]);
+    assert_eq!(arm.arches(), [Arch::Aarch64, Arch::Arm]);
     // Excluded on arm64 hosts: for both arches of the host.
     assert_decisions(&arm, Arch::Aarch64, &[("write", [0; 6], Action::Errno(1))]);
     assert_decisions(&arm, Arch::Arm, &[("write", [0; 6], Action::Errno(1))]);
@@ -104,7 +104,7 @@ fn includes_and_excludes_by_arch() {
     // Without sub-arches only the host arch is covered.
     let mut o = opts(Arch::X86_64, &[], k(6, 1));
     o.sub_arches = false;
-    assert_eq!(p.to_policy(&o).unwrap().0.arches, [Arch::X86_64]);
+    assert_eq!(p.to_policy(&o).unwrap().0.arches(), [Arch::X86_64]);
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn podman_setns_second_unconditional_rule_is_dropped_with_a_warning() {
             .any(|w| w.contains("'setns' is dropped") && w.contains("libseccomp keeps the first")),
         "{w:#?}"
     );
-    assert_eq!(pol.default_action, Action::Errno(38));
+    assert_eq!(pol.default_action(), Action::Errno(38));
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn runc_translation_rules() {
     );
     assert_warned(&warnings, "syscalls[5]", "replaces");
     // libseccomp's default bad-arch action.
-    assert_eq!(pol.bad_arch_action, Action::KillThread);
+    assert_eq!(pol.bad_arch_action(), Action::KillThread);
 }
 
 #[test]
@@ -268,7 +268,7 @@ fn enosys_for_unknown_numbers() {
     let mut o = opts(Arch::X86_64, profile::names::DOCKER_DEFAULT_CAPS, k(6, 1));
     o.enosys_unknown = true;
     let (pol, _) = p.to_policy(&o).unwrap();
-    assert_eq!(pol.unknown_action, Some(Action::Errno(38)));
+    assert_eq!(pol.unknown_action(), Some(Action::Errno(38)));
     let data = SeccompData {
         nr: 1000,
         arch: Arch::X86_64.audit(),

@@ -167,7 +167,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
     } else {
         None
     };
-    let main_arch = policy.arches.first().copied().unwrap_or(hosts[0]);
+    let main_arch = policy.arches().first().copied().unwrap_or(hosts[0]);
     if let (Some(p), false) = (&program, args.no_verify) {
         match prove(policy, p, main_arch.byte_order()) {
             Ok(()) => {}
@@ -202,7 +202,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
         }
     };
     let report = match (&program, args.stats) {
-        (Some(p), true) => Some(stats_text(p, &policy.arches)),
+        (Some(p), true) => Some(stats_text(p, policy.arches())),
         _ => None,
     };
     match &args.output {

@@ -35,7 +35,7 @@ fn format_name(f: Format) -> &'static str {
 /// What a profile cannot say that the decompiled policy says, in the
 /// user's terms (the writer's own refusals name a rule index).
 fn inexpressible(policy: &syscage::policy::Policy) -> Option<String> {
-    for r in &policy.rules {
+    for r in policy.rules() {
         match (&r.syscall, r.arch) {
             (SyscallId::Nr(n), _) => {
                 return Some(format!(
@@ -79,20 +79,20 @@ fn round_trip(
         return Ok(());
     };
     // Name what the format cannot say, where it is one of the known gaps.
-    if back.bad_arch_action != policy.bad_arch_action {
-        let what = if policy.bad_arch_action.permits() {
+    if back.bad_arch_action() != policy.bad_arch_action() {
+        let what = if policy.bad_arch_action().permits() {
             "allows unlisted arches".to_string()
         } else {
-            format!("gives unlisted arches {}", policy.bad_arch_action)
+            format!("gives unlisted arches {}", policy.bad_arch_action())
         };
         return Err(format!(
             "it {what}, and a profile cannot say what unlisted arches get (runc gives them {})",
-            back.bad_arch_action
+            back.bad_arch_action()
         ));
     }
-    if back.unknown_action != policy.unknown_action {
-        let theirs = policy.unknown_action.unwrap_or(policy.default_action);
-        let runc = back.unknown_action.unwrap_or(back.default_action);
+    if back.unknown_action() != policy.unknown_action() {
+        let theirs = policy.unknown_action().unwrap_or(policy.default_action());
+        let runc = back.unknown_action().unwrap_or(back.default_action());
         return Err(format!(
             "it gives syscall numbers the tables do not know {theirs}, and runc's ENOSYS stub gives them {runc}"
         ));
@@ -203,21 +203,21 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
         return Ok(0);
     }
-    outln!("default: {}", policy.default_action);
-    outln!("bad arch: {}", policy.bad_arch_action);
-    if let Some(u) = policy.unknown_action {
+    outln!("default: {}", policy.default_action());
+    outln!("bad arch: {}", policy.bad_arch_action());
+    if let Some(u) = policy.unknown_action() {
         outln!("unknown syscalls: {u}");
     }
     outln!(
         "arches: {}",
         policy
-            .arches
+            .arches()
             .iter()
             .map(|a| a.name())
             .collect::<Vec<_>>()
             .join(", ")
     );
-    for r in &policy.rules {
+    for r in policy.rules() {
         let name = match &r.syscall {
             SyscallId::Name(n) => n.clone(),
             SyscallId::Nr(n) => format!("{n:#x}"),

@@ -194,7 +194,7 @@ pub fn load(path: &str, arch: Arch) -> Result<Loaded> {
             .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
         return Ok(Loaded {
             // A policy file names its arches: the first one's byte order.
-            order: policy.arches.first().map_or(order, |a| a.byte_order()),
+            order: policy.arches().first().map_or(order, |a| a.byte_order()),
             policy: Some(policy),
             program,
             source,

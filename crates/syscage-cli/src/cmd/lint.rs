@@ -28,7 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let mut findings = lint(&table, &loaded.program, &[arch.audit()]);
     if let Some(policy) = &loaded.policy {
         // A profile states its default: judge that, not the majority.
-        if !policy.default_action.permits() {
+        if !policy.default_action().permits() {
             findings.retain(|f| f.id != "permissive-default");
         }
         findings.extend(syscage::analyze::lint::lint_policy(policy));

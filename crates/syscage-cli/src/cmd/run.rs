@@ -22,7 +22,7 @@ use syscage::action::Action;
 use syscage::arch::alternatives::alternatives;
 use syscage::arch::Arch;
 use syscage::compile::{compile, CompileOptions};
-use syscage::policy::{Policy, Rule, SyscallId};
+use syscage::policy::{Policy, SyscallId};
 use syscage::profile;
 use syscage_linux::audit::{Collected, Collector, Source};
 use syscage_linux::denials::{Denials, Routing};
@@ -175,13 +175,13 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
         } else {
             Action::Allow
         };
-        let mut p = Policy::new(default);
-        p.arches = arches.clone();
+        let mut p = Policy::init(default)?;
+        p.set_arches(arches.iter().copied())?;
         p
     };
-    let known: Vec<Arch> = policy.arches.clone();
+    let known: Vec<Arch> = policy.arches().to_vec();
     for s in &args.allow {
-        policy.add_rule(Rule::new(syscall_id("allow", s, &known)?, Action::Allow));
+        policy.rule_add(Action::Allow, syscall_id("allow", s, &known)?, &[])?;
     }
     let mut denied = Vec::new();
     for s in &args.deny {
@@ -189,18 +189,12 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
         if let SyscallId::Name(n) = &id {
             denied.push((s.trim(), n.clone()));
         }
-        policy.add_rule(Rule::new(id, action));
+        policy.rule_add(action, id, &[])?;
     }
     warn_alternatives(&policy, &denied);
     if args.log {
         let to_log = |a: Action| if a == Action::Allow { Action::Log } else { a };
-        policy.default_action = to_log(policy.default_action);
-        for r in &mut policy.rules {
-            r.action = to_log(r.action);
-        }
-        if let Some(u) = policy.unknown_action.as_mut() {
-            *u = to_log(*u);
-        }
+        policy.map_actions(to_log)?;
     }
     Ok(policy)
 }
@@ -212,7 +206,7 @@ fn warn_alternatives(policy: &Policy, denied: &[(&str, String)]) {
         let open: Vec<&str> = alternatives(name)
             .into_iter()
             .filter(|alt| {
-                policy.arches.iter().any(|a| a.syscall_nr(alt).is_some())
+                policy.arches().iter().any(|a| a.syscall_nr(alt).is_some())
                     && still_allowed(policy, alt)
             })
             .collect();
@@ -230,12 +224,12 @@ fn warn_alternatives(policy: &Policy, denied: &[(&str, String)]) {
 /// action, conditions) counts as handled.
 fn still_allowed(policy: &Policy, name: &str) -> bool {
     let mut rules = policy
-        .rules
+        .rules()
         .iter()
         .filter(|r| matches!(&r.syscall, SyscallId::Name(n) if n == name))
         .peekable();
     if rules.peek().is_none() {
-        return policy.default_action == Action::Allow;
+        return policy.default_action() == Action::Allow;
     }
     rules.all(|r| r.action == Action::Allow && r.conditions.is_empty())
 }
@@ -307,12 +301,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .map_err(|e| anyhow!("cannot compile the filter: {e}"))?;
         let opts = InstallOptions {
             flags: Flags {
-                tsync: policy.attrs.tsync,
-                log: policy.attrs.log,
-                spec_allow: policy.attrs.spec_allow,
+                tsync: policy.attributes().tsync,
+                log: policy.attributes().log,
+                spec_allow: policy.attributes().spec_allow,
                 ..Flags::default()
             },
-            no_new_privs: policy.attrs.no_new_privs,
+            no_new_privs: policy.attributes().no_new_privs,
         };
         check_startup(&prog, &path, &args.command[0].to_string_lossy())?;
         install::check(&prog, &opts).map_err(|e| anyhow!("{e}"))?;

@@ -71,6 +71,7 @@ impl Runtime {
 
 /// Why a runtime could not be measured or a container not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ContainerError {
     /// A file or directory could not be written or read.
     #[error("{}: {source}", path.display())]

@@ -142,6 +142,7 @@ impl DumpedFilter {
 
 /// Errors of a dump.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DumpError {
     /// ptrace and friends.
     #[error(transparent)]

@@ -125,6 +125,7 @@ pub(crate) const PTRACE_GET_SECCOMP_METADATA: libc::c_uint = 0x420d;
 
 /// Errors of the ptrace plumbing; each names the request and the thread.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TraceError {
     /// The program could not be started (not found, not executable, ...).
     #[error("cannot run '{program}': {error}")]

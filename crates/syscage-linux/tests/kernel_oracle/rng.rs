@@ -102,12 +102,17 @@ pub fn random_policy(rng: &mut Rng, notif: bool, i386: bool) -> Policy {
             }
         }
     }
-    let mut policy = Policy::new(random_action(rng, notif));
-    policy.arches = arches;
-    policy.bad_arch_action = random_action(rng, notif);
-    if rng.chance(40) {
-        policy.unknown_action = Some(random_action(rng, notif));
-    }
+    // Errno data above 4095 on purpose (the kernel clamps it): verbatim.
+    let default = random_action(rng, notif);
+    let mut policy = Policy::init_verbatim(default);
+    policy.set_arches(arches).unwrap();
+    let bad = random_action(rng, notif);
+    let unknown = if rng.chance(40) {
+        Some(random_action(rng, notif))
+    } else {
+        None
+    };
+    policy.set_actions_verbatim(default, bad, unknown);
     for _ in 0..rng.below(14) {
         let abi = rng.pick(&[Abi::X64, Abi::X32, Abi::I386]);
         let name = rng.pick(probe_names(abi));
@@ -116,9 +121,9 @@ pub fn random_policy(rng: &mut Rng, notif: bool, i386: bool) -> Policy {
             rule = rule.with(random_condition(rng));
         }
         if rng.chance(20) {
-            rule = rule.on_arch(rng.pick(&policy.arches));
+            rule = rule.on_arch(rng.pick(policy.arches()));
         }
-        policy.add_rule(rule);
+        policy.rule_add_verbatim(rule);
     }
     policy
 }

@@ -13,7 +13,9 @@ use crate::action::Action;
 use crate::arch::{Arch, X32_NUMBERS};
 use crate::bpf::data::SeccompData;
 use crate::bpf::ByteOrder;
-use crate::policy::{Condition, NumberRange, Policy, Rule, SyscallId, X86_64_CLASS_RANGES};
+use crate::policy::{
+    Condition, NumberRange, Policy, PolicyError, Rule, SyscallId, X86_64_CLASS_RANGES,
+};
 use std::collections::BTreeMap;
 
 mod conditions;
@@ -23,6 +25,7 @@ use numbers::exact_numbers;
 
 /// Why a program has no equivalent policy (or none syscage can find).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecompileError {
     /// The program never checks the arch, so its decisions for other
     /// arches depend on numbers that mean other syscalls there.
@@ -43,6 +46,10 @@ pub enum DecompileError {
     /// Numbers no table knows, in a set too large to list.
     #[error("arch {0}: numbers unknown to the syscall tables decide differently in a way that would need too many rules")]
     Unknown(String),
+    /// An action of the filter that the policy builder refuses (an errno
+    /// above 4095).
+    #[error("the filter decides with an action no policy can hold: {0}")]
+    Policy(#[from] PolicyError),
     /// The built policy is not equivalent (a bug or an inexpressible region).
     #[error("the reconstructed policy is not equivalent: {0}")]
     NotEquivalent(#[from] VerifyError),
@@ -174,9 +181,9 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
             .min_by_key(|&a| (cost(a), std::cmp::Reverse(counts[&a])))
             .unwrap_or(Action::KillProcess)
     });
-    let mut policy = Policy::new(default);
-    policy.arches.clear();
-    policy.bad_arch_action = bad.unwrap_or(Action::KillProcess);
+    let mut policy = Policy::init(default)?;
+    policy.set_arches([])?;
+    policy.set_bad_arch_action(bad.unwrap_or(Action::KillProcess))?;
     for v in &views {
         let Some(arch) = v.arch else {
             return Err(DecompileError::Unknown(format!("{:#x}", v.audit)));
@@ -194,8 +201,10 @@ fn arch_rules(
     arch: Arch,
     policy: &mut Policy,
 ) -> Result<(), DecompileError> {
-    let default = policy.default_action;
-    policy.add_arch(arch);
+    let default = policy.default_action();
+    if !policy.arch_exist(arch) {
+        policy.arch_add(arch)?;
+    }
     let x32_split = arch == Arch::X86_64;
     if x32_split {
         // x32 numbers: their own arch unless they all get the bad-arch action.
@@ -204,22 +213,22 @@ fn arch_rules(
             .iter()
             .filter(|(&n, _)| arch.is_x32_nr(n))
             .all(|(_, d)| {
-                d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action)
+                d.unconditional().and_then(|x| x.action()) == Some(policy.bad_arch_action())
             })
             && v.unknown.iter().all(|(numbers, leaf)| {
                 let x32 =
                     IntervalSet::range(crate::arch::X32_NUMBERS.0, crate::arch::X32_NUMBERS.1);
                 numbers.intersect(&x32).is_empty()
-                    || (leaf.verdict.action() == Some(policy.bad_arch_action)
+                    || (leaf.verdict.action() == Some(policy.bad_arch_action())
                         && !super::view::has_arg_constraints(&leaf.region))
             });
-        if !x32_bad {
-            policy.add_arch(Arch::X32);
+        if !x32_bad && !policy.arch_exist(Arch::X32) {
+            policy.arch_add(Arch::X32)?;
         }
     }
     for (&nr, d) in &v.known {
         let on = if x32_split && arch.is_x32_nr(nr) {
-            if !policy.arches.contains(&Arch::X32) {
+            if !policy.arches().contains(&Arch::X32) {
                 continue;
             }
             Arch::X32
@@ -245,7 +254,7 @@ fn arch_rules(
             for conditions in conditions_of(order, &leaf.region, on)? {
                 let mut rule = Rule::new(id.clone(), action).on_arch(on);
                 rule.conditions = conditions;
-                policy.add_rule(rule);
+                policy.rule_add_verbatim(rule);
             }
         }
         for ((action, arg), set) in ranges {
@@ -253,7 +262,7 @@ fn arch_rules(
                 for conditions in range_alternatives(arg, lo, hi) {
                     let mut rule = Rule::new(id.clone(), action).on_arch(on);
                     rule.conditions = conditions;
-                    policy.add_rule(rule);
+                    policy.rule_add_verbatim(rule);
                 }
             }
         }
@@ -264,7 +273,7 @@ fn arch_rules(
     for (numbers, leaf) in &v.unknown {
         let mut numbers = exact_numbers(&leaf.region[WORD_NR], numbers)
             .ok_or_else(|| DecompileError::Unknown(arch.to_string()))?;
-        if x32_split && !policy.arches.contains(&Arch::X32) {
+        if x32_split && !policy.arches().contains(&Arch::X32) {
             // Those are bad-arch numbers for the policy already.
             numbers = numbers.minus(&IntervalSet::range(X32_NUMBERS.0, X32_NUMBERS.1));
         }
@@ -272,7 +281,7 @@ fn arch_rules(
             entries.push((numbers, *leaf, action_of(leaf.verdict)?));
         }
     }
-    let mut unknown_action = policy.unknown_action;
+    let mut unknown_action = policy.unknown_action();
     if unknown_action.is_none() {
         let biggest = entries.iter().max_by_key(|(n, _, _)| n.count());
         unknown_action = biggest.map(|e| e.2).filter(|a| *a != default);
@@ -313,12 +322,12 @@ fn arch_rules(
                 for conditions in conditions_of(order, &leaf.region, on)? {
                     let mut rule = Rule::new(SyscallId::Nr(nr), action).on_arch(on);
                     rule.conditions = conditions;
-                    policy.add_rule(rule);
+                    policy.rule_add_verbatim(rule);
                 }
             }
         }
     }
-    policy.unknown_action = unknown_action;
+    policy.set_unknown_action(unknown_action)?;
     Ok(())
 }
 
@@ -354,7 +363,7 @@ fn owners(policy: &Policy, arch: Arch, lo: u32, hi: u32) -> Vec<(Arch, u32, u32)
 fn merge_across_arches(policy: &mut Policy) {
     type Key = (Action, Vec<Condition>);
     let mut by_name: BTreeMap<String, BTreeMap<Arch, Vec<Key>>> = BTreeMap::new();
-    for r in &policy.rules {
+    for r in policy.rules() {
         if let (SyscallId::Name(n), Some(a)) = (&r.syscall, r.arch) {
             let mut conds = r.conditions.clone();
             conds.sort_by_key(|c| format!("{c:?}"));
@@ -368,7 +377,7 @@ fn merge_across_arches(policy: &mut Policy) {
     }
     for (name, per_arch) in by_name {
         let having: Vec<Arch> = policy
-            .arches
+            .arches()
             .iter()
             .copied()
             .filter(|a| a.syscall_nr(&name).is_some())
@@ -383,7 +392,7 @@ fn merge_across_arches(policy: &mut Policy) {
             continue;
         }
         let mut kept = false;
-        policy.rules.retain_mut(|r| {
+        policy.rules_retain_mut(|r| {
             if r.syscall != SyscallId::Name(name.clone()) || r.arch.is_none() {
                 return true;
             }

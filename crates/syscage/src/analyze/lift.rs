@@ -125,6 +125,7 @@ impl Default for Limits {
 
 /// Why a program could not be lifted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LiftError {
     /// The exploration exceeded its limits; the program has too many paths.
     #[error("gave up after {steps} instructions and {leaves} paths: the program has too many paths to explore")]

@@ -484,8 +484,8 @@ fn reachability(table: &DecisionTable, prog: &Program, out: &mut Vec<Finding>) {
 /// matches too.
 pub fn lint_policy(policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (i, r) in policy.rules.iter().enumerate() {
-        let shadow = policy.rules.iter().enumerate().find(|&(j, s)| {
+    for (i, r) in policy.rules().iter().enumerate() {
+        let shadow = policy.rules().iter().enumerate().find(|&(j, s)| {
             j != i
                 && s.syscall == r.syscall
                 && s.conditions.is_empty()

@@ -37,6 +37,7 @@ pub struct Mismatch {
 
 /// Why a program could not be shown equivalent to its policy.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// The program and the policy disagree.
     #[error(transparent)]
@@ -70,6 +71,7 @@ struct ArchRules<'p> {
 
 /// Why a compiled program is not proven equivalent to its policy.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProofError {
     /// The program could not be lifted.
     #[error(transparent)]
@@ -93,7 +95,7 @@ pub fn prove(
 /// Checks that `table` (a lifted program) decides like `policy` on every input.
 pub fn verify(policy: &Policy, table: &DecisionTable) -> Result<(), VerifyError> {
     let per_arch: Vec<(Arch, ArchRules)> = policy
-        .arches
+        .arches()
         .iter()
         .map(|&a| (a, arch_rules(policy, a)))
         .collect();
@@ -113,7 +115,7 @@ pub fn verify(policy: &Policy, table: &DecisionTable) -> Result<(), VerifyError>
 
 fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
     let mut by_nr: BTreeMap<u32, Vec<&Rule>> = BTreeMap::new();
-    for r in &policy.rules {
+    for r in policy.rules() {
         if r.arch.is_some_and(|a| a != arch) {
             continue;
         }
@@ -126,9 +128,9 @@ fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
     }
     let known = IntervalSet::from_values(arch.syscalls().iter().map(|s| s.nr));
     let named = IntervalSet::from_values(by_nr.keys().copied());
-    let unknown = policy.unknown_action.unwrap_or(policy.default_action);
+    let unknown = policy.unknown_action().unwrap_or(policy.default_action());
     let mut unnamed = vec![
-        (known.minus(&named), policy.default_action),
+        (known.minus(&named), policy.default_action()),
         (known.complement().minus(&named), unknown),
     ];
     // Number ranges, least severe first: a more severe one laid over wins.
@@ -234,10 +236,11 @@ impl Checker<'_> {
         // Arches the policy does not name.
         let mut other_arch = region[WORD_ARCH].clone();
         other_arch.restrict(&audits.complement());
-        if leaf.verdict.action() != Some(self.policy.bad_arch_action) && other_arch.is_feasible() {
+        if leaf.verdict.action() != Some(self.policy.bad_arch_action()) && other_arch.is_feasible()
+        {
             let mut other = region.clone();
             other[WORD_ARCH] = other_arch;
-            self.expect(&other, self.policy.bad_arch_action, leaf.verdict)?;
+            self.expect(&other, self.policy.bad_arch_action(), leaf.verdict)?;
         }
         let audit_values = self.per_arch.iter().map(|(a, _)| a.audit());
         let mut seen = Vec::new();
@@ -287,7 +290,7 @@ impl Checker<'_> {
         got: Verdict,
     ) -> Result<(), VerifyError> {
         let Some((arch, rules)) = arch else {
-            return self.expect(region, self.policy.bad_arch_action, got);
+            return self.expect(region, self.policy.bad_arch_action(), got);
         };
         let nr_dom: &WordDomain = &region[WORD_NR];
         for &(ref set, action) in &rules.unnamed {
@@ -344,11 +347,11 @@ impl Checker<'_> {
                 return Err(VerifyError::TooComplex { arch, nr });
             }
             let Some(rule) = rules.get(next) else {
-                self.expect(&region, self.policy.default_action, got)?;
+                self.expect(&region, self.policy.default_action(), got)?;
                 continue;
             };
             // The rest decides `got` everywhere: nothing left to split.
-            if got.action() == Some(self.policy.default_action)
+            if got.action() == Some(self.policy.default_action())
                 && rules[next..].iter().all(|r| got.action() == Some(r.action))
             {
                 continue;

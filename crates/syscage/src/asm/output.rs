@@ -52,6 +52,7 @@ impl Format {
 
 /// A format that cannot be produced for an arch.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum OutputError {
     /// `assembly` has templates for amd64, i386 and s390x only.
     #[error("assembly output exists for amd64 (x86_64), i386 (x86) and s390x, not for {0}")]

@@ -30,6 +30,7 @@ impl ByteOrder {
 
 /// Bytes that are not a whole number of instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CodecError {
     /// No bytes at all: a filter has at least one instruction.
     #[error("empty input: a BPF program has at least one 8-byte instruction")]
@@ -48,6 +49,7 @@ pub enum CodecError {
 
 /// Errors of [`super::Program::from_bytes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProgramBytesError {
     /// The bytes do not split into instructions.
     #[error(transparent)]

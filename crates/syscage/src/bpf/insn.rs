@@ -278,6 +278,7 @@ pub enum Insn {
 
 /// Why a raw instruction has no typed form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeInsnError {
     /// The opcode is not one seccomp accepts.
     #[error("opcode {0:#06x} is not a seccomp BPF instruction")]

@@ -44,6 +44,7 @@ impl std::fmt::Display for Branch {
 
 /// Why the kernel would refuse a filter (`-EINVAL` from `seccomp(2)`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValidateError {
     /// Zero instructions, or more than `BPF_MAXINSNS` (4096)
     /// (`bpf_check_basics_ok`).

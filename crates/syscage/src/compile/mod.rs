@@ -31,7 +31,7 @@
 //! use syscage::policy::{arg, Policy};
 //!
 //! let mut p = Policy::init(Action::Errno(1)).unwrap();
-//! p.arches = vec![Arch::X86_64];
+//! p.set_arches(vec![Arch::X86_64]).unwrap();
 //! p.rule_add(Action::Allow, "write", &[arg(0).eq(1)]).unwrap();
 //! let prog = compile(&p, &CompileOptions::default()).unwrap();
 //! let d = SeccompData { nr: 1, arch: Arch::X86_64.audit(), args: [1, 0, 0, 0, 0, 0], ..Default::default() };
@@ -87,6 +87,7 @@ impl Default for CompileOptions {
 
 /// Why a policy cannot be compiled.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CompileError {
     /// The program would exceed the kernel's 4096 instructions (`BPF_MAXINSNS`).
     #[error("the compiled filter has {0} instructions, more than the kernel's limit of 4096")]
@@ -95,6 +96,7 @@ pub enum CompileError {
 
 /// Something the compiler did that the user should know about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Warning {
     /// A rule names a syscall the arch does not have; it is skipped on that
     /// arch (as runc does).
@@ -150,7 +152,7 @@ pub fn compile_with_warnings(
     let arches = target_arches(policy, opts);
     if arches.is_empty() {
         // Every arch is a bad one, as the reference evaluator says.
-        let ret = crate::bpf::Insn::Ret(policy.bad_arch_action.to_ret());
+        let ret = crate::bpf::Insn::Ret(policy.bad_arch_action().to_ret());
         return Ok(Compiled {
             program: Program::new(vec![ret]),
             warnings,
@@ -179,7 +181,7 @@ pub fn compile_with_warnings(
             }
         })
         .collect();
-    let ops = emit::emit(&sections, &decisions, policy.bad_arch_action);
+    let ops = emit::emit(&sections, &decisions, policy.bad_arch_action());
     let program = layout::assemble(ops)?;
     warnings.sort();
     warnings.dedup();
@@ -189,7 +191,7 @@ pub fn compile_with_warnings(
 /// The arches to compile, in the policy's order, deduplicated.
 fn target_arches(policy: &Policy, opts: &CompileOptions) -> Vec<Arch> {
     let mut out: Vec<Arch> = Vec::new();
-    for &a in &policy.arches {
+    for &a in policy.arches() {
         let wanted = opts
             .only_arches
             .as_ref()

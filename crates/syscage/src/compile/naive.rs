@@ -41,7 +41,7 @@ use crate::policy::{CmpOp, Condition, Policy, Rule, Width};
 /// optimizing compiler is compared with (every arch of the policy).
 pub fn compile_naive(policy: &Policy) -> Result<Program, CompileError> {
     let mut arches: Vec<Arch> = Vec::new();
-    for &a in &policy.arches {
+    for &a in policy.arches() {
         if !arches.contains(&a) {
             arches.push(a);
         }
@@ -62,7 +62,7 @@ pub fn compile_naive(policy: &Policy) -> Result<Program, CompileError> {
             c.branch(JmpCond::Eq, a.audit(), true, l);
         }
     }
-    c.push(Op::Ret(policy.bad_arch_action));
+    c.push(Op::Ret(policy.bad_arch_action()));
 
     // 2. Per audit id: the arch that owns each number.
     for &(audit, l) in &audits {
@@ -84,7 +84,7 @@ pub fn compile_naive(policy: &Policy) -> Result<Program, CompileError> {
         c.push(Op::Goto(owner(x86_64_class(0))));
     }
     c.place(bad);
-    c.push(Op::Ret(policy.bad_arch_action));
+    c.push(Op::Ret(policy.bad_arch_action()));
 
     // 3 and 4. Per arch: number dispatch, then each number's rules.
     for (ar, &(_, l)) in resolved.iter().zip(&arch_label) {
@@ -117,17 +117,17 @@ fn arch_section(c: &mut Code, policy: &Policy, ar: &ArchRules<'_>) {
         c.push(Op::Ret(r.action));
         c.place(next);
     }
-    match policy.unknown_action {
-        Some(unknown) if unknown != policy.default_action => {
+    match policy.unknown_action() {
+        Some(unknown) if unknown != policy.default_action() => {
             let known = c.label();
             for s in ar.arch.syscalls() {
                 c.branch(JmpCond::Eq, s.nr, true, known);
             }
             c.push(Op::Ret(unknown));
             c.place(known);
-            c.push(Op::Ret(policy.default_action));
+            c.push(Op::Ret(policy.default_action()));
         }
-        _ => c.push(Op::Ret(policy.default_action)),
+        _ => c.push(Op::Ret(policy.default_action())),
     }
     let order = ar.arch.byte_order();
     for (rules, &(_, l)) in ar.by_nr.values().zip(&nr_labels) {
@@ -142,7 +142,7 @@ fn arch_section(c: &mut Code, policy: &Policy, ar: &ArchRules<'_>) {
             c.push(Op::Ret(rule.action));
             c.place(next);
         }
-        c.push(Op::Ret(policy.default_action));
+        c.push(Op::Ret(policy.default_action()));
     }
 }
 
@@ -374,11 +374,11 @@ mod tests {
 
     #[test]
     fn x86_64_with_x32_and_unknown_numbers() {
-        let mut p = Policy::new(Action::Errno(1));
-        p.arches = vec![Arch::X86_64, Arch::X32];
-        p.unknown_action = Some(Action::Errno(38));
-        p.add_rule(Rule::new("read", Action::Allow));
-        p.add_rule(
+        let mut p = Policy::init(Action::Errno(1)).unwrap();
+        p.set_arches(vec![Arch::X86_64, Arch::X32]).unwrap();
+        p.set_unknown_action(Some(Action::Errno(38))).unwrap();
+        p.rule_add_verbatim(Rule::new("read", Action::Allow));
+        p.rule_add_verbatim(
             Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Gt(1 << 32))),
         );
         assert_eq!(run(&p, Arch::X86_64, 0, 0), Action::Allow);
@@ -392,10 +392,10 @@ mod tests {
 
     #[test]
     fn too_long_is_an_error() {
-        let mut p = Policy::new(Action::Allow);
-        p.arches = vec![Arch::X86_64];
+        let mut p = Policy::init(Action::Allow).unwrap();
+        p.set_arches(vec![Arch::X86_64]).unwrap();
         for nr in 0..3000 {
-            p.add_rule(Rule::new(
+            p.rule_add_verbatim(Rule::new(
                 crate::policy::SyscallId::Nr(nr),
                 Action::Errno(1),
             ));

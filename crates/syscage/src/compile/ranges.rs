@@ -63,7 +63,7 @@ pub fn number_lines(
     resolved: &[ArchRules<'_>],
     decisions: &mut Decisions,
 ) -> Vec<NumberLine> {
-    let bad = decisions.intern(Decision::Action(policy.bad_arch_action));
+    let bad = decisions.intern(Decision::Action(policy.bad_arch_action()));
     let mut lines: Vec<NumberLine> = Vec::new();
     for ar in resolved {
         let audit = ar.arch.audit();
@@ -140,9 +140,9 @@ fn arch_ranges(
     decisions: &mut Decisions,
     out: &mut Vec<Range>,
 ) {
-    let default = decisions.intern(Decision::Action(policy.default_action));
-    let gap = match policy.unknown_action {
-        Some(u) if u != policy.default_action => decisions.intern(Decision::Action(u)),
+    let default = decisions.intern(Decision::Action(policy.default_action()));
+    let gap = match policy.unknown_action() {
+        Some(u) if u != policy.default_action() => decisions.intern(Decision::Action(u)),
         _ => default,
     };
     // Points: named numbers (their decision) and, when unknown numbers
@@ -153,7 +153,7 @@ fn arch_ranges(
         .map(|(&nr, rs)| {
             (
                 nr,
-                decisions.intern(decide(rs, policy.default_action, rules.wide)),
+                decisions.intern(decide(rs, policy.default_action(), rules.wide)),
             )
         })
         .collect();

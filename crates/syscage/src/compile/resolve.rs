@@ -26,9 +26,9 @@ pub fn resolve<'p>(
     arches: &[Arch],
     warnings: &mut Vec<Warning>,
 ) -> Vec<ArchRules<'p>> {
-    for rule in &policy.rules {
+    for rule in policy.rules() {
         if let Some(a) = rule.arch {
-            if !policy.arches.contains(&a) {
+            if !policy.arches().contains(&a) {
                 warnings.push(Warning::RuleArchNotInPolicy { arch: a });
             }
         }
@@ -37,7 +37,7 @@ pub fn resolve<'p>(
         .iter()
         .map(|&arch| {
             let mut by_nr: BTreeMap<u32, Vec<&Rule>> = BTreeMap::new();
-            for rule in &policy.rules {
+            for rule in policy.rules() {
                 if rule.arch.is_some_and(|a| a != arch) {
                     continue;
                 }

@@ -30,6 +30,7 @@ pub struct Outcome {
 /// A program that cannot run to a `RET`. The kernel's validator refuses
 /// every program that can fail like this, on any input.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmuError {
     /// Execution ran past the last instruction.
     #[error("instruction {0}: execution runs past the end of the program")]

@@ -18,7 +18,7 @@
 //! assert!(p.rule_add(Action::Allow, "read", &[arg(6).eq(0)]).is_err());
 //! ```
 
-use super::{CmpOp, Condition, Policy, Rule, SyscallId, Width};
+use super::{Attributes, CmpOp, Condition, Policy, Rule, SyscallId, Width};
 use crate::action::Action;
 use crate::arch::Arch;
 
@@ -78,6 +78,10 @@ pub enum PolicyError {
         /// Last number.
         hi: u32,
     },
+    /// An optimize level other than 1 or 2 (`SCMP_FLTATR_CTL_OPTIMIZE`'s
+    /// `-EINVAL`).
+    #[error("optimize level {0} is not 1 or 2")]
+    Optimize(u8),
     /// A masked-equal condition whose value has bits outside its mask: it
     /// could never hold.
     #[error("masked-equal condition on argument {arg}: value {value:#x} has bits outside mask {mask:#x}, so it never holds")]
@@ -164,6 +168,39 @@ impl Policy {
         Ok(Policy::new(default_action))
     }
 
+    /// [`Policy::init`] without the check that an errno is at most
+    /// [`MAX_ERRNO`] (libseccomp refuses it; the kernel clamps it). For
+    /// producers that must keep such an errno as their input says: the
+    /// OCI profile translator (syscage compiles any 16-bit `errnoRet`),
+    /// and tests of the kernel's clamping. See also
+    /// [`Policy::set_actions_verbatim`] and [`Policy::rule_add_verbatim`].
+    pub fn init_verbatim(default_action: Action) -> Self {
+        Policy::new(default_action)
+    }
+
+    /// Sets the default, bad-arch and unknown-syscall actions without the
+    /// [`MAX_ERRNO`] check of [`Policy::set_default_action`] and the
+    /// others, for the producers [`Policy::init_verbatim`] names.
+    pub fn set_actions_verbatim(
+        &mut self,
+        default_action: Action,
+        bad_arch_action: Action,
+        unknown_action: Option<Action>,
+    ) -> &mut Self {
+        self.default_action = default_action;
+        self.bad_arch_action = bad_arch_action;
+        self.unknown_action = unknown_action;
+        self
+    }
+
+    /// `seccomp_reset(ctx, def_action)`: back to what [`Policy::init`]
+    /// makes (native arch, no rules, no priorities, default attributes and
+    /// actions) with a new default action.
+    pub fn reset(&mut self, default_action: Action) -> Result<&mut Self, PolicyError> {
+        *self = Policy::init(default_action)?;
+        Ok(self)
+    }
+
     /// `seccomp_arch_add`: adds an arch; an arch already present is an error.
     pub fn arch_add(&mut self, arch: Arch) -> Result<&mut Self, PolicyError> {
         if self.arches.contains(&arch) {
@@ -180,6 +217,27 @@ impl Policy {
         if self.arches.len() == before {
             return Err(PolicyError::ArchAbsent(arch));
         }
+        Ok(self)
+    }
+
+    /// Replaces the arch list with `arches`, in that order (the checks
+    /// appear in it): [`Policy::arch_remove`] of every arch, then
+    /// [`Policy::arch_add`] of each given one, so a repeated arch is
+    /// [`PolicyError::ArchPresent`] and the policy is left unchanged. An
+    /// empty list is allowed (every arch then gets the bad-arch action).
+    /// Rules already added keep their arch restriction.
+    pub fn set_arches(
+        &mut self,
+        arches: impl IntoIterator<Item = Arch>,
+    ) -> Result<&mut Self, PolicyError> {
+        let mut list: Vec<Arch> = Vec::new();
+        for a in arches {
+            if list.contains(&a) {
+                return Err(PolicyError::ArchPresent(a));
+            }
+            list.push(a);
+        }
+        self.arches = list;
         Ok(self)
     }
 
@@ -231,6 +289,58 @@ impl Policy {
         };
         self.validate_rule(&rule)?;
         self.rules.push(rule);
+        Ok(self)
+    }
+
+    /// Adds `rule` exactly as given: no validation and no multiplexer
+    /// rewriting. For producers that reproduce an existing filter or
+    /// policy rule for rule, where [`Policy::rule_add`] would change it:
+    /// decompilation of a lifted filter, the OCI profile translator (which
+    /// replicates libseccomp's rewriting itself), merging of recorded
+    /// policies, and tests that build arbitrary policies. Everything else
+    /// should use [`Policy::rule_add`]; [`Policy::validate_rule`] checks a
+    /// rule as it would.
+    pub fn rule_add_verbatim(&mut self, rule: Rule) -> &mut Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Keeps the rules for which `keep` returns true, in order, and lets it
+    /// edit them (`Vec::retain_mut`). Unchecked like
+    /// [`Policy::rule_add_verbatim`], for the same producers (decompile
+    /// folds per-arch copies of a rule into one).
+    pub fn rules_retain_mut(&mut self, keep: impl FnMut(&mut Rule) -> bool) -> &mut Self {
+        self.rules.retain_mut(keep);
+        self
+    }
+
+    /// Replaces every action the policy decides with (default, unknown
+    /// syscall, each rule's; not the bad-arch action) by `f` of it, e.g. to
+    /// turn ALLOW into LOG. Every action `f` changes is checked like
+    /// [`Policy::set_default_action`]; on error the policy is left
+    /// unchanged.
+    pub fn map_actions(
+        &mut self,
+        mut f: impl FnMut(Action) -> Action,
+    ) -> Result<&mut Self, PolicyError> {
+        let mut mapped = |a: Action| -> Result<Action, PolicyError> {
+            let b = f(a);
+            if b != a {
+                check_action(b)?;
+            }
+            Ok(b)
+        };
+        let default = mapped(self.default_action)?;
+        let unknown = self.unknown_action.map(&mut mapped).transpose()?;
+        let mut actions = Vec::with_capacity(self.rules.len());
+        for r in &self.rules {
+            actions.push(mapped(r.action)?);
+        }
+        self.default_action = default;
+        self.unknown_action = unknown;
+        for (r, a) in self.rules.iter_mut().zip(actions) {
+            r.action = a;
+        }
         Ok(self)
     }
 
@@ -294,28 +404,16 @@ impl Policy {
         Ok(self)
     }
 
-    /// `SCMP_FLTATR_CTL_NNP`: set no-new-privs before loading.
-    pub fn set_no_new_privs(&mut self, on: bool) -> &mut Self {
-        self.attrs.no_new_privs = on;
-        self
-    }
-
-    /// `SCMP_FLTATR_CTL_TSYNC`: `SECCOMP_FILTER_FLAG_TSYNC`.
-    pub fn set_tsync(&mut self, on: bool) -> &mut Self {
-        self.attrs.tsync = on;
-        self
-    }
-
-    /// `SCMP_FLTATR_CTL_LOG`: `SECCOMP_FILTER_FLAG_LOG`.
-    pub fn set_log(&mut self, on: bool) -> &mut Self {
-        self.attrs.log = on;
-        self
-    }
-
-    /// `SCMP_FLTATR_CTL_SSB`: `SECCOMP_FILTER_FLAG_SPEC_ALLOW`.
-    pub fn set_spec_allow(&mut self, on: bool) -> &mut Self {
-        self.attrs.spec_allow = on;
-        self
+    /// `seccomp_attr_set` for all attributes at once: replaces them with
+    /// `attrs` (read them with [`Policy::attributes`], change what is
+    /// needed, set them back). The optimize level must be 1 or 2
+    /// ([`PolicyError::Optimize`], libseccomp's `-EINVAL`).
+    pub fn set_attributes(&mut self, attrs: Attributes) -> Result<&mut Self, PolicyError> {
+        if !(1..=2).contains(&attrs.optimize) {
+            return Err(PolicyError::Optimize(attrs.optimize));
+        }
+        self.attrs = attrs;
+        Ok(self)
     }
 }
 
@@ -333,7 +431,7 @@ mod tests {
     #[test]
     fn validation() {
         let mut p = Policy::init(Action::Allow).unwrap();
-        p.arches = vec![Arch::X86_64];
+        p.set_arches(vec![Arch::X86_64]).unwrap();
         assert_eq!(
             p.arch_add(Arch::X86_64).unwrap_err(),
             PolicyError::ArchPresent(Arch::X86_64)

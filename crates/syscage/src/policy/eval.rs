@@ -85,10 +85,10 @@ mod tests {
 
     #[test]
     fn most_severe_match_wins() {
-        let mut p = Policy::new(Action::Allow);
-        p.arches = vec![Arch::X86_64];
-        p.add_rule(Rule::new("write", Action::Errno(1)));
-        p.add_rule(
+        let mut p = Policy::init(Action::Allow).unwrap();
+        p.set_arches(vec![Arch::X86_64]).unwrap();
+        p.rule_add_verbatim(Rule::new("write", Action::Errno(1)));
+        p.rule_add_verbatim(
             Rule::new("write", Action::KillThread).with(Condition::new(0, CmpOp::Eq(1 << 32))),
         );
         assert_eq!(p.evaluate(&data(Arch::X86_64, 1, [0; 6])), Action::Errno(1));
@@ -116,10 +116,10 @@ mod tests {
 
     #[test]
     fn x32_and_unknown() {
-        let mut p = Policy::new(Action::Errno(1));
-        p.arches = vec![Arch::X86_64, Arch::X32];
-        p.unknown_action = Some(Action::Errno(38));
-        p.add_rule(Rule::new("read", Action::Allow));
+        let mut p = Policy::init(Action::Errno(1)).unwrap();
+        p.set_arches(vec![Arch::X86_64, Arch::X32]).unwrap();
+        p.set_unknown_action(Some(Action::Errno(38))).unwrap();
+        p.rule_add_verbatim(Rule::new("read", Action::Allow));
         assert_eq!(
             p.evaluate(&data(Arch::X86_64, x32_nr(0), [0; 6])),
             Action::Allow
@@ -131,9 +131,9 @@ mod tests {
             Action::Errno(38)
         );
         // 32-bit arch: only the low word of args and constants exists.
-        let mut q = Policy::new(Action::Allow);
-        q.arches = vec![Arch::X86];
-        q.add_rule(
+        let mut q = Policy::init(Action::Allow).unwrap();
+        q.set_arches(vec![Arch::X86]).unwrap();
+        q.rule_add_verbatim(
             Rule::new("write", Action::Errno(2)).with(Condition::new(0, CmpOp::Eq(0x1_0000_0001))),
         );
         assert_eq!(

@@ -1,6 +1,7 @@
 //! `seccomp_merge` and `seccomp_syscall_priority`.
 
-use super::{Policy, PolicyError, SyscallId};
+use super::{Policy, PolicyError, Rule, SyscallId};
+use crate::arch::Arch;
 
 impl Policy {
     /// `seccomp_merge(dst, src)`: takes `other`'s arches and rules into
@@ -9,7 +10,9 @@ impl Policy {
     /// ([`PolicyError::MergeAttribute`], libseccomp's `-EINVAL`), the same
     /// byte order ([`PolicyError::MergeByteOrder`], `-EDOM`) and no arch
     /// in common ([`PolicyError::ArchPresent`], `-EEXIST`). Other
-    /// attributes are this policy's.
+    /// attributes are this policy's. Every rule stays on the arches of
+    /// its side: a rule for all arches becomes one copy per arch of its
+    /// policy, arch by arch.
     pub fn merge(&mut self, other: Policy) -> Result<&mut Self, PolicyError> {
         if self.default_action != other.default_action {
             return Err(PolicyError::MergeAttribute("default action"));
@@ -28,20 +31,12 @@ impl Policy {
         if let Some(a) = other.arches.iter().find(|a| self.arches.contains(a)) {
             return Err(PolicyError::ArchPresent(*a));
         }
-        // Rules of either side stay on the arches they were written for.
-        let mine = self.arches.clone();
-        for r in &mut self.rules {
-            if r.arch.is_none() && mine.len() == 1 {
-                r.arch = Some(mine[0]);
-            }
-        }
+        // Rules of either side stay on the arches they were written for
+        // (libseccomp keeps one rule database per arch).
+        let mine = pinned(std::mem::take(&mut self.rules), &self.arches);
+        self.rules = mine;
         let theirs = other.arches.clone();
-        for mut r in other.rules {
-            if r.arch.is_none() && theirs.len() == 1 {
-                r.arch = Some(theirs[0]);
-            }
-            self.rules.push(r);
-        }
+        self.rules.extend(pinned(other.rules, &theirs));
         self.arches.extend(theirs);
         self.priorities.extend(other.priorities);
         Ok(self)
@@ -58,15 +53,31 @@ impl Policy {
     }
 }
 
+/// `rules` restricted to the arches they apply to among `arches`: for
+/// each arch in order, its rules in order, a rule for every arch copied
+/// onto each (rules for an arch outside `arches` decided nothing and go).
+fn pinned(rules: Vec<Rule>, arches: &[Arch]) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for &a in arches {
+        for r in &rules {
+            match r.arch {
+                None => out.push(r.clone().on_arch(a)),
+                Some(x) if x == a => out.push(r.clone()),
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::action::Action;
-    use crate::arch::Arch;
 
     fn one(arch: Arch) -> Policy {
         let mut p = Policy::init(Action::Allow).unwrap();
-        p.arches = vec![arch];
+        p.set_arches(vec![arch]).unwrap();
         p
     }
 
@@ -83,13 +94,15 @@ mod tests {
         assert_eq!(a.merge(b).unwrap_err(), PolicyError::ArchPresent(Arch::X86));
 
         let mut c = one(Arch::Aarch64);
-        c.default_action = Action::KillProcess;
+        c.set_default_action(Action::KillProcess).unwrap();
         assert!(matches!(
             one(Arch::X86_64).merge(c).unwrap_err(),
             PolicyError::MergeAttribute(_)
         ));
         let mut d = one(Arch::Aarch64);
-        d.set_tsync(true);
+        let mut tsync = *d.attributes();
+        tsync.tsync = true;
+        d.set_attributes(tsync).unwrap();
         assert!(matches!(
             one(Arch::X86_64).merge(d).unwrap_err(),
             PolicyError::MergeAttribute(_)

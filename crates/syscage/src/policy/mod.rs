@@ -249,33 +249,41 @@ impl Default for Attributes {
 }
 
 /// A whole seccomp policy (libseccomp's filter context).
+///
+/// The fields are private: read them through the accessors
+/// ([`Policy::default_action`], [`Policy::arches`], [`Policy::rules`],
+/// [`Policy::attributes`], ...) and change them through the checked
+/// builder with libseccomp's names ([`Policy::init`], [`Policy::reset`],
+/// [`Policy::arch_add`], [`Policy::rule_add`], [`Policy::merge`],
+/// [`Policy::set_attributes`], ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// Action when no rule matches (`seccomp_init(def_action)`).
-    pub default_action: Action,
+    default_action: Action,
     /// Action for an arch the policy does not name (`SCMP_FLTATR_ACT_BADARCH`).
-    pub bad_arch_action: Action,
+    bad_arch_action: Action,
     /// Action for syscall numbers the arch's table does not know and no rule
     /// names, if set (typically `Errno(ENOSYS)`).
-    pub unknown_action: Option<Action>,
+    unknown_action: Option<Action>,
     /// Arches covered, in the order their checks appear (`seccomp_arch_add`).
-    pub arches: Vec<Arch>,
+    arches: Vec<Arch>,
     /// The rules, in the order they were added.
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
     /// Filter attributes.
-    pub attrs: Attributes,
+    attrs: Attributes,
     /// Syscall priorities (`seccomp_syscall_priority`): a hint for the
     /// order of checks; syscage's layout orders by expected frequency and
     /// never lets a priority change a decision.
-    pub priorities: Vec<(SyscallId, u8)>,
+    priorities: Vec<(SyscallId, u8)>,
     /// Number-range actions ([`NumberRange`]; through [`Policy::add_number_range`]).
     number_ranges: Vec<NumberRange>,
 }
 
 impl Policy {
-    /// A policy with a default action for the native arch, no rules, and
-    /// KILL_PROCESS for other arches (`seccomp_init`).
-    pub fn new(default_action: Action) -> Self {
+    /// The policy `seccomp_init(default_action)` makes: the native arch,
+    /// KILL_PROCESS for other arches, no rules, default attributes.
+    /// Unchecked: [`Policy::init`] is the public way in.
+    pub(super) fn new(default_action: Action) -> Self {
         Policy {
             default_action,
             bad_arch_action: Action::KillProcess,
@@ -288,17 +296,41 @@ impl Policy {
         }
     }
 
-    /// Adds an arch if absent (`seccomp_arch_add`).
-    pub fn add_arch(&mut self, arch: Arch) -> &mut Self {
-        if !self.arches.contains(&arch) {
-            self.arches.push(arch);
-        }
-        self
+    /// Action when no rule matches (`SCMP_FLTATR_ACT_DEFAULT`).
+    pub fn default_action(&self) -> Action {
+        self.default_action
     }
 
-    /// Adds a rule (`seccomp_rule_add`).
-    pub fn add_rule(&mut self, rule: Rule) -> &mut Self {
-        self.rules.push(rule);
-        self
+    /// Action for an arch the policy does not name (`SCMP_FLTATR_ACT_BADARCH`).
+    pub fn bad_arch_action(&self) -> Action {
+        self.bad_arch_action
+    }
+
+    /// Action for syscall numbers the arch's table does not know and no
+    /// rule names, if set (`None`: the default action decides them).
+    pub fn unknown_action(&self) -> Option<Action> {
+        self.unknown_action
+    }
+
+    /// The arches covered, in the order their checks appear.
+    pub fn arches(&self) -> &[Arch] {
+        &self.arches
+    }
+
+    /// The rules, in the order they were added (multiplexer rules that
+    /// [`Policy::rule_add`] derived follow the rule they came from).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The filter attributes (`seccomp_attr_get`).
+    pub fn attributes(&self) -> &Attributes {
+        &self.attrs
+    }
+
+    /// Syscall priorities given with [`Policy::syscall_priority`], in the
+    /// order given (one entry per syscall).
+    pub fn priorities(&self) -> &[(SyscallId, u8)] {
+        &self.priorities
     }
 }

@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn rule_add_rewrites_on_x86_only() {
         let mut p = Policy::init(Action::Allow).unwrap();
-        p.arches = vec![Arch::X86_64, Arch::X86];
+        p.set_arches(vec![Arch::X86_64, Arch::X86]).unwrap();
         p.rule_add(
             Action::Errno(1),
             "socket",
@@ -208,13 +208,13 @@ mod tests {
                 .unwrap_err(),
             PolicyError::ExactMultiArch
         );
-        p.arches = vec![Arch::X86];
+        p.set_arches(vec![Arch::X86]).unwrap();
         assert_eq!(
             p.rule_add_exact(Action::Errno(1), "bind", &[Condition::new(1, CmpOp::Eq(1))])
                 .unwrap_err(),
             PolicyError::ExactMultiplexed("bind".into())
         );
-        p.arches = vec![Arch::X86_64];
+        p.set_arches(vec![Arch::X86_64]).unwrap();
         let n = p.rules.len();
         p.rule_add_exact(Action::Errno(1), "bind", &[Condition::new(1, CmpOp::Eq(1))])
             .unwrap();

@@ -7,6 +7,7 @@ use std::fmt;
 
 /// What is wrong with a profile.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProfileErrorKind {
     /// The text is not JSON.
     #[error("invalid JSON: {0}")]

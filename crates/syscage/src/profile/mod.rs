@@ -115,6 +115,8 @@ impl Profile {
     /// With several host arches, each arch's rules are restricted to the
     /// arches it brings (an arch already brought by an earlier one is not
     /// brought again).
+    /// The hosts' policies are combined with [`Policy::merge`], so hosts
+    /// of different byte order are refused, as `seccomp_merge` does.
     pub fn to_policy(&self, opts: &ResolveOptions) -> Result<(Policy, Vec<Warning>), ProfileError> {
         let hosts = if opts.arches.is_empty() {
             vec![Arch::native()]
@@ -138,23 +140,39 @@ impl Profile {
             if hosts.len() == 1 {
                 return Ok((policy, warnings));
             }
-            let m = merged.get_or_insert_with(|| {
-                let mut p = policy.clone();
-                p.arches.clear();
-                p.rules.clear();
-                p
-            });
-            policy.arches.retain(|a| !m.arches.contains(a));
-            for arch in &policy.arches {
-                m.arches.push(*arch);
-                for rule in &policy.rules {
-                    m.rules.push(rule.clone().on_arch(*arch));
+            // Arches an earlier host brought stay with that host's rules.
+            if let Some(m) = &merged {
+                let common: Vec<Arch> = policy
+                    .arches()
+                    .iter()
+                    .copied()
+                    .filter(|a| m.arch_exist(*a))
+                    .collect();
+                for a in common {
+                    policy.arch_remove(a).map_err(not_merged)?;
+                }
+            }
+            match &mut merged {
+                None => merged = Some(policy),
+                Some(m) => {
+                    m.merge(policy).map_err(not_merged)?;
                 }
             }
         }
         Ok((
-            merged.unwrap_or_else(|| Policy::new(crate::action::Action::KillProcess)),
+            merged.unwrap_or_else(|| Policy::init_verbatim(crate::action::Action::KillProcess)),
             warnings,
         ))
+    }
+}
+
+/// A [`Policy::merge`] of the hosts' policies failed.
+fn not_merged(e: crate::policy::PolicyError) -> ProfileError {
+    ProfileError {
+        path: "$".to_string(),
+        pos: None,
+        kind: ProfileErrorKind::Rejected(format!(
+            "the policies of the host architectures cannot be merged: {e}"
+        )),
     }
 }

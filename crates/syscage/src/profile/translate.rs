@@ -51,7 +51,7 @@ use super::names;
 use super::select::OciSeccomp;
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::policy::{multiplex, CmpOp, Condition, Policy, Rule, SyscallId, Width};
+use crate::policy::{multiplex, CmpOp, Condition, Policy, PolicyError, Rule, SyscallId, Width};
 use std::collections::{BTreeMap, HashMap};
 
 /// Options of the translation.
@@ -221,26 +221,40 @@ impl OciSeccomp {
         let mut warnings = Vec::new();
         let default_action = self.default_action.to_action(self.default_errno_ret);
         let arches = self.policy_arches(opts.native, &mut warnings);
-        let mut policy = Policy::new(default_action);
-        policy.arches = arches.clone();
-        policy.bad_arch_action = Action::KillThread;
+        // Unchecked errno: libseccomp takes any 16-bit errno, the kernel
+        // clamps it.
+        let mut policy = Policy::init_verbatim(default_action);
+        let built = |e: PolicyError| ProfileError {
+            path: "$".to_string(),
+            pos: None,
+            kind: ProfileErrorKind::Rejected(e.to_string()),
+        };
+        policy
+            .set_arches(arches.iter().copied())
+            .map_err(built)?
+            .set_bad_arch_action(Action::KillThread)
+            .map_err(built)?;
         if opts.enosys_unknown
             && !default_action.permits()
             && default_action != Action::Errno(ENOSYS)
         {
-            policy.unknown_action = Some(Action::Errno(ENOSYS));
+            policy
+                .set_unknown_action(Some(Action::Errno(ENOSYS)))
+                .map_err(built)?;
         }
+        let mut attrs = *policy.attributes();
         for f in &self.flags {
             match f {
-                super::model::FlagName::Tsync => policy.attrs.tsync = true,
-                super::model::FlagName::Log => policy.attrs.log = true,
-                super::model::FlagName::SpecAllow => policy.attrs.spec_allow = true,
+                super::model::FlagName::Tsync => attrs.tsync = true,
+                super::model::FlagName::Log => attrs.log = true,
+                super::model::FlagName::SpecAllow => attrs.spec_allow = true,
                 super::model::FlagName::WaitKillableRecv => warnings.push(Warning {
                     path: "flags".to_string(),
                     message: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is a loader flag; the filter itself is unchanged".to_string(),
                 }),
             }
         }
+        policy.set_attributes(attrs).map_err(built)?;
         let notifies = self.default_action == ActionName::Notify
             || self.syscalls.iter().any(|s| s.action == ActionName::Notify);
         if notifies && self.listener_path.is_none() {
@@ -414,7 +428,9 @@ impl OciSeccomp {
                     let mut rule = Rule::new(SyscallId::Name(name.to_string()), action);
                     rule.conditions = conds;
                     rule.arch = arch;
-                    policy.add_rule(rule);
+                    // Rewritten for socketcall/ipc here already, as runc's
+                    // libseccomp would.
+                    policy.rule_add_verbatim(rule);
                 }
             };
             if uniform {

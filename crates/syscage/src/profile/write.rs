@@ -228,45 +228,45 @@ impl Profile {
             pos: None,
             kind: ProfileErrorKind::Inexpressible(msg),
         };
-        if matches!(policy.default_action, Action::Trap(d) if d != 0) {
+        if matches!(policy.default_action(), Action::Trap(d) if d != 0) {
             return Err(ProfileError {
                 path: "defaultAction".to_string(),
                 pos: None,
                 kind: ProfileErrorKind::Inexpressible(format!(
                     "{} (a profile's TRAP carries 0)",
-                    policy.default_action
+                    policy.default_action()
                 )),
             });
         }
-        let (default_action, default_errno_ret) = ActionName::from_action(policy.default_action);
+        let (default_action, default_errno_ret) = ActionName::from_action(policy.default_action());
         let mut profile = Profile::new(default_action);
         profile.default_errno_ret = default_errno_ret.filter(|_| default_action.takes_data());
-        profile.architectures = policy.arches.iter().map(|a| a.oci_name()).collect();
-        if policy.attrs.tsync {
+        profile.architectures = policy.arches().iter().map(|a| a.oci_name()).collect();
+        if policy.attributes().tsync {
             profile.flags.push(FlagName::Tsync);
         }
-        if policy.attrs.log {
+        if policy.attributes().log {
             profile.flags.push(FlagName::Log);
         }
-        if policy.attrs.spec_allow {
+        if policy.attributes().spec_allow {
             profile.flags.push(FlagName::SpecAllow);
         }
         let mut names_of: Vec<String> = Vec::new();
-        for (i, rule) in policy.rules.iter().enumerate() {
-            if rule.arch.is_some() && policy.arches.len() > 1 {
+        for (i, rule) in policy.rules().iter().enumerate() {
+            if rule.arch.is_some() && policy.arches().len() > 1 {
                 return Err(bad(i, "a rule for one arch only".to_string()));
             }
             let name = match &rule.syscall {
                 SyscallId::Name(n) => n.clone(),
                 SyscallId::Nr(nr) => policy
-                    .arches
+                    .arches()
                     .iter()
                     .find_map(|a| a.syscall_name(*nr))
                     .ok_or_else(|| bad(i, format!("syscall number {nr} has no name")))?
                     .to_string(),
             };
             for (j, c) in rule.conditions.iter().enumerate() {
-                if c.width == Width::Bits32 && policy.arches.iter().any(|a| a.args_64bit()) {
+                if c.width == Width::Bits32 && policy.arches().iter().any(|a| a.args_64bit()) {
                     return Err(bad(i, "a 32-bit comparison".to_string()));
                 }
                 if rule.conditions[..j].iter().any(|d| d.arg == c.arg) {
@@ -274,7 +274,7 @@ impl Profile {
                 }
             }
             let same: Vec<&crate::policy::Rule> = policy
-                .rules
+                .rules()
                 .iter()
                 .filter(|r| r.syscall == rule.syscall && r.action != rule.action)
                 .collect();
@@ -292,7 +292,7 @@ impl Profile {
                     format!("{} (a profile's TRAP carries 0)", rule.action),
                 ));
             }
-            if rule.action == policy.default_action {
+            if rule.action == policy.default_action() {
                 continue;
             }
             let (action, errno_ret) = ActionName::from_action(rule.action);

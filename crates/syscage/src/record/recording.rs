@@ -129,11 +129,18 @@ impl Recording {
     /// `int 0x80` too. A Docker/OCI profile cannot say that: see
     /// [`widen_to_every_arch`].
     pub fn to_policy(&self) -> Policy {
-        let mut policy = Policy::new(Action::Errno(EPERM));
-        policy.unknown_action = Some(Action::Errno(ENOSYS));
+        let mut policy = Policy::init(Action::Errno(EPERM)).expect("EPERM is a valid errno");
+        let mut arches = policy.arches().to_vec();
         for arch in self.arches() {
-            policy.add_arch(arch);
+            if !arches.contains(&arch) {
+                arches.push(arch);
+            }
         }
+        policy
+            .set_arches(arches)
+            .expect("each arch is listed once")
+            .set_unknown_action(Some(Action::Errno(ENOSYS)))
+            .expect("ENOSYS is a valid errno");
         let mut sets: BTreeMap<Arch, RuleSet> = BTreeMap::new();
         for &(arch, nr) in self.calls.keys() {
             let set = sets.entry(arch).or_default();
@@ -172,7 +179,7 @@ impl Recording {
                 _ => set.allow_when(name, Vec::new()),
             }
         }
-        for arch in &policy.arches {
+        for arch in policy.arches() {
             let set = sets.entry(*arch).or_default();
             for name in SIGNAL_MEDIATED {
                 if arch.syscall_nr(name).is_some() {
@@ -182,7 +189,7 @@ impl Recording {
         }
         // Each rule with the arches it holds on, in first-seen order.
         let mut held: Vec<(Rule, Vec<Arch>)> = Vec::new();
-        for arch in &policy.arches {
+        for arch in policy.arches() {
             let rules = sets.remove(arch).unwrap_or_default().into_rules();
             for rule in rules {
                 match held.iter_mut().find(|(r, _)| *r == rule) {
@@ -192,18 +199,20 @@ impl Recording {
             }
         }
         for (rule, on) in held {
-            let everywhere = policy.arches.iter().all(|a| {
+            let everywhere = policy.arches().iter().all(|a| {
                 on.contains(a)
                     || match &rule.syscall {
                         SyscallId::Name(n) => a.syscall_nr(n).is_none(),
                         SyscallId::Nr(_) => false,
                     }
             });
+            // As recorded: not rewritten for socketcall/ipc (x86's
+            // multiplexed calls were recorded as what they were).
             if everywhere {
-                policy.rules.push(rule);
+                policy.rule_add_verbatim(rule);
             } else {
                 for arch in on {
-                    policy.rules.push(rule.clone().on_arch(arch));
+                    policy.rule_add_verbatim(rule.clone().on_arch(arch));
                 }
             }
         }
@@ -216,15 +225,15 @@ impl Recording {
 /// the host's arch, not by the syscall's), and the rules that were widened.
 pub fn widen_to_every_arch(policy: &Policy) -> (Policy, Vec<Rule>) {
     let mut wide = policy.clone();
-    wide.rules.clear();
+    wide.rules_retain_mut(|_| false);
     let mut widened = Vec::new();
-    for rule in &policy.rules {
+    for rule in policy.rules() {
         let mut r = rule.clone();
         if r.arch.take().is_some() {
             widened.push(rule.clone());
         }
-        if !wide.rules.contains(&r) {
-            wide.rules.push(r);
+        if !wide.rules().contains(&r) {
+            wide.rule_add_verbatim(r);
         }
     }
     (wide, widened)
@@ -332,21 +341,29 @@ fn cmp_key(op: CmpOp) -> (u8, u64, u64) {
 /// call either allows; an unconditional `ALLOW` of a syscall absorbs its
 /// conditional ones and a `clone3` `ENOSYS`. The default, bad-arch and
 /// unknown-syscall actions stay `existing`'s: appending a run widens what
-/// the profile allows, never what it does with the rest.
+/// the profile allows, never what it does with the rest; the attributes
+/// are `recorded`'s.
+///
+/// This is a union of what both allow on shared arches, not
+/// `seccomp_merge` ([`Policy::merge`] refuses arches in common).
 pub fn merge_policies(existing: &Policy, recorded: &Policy) -> Policy {
-    let mut merged = recorded.clone();
-    merged.default_action = existing.default_action;
-    merged.bad_arch_action = existing.bad_arch_action;
-    merged.unknown_action = existing.unknown_action;
-    merged.arches = existing.arches.clone();
-    for arch in &recorded.arches {
-        merged.add_arch(*arch);
+    let mut merged = existing.clone();
+    merged
+        .set_attributes(*recorded.attributes())
+        .expect("the attributes of a built policy are valid");
+    for &arch in recorded.arches() {
+        if !merged.arch_exist(arch) {
+            merged.arch_add(arch).expect("the arch is absent");
+        }
     }
     let mut set = RuleSet::default();
-    for rule in existing.rules.iter().chain(&recorded.rules) {
-        set.add(rule, &merged.arches);
+    for rule in existing.rules().iter().chain(recorded.rules()) {
+        set.add(rule, merged.arches());
     }
-    merged.rules = set.into_rules();
+    merged.rules_retain_mut(|_| false);
+    for rule in set.into_rules() {
+        merged.rule_add_verbatim(rule);
+    }
     merged
 }
 

@@ -68,22 +68,22 @@ pub enum BridgeError {
 /// (1: linear, 2: binary tree). Rules libseccomp refuses are errors.
 pub fn build(policy: &Policy, optimize: u32) -> Result<ScmpFilterContext, BridgeError> {
     let other = |e: libseccomp::error::SeccompError| BridgeError::Other(e.to_string());
-    if policy.unknown_action.is_some() {
+    if policy.unknown_action().is_some() {
         return Err(BridgeError::Untranslatable("unknown-syscall action".into()));
     }
-    let mut ctx = ScmpFilterContext::new(action(policy.default_action)).map_err(other)?;
-    ctx.set_act_badarch(action(policy.bad_arch_action))
+    let mut ctx = ScmpFilterContext::new(action(policy.default_action())).map_err(other)?;
+    ctx.set_act_badarch(action(policy.bad_arch_action()))
         .map_err(other)?;
     ctx.set_ctl_optimize(optimize).map_err(other)?;
-    for &a in &policy.arches {
+    for &a in policy.arches() {
         if !ctx.is_arch_present(arch(a)).map_err(other)? {
             ctx.add_arch(arch(a)).map_err(other)?;
         }
     }
-    if !policy.arches.contains(&Arch::native()) {
+    if !policy.arches().contains(&Arch::native()) {
         ctx.remove_arch(ScmpArch::native()).map_err(other)?;
     }
-    for (index, rule) in policy.rules.iter().enumerate() {
+    for (index, rule) in policy.rules().iter().enumerate() {
         let SyscallId::Name(name) = &rule.syscall else {
             return Err(BridgeError::Untranslatable("rule by number".into()));
         };

@@ -29,16 +29,16 @@ fn allowlist() -> Program {
 }
 
 fn policy(close: Action) -> Policy {
-    let mut p = Policy::new(Action::Errno(5));
-    p.arches = vec![Arch::X86_64];
-    p.bad_arch_action = Action::KillThread;
+    let mut p = Policy::init(Action::Errno(5)).unwrap();
+    p.set_arches(vec![Arch::X86_64]).unwrap();
+    p.set_bad_arch_action(Action::KillThread).unwrap();
     for (name, action) in [
         ("write", Action::Allow),
         ("close", close),
         ("dup", Action::Allow),
         ("exit", Action::Allow),
     ] {
-        p.add_rule(Rule::new(name, action));
+        p.rule_add_verbatim(Rule::new(name, action));
     }
     p
 }
@@ -73,21 +73,33 @@ fn argument_conditions() {
     ]);
     // Every other arch also gets ERRNO(1) here (jump to index 8).
     let table = lift(&prog, ByteOrder::Little, &Limits::default()).unwrap();
-    let mut p = Policy::new(Action::Errno(1));
-    p.arches = vec![Arch::X86_64, Arch::X32];
-    p.bad_arch_action = Action::Errno(1);
+    let mut p = Policy::init(Action::Errno(1)).unwrap();
+    p.set_arches(vec![Arch::X86_64, Arch::X32]).unwrap();
+    p.set_bad_arch_action(Action::Errno(1)).unwrap();
     // x32 has write too (0x40000001): the program only allows x86_64's.
-    p.add_rule(
+    p.rule_add_verbatim(
         Rule::new("write", Action::Allow)
             .with(Condition::new(0, CmpOp::Eq(1)))
             .on_arch(Arch::X86_64),
     );
     assert_eq!(verify(&p, &table), Ok(()));
     let mut q = p.clone();
-    q.rules[0].conditions[0] = Condition::new(0, CmpOp::Le(1));
+    let mut first = true;
+    q.rules_retain_mut(|rule| {
+        if std::mem::take(&mut first) {
+            rule.conditions[0] = Condition::new(0, CmpOp::Le(1));
+        }
+        true
+    });
     assert!(matches!(verify(&q, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] == 0));
     let mut r = p.clone();
-    r.rules[0].conditions[0] = Condition::new32(0, CmpOp::Eq(1));
+    let mut first = true;
+    r.rules_retain_mut(|rule| {
+        if std::mem::take(&mut first) {
+            rule.conditions[0] = Condition::new32(0, CmpOp::Eq(1));
+        }
+        true
+    });
     assert!(
         matches!(verify(&r, &table), Err(VerifyError::Mismatch(m)) if m.example.args[0] >> 32 != 0)
     );

@@ -144,7 +144,9 @@ fn assemble(file: &str, stmts: &[Stmt]) -> Result<Policy, LangError> {
     };
     let mut policy = Policy::init(default).map_err(|e| LangError::at(&dloc, e.to_string()))?;
     if let Some((list, loc)) = &arches {
-        policy.arches.clear();
+        policy
+            .set_arches([])
+            .map_err(|e| LangError::at(loc, e.to_string()))?;
         for &a in list {
             policy.arch_add(a).map_err(|e| match e {
                 PolicyError::ArchPresent(a) => {
@@ -164,14 +166,18 @@ fn assemble(file: &str, stmts: &[Stmt]) -> Result<Policy, LangError> {
             .set_unknown_action(Some(a))
             .map_err(|e| LangError::at(&loc, e.to_string()))?;
     }
+    let mut attrs = *policy.attributes();
     for (o, on) in options {
         match o {
-            FilterOption::NoNewPrivs => policy.set_no_new_privs(on),
-            FilterOption::Tsync => policy.set_tsync(on),
-            FilterOption::Log => policy.set_log(on),
-            FilterOption::SpecAllow => policy.set_spec_allow(on),
+            FilterOption::NoNewPrivs => attrs.no_new_privs = on,
+            FilterOption::Tsync => attrs.tsync = on,
+            FilterOption::Log => attrs.log = on,
+            FilterOption::SpecAllow => attrs.spec_allow = on,
         };
     }
+    policy
+        .set_attributes(attrs)
+        .map_err(|e| LangError::new(file, Pos { line: 1, col: 1 }, e.to_string()))?;
     for s in stmts {
         match &s.kind {
             StmtKind::Rules(rules) => {
@@ -200,7 +206,7 @@ fn assemble(file: &str, stmts: &[Stmt]) -> Result<Policy, LangError> {
 
 /// The arches a rule applies to.
 fn scope(policy: &Policy, arch: Option<Arch>) -> Vec<Arch> {
-    arch.map_or_else(|| policy.arches.clone(), |a| vec![a])
+    arch.map_or_else(|| policy.arches().to_vec(), |a| vec![a])
 }
 
 fn add_rule(policy: &mut Policy, arch: Option<Arch>, r: &RuleStmt) -> Result<(), LangError> {
@@ -260,7 +266,7 @@ fn add_rule(policy: &mut Policy, arch: Option<Arch>, r: &RuleStmt) -> Result<(),
                 None => vec![Vec::new()],
             };
             for conds in alternatives {
-                if policy.rules.len() >= MAX_RULES {
+                if policy.rules().len() >= MAX_RULES {
                     return Err(LangError::at(
                         &r.loc,
                         format!("the policy has more than {MAX_RULES} rules"),
@@ -302,6 +308,6 @@ fn add_checked(
         policy.validate_rule(&rule)?;
     }
     rule.conditions = conds;
-    policy.add_rule(rule);
+    policy.rule_add_verbatim(rule);
     Ok(())
 }

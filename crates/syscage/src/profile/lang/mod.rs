@@ -21,7 +21,7 @@
 //!
 //! Rules combine as in libseccomp: for a syscall, the most severe action
 //! among the rules whose conditions hold wins ([`Policy::evaluate`]).
-//! [`parse`] builds the policy through the checked builder; [`print`]
+//! [`parse`] builds the policy through the checked builder; [`print`](fn@print)
 //! writes any policy back, and `parse(print(p))` decides exactly like `p`.
 //! docs/policy-language.md is the user's guide.
 //!

@@ -286,25 +286,25 @@ fn rules(out: &mut String, rs: &[&Rule], arch: Option<Arch>, indent: &str) {
 /// The policy as policy-language text.
 pub fn print(p: &Policy) -> String {
     let mut out = String::new();
-    let names: Vec<&str> = p.arches.iter().map(|a| a.name()).collect();
+    let names: Vec<&str> = p.arches().iter().map(|a| a.name()).collect();
     let _ = writeln!(out, "arches {}", names.join(", "));
-    let _ = writeln!(out, "default {}", action(p.default_action));
-    let _ = writeln!(out, "bad-arch {}", action(p.bad_arch_action));
-    if let Some(u) = p.unknown_action {
+    let _ = writeln!(out, "default {}", action(p.default_action()));
+    let _ = writeln!(out, "bad-arch {}", action(p.bad_arch_action()));
+    if let Some(u) = p.unknown_action() {
         let _ = writeln!(out, "unknown-syscall {}", action(u));
     }
     let d = crate::policy::Attributes::default();
     for (on, dflt, name) in [
-        (p.attrs.no_new_privs, d.no_new_privs, "no-new-privs"),
-        (p.attrs.tsync, d.tsync, "tsync"),
-        (p.attrs.log, d.log, "log"),
-        (p.attrs.spec_allow, d.spec_allow, "spec-allow"),
+        (p.attributes().no_new_privs, d.no_new_privs, "no-new-privs"),
+        (p.attributes().tsync, d.tsync, "tsync"),
+        (p.attributes().log, d.log, "log"),
+        (p.attributes().spec_allow, d.spec_allow, "spec-allow"),
     ] {
         if on != dflt {
             let _ = writeln!(out, "option {name} {}", if on { "on" } else { "off" });
         }
     }
-    let common: Vec<&Rule> = p.rules.iter().filter(|r| r.arch.is_none()).collect();
+    let common: Vec<&Rule> = p.rules().iter().filter(|r| r.arch.is_none()).collect();
     if !common.is_empty() || unnamed(p, None).next().is_some() {
         out.push('\n');
         rules(&mut out, &common, None, "");
@@ -312,8 +312,8 @@ pub fn print(p: &Policy) -> String {
             out.push_str(&line);
         }
     }
-    let mut sections: Vec<Arch> = p.arches.clone();
-    for r in &p.rules {
+    let mut sections: Vec<Arch> = p.arches().to_vec();
+    for r in p.rules() {
         if let Some(a) = r.arch {
             if !sections.contains(&a) {
                 sections.push(a);
@@ -321,7 +321,7 @@ pub fn print(p: &Policy) -> String {
         }
     }
     for a in sections {
-        let own: Vec<&Rule> = p.rules.iter().filter(|r| r.arch == Some(a)).collect();
+        let own: Vec<&Rule> = p.rules().iter().filter(|r| r.arch == Some(a)).collect();
         if own.is_empty() && unnamed(p, Some(a)).next().is_none() {
             continue;
         }

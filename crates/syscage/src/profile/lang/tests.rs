@@ -40,18 +40,18 @@ fn on(p: &Policy, arch: Arch, nr: u32, args: [u64; 6]) -> Action {
 #[test]
 fn settings() {
     let p = ok("arches x86_64, x86\ndefault errno(EPERM)\nbad-arch allow\nunknown-syscall errno(38)\noption tsync on\noption no-new-privs off");
-    assert_eq!(p.arches, vec![Arch::X86_64, Arch::X86]);
-    assert_eq!(p.default_action, Action::Errno(1));
-    assert_eq!(p.bad_arch_action, Action::Allow);
-    assert_eq!(p.unknown_action, Some(Action::Errno(38)));
-    assert!(p.attrs.tsync && !p.attrs.no_new_privs);
-    assert_eq!(ok("default allow").arches, vec![Arch::native()]);
+    assert_eq!(p.arches(), vec![Arch::X86_64, Arch::X86]);
+    assert_eq!(p.default_action(), Action::Errno(1));
+    assert_eq!(p.bad_arch_action(), Action::Allow);
+    assert_eq!(p.unknown_action(), Some(Action::Errno(38)));
+    assert!(p.attributes().tsync && !p.attributes().no_new_privs);
+    assert_eq!(ok("default allow").arches(), vec![Arch::native()]);
 }
 
 #[test]
 fn actions() {
     let p = ok("arches x86_64\ndefault allow\nlog read\nkill-thread write\nkill-process open\ntrap close\ntrap(7) stat\ntrace(3) fstat\ntrace lstat\nnotify poll\nerrno(ENOSYS) lseek\nerrno(5) mmap");
-    let acts: Vec<Action> = p.rules.iter().map(|r| r.action).collect();
+    let acts: Vec<Action> = p.rules().iter().map(|r| r.action).collect();
     assert_eq!(
         acts,
         vec![
@@ -98,11 +98,17 @@ fn conditions() {
     assert_eq!(x(3, [8, 0, 0, 0, 0, 0]), Action::Allow);
     // (u32) builds 32-bit conditions; ranges the fewest comparisons.
     assert_eq!(
-        p.rules[2].conditions,
+        p.rules()[2].conditions,
         vec![Condition::new32(0, CmpOp::Eq(0))]
     );
-    assert_eq!(p.rules[0].conditions, vec![Condition::new(0, CmpOp::Eq(1))]);
-    assert_eq!(p.rules[5].conditions, vec![Condition::new(2, CmpOp::Le(2))]);
+    assert_eq!(
+        p.rules()[0].conditions,
+        vec![Condition::new(0, CmpOp::Eq(1))]
+    );
+    assert_eq!(
+        p.rules()[5].conditions,
+        vec![Condition::new(2, CmpOp::Le(2))]
+    );
 }
 
 #[test]
@@ -112,7 +118,7 @@ fn sections_numbers_groups() {
         arch x32 { allow read\n errno(1) { write if arg0 == 1\n close } }\n\
         arch x86 { allow 1234 if arg0 == 1 }\n\
         allow @basic-io");
-    assert_eq!(p.rules[0], Rule::new(SyscallId::Nr(0x3ff), Action::Allow));
+    assert_eq!(p.rules()[0], Rule::new(SyscallId::Nr(0x3ff), Action::Allow));
     assert_eq!(on(&p, Arch::X86_64, x32_nr(0), [0; 6]), Action::Allow);
     assert_eq!(
         on(&p, Arch::X86_64, 0x4000_0001, [1, 0, 0, 0, 0, 0]),
@@ -124,7 +130,7 @@ fn sections_numbers_groups() {
     );
     assert_eq!(on(&p, Arch::X86_64, 0x4000_0003, [0; 6]), Action::Errno(1));
     assert_eq!(
-        p.rules[3],
+        p.rules()[3],
         Rule::new("close", Action::Errno(1)).on_arch(Arch::X32)
     );
     assert_eq!(on(&p, Arch::X86, 1234, [1, 0, 0, 0, 0, 0]), Action::Allow);
@@ -253,7 +259,7 @@ fn includes_are_relative_and_cycles_are_refused() {
         &mut files,
     )
     .unwrap();
-    let names: Vec<&SyscallId> = p.rules.iter().map(|r| &r.syscall).collect();
+    let names: Vec<&SyscallId> = p.rules().iter().map(|r| &r.syscall).collect();
     assert_eq!(
         names,
         vec![&SyscallId::from("read"), &"write".into(), &"close".into()]
@@ -330,12 +336,12 @@ allow personality if personality in {0, 8, 0x20000}\n\
 allow socket if family in {0..=37, 39, 41..}\n\
 allow read, write if (u32)fd in {1, 3..=9}\n";
     let p = ok(text);
-    assert_eq!(p.rules.len(), 10);
+    assert_eq!(p.rules().len(), 10);
     assert_eq!(print(&p), text);
     // Open ranges stop at the top of the argument's width.
     let q = ok("arches x86_64\ndefault allow\nerrno(1) read if (u32)fd in {5..}");
     assert_eq!(
-        q.rules[0].conditions,
+        q.rules()[0].conditions,
         vec![Condition::new32(0, CmpOp::Ge(5))]
     );
 }
@@ -353,11 +359,17 @@ fn defines_name_numbers() {
         allow socket if family == AF_INET\n";
     let p = parse("main.policy", text, &mut files).unwrap();
     assert_eq!(
-        p.rules[0].conditions,
+        p.rules()[0].conditions,
         vec![Condition::new(2, CmpOp::MaskedEq { mask: 4, value: 0 })]
     );
-    assert_eq!(p.rules[2].conditions, vec![Condition::new(0, CmpOp::Eq(2))]);
-    assert_eq!(p.rules[4].conditions, vec![Condition::new(0, CmpOp::Eq(2))]);
+    assert_eq!(
+        p.rules()[2].conditions,
+        vec![Condition::new(0, CmpOp::Eq(2))]
+    );
+    assert_eq!(
+        p.rules()[4].conditions,
+        vec![Condition::new(0, CmpOp::Eq(2))]
+    );
     for (text, want) in [
         (
             "default allow\nallow read if fd == STDIN",
@@ -388,11 +400,11 @@ fn values_combine_with_bitwise_or() {
         allow read if (fd & 0x10 | 0x1) == (1)",
     );
     assert_eq!(
-        p.rules[0].conditions,
+        p.rules()[0].conditions,
         vec![Condition::new(2, CmpOp::MaskedEq { mask: 7, value: 3 })]
     );
     assert_eq!(
-        p.rules[1].conditions,
+        p.rules()[1].conditions,
         vec![Condition::new(
             0,
             CmpOp::MaskedEq {

@@ -51,7 +51,7 @@ fn what_was_seen_on_one_arch_is_allowed_on_that_arch_only() {
     assert_eq!(d(Arch::X86, "getuid32"), Action::Allow);
     // Seen on both: one rule for every arch; i386-only names need none.
     let arch_of = |name: &str| {
-        p.rules
+        p.rules()
             .iter()
             .filter(|r| r.syscall == name.into())
             .map(|r| r.arch)
@@ -63,7 +63,7 @@ fn what_was_seen_on_one_arch_is_allowed_on_that_arch_only() {
     assert_eq!(arch_of("getuid"), vec![Some(Arch::X86_64)]);
     // What a profile has to say instead: both arches, and which rules.
     let (wide, widened) = widen_to_every_arch(&p);
-    assert!(wide.rules.iter().all(|r| r.arch.is_none()));
+    assert!(wide.rules().iter().all(|r| r.arch.is_none()));
     assert_eq!(
         wide.evaluate(&call(Arch::X86, "getuid", [0; 6])),
         Action::Allow
@@ -84,7 +84,7 @@ fn names_only_allows_the_recorded_syscalls() {
         ],
     );
     let p = r.to_policy();
-    assert_eq!(p.arches, vec![Arch::native(), Arch::X86]);
+    assert_eq!(p.arches(), vec![Arch::native(), Arch::X86]);
     assert_eq!(
         p.evaluate(&call(Arch::X86_64, "read", [0; 6])),
         Action::Allow
@@ -196,7 +196,7 @@ fn exec_and_non_exec_mprotect_seen_means_no_condition() {
     );
     let p = r.to_policy();
     let rules: Vec<_> = p
-        .rules
+        .rules()
         .iter()
         .filter(|r| r.syscall == "mprotect".into())
         .collect();
@@ -270,17 +270,17 @@ fn merging_policies_allows_what_either_allowed() {
     assert_eq!(d("clone3", [0; 6]), Action::Allow);
     assert_eq!(d("write", [0; 6]), Action::Errno(EPERM));
     // Merging is idempotent.
-    assert_eq!(merge_policies(&m, &m).rules, m.rules);
+    assert_eq!(merge_policies(&m, &m).rules(), m.rules());
     // The existing profile's default, bad-arch and unknown-syscall
     // actions stay (a KILL_PROCESS default is not relaxed to EPERM).
     let mut strict = a.clone();
-    strict.default_action = Action::KillProcess;
-    strict.bad_arch_action = Action::KillThread;
-    strict.unknown_action = Some(Action::Errno(95));
+    strict.set_default_action(Action::KillProcess).unwrap();
+    strict.set_bad_arch_action(Action::KillThread).unwrap();
+    strict.set_unknown_action(Some(Action::Errno(95))).unwrap();
     let kept = merge_policies(&strict, &b);
-    assert_eq!(kept.default_action, Action::KillProcess);
-    assert_eq!(kept.bad_arch_action, Action::KillThread);
-    assert_eq!(kept.unknown_action, Some(Action::Errno(95)));
+    assert_eq!(kept.default_action(), Action::KillProcess);
+    assert_eq!(kept.bad_arch_action(), Action::KillThread);
+    assert_eq!(kept.unknown_action(), Some(Action::Errno(95)));
     let d = |name, a| kept.evaluate(&call(Arch::X86_64, name, a));
     assert_eq!(d("write", [0; 6]), Action::KillProcess);
     assert_eq!(d("read", [0; 6]), Action::Allow);
@@ -288,7 +288,7 @@ fn merging_policies_allows_what_either_allowed() {
     let c = recording(false, &[(Arch::X86_64, "ioctl", [0; 6])]).to_policy();
     let m2 = merge_policies(&m, &c);
     let ioctls = m2
-        .rules
+        .rules()
         .iter()
         .filter(|r| r.syscall == "ioctl".into())
         .count();
