@@ -177,22 +177,44 @@ enum WordCons {
 /// A disjunction of conjunctions of word constraints.
 type Dnf = Vec<Vec<WordCons>>;
 
+/// `region` restricted by `conj`, or none when that is empty. Only the
+/// constrained words are copied and searched for a value (the others were
+/// feasible already), and the region is copied only when the result is
+/// not empty: most pieces a rule's conditions cut are empty.
 fn apply(region: &Region, conj: &[WordCons]) -> Option<Region> {
-    let mut r = region.clone();
+    let mut changed: Vec<(usize, WordDomain)> = Vec::with_capacity(2);
     for c in conj {
+        let w = match *c {
+            WordCons::In(w, _) | WordCons::Masked(w, ..) | WordCons::NotMasked(w, ..) => w,
+        };
+        let i = match changed.iter().position(|&(x, _)| x == w) {
+            Some(i) => i,
+            None => {
+                changed.push((w, region[w].clone()));
+                changed.len() - 1
+            }
+        };
+        let d = &mut changed[i].1;
         let ok = match *c {
-            WordCons::In(w, ref s) => {
-                r[w].restrict(s);
+            WordCons::In(_, ref s) => {
+                d.restrict(s);
                 true
             }
-            WordCons::Masked(w, m, v) => r[w].require_masked(m, v),
-            WordCons::NotMasked(w, m, v) => r[w].exclude_masked(m, v),
+            WordCons::Masked(_, m, v) => d.require_masked(m, v),
+            WordCons::NotMasked(_, m, v) => d.exclude_masked(m, v),
         };
         if !ok {
             return None;
         }
     }
-    region_feasible(&r).then_some(r)
+    if !changed.iter().all(|(_, d)| d.is_feasible()) {
+        return None;
+    }
+    let mut r = region.clone();
+    for (w, d) in changed {
+        r[w] = d;
+    }
+    Some(r)
 }
 
 impl Checker<'_> {
@@ -377,25 +399,35 @@ impl Checker<'_> {
                 self.expect(&region, self.policy.default_action, got)?;
                 continue;
             };
-            // Where every condition holds.
-            let mut matching: Dnf = vec![Vec::new()];
+            // Split the piece into where conditions 1..i hold and i fails
+            // (for each i: disjoint pieces, so conditions on the same
+            // argument in later rules do not split overlapping copies again,
+            // which grew the pieces exponentially in the number of rules),
+            // and where every condition holds.
+            let mut holding = vec![region];
+            let mut failing = Vec::new();
             for c in &rule.conditions {
-                matching = and(&matching, &condition(*c, wide, order, false));
-            }
-            for conj in &matching {
-                if let Some(r) = apply(&region, conj) {
-                    self.expect(&r, rule.action, got)?;
-                }
-            }
-            // Where some condition fails: the pieces may overlap, which only
-            // checks some inputs twice.
-            for c in rule.conditions.iter().rev() {
-                for conj in condition(*c, wide, order, true).into_iter().rev() {
-                    if let Some(r) = apply(&region, &conj) {
-                        work.push((next + 1, r));
+                let (holds, fails) = (
+                    condition(*c, wide, order, false),
+                    condition(*c, wide, order, true),
+                );
+                let mut next_holding = Vec::new();
+                for h in holding {
+                    let before = next_holding.len();
+                    next_holding.extend(holds.iter().filter_map(|conj| apply(&h, conj)));
+                    if next_holding.len() == before {
+                        // The condition fails on all of `h`.
+                        failing.push(h);
+                    } else {
+                        failing.extend(fails.iter().filter_map(|conj| apply(&h, conj)));
                     }
                 }
+                holding = next_holding;
             }
+            for r in &holding {
+                self.expect(r, rule.action, got)?;
+            }
+            work.extend(failing.into_iter().rev().map(|r| (next + 1, r)));
         }
         Ok(())
     }
@@ -526,16 +558,6 @@ fn range64(lo: usize, hi: usize, l: u64, h: u64) -> Dnf {
     ];
     if hh - lh > 1 {
         out.push(vec![WordCons::In(hi, IntervalSet::range(lh + 1, hh - 1))]);
-    }
-    out
-}
-
-fn and(a: &Dnf, b: &Dnf) -> Dnf {
-    let mut out = Vec::new();
-    for x in a {
-        for y in b {
-            out.push(x.iter().chain(y).cloned().collect());
-        }
     }
     out
 }
