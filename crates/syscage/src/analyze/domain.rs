@@ -169,8 +169,13 @@ pub struct WordDomain {
     pub excluded: Vec<(u32, u32)>,
 }
 
-/// Most candidate values tried when excluded patterns get in the way.
+/// Most candidate values the quick scan tries when excluded patterns get
+/// in the way, before the exhaustive search takes over.
 const WITNESS_TRIES: usize = 256;
+
+/// Most nodes the exhaustive search visits (each fixes one bit) before it
+/// gives up.
+const SEARCH_NODES: usize = 1 << 16;
 
 /// Whether a witness search was conclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,7 +184,8 @@ pub enum Feasibility {
     Yes(u32),
     /// No value satisfies them.
     No,
-    /// The search gave up: treated as feasible, but not proven.
+    /// The search gave up (more than [`SEARCH_NODES`] cubes to split):
+    /// treated as feasible, but not proven.
     Unknown,
 }
 
@@ -275,7 +281,10 @@ impl WordDomain {
         }
     }
 
-    /// Finds a value satisfying every constraint.
+    /// Finds the least value satisfying every constraint: a quick scan in
+    /// increasing order, then (when excluded patterns keep it busy) an
+    /// exhaustive search over the bits the patterns test. `Unknown` only
+    /// when that search exceeds its budget.
     pub fn witness(&self) -> Feasibility {
         let mut tries = 0;
         for &(lo, hi) in self.intervals.intervals() {
@@ -289,7 +298,7 @@ impl WordDomain {
                 };
                 tries += 1;
                 if tries >= WITNESS_TRIES {
-                    return Feasibility::Unknown;
+                    return self.search();
                 }
                 // The least increase that changes a bit of `m`: carry into
                 // its lowest bit.
@@ -297,6 +306,37 @@ impl WordDomain {
                 match u32::try_from((x as u64 | low) + 1) {
                     Ok(n) => from = n,
                     Err(_) => break,
+                }
+            }
+        }
+        Feasibility::No
+    }
+
+    /// The exhaustive witness search: each interval is cut into aligned
+    /// blocks (cubes: some high bits fixed, the low ones free), and each
+    /// cube, with the fixed bits, is searched for the least value outside
+    /// every excluded pattern.
+    fn search(&self) -> Feasibility {
+        let mut budget = SEARCH_NODES;
+        for &(lo, hi) in self.intervals.intervals() {
+            for (base, free) in aligned_blocks(lo, hi) {
+                let high = !free;
+                if (base ^ self.fixed_value) & self.fixed_mask & high != 0 {
+                    continue;
+                }
+                let cube = Cube {
+                    mask: self.fixed_mask | high,
+                    value: (self.fixed_value & self.fixed_mask) | (base & high),
+                };
+                let excluded: Vec<(u32, u32)> = self
+                    .excluded
+                    .iter()
+                    .copied()
+                    .filter(|&e| cube.meets(e))
+                    .collect();
+                match least_outside(cube, &excluded, &mut budget) {
+                    Feasibility::No => {}
+                    found => return found,
                 }
             }
         }
@@ -323,6 +363,95 @@ impl WordDomain {
         }
         Some(d)
     }
+}
+
+/// The values whose bits under `mask` equal `value` (`value ⊆ mask`).
+#[derive(Clone, Copy)]
+struct Cube {
+    mask: u32,
+    value: u32,
+}
+
+impl Cube {
+    /// Whether the cube has a value matching the pattern `(m, v)`.
+    fn meets(self, (m, v): (u32, u32)) -> bool {
+        (v ^ self.value) & m & self.mask == 0
+    }
+
+    /// Whether every value of the cube matches the pattern `(m, v)`.
+    fn within(self, (m, v): (u32, u32)) -> bool {
+        m & !self.mask == 0 && self.meets((m, v))
+    }
+
+    /// The cube with bit `bit` (free in it) set to `one`.
+    fn with_bit(self, bit: u32, one: bool) -> Cube {
+        Cube {
+            mask: self.mask | bit,
+            value: if one { self.value | bit } else { self.value },
+        }
+    }
+}
+
+/// The least value of `cube` that matches none of `excluded` (each of
+/// which meets the cube). Splits on the highest free bit some pattern
+/// tests, 0 first: free bits no pattern tests stay 0 in the answer, so
+/// the first value found is the least (unless a half ran out of budget:
+/// then a value of the other half, still a witness).
+fn least_outside(cube: Cube, excluded: &[(u32, u32)], budget: &mut usize) -> Feasibility {
+    if *budget == 0 {
+        return Feasibility::Unknown;
+    }
+    *budget -= 1;
+    if excluded.iter().any(|&e| cube.within(e)) {
+        return Feasibility::No;
+    }
+    // Every pattern left tests a free bit (else the cube is within it).
+    let tested = excluded.iter().fold(0, |acc, &(m, _)| acc | m) & !cube.mask;
+    if tested == 0 {
+        return Feasibility::Yes(cube.value);
+    }
+    let bit = 1u32 << (31 - tested.leading_zeros());
+    let mut unknown = false;
+    for one in [false, true] {
+        let half = cube.with_bit(bit, one);
+        let rest: Vec<(u32, u32)> = excluded
+            .iter()
+            .copied()
+            .filter(|&e| half.meets(e))
+            .collect();
+        match least_outside(half, &rest, budget) {
+            Feasibility::Yes(x) => return Feasibility::Yes(x),
+            Feasibility::Unknown => unknown = true,
+            Feasibility::No => {}
+        }
+    }
+    if unknown {
+        Feasibility::Unknown
+    } else {
+        Feasibility::No
+    }
+}
+
+/// `lo..=hi` as aligned blocks `(base, free)` in increasing order: the
+/// values `base..=base | free`, `free` a run of low bits.
+fn aligned_blocks(lo: u32, hi: u32) -> impl Iterator<Item = (u32, u32)> {
+    let (mut x, end) = (lo as u64, hi as u64);
+    std::iter::from_fn(move || {
+        if x > end {
+            return None;
+        }
+        let mut size = if x == 0 {
+            1u64 << 32
+        } else {
+            1u64 << x.trailing_zeros()
+        };
+        while x + size - 1 > end {
+            size >>= 1;
+        }
+        let block = (x as u32, (size - 1) as u32);
+        x += size;
+        Some(block)
+    })
 }
 
 /// The smallest `x >= from` with `x & mask == value` (`value ⊆ mask`).
@@ -403,6 +532,60 @@ mod tests {
                 Feasibility::Unknown => {}
             }
         }
+    }
+
+    proptest! {
+        #[test]
+        fn search_is_exact(
+            lo in 0u32..1024, hi in 0u32..1024, m in 0u32..1024, v in 0u32..1024,
+            ex in proptest::collection::vec((0u32..1024, 0u32..1024), 0..12),
+        ) {
+            let mut d = WordDomain::any();
+            d.restrict(&IntervalSet::range(lo.min(hi), lo.max(hi)));
+            let mut ok = d.require_masked(m, v & m);
+            for (em, ev) in ex {
+                ok = ok && d.exclude_masked(em, ev & em);
+            }
+            prop_assume!(ok);
+            let least = (0u32..1024).find(|&x| d.contains(x));
+            let want = least.map_or(Feasibility::No, Feasibility::Yes);
+            prop_assert_eq!(d.search(), want);
+            prop_assert_eq!(d.witness(), want);
+        }
+    }
+
+    #[test]
+    fn witness_past_the_quick_scan() {
+        // Every residue of the low 9 bits but 0x155 excluded: the scan
+        // gives up after 256 tries, the search finds it.
+        let mut d = WordDomain::any();
+        for r in (0..0x200).filter(|&r| r != 0x155) {
+            assert!(d.exclude_masked(0x1ff, r));
+        }
+        assert_eq!(d.witness(), Feasibility::Yes(0x155));
+        assert!(d.exclude_masked(0x1ff, 0x155));
+        assert_eq!(d.witness(), Feasibility::No);
+        // In a range above a pattern-free value, high bits count too.
+        let mut e = WordDomain::any();
+        e.restrict(&IntervalSet::range(0x8000_0000, u32::MAX));
+        for r in (0..0x200).filter(|&r| r != 0x1ff) {
+            assert!(e.exclude_masked(0x8000_01ff, 0x8000_0000 | r));
+        }
+        assert_eq!(e.witness(), Feasibility::Yes(0x8000_01ff));
+    }
+
+    #[test]
+    fn aligned_blocks_cover_exactly() {
+        let blocks: Vec<_> = aligned_blocks(3, 17).collect();
+        assert_eq!(blocks, [(3, 0), (4, 3), (8, 7), (16, 1)]);
+        assert_eq!(
+            aligned_blocks(0, u32::MAX).collect::<Vec<_>>(),
+            [(0, u32::MAX)]
+        );
+        assert_eq!(
+            aligned_blocks(u32::MAX, u32::MAX).collect::<Vec<_>>(),
+            [(u32::MAX, 0)]
+        );
     }
 
     #[test]

@@ -2,6 +2,13 @@
 //! was compiled from, region by region, by evaluating the policy
 //! symbolically over each region (no second compiler involved).
 //!
+//! A lifted region constrains the 32-bit words the program loads; which
+//! words hold an argument's low and high halves depends on the byte order
+//! the kernel lays `seccomp_data` out in, which is the arch's own. So the
+//! words of a policy arch's region are read in that arch's byte order
+//! (x86_64 and s390x in one filter each in its own), and only arches the
+//! policy does not name use the table's (see [`data_order`]).
+//!
 //! For every leaf of the [`DecisionTable`]: the arch word is split by the
 //! policy's arches (and x86_64's audit id by bit 30 of `nr`); the number
 //! word by the numbers rules name, the numbers the arch's table knows and
@@ -9,7 +16,7 @@
 //! conditions, most severe rule first. Every non-empty piece must decide
 //! what the leaf returns.
 
-use super::domain::{IntervalSet, WordDomain};
+use super::domain::{Feasibility, IntervalSet, WordDomain};
 use super::lift::{region_feasible, DecisionTable, Leaf, Region, Verdict, WORD_ARCH, WORD_NR};
 use crate::action::Action;
 use crate::arch::Arch;
@@ -45,6 +52,10 @@ pub enum VerifyError {
     /// A path could not be lifted exactly, so nothing is proven about it.
     #[error("path through instructions {0:?} is not lifted exactly: equivalence is not proven")]
     Inexact(Vec<usize>),
+    /// A piece of a region could not be shown empty or given an input
+    /// (the witness search ran out of budget).
+    #[error("a region's feasibility could not be decided: equivalence is not proven")]
+    Undecided,
     /// The policy's conditions split a region into too many pieces.
     #[error(
         "too many condition combinations for syscall {nr} on {arch}: equivalence is not proven"
@@ -81,8 +92,10 @@ pub enum ProofError {
     Verify(#[from] VerifyError),
 }
 
-/// Lifts `program` (64-bit fields in `order`) and checks it against
-/// `policy`: the proof that a compiled filter does what its policy says.
+/// Lifts `program` and checks it against `policy`: the proof that a
+/// compiled filter does what its policy says. `order` is the byte order of
+/// the filter's own arches, used for the arches the policy does not name
+/// (each named arch's input is read in that arch's order).
 pub fn prove(
     policy: &Policy,
     program: &crate::bpf::Program,
@@ -92,7 +105,21 @@ pub fn prove(
     Ok(verify(policy, &table)?)
 }
 
-/// Checks that `table` (a lifted program) decides like `policy` on every input.
+/// The byte order in which `seccomp_data` for audit id `audit` is laid
+/// out when checking `table` against `policy`: the order of the policy's
+/// arch of that id, else the table's. An input built in this order (and
+/// emulated in it) is what [`verify`] reasons about, so a mismatch's
+/// example is built in it.
+pub fn data_order(policy: &Policy, table: &DecisionTable, audit: u32) -> ByteOrder {
+    policy
+        .arches()
+        .iter()
+        .find(|a| a.audit() == audit)
+        .map_or(table.order, |a| a.byte_order())
+}
+
+/// Checks that `table` (a lifted program) decides like `policy` on every
+/// input, each laid out in its arch's byte order ([`data_order`]).
 pub fn verify(policy: &Policy, table: &DecisionTable) -> Result<(), VerifyError> {
     let per_arch: Vec<(Arch, ArchRules)> = policy
         .arches()
@@ -167,36 +194,67 @@ enum WordCons {
 /// A disjunction of conjunctions of word constraints.
 type Dnf = Vec<Vec<WordCons>>;
 
+/// `region` restricted by `conj`, or none when that is empty. Only the
+/// constrained words are copied and searched for a value (the others were
+/// feasible already), and the region is copied only when the result is
+/// not empty: most pieces a rule's conditions cut are empty.
 fn apply(region: &Region, conj: &[WordCons]) -> Option<Region> {
-    let mut r = region.clone();
+    let mut changed: Vec<(usize, WordDomain)> = Vec::with_capacity(2);
     for c in conj {
+        let w = match *c {
+            WordCons::In(w, _) | WordCons::Masked(w, ..) | WordCons::NotMasked(w, ..) => w,
+        };
+        let i = match changed.iter().position(|&(x, _)| x == w) {
+            Some(i) => i,
+            None => {
+                changed.push((w, region[w].clone()));
+                changed.len() - 1
+            }
+        };
+        let d = &mut changed[i].1;
         let ok = match *c {
-            WordCons::In(w, ref s) => {
-                r[w].restrict(s);
+            WordCons::In(_, ref s) => {
+                d.restrict(s);
                 true
             }
-            WordCons::Masked(w, m, v) => r[w].require_masked(m, v),
-            WordCons::NotMasked(w, m, v) => r[w].exclude_masked(m, v),
+            WordCons::Masked(_, m, v) => d.require_masked(m, v),
+            WordCons::NotMasked(_, m, v) => d.exclude_masked(m, v),
         };
         if !ok {
             return None;
         }
     }
-    region_feasible(&r).then_some(r)
+    if !changed.iter().all(|(_, d)| d.is_feasible()) {
+        return None;
+    }
+    let mut r = region.clone();
+    for (w, d) in changed {
+        r[w] = d;
+    }
+    Some(r)
 }
 
 impl Checker<'_> {
-    fn mismatch(&self, region: &Region, expected: Action, got: Verdict) -> VerifyError {
+    /// The mismatch on `region`, with an input in it; none when the region
+    /// turns out empty (a word no value satisfies), an error when that
+    /// cannot be decided.
+    fn mismatch(&self, region: &Region, expected: Action, got: Verdict) -> Result<(), VerifyError> {
         let mut words = [0u32; 16];
         for (w, d) in region.iter().enumerate() {
             words[w] = match d.witness() {
-                super::domain::Feasibility::Yes(v) => v,
-                _ => 0,
+                Feasibility::Yes(v) => v,
+                Feasibility::No => return Ok(()),
+                Feasibility::Unknown => return Err(VerifyError::Undecided),
             };
         }
+        let order = self
+            .per_arch
+            .iter()
+            .find(|(a, _)| a.audit() == words[WORD_ARCH])
+            .map_or(self.order, |(a, _)| a.byte_order());
         let word64 = |lo_w: usize, hi_w: usize| (words[hi_w] as u64) << 32 | words[lo_w] as u64;
-        let off = |i: u8, h: Half| (arg_offset(i, h, self.order) / 4) as usize;
-        let ip = match self.order {
+        let off = |i: u8, h: Half| (arg_offset(i, h, order) / 4) as usize;
+        let ip = match order {
             ByteOrder::Little => word64(2, 3),
             ByteOrder::Big => word64(3, 2),
         };
@@ -212,18 +270,18 @@ impl Checker<'_> {
             Verdict::Ret(r) => format!("{} ({r:#010x})", Action::from_ret(r)),
             Verdict::Unknown => "an input-dependent value".to_string(),
         };
-        VerifyError::Mismatch(Box::new(Mismatch {
+        Err(VerifyError::Mismatch(Box::new(Mismatch {
             expected: expected.to_string(),
             got,
             example,
-        }))
+        })))
     }
 
     fn expect(&self, region: &Region, expected: Action, got: Verdict) -> Result<(), VerifyError> {
         if got.action() == Some(expected) {
             Ok(())
         } else {
-            Err(self.mismatch(region, expected, got))
+            self.mismatch(region, expected, got)
         }
     }
 
@@ -340,6 +398,7 @@ impl Checker<'_> {
         pieces: &mut usize,
     ) -> Result<(), VerifyError> {
         let wide = arch.args_64bit();
+        let order = arch.byte_order();
         let mut work: Vec<(usize, Region)> = vec![(0, region)];
         while let Some((next, region)) = work.pop() {
             *pieces += 1;
@@ -356,84 +415,88 @@ impl Checker<'_> {
             {
                 continue;
             }
-            // Where every condition holds.
-            let mut matching: Dnf = vec![Vec::new()];
+            // Split the piece into where conditions 1..i hold and i fails
+            // (for each i: disjoint pieces, so conditions on the same
+            // argument in later rules do not split overlapping copies again,
+            // which grew the pieces exponentially in the number of rules),
+            // and where every condition holds.
+            let mut holding = vec![region];
+            let mut failing = Vec::new();
             for c in &rule.conditions {
-                matching = and(&matching, &self.condition(*c, wide, false));
-            }
-            let mut matches = false;
-            for conj in &matching {
-                if let Some(r) = apply(&region, conj) {
-                    matches = true;
-                    self.expect(&r, rule.action, got)?;
-                }
-            }
-            if !matches {
-                // The rule never holds here: the next one decides all of it.
-                work.push((next + 1, region));
-                continue;
-            }
-            // Where some condition fails: the pieces may overlap, which only
-            // checks some inputs twice.
-            for c in rule.conditions.iter().rev() {
-                for conj in self.condition(*c, wide, true).into_iter().rev() {
-                    if let Some(r) = apply(&region, &conj) {
-                        work.push((next + 1, r));
+                let (holds, fails) = (
+                    condition(*c, wide, order, false),
+                    condition(*c, wide, order, true),
+                );
+                let mut next_holding = Vec::new();
+                for h in holding {
+                    let before = next_holding.len();
+                    next_holding.extend(holds.iter().filter_map(|conj| apply(&h, conj)));
+                    if next_holding.len() == before {
+                        // The condition fails on all of `h`.
+                        failing.push(h);
+                    } else {
+                        failing.extend(fails.iter().filter_map(|conj| apply(&h, conj)));
                     }
                 }
+                holding = next_holding;
             }
+            for r in &holding {
+                self.expect(r, rule.action, got)?;
+            }
+            work.extend(failing.into_iter().rev().map(|r| (next + 1, r)));
         }
         Ok(())
     }
+}
 
-    /// A condition (or its negation) as word constraints.
-    fn condition(&self, c: Condition, wide: bool, negate: bool) -> Dnf {
-        let lo = (arg_offset(c.arg, Half::Low, self.order) / 4) as usize;
-        let hi = (arg_offset(c.arg, Half::High, self.order) / 4) as usize;
-        let full = wide && c.width == Width::Bits64;
-        let op = if full { c.op } else { c.op.low32() };
-        let op: Cmp = if negate { negation(op) } else { op.into() };
-        let one = |w: usize, s: IntervalSet| vec![vec![WordCons::In(w, s)]];
-        if !full {
-            const MAX32: u64 = u32::MAX as u64;
-            return match op {
-                Cmp::Range(l, _) if l > MAX32 => Vec::new(),
-                Cmp::Range(l, h) => one(lo, IntervalSet::range(l as u32, h.min(MAX32) as u32)),
-                Cmp::NotEq(v) => one(lo, IntervalSet::single(v as u32).complement()),
-                Cmp::Masked(m, v) => vec![vec![WordCons::Masked(lo, m as u32, v as u32)]],
-                Cmp::NotMasked(m, v) => vec![vec![WordCons::NotMasked(lo, m as u32, v as u32)]],
-            };
+/// A condition (or its negation) as word constraints, the argument laid
+/// out in `order`.
+fn condition(c: Condition, wide: bool, order: ByteOrder, negate: bool) -> Dnf {
+    let lo = (arg_offset(c.arg, Half::Low, order) / 4) as usize;
+    let hi = (arg_offset(c.arg, Half::High, order) / 4) as usize;
+    let full = wide && c.width == Width::Bits64;
+    let op = if full { c.op } else { c.op.low32() };
+    let op: Cmp = if negate { negation(op) } else { op.into() };
+    let one = |w: usize, s: IntervalSet| vec![vec![WordCons::In(w, s)]];
+    if !full {
+        const MAX32: u64 = u32::MAX as u64;
+        return match op {
+            Cmp::Range(l, _) if l > MAX32 => Vec::new(),
+            Cmp::Range(l, h) => one(lo, IntervalSet::range(l as u32, h.min(MAX32) as u32)),
+            Cmp::NotEq(v) => one(lo, IntervalSet::single(v as u32).complement()),
+            Cmp::Masked(m, v) => vec![vec![WordCons::Masked(lo, m as u32, v as u32)]],
+            Cmp::NotMasked(m, v) => vec![vec![WordCons::NotMasked(lo, m as u32, v as u32)]],
+        };
+    }
+    let split = |v: u64| ((v >> 32) as u32, v as u32);
+    match op {
+        Cmp::Range(l, h) => range64(lo, hi, l, h),
+        Cmp::NotEq(v) => {
+            let (vh, vl) = split(v);
+            vec![
+                vec![WordCons::In(hi, IntervalSet::single(vh).complement())],
+                vec![
+                    WordCons::In(hi, IntervalSet::single(vh)),
+                    WordCons::In(lo, IntervalSet::single(vl).complement()),
+                ],
+            ]
         }
-        let split = |v: u64| ((v >> 32) as u32, v as u32);
-        match op {
-            Cmp::Range(l, h) => range64(lo, hi, l, h),
-            Cmp::NotEq(v) => {
-                let (vh, vl) = split(v);
+        Cmp::Masked(m, v) => {
+            let ((mh, ml), (vh, vl)) = (split(m), split(v));
+            vec![vec![
+                WordCons::Masked(hi, mh, vh),
+                WordCons::Masked(lo, ml, vl),
+            ]]
+        }
+        Cmp::NotMasked(m, v) => {
+            let ((mh, ml), (vh, vl)) = (split(m), split(v));
+            vec![
+                vec![WordCons::NotMasked(hi, mh, vh)],
                 vec![
-                    vec![WordCons::In(hi, IntervalSet::single(vh).complement())],
-                    vec![
-                        WordCons::In(hi, IntervalSet::single(vh)),
-                        WordCons::In(lo, IntervalSet::single(vl).complement()),
-                    ],
-                ]
-            }
-            Cmp::Masked(m, v) => {
-                let ((mh, ml), (vh, vl)) = (split(m), split(v));
-                vec![vec![
                     WordCons::Masked(hi, mh, vh),
-                    WordCons::Masked(lo, ml, vl),
-                ]]
-            }
-            Cmp::NotMasked(m, v) => {
-                let ((mh, ml), (vh, vl)) = (split(m), split(v));
-                vec![
-                    vec![WordCons::NotMasked(hi, mh, vh)],
-                    vec![
-                        WordCons::Masked(hi, mh, vh),
-                        WordCons::NotMasked(lo, ml, vl),
-                    ],
-                ]
-            }
+                    WordCons::NotMasked(lo, ml, vl),
+                ],
+            ]
         }
     }
 }
@@ -511,16 +574,6 @@ fn range64(lo: usize, hi: usize, l: u64, h: u64) -> Dnf {
     ];
     if hh - lh > 1 {
         out.push(vec![WordCons::In(hi, IntervalSet::range(lh + 1, hh - 1))]);
-    }
-    out
-}
-
-fn and(a: &Dnf, b: &Dnf) -> Dnf {
-    let mut out = Vec::new();
-    for x in a {
-        for y in b {
-            out.push(x.iter().chain(y).cloned().collect());
-        }
     }
     out
 }
