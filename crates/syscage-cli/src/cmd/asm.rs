@@ -55,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     // Like seccomp-tools, write what the text says; but say so when the
     // kernel would refuse it (say, M[] read before written, no final RET).
     if let Err(e) = syscage::bpf::validate(&program.to_raw()) {
-        eprintln!("syscage: warning: {name}: the kernel would refuse this filter: {e}");
+        diagln!("syscage: warning: {name}: the kernel would refuse this filter: {e}");
     }
     let out = render(&program, arch, args.format)?;
     match &args.output {

@@ -39,7 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let parsed = match profile::parse_with_spans(&text) {
         Ok((p, _)) => p,
         Err(e) => {
-            eprintln!("{}", located(&file, &e));
+            diagln!("{}", located(&file, &e));
             return Ok(2);
         }
     };

@@ -82,13 +82,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let text = super::input::read_text(&args.profile)?;
     if super::policy_file::is_policy(&file, text.as_bytes()) {
         if !args.arches.is_empty() || args.select.given() {
-            eprintln!("{file}: a policy file names its arches itself (`arches`); -a, --cap and --kernel are for JSON profiles");
+            diagln!("{file}: a policy file names its arches itself (`arches`); -a, --cap and --kernel are for JSON profiles");
             return Ok(2);
         }
         let policy = match super::policy_file::parse(&file, &text) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("{e}");
+                diagln!("{e}");
                 return Ok(2);
             }
         };
@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let (mut profile, spans) = match profile::parse_with_spans(&text) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("{}", located(&file, &e));
+            diagln!("{}", located(&file, &e));
             return Ok(2);
         }
     };
@@ -121,12 +121,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let (policy, warnings) = match profile.to_policy(&opts) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("{}", located(&file, &spans.locate(e)));
+            diagln!("{}", located(&file, &spans.locate(e)));
             return Ok(2);
         }
     };
     for w in &warnings {
-        eprintln!("{file}: warning: {w}");
+        diagln!("{file}: warning: {w}");
     }
 
     let json = (format == Format::Json).then(|| {
@@ -174,7 +174,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
             Err(ProofError::Verify(VerifyError::Mismatch(m))) => anyhow::bail!(
                 "{file}: internal error, the compiled filter is not equivalent to the policy ({m}); nothing written. Please report this."
             ),
-            Err(e) => eprintln!("{file}: warning: the compiled filter is not proven equivalent to the policy: {e}"),
+            Err(e) => diagln!("{file}: warning: the compiled filter is not proven equivalent to the policy: {e}"),
         }
     }
     let out: Vec<u8> = match format {
@@ -216,7 +216,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
             crate::output::stdout::write_bytes(&out);
             if let Some(r) = report {
                 if format == Format::Raw {
-                    eprint!("{r}");
+                    diag!("{r}");
                 } else {
                     out!("{r}");
                 }

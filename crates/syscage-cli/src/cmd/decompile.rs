@@ -144,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let arch = input::arch(args.arch.as_deref())?;
     let loaded = input::load(&args.file, arch)?;
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-        eprintln!(
+        diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
             args.file
         );
@@ -192,7 +192,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             );
         }
         out!("{text}");
-        eprintln!(
+        diagln!(
             "{}: note: proven equivalent when enforced {}",
             args.file,
             if enosys {

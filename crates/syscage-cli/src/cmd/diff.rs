@@ -92,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let b = input::load(&args.b, arch)?;
     for (file, loaded) in [(&args.a, &a), (&args.b, &b)] {
         if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-            eprintln!(
+            diagln!(
                 "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
                 file
             );

@@ -144,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         None => anyhow!("{}: the filter cannot run: {e}", args.file),
     })?;
     if let Some(v) = &refused {
-        eprintln!(
+        diagln!(
             "syscage: warning: {}: the kernel would refuse this filter: {v}",
             args.file
         );

@@ -19,7 +19,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let (arch, loaded, table) = args.target.lift()?;
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-        eprintln!(
+        diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
             args.target.file
         );

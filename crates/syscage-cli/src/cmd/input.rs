@@ -52,7 +52,7 @@ pub fn profile_policy(file: &str, text: &str, opts: &ResolveOptions) -> Result<P
         .to_policy(opts)
         .map_err(|e| anyhow::anyhow!(located(file, &spans.locate(e))))?;
     if !warnings.is_empty() {
-        eprintln!(
+        diagln!(
             "{file}: {} warning(s) while resolving the profile (syscage compile {file} lists them)",
             warnings.len()
         );

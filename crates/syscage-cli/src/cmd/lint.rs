@@ -20,7 +20,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     // The refusal is a finding too, and a warning as for the other analyses.
     let (arch, loaded, table) = args.target.lift()?;
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-        eprintln!(
+        diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
             args.target.file
         );

@@ -144,26 +144,26 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
 
     for (arch, nr) in recording.unknown_numbers() {
-        eprintln!(
+        diagln!(
             "syscage: warning: syscall {nr} on {arch} is not in syscage's tables; the profile answers it with ENOSYS"
         );
     }
     for sig in &outcome.forwarded_signals {
-        eprintln!("syscage: passed signal {sig} on to the program");
+        diagln!("syscage: passed signal {sig} on to the program");
     }
     match out_file {
         Some(file) => file.commit(text.as_bytes())?,
         None => crate::output::stdout::write_bytes(text.as_bytes()),
     }
     if args.summary {
-        eprint!("{}", summary(recording));
+        diag!("{}", summary(recording));
     }
-    eprint!("{}", unobserved(recording));
+    diag!("{}", unobserved(recording));
     if !widened.is_empty() {
-        eprintln!("{}", widening_warning(&widened));
+        diagln!("{}", widening_warning(&widened));
     }
     if let Some(path) = destination {
-        eprintln!(
+        diagln!(
             "syscage: {} syscalls ({} distinct) recorded; profile {} {}",
             recording.total(),
             recording.calls.len(),
@@ -304,8 +304,7 @@ fn widening_warning(widened: &[Rule]) -> String {
 }
 
 fn stderr_is_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal()
+    crate::output::stderr::is_terminal()
 }
 
 /// The progress line on a terminal's stderr, drawn after the first second.
@@ -320,7 +319,7 @@ impl ProgressLine {
             return;
         }
         self.drawn = true;
-        eprint!(
+        diag!(
             "\r\x1b[Ksyscage record: {:.1}s, {} syscalls, {} distinct, {} tasks",
             p.elapsed.as_secs_f64(),
             p.syscalls,
@@ -331,7 +330,7 @@ impl ProgressLine {
 
     fn clear(&mut self) {
         if self.drawn {
-            eprint!("\r\x1b[K");
+            diag!("\r\x1b[K");
         }
     }
 }

@@ -79,10 +79,10 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
         None => out!("{text}"),
     }
     if args.summary {
-        eprint!("{}", summary(&counts));
+        diag!("{}", summary(&counts));
     }
     if let Some(path) = &args.output {
-        eprintln!(
+        diagln!(
             "syscage: {} syscalls ({} distinct) recorded in the container ({status}); profile written to {}",
             recording.total(),
             recording.calls.len(),

@@ -217,7 +217,7 @@ fn warn_alternatives(policy: &Policy, denied: &[(&str, String)]) {
             })
             .collect();
         if !open.is_empty() {
-            eprintln!(
+            diagln!(
                 "syscage: warning: --deny {given}: {} still allowed and can do what {name} does",
                 open.join(", ")
             );
@@ -278,7 +278,7 @@ pub fn load_profile(
     // arches lack; its warnings are known and say nothing about the user's input.
     if name != "default" {
         for w in &warnings {
-            eprintln!("{file}: warning: {w}");
+            diagln!("{file}: warning: {w}");
         }
     }
     Ok(policy)
@@ -397,7 +397,7 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
             .map_or("a syscall it could not recover".to_string(), |s| {
                 describe_syscall(s.nr, s.arch)
             });
-        eprintln!(
+        diagln!(
             "syscage: {program} never started: the filter killed syscage's child at {at}, after installing and before execve (syscage reads /proc/self/status then to check the filter is in force; allow what it names)"
         );
         return;
@@ -408,7 +408,7 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
                 nr,
                 arch,
                 trap_data: None,
-            }) => eprintln!(
+            }) => diagln!(
                 "syscage: {program} was killed by seccomp (SIGSYS) at {}",
                 describe_syscall(nr, arch)
             ),
@@ -416,16 +416,16 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
                 nr,
                 arch,
                 trap_data: Some(d),
-            }) => eprintln!(
+            }) => diagln!(
                 "syscage: {program} was killed by SIGSYS from SECCOMP_RET_TRAP (data {d}) at {}",
                 describe_syscall(nr, arch)
             ),
-            None => eprintln!(
+            None => diagln!(
                 "syscage: {program} was killed by SIGSYS (the syscall could not be recovered)"
             ),
         }
     } else if strict && signal == libc::SIGKILL {
-        eprintln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
+        diagln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
     }
 }
 
@@ -451,7 +451,7 @@ fn check_startup(
         );
     }
     if !s.loader.is_empty() {
-        eprintln!(
+        diagln!(
             "syscage: warning: the filter refuses {}, which {program}'s loader {} makes before main: it will likely not start",
             named(&s.loader),
             s.interpreter.as_deref().unwrap_or("")
@@ -491,7 +491,7 @@ fn report_denials(denials: &Denials, unnamed: Option<&str>) {
                 } else {
                     format!("{} times", d.count)
                 };
-                eprintln!(
+                diagln!(
                     "syscage: refused {} with {errno}, {times}, first by pid {} ({})",
                     describe_syscall(d.nr, d.arch),
                     d.first_pid,
@@ -501,7 +501,7 @@ fn report_denials(denials: &Denials, unnamed: Option<&str>) {
             return;
         }
     };
-    eprintln!("syscage: syscalls refused with an errno are not named: {why}");
+    diagln!("syscage: syscalls refused with an errno are not named: {why}");
 }
 
 /// Which audit records are the program's: audit names only a pid, and
@@ -570,11 +570,11 @@ fn print_log(collected: &Collected, owner: &Owner) {
         }
         Owner::Everyone => "; in a pid namespace, records of every process count",
     };
-    eprintln!("syscage: {total} syscalls logged ({source}; {lost}{whose})");
+    diagln!("syscage: {total} syscalls logged ({source}; {lost}{whose})");
     let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    eprintln!("{:>8}  syscall", "count");
+    diagln!("{:>8}  syscall", "count");
     for (name, n) in rows {
-        eprintln!("{n:>8}  {name}");
+        diagln!("{n:>8}  {name}");
     }
 }
