@@ -11,20 +11,21 @@ use syscage::arch::Arch;
 
 /// Arguments of `syscage diff`.
 #[derive(clap::Args)]
+#[command(mut_arg("arch", |a| a.help("Architecture the filters are for; default: host")))]
 pub struct Args {
     /// First filter: raw BPF or a profile.
     pub a: String,
     /// Second filter: raw BPF or a profile.
     pub b: String,
-    /// Architecture the filters are for; default: host.
-    #[arg(short, long)]
-    pub arch: Option<String>,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: super::flag_groups::OneArch,
     /// Only check that A never allows what B denies (exit 0 when it does not).
     #[arg(long)]
     pub subset: bool,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: super::flag_groups::Json,
 }
 
 /// A verdict as diff prints it.
@@ -87,7 +88,7 @@ pub fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
 /// Runs `syscage diff`; exit 1 when the filters differ (or, with
 /// `--subset`, when A allows something B denies).
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let arch = input::arch(args.arch.as_deref())?;
+    let arch = args.arch.get()?;
     let a = input::load(&args.a, arch)?;
     let b = input::load(&args.b, arch)?;
     for (file, loaded) in [(&args.a, &a), (&args.b, &b)] {
@@ -105,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         diff(&a.program, &b.program, a.order, &limits)
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if args.json {
+    if args.json.json {
         let list: Vec<_> = diffs
             .iter()
             .map(|d| json!({"where": describe(d, a.order), "a": verdict(d.left), "b": verdict(d.right), "exact": d.exact}))

@@ -10,9 +10,9 @@ pub struct Args {
     /// The filter or profile, and its arch.
     #[command(flatten)]
     pub target: input::Target,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: super::flag_groups::Json,
 }
 
 /// Runs `syscage explain`; returns the exit code.
@@ -21,7 +21,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
         diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
-            args.target.file
+            args.target.file()
         );
     }
     let e = explain(
@@ -29,7 +29,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &[arch.audit()],
         &syscage::arch::params::syscall_params,
     );
-    if args.json {
+    if args.json.json {
         let item = |i: &Item| match i {
             Item::Syscalls(names) => json!({"syscalls": names}),
             Item::When {

@@ -10,9 +10,9 @@ pub struct Args {
     /// The filter or profile, and its arch.
     #[command(flatten)]
     pub target: input::Target,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: super::flag_groups::Json,
 }
 
 /// Runs `syscage lint`; exit code 1 when there are findings above `info`.
@@ -22,7 +22,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
         diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
-            args.target.file
+            args.target.file()
         );
     }
     let mut findings = lint(&table, &loaded.program, &[arch.audit()]);
@@ -33,7 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         findings.extend(syscage::analyze::lint::lint_policy(policy));
     }
-    if args.json {
+    if args.json.json {
         let list: Vec<_> = findings
             .iter()
             .map(|f| {

@@ -50,15 +50,11 @@ pub enum ViaArg {
 
 /// Arguments of `syscage record`.
 #[derive(clap::Args)]
+#[command(mut_arg("output", |a| a.value_name("OUT").help("Write the profile to OUT (default: stdout)")))]
 pub struct Args {
-    /// Write the profile to OUT (default: stdout).
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_name = "OUT",
-        conflicts_with = "append"
-    )]
-    pub output: Option<PathBuf>,
+    /// `-o`.
+    #[command(flatten)]
+    pub output: super::flag_groups::Output,
     /// Profile format.
     #[arg(short = 'f', long = "format", value_enum, default_value = "docker")]
     pub format: Format,
@@ -69,7 +65,7 @@ pub struct Args {
     #[arg(long)]
     pub args: bool,
     /// Merge this run into the profile OUT (created if missing).
-    #[arg(long, value_name = "OUT")]
+    #[arg(long, value_name = "OUT", conflicts_with = "output")]
     pub append: Option<PathBuf>,
     /// Print a table of the syscalls made (count, syscall, arch, first pid) on stderr.
     #[arg(long)]
@@ -99,7 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         _ => None,
     };
     // Before the program runs, so that a bad path fails first and loses nothing.
-    let destination = args.append.as_ref().or(args.output.as_ref());
+    let destination = args.append.as_ref().or(args.output.output.as_ref());
     let out_file = destination
         .map(|p| crate::output::file::Replacement::create(p))
         .transpose()?;

@@ -33,6 +33,9 @@ use syscage_linux::startup;
 
 /// Arguments of `syscage run`.
 #[derive(clap::Args)]
+#[command(mut_arg("arch", |a| a.value_name("A").help(
+    "Architectures the filter covers (others are killed); default: the host's"
+)))]
 pub struct Args {
     /// Profile: a Docker/OCI JSON file, or `default` for the built-in one
     /// (used when no other filter option is given).
@@ -49,9 +52,9 @@ pub struct Args {
     /// Not with --profile, whose rules carry their own actions.
     #[arg(long, value_name = "A")]
     pub action: Option<String>,
-    /// Architectures the filter covers (others are killed); default: the host's.
-    #[arg(short = 'a', long = "arch", value_delimiter = ',', value_name = "A")]
-    pub arch: Vec<String>,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: super::flag_groups::ArchList,
     /// Strict mode (SECCOMP_MODE_STRICT): only read, write, _exit and
     /// sigreturn, so the kernel kills the program's execve itself.
     #[arg(long)]
@@ -104,13 +107,7 @@ pub fn parse_action(s: &str) -> anyhow::Result<Action> {
 }
 
 fn arches(args: &Args) -> anyhow::Result<Vec<Arch>> {
-    if args.arch.is_empty() {
-        return Ok(vec![Arch::native()]);
-    }
-    args.arch
-        .iter()
-        .map(|a| Arch::from_name(a).ok_or_else(|| anyhow!("--arch {a}: unknown architecture (expected x86_64, x86, x32, aarch64, arm, ...)")))
-        .collect()
+    args.arch.or_native()
 }
 
 /// A syscall of `--allow`/`--deny`: a name some arch of the filter has,
