@@ -162,6 +162,15 @@ impl Ord for Action {
     }
 }
 
+/// As JSON, an action is its seccomp-tools spelling (its `Display`:
+/// `ALLOW`, `ERRNO(1)`, `KILL_PROCESS`, ...): one vocabulary for every
+/// JSON output.
+impl serde::Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Display for Action {
     /// seccomp-tools spelling: `ALLOW`, `ERRNO(1)`, `KILL_PROCESS`, ...
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

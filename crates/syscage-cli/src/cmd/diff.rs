@@ -1,7 +1,6 @@
 //! `syscage diff`: where two filters decide differently.
 
 use super::input;
-use serde_json::json;
 use syscage::action::Action;
 use syscage::analyze::describe::arg_conditions;
 use syscage::analyze::describe_word;
@@ -26,6 +25,24 @@ pub struct Args {
     /// `--json`.
     #[command(flatten)]
     pub json: super::flag_groups::Json,
+}
+
+/// What `syscage diff --json` prints.
+#[derive(serde::Serialize)]
+struct DiffJson {
+    subset: bool,
+    differences: Vec<DifferenceJson>,
+}
+
+/// One difference: where (in words), what A and B decide there, and
+/// whether the region is exact.
+#[derive(serde::Serialize)]
+struct DifferenceJson {
+    #[serde(rename = "where")]
+    region: String,
+    a: String,
+    b: String,
+    exact: bool,
 }
 
 /// A verdict as diff prints it.
@@ -107,14 +124,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     if args.json.json {
-        let list: Vec<_> = diffs
-            .iter()
-            .map(|d| json!({"where": describe(d, a.order), "a": verdict(d.left), "b": verdict(d.right), "exact": d.exact}))
-            .collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"subset": args.subset, "differences": list}))?
-        );
+        let out = DiffJson {
+            subset: args.subset,
+            differences: diffs
+                .iter()
+                .map(|d| DifferenceJson {
+                    region: describe(d, a.order),
+                    a: verdict(d.left),
+                    b: verdict(d.right),
+                    exact: d.exact,
+                })
+                .collect(),
+        };
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for d in &diffs {
             let maybe = if d.exact { "" } else { " (over-approximated)" };

@@ -194,7 +194,7 @@ impl Output {
             return Ok(());
         }
         match self.format {
-            Format::Json => self.json.push(json(f)),
+            Format::Json => self.json.push(serde_json::to_value(json(f))?),
             Format::Raw => {
                 diagln!("syscage: {}", describe(f));
                 write_bytes(&render(self.format, f, true));
@@ -274,18 +274,29 @@ fn render(format: Format, f: &DumpedFilter, header: bool) -> Vec<u8> {
     }
 }
 
-fn json(f: &DumpedFilter) -> serde_json::Value {
-    let hex: String = f.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    serde_json::json!({
-        "pid": f.pid,
-        "order": f.order,
-        "call": f.call.name(),
-        "mode": f.mode.name(),
-        "flags": flag_names(f.flags),
-        "arch": f.arch.name(),
-        "instructions": f.insns.iter().map(|i| serde_json::json!({
-            "code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k,
-        })).collect::<Vec<_>>(),
-        "bytes": hex,
-    })
+/// One filter as `dump -f json` prints it.
+#[derive(serde::Serialize)]
+struct FilterJson<'a> {
+    pid: i32,
+    order: usize,
+    call: &'static str,
+    mode: &'static str,
+    flags: Vec<String>,
+    arch: syscage::arch::Arch,
+    instructions: &'a [syscage::bpf::RawInsn],
+    /// The `struct sock_filter` bytes in hex.
+    bytes: String,
+}
+
+fn json(f: &DumpedFilter) -> FilterJson<'_> {
+    FilterJson {
+        pid: f.pid,
+        order: f.order,
+        call: f.call.name(),
+        mode: f.mode.name(),
+        flags: flag_names(f.flags),
+        arch: f.arch,
+        instructions: &f.insns,
+        bytes: f.to_bytes().iter().map(|b| format!("{b:02x}")).collect(),
+    }
 }

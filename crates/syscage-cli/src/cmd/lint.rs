@@ -1,8 +1,15 @@
 //! `syscage lint`: bypasses and mistakes in a filter.
 
 use super::input;
-use serde_json::json;
-use syscage::analyze::lint::{lint, Severity};
+use syscage::analyze::lint::{lint, Finding, Severity};
+
+/// What `syscage lint --json` prints: the library's [`Finding`]s and the
+/// source they are about.
+#[derive(serde::Serialize)]
+struct LintJson<'a> {
+    source: &'a str,
+    findings: &'a [Finding],
+}
 
 /// Arguments of `syscage lint`.
 #[derive(clap::Args)]
@@ -34,20 +41,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         findings.extend(syscage::analyze::lint::lint_policy(policy));
     }
     if args.json.json {
-        let list: Vec<_> = findings
-            .iter()
-            .map(|f| {
-                json!({
-                    "id": f.id, "severity": f.severity.name(), "title": f.title, "detail": f.detail,
-                    "arch": f.arch, "syscalls": f.syscalls, "condition": f.condition,
-                    "remediation": f.remediation, "instructions": f.insns,
-                })
-            })
-            .collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"source": loaded.source, "findings": list}))?
-        );
+        let out = LintJson {
+            source: &loaded.source,
+            findings: &findings,
+        };
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         outln!("Seccomp lint of {}\n", loaded.source);
         if findings.is_empty() {

@@ -285,6 +285,14 @@ impl fmt::Display for Arch {
 #[error("unknown architecture '{0}' (expected one of: amd64, i386, x86_64, x86, x32, aarch64, arm, riscv64, s390x, ppc64le, ppc64, ppc, mips, mipsel, mips64, mipsel64, loongarch64)")]
 pub struct UnknownArch(pub String);
 
+/// As JSON, an arch is its [`Arch::name`] (`x86_64`, `x86`, `x32`,
+/// `aarch64`, ...): one vocabulary for every JSON output.
+impl serde::Serialize for Arch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl FromStr for Arch {
     type Err = UnknownArch;
     fn from_str(s: &str) -> Result<Arch, UnknownArch> {
