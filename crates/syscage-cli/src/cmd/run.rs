@@ -77,33 +77,9 @@ pub struct Args {
     pub command: Vec<OsString>,
 }
 
-/// Parses an `--action` value.
+/// Parses an `--action` value ([`Action::parse_spec`]).
 pub fn parse_action(s: &str) -> anyhow::Result<Action> {
-    let (name, data) = match s.split_once(':') {
-        Some((n, d)) => (n, Some(d)),
-        None => (s, None),
-    };
-    let number = |d: &str| -> anyhow::Result<u16> {
-        d.parse::<u16>()
-            .map_err(|_| anyhow!("--action {s}: expected a number from 0 to 65535 after '{name}:'"))
-    };
-    let action = match (name.to_ascii_lowercase().as_str(), data) {
-        ("errno", Some(d)) => Action::Errno(match profile::names::errno_number(&d.to_ascii_uppercase()) {
-            Some(n) => n,
-            None => number(d).map_err(|_| anyhow!("--action {s}: expected an errno name (EPERM) or number after 'errno:'"))?,
-        }),
-        ("errno", None) => Action::Errno(1),
-        ("kill" | "kill-process" | "kill_process", None) => Action::KillProcess,
-        ("kill-thread" | "kill_thread", None) => Action::KillThread,
-        ("trap", None) => Action::Trap(0),
-        ("trap", Some(d)) => Action::Trap(number(d)?),
-        ("log", None) => Action::Log,
-        ("allow", None) => Action::Allow,
-        ("trace", Some(d)) => Action::Trace(number(d)?),
-        ("trace", None) => Action::Trace(0),
-        _ => bail!("--action {s}: expected errno:NAME|N, kill, kill-thread, trap[:N], log, trace:N or allow"),
-    };
-    Ok(action)
+    Action::parse_spec(s).map_err(|e| anyhow!("--action {s}: {e}"))
 }
 
 fn arches(args: &Args) -> anyhow::Result<Vec<Arch>> {
