@@ -11,6 +11,10 @@
 //! output (`syscage lint f | head -1`) is not an error: the output stops
 //! and the exit code is the one the command would have had.
 
+// Diagnostics go through `diag!`/`diagln!` (output/stderr.rs): eprintln!
+// panics when stderr is a closed pipe or a full disk.
+#![deny(clippy::print_stderr)]
+
 #[macro_use]
 mod output;
 mod cmd;
@@ -110,7 +114,7 @@ fn main() -> ExitCode {
     let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("syscage: error: {e:#}");
+            diagln!("syscage: error: {e:#}");
             2
         }
     };
@@ -119,7 +123,7 @@ fn main() -> ExitCode {
     match output::stdout::finish() {
         Ok(()) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("syscage: error: cannot write standard output: {e}");
+            diagln!("syscage: error: cannot write standard output: {e}");
             ExitCode::from(2)
         }
     }

@@ -162,6 +162,64 @@ impl Ord for Action {
     }
 }
 
+/// Why [`Action::parse_spec`] refused a spelling.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseActionError {
+    /// A number after `trap:` or `trace:` that is not 0 to 65535.
+    #[error("expected a number from 0 to 65535 after '{0}:'")]
+    BadNumber(String),
+    /// Neither an errno name nor a number after `errno:`.
+    #[error("expected an errno name (EPERM) or number after 'errno:'")]
+    BadErrno,
+    /// Not an action this syntax names.
+    #[error("expected errno:NAME|N, kill, kill-thread, trap[:N], log, trace:N or allow")]
+    Unknown,
+}
+
+impl Action {
+    /// Parses an action as a command line spells it: `errno` (EPERM),
+    /// `errno:NAME` or `errno:N`, `kill` (`kill-process`), `kill-thread`,
+    /// `trap[:N]`, `log`, `trace[:N]`, `allow`; names in any case.
+    pub fn parse_spec(s: &str) -> Result<Action, ParseActionError> {
+        let (name, data) = match s.split_once(':') {
+            Some((n, d)) => (n, Some(d)),
+            None => (s, None),
+        };
+        let number = |d: &str| {
+            d.parse::<u16>()
+                .map_err(|_| ParseActionError::BadNumber(name.to_string()))
+        };
+        Ok(match (name.to_ascii_lowercase().as_str(), data) {
+            ("errno", Some(d)) => Action::Errno(
+                match crate::profile::names::errno_number(&d.to_ascii_uppercase()) {
+                    Some(n) => n,
+                    None => number(d).map_err(|_| ParseActionError::BadErrno)?,
+                },
+            ),
+            ("errno", None) => Action::Errno(1),
+            ("kill" | "kill-process" | "kill_process", None) => Action::KillProcess,
+            ("kill-thread" | "kill_thread", None) => Action::KillThread,
+            ("trap", None) => Action::Trap(0),
+            ("trap", Some(d)) => Action::Trap(number(d)?),
+            ("log", None) => Action::Log,
+            ("allow", None) => Action::Allow,
+            ("trace", Some(d)) => Action::Trace(number(d)?),
+            ("trace", None) => Action::Trace(0),
+            _ => return Err(ParseActionError::Unknown),
+        })
+    }
+}
+
+/// As JSON, an action is its seccomp-tools spelling (its `Display`:
+/// `ALLOW`, `ERRNO(1)`, `KILL_PROCESS`, ...): one vocabulary for every
+/// JSON output.
+impl serde::Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Display for Action {
     /// seccomp-tools spelling: `ALLOW`, `ERRNO(1)`, `KILL_PROCESS`, ...
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -180,6 +238,27 @@ impl fmt::Display for Action {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parse_spec_reads_the_command_line_spellings() {
+        assert_eq!(Action::parse_spec("errno"), Ok(Action::Errno(1)));
+        assert_eq!(Action::parse_spec("errno:enosys"), Ok(Action::Errno(38)));
+        assert_eq!(Action::parse_spec("ERRNO:13"), Ok(Action::Errno(13)));
+        assert_eq!(Action::parse_spec("kill"), Ok(Action::KillProcess));
+        assert_eq!(Action::parse_spec("kill_thread"), Ok(Action::KillThread));
+        assert_eq!(Action::parse_spec("trap:7"), Ok(Action::Trap(7)));
+        assert_eq!(Action::parse_spec("trace"), Ok(Action::Trace(0)));
+        assert_eq!(Action::parse_spec("allow"), Ok(Action::Allow));
+        assert_eq!(
+            Action::parse_spec("errno:ENOPE"),
+            Err(ParseActionError::BadErrno)
+        );
+        assert_eq!(
+            Action::parse_spec("trap:70000"),
+            Err(ParseActionError::BadNumber("trap".into()))
+        );
+        assert_eq!(Action::parse_spec("log:1"), Err(ParseActionError::Unknown));
+    }
+
     use super::*;
 
     #[test]

@@ -11,7 +11,6 @@ use super::input::located;
 use anyhow::{anyhow, bail};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
 use syscage::arch::Arch;
 use syscage::profile;
 use syscage_linux::container::attribute::{split_first_exec, Maker};
@@ -21,12 +20,16 @@ use syscage_linux::container::Runtime;
 
 /// Arguments of `syscage check`.
 #[derive(clap::Args)]
+#[command(mut_arg("file", |a| a.value_name("PROFILE").help(
+    "The profile (Docker dialect or OCI `linux.seccomp` JSON)"
+)))]
 pub struct Args {
-    /// The profile (Docker dialect or OCI `linux.seccomp` JSON).
-    pub profile: PathBuf,
+    /// The profile.
+    #[command(flatten)]
+    pub profile: super::flag_groups::Input,
     /// The container command: `docker run …`, `podman run …`, `runc run
     /// [--bundle DIR] ID`, `crun run [--bundle DIR] ID`.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    #[arg(last = true, required = true, value_name = "CMD", index = 2)]
     pub command: Vec<OsString>,
 }
 
@@ -34,12 +37,12 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let runtime = front_end(&args.command)?;
     let at = run_index(&args.command, runtime)?;
-    let file = args.profile.display().to_string();
-    let text = super::input::read_text(&args.profile)?;
+    let file = args.profile.file.display().to_string();
+    let text = args.profile.read_text()?;
     let parsed = match profile::parse_with_spans(&text) {
         Ok((p, _)) => p,
         Err(e) => {
-            eprintln!("{}", located(&file, &e));
+            diagln!("{}", located(&file, &e));
             return Ok(2);
         }
     };

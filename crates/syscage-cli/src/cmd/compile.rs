@@ -6,9 +6,9 @@
 //! silently drop is reported as a warning on stderr. Profile errors print
 //! `FILE:LINE:COL: JSONPATH: message` and exit 2.
 
+use super::flag_groups::{ArchList, Input, Output};
 use super::input::located;
 use super::rule_selection::RuleSelection;
-use std::path::PathBuf;
 use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::arch::Arch;
 use syscage::asm::print::{disasm, DisasmOptions};
@@ -34,23 +34,33 @@ pub enum Format {
 
 /// Arguments of `syscage compile`.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("file", |a| a.value_name("PROFILE").help(
+        "The profile (Docker dialect or OCI `linux.seccomp` JSON, or a `.policy` file in \
+         syscage's policy language; `-` for stdin)"
+    )),
+    mut_arg("arch", |a| a.help(
+        "Host arch(es) to compile for, each with its archMap sub-arches (default: this \
+         machine's). Any spelling: amd64, x86_64, i386, x86, x32, aarch64, ..."
+    )),
+    mut_arg("output", |a| a.help("Write the output here instead of stdout")),
+)]
 pub struct Args {
-    /// The profile (Docker dialect or OCI `linux.seccomp` JSON, or a
-    /// `.policy` file in syscage's policy language; `-` for stdin).
-    pub profile: PathBuf,
-    /// Host arch(es) to compile for, each with its archMap sub-arches
-    /// (default: this machine's). Any spelling: amd64, x86_64, i386, x86, x32, aarch64, ...
-    #[arg(short = 'a', long = "arch", value_parser = parse_arch)]
-    pub arches: Vec<Arch>,
+    /// The profile.
+    #[command(flatten)]
+    pub profile: Input,
+    /// `-a`.
+    #[command(flatten)]
+    pub arches: ArchList,
     /// `--cap`, `--kernel`.
     #[command(flatten)]
     pub select: RuleSelection,
     /// Output format (default: raw with -o, disasm on a terminal or pipe).
     #[arg(short = 'f', long = "format", value_enum)]
     pub format: Option<Format>,
-    /// Write the output here instead of stdout.
-    #[arg(short = 'o', long = "output")]
-    pub output: Option<PathBuf>,
+    /// `-o`.
+    #[command(flatten)]
+    pub output: Output,
     /// Print statistics: length, instructions executed per syscall (mean,
     /// max, frequency-weighted), syscalls the kernel's action cache answers.
     #[arg(long)]
@@ -72,23 +82,20 @@ pub struct Args {
     pub for_runtime: Option<super::for_runtime::ForArg>,
 }
 
-fn parse_arch(s: &str) -> Result<Arch, String> {
-    s.parse::<Arch>().map_err(|e| e.to_string())
-}
-
 /// Runs `syscage compile`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let file = args.profile.display().to_string();
-    let text = super::input::read_text(&args.profile)?;
+    let arches = args.arches.get()?;
+    let file = args.profile.file.display().to_string();
+    let text = args.profile.read_text()?;
     if super::policy_file::is_policy(&file, text.as_bytes()) {
-        if !args.arches.is_empty() || args.select.given() {
-            eprintln!("{file}: a policy file names its arches itself (`arches`); -a, --cap and --kernel are for JSON profiles");
+        if !arches.is_empty() || args.select.given() {
+            diagln!("{file}: a policy file names its arches itself (`arches`); -a, --cap and --kernel are for JSON profiles");
             return Ok(2);
         }
         let policy = match super::policy_file::parse(&file, &text) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("{e}");
+                diagln!("{e}");
                 return Ok(2);
             }
         };
@@ -97,23 +104,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let (mut profile, spans) = match profile::parse_with_spans(&text) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("{}", located(&file, &e));
+            diagln!("{}", located(&file, &e));
             return Ok(2);
         }
     };
     if let Some(rt) = args.for_runtime {
         super::for_runtime::apply(&mut profile, rt.runtime(), &[], false)?;
     }
-    let mut opts = args.select.resolve_options(args.arches.clone())?;
+    let mut opts = args.select.resolve_options(arches.clone())?;
     opts.sub_arches = !args.no_sub_arches;
     opts.enosys_unknown = !args.no_enosys;
-    let hosts = if args.arches.is_empty() {
-        vec![Arch::native()]
-    } else {
-        args.arches.clone()
-    };
+    let hosts = args.arches.or_native()?;
 
-    let format = args.format.unwrap_or(if args.output.is_some() {
+    let format = args.format.unwrap_or(if args.output.output.is_some() {
         Format::Raw
     } else {
         Format::Disasm
@@ -121,12 +124,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let (policy, warnings) = match profile.to_policy(&opts) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("{}", located(&file, &spans.locate(e)));
+            diagln!("{}", located(&file, &spans.locate(e)));
             return Ok(2);
         }
     };
     for w in &warnings {
-        eprintln!("{file}: warning: {w}");
+        diagln!("{file}: warning: {w}");
     }
 
     let json = (format == Format::Json).then(|| {
@@ -152,16 +155,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 /// Compiles `policy` and writes it in the format asked for (`json`: the
 /// resolved OCI objects of a JSON profile).
 fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> anyhow::Result<u8> {
-    let format = args.format.unwrap_or(if args.output.is_some() {
+    let format = args.format.unwrap_or(if args.output.output.is_some() {
         Format::Raw
     } else {
         Format::Disasm
     });
-    let hosts = if args.arches.is_empty() {
-        vec![Arch::native()]
-    } else {
-        args.arches.clone()
-    };
+    let hosts = args.arches.or_native()?;
     let program = if !matches!(format, Format::Json | Format::Policy) || args.stats {
         Some(compile(policy, &CompileOptions::default())?)
     } else {
@@ -174,7 +173,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
             Err(ProofError::Verify(VerifyError::Mismatch(m))) => anyhow::bail!(
                 "{file}: internal error, the compiled filter is not equivalent to the policy ({m}); nothing written. Please report this."
             ),
-            Err(e) => eprintln!("{file}: warning: the compiled filter is not proven equivalent to the policy: {e}"),
+            Err(e) => diagln!("{file}: warning: the compiled filter is not proven equivalent to the policy: {e}"),
         }
     }
     let out: Vec<u8> = match format {
@@ -205,7 +204,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
         (Some(p), true) => Some(stats_text(p, policy.arches())),
         _ => None,
     };
-    match &args.output {
+    match &args.output.output {
         Some(path) => {
             crate::output::file::replace(path, &out)?;
             if let Some(r) = report {
@@ -216,7 +215,7 @@ fn output(args: &Args, file: &str, policy: &Policy, json: Option<Vec<u8>>) -> an
             crate::output::stdout::write_bytes(&out);
             if let Some(r) = report {
                 if format == Format::Raw {
-                    eprint!("{r}");
+                    diag!("{r}");
                 } else {
                     out!("{r}");
                 }

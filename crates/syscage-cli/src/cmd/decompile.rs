@@ -108,12 +108,17 @@ fn round_trip(
 
 /// Arguments of `syscage decompile`.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("file", |a| a.help("Raw BPF file (or `-` for stdin), or a profile")),
+    mut_arg("arch", |a| a.help("Architecture the filter is for; default: host")),
+)]
 pub struct Args {
-    /// Raw BPF file (or `-` for stdin), or a profile.
-    pub file: String,
-    /// Architecture the filter is for; default: host.
-    #[arg(short, long)]
-    pub arch: Option<String>,
+    /// The filter.
+    #[command(flatten)]
+    pub input: super::flag_groups::Input,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: super::flag_groups::OneArch,
     /// Output: a Docker profile, an OCI `linux.seccomp` object, or the
     /// policy's rules as text, or syscage's policy language (the default:
     /// it says everything a policy says, and `syscage compile` reads it).
@@ -141,16 +146,17 @@ pub enum Format {
 
 /// Runs `syscage decompile`.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let arch = input::arch(args.arch.as_deref())?;
-    let loaded = input::load(&args.file, arch)?;
+    let arch = args.arch.get()?;
+    let file = args.input.file.display().to_string();
+    let loaded = input::load(&file, arch)?;
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-        eprintln!(
+        diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
-            args.file
+            file
         );
     }
-    let table = input::lift_loaded(&loaded, &args.file)?;
-    let policy = decompile(&table, &[arch]).map_err(|e| anyhow::anyhow!("{}: {e}", args.file))?;
+    let table = input::lift_loaded(&loaded, &file)?;
+    let policy = decompile(&table, &[arch]).map_err(|e| anyhow::anyhow!("{}: {e}", file))?;
     if args.format == Format::Policy {
         outln!(
             "# {}: decompiled by syscage, proven to decide like the filter",
@@ -163,7 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         if let Some(why) = inexpressible(&policy) {
             anyhow::bail!(
                 "{}: the filter has no equivalent {} profile: {why}; nothing written",
-                args.file,
+                file,
                 format_name(args.format)
             );
         }
@@ -174,7 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .map_err(|e| {
             anyhow::anyhow!(
                 "{}: the filter has no equivalent {} profile: {e}",
-                args.file,
+                file,
                 format_name(args.format)
             )
         })?;
@@ -187,14 +193,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             };
             anyhow::bail!(
                 "{}: the filter has no equivalent {} profile: {why}{hint}; nothing written",
-                args.file,
+                file,
                 format_name(args.format)
             );
         }
         out!("{text}");
-        eprintln!(
+        diagln!(
             "{}: note: proven equivalent when enforced {}",
-            args.file,
+            file,
             if enosys {
                 "as runc does (libseccomp's filter behind runc's ENOSYS stub, which returns ENOSYS for syscall numbers the tables do not know unless the default action allows or is ENOSYS)"
             } else {

@@ -1,7 +1,6 @@
 //! `syscage diff`: where two filters decide differently.
 
 use super::input;
-use serde_json::json;
 use syscage::action::Action;
 use syscage::analyze::describe::arg_conditions;
 use syscage::analyze::describe_word;
@@ -11,20 +10,39 @@ use syscage::arch::Arch;
 
 /// Arguments of `syscage diff`.
 #[derive(clap::Args)]
+#[command(mut_arg("arch", |a| a.help("Architecture the filters are for; default: host")))]
 pub struct Args {
     /// First filter: raw BPF or a profile.
     pub a: String,
     /// Second filter: raw BPF or a profile.
     pub b: String,
-    /// Architecture the filters are for; default: host.
-    #[arg(short, long)]
-    pub arch: Option<String>,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: super::flag_groups::OneArch,
     /// Only check that A never allows what B denies (exit 0 when it does not).
     #[arg(long)]
     pub subset: bool,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: super::flag_groups::Json,
+}
+
+/// What `syscage diff --json` prints.
+#[derive(serde::Serialize)]
+struct DiffJson {
+    subset: bool,
+    differences: Vec<DifferenceJson>,
+}
+
+/// One difference: where (in words), what A and B decide there, and
+/// whether the region is exact.
+#[derive(serde::Serialize)]
+struct DifferenceJson {
+    #[serde(rename = "where")]
+    region: String,
+    a: String,
+    b: String,
+    exact: bool,
 }
 
 /// A verdict as diff prints it.
@@ -85,12 +103,12 @@ pub fn describe(d: &Difference, order: syscage::bpf::ByteOrder) -> String {
 /// Runs `syscage diff`; exit 1 when the filters differ (or, with
 /// `--subset`, when A allows something B denies).
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let arch = input::arch(args.arch.as_deref())?;
+    let arch = args.arch.get()?;
     let a = input::load(&args.a, arch)?;
     let b = input::load(&args.b, arch)?;
     for (file, loaded) in [(&args.a, &a), (&args.b, &b)] {
         if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-            eprintln!(
+            diagln!(
                 "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
                 file
             );
@@ -103,15 +121,20 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         diff(&a.program, &b.program, a.order, &limits)
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if args.json {
-        let list: Vec<_> = diffs
-            .iter()
-            .map(|d| json!({"where": describe(d, a.order), "a": verdict(d.left), "b": verdict(d.right), "exact": d.exact}))
-            .collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"subset": args.subset, "differences": list}))?
-        );
+    if args.json.json {
+        let out = DiffJson {
+            subset: args.subset,
+            differences: diffs
+                .iter()
+                .map(|d| DifferenceJson {
+                    region: describe(d, a.order),
+                    a: verdict(d.left),
+                    b: verdict(d.right),
+                    exact: d.exact,
+                })
+                .collect(),
+        };
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for d in &diffs {
             let maybe = if d.exact { "" } else { " (over-approximated)" };

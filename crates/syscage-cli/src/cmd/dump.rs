@@ -92,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         out.finish()?;
         if dump.filters.is_empty() {
-            eprintln!("syscage: process {pid} has no seccomp filter");
+            diagln!("syscage: process {pid} has no seccomp filter");
             return Ok(1);
         }
         return Ok(0);
@@ -120,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let dump = dump_command(&args.command, &opts, |f| {
         if !write_failed {
             if let Err(e) = out.filter(f) {
-                eprintln!("syscage: error: {e:#}");
+                diagln!("syscage: error: {e:#}");
                 write_failed = true;
             }
         }
@@ -131,12 +131,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     out.finish()?;
     let program = args.command[0].to_string_lossy();
     match dump.end {
-        ProgramEnd::TimedOut => eprintln!(
+        ProgramEnd::TimedOut => diagln!(
             "syscage: timeout: killed '{program}' (pid {}) after {}s",
             dump.pid,
             args.timeout.unwrap_or(0.0)
         ),
-        ProgramEnd::LimitReached => eprintln!(
+        ProgramEnd::LimitReached => diagln!(
             "syscage: stopped after {} filter(s): killed '{program}' (pid {})",
             dump.filters.len(),
             dump.pid
@@ -147,7 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 ProgramEnd::Signaled(s) => format!("was killed by signal {s}"),
                 _ => unreachable!(),
             };
-            eprintln!(
+            diagln!(
                 "syscage: '{program}' (pid {}) {how} without installing a seccomp filter",
                 dump.pid
             );
@@ -190,13 +190,13 @@ impl Output {
                 _ => render(self.format, f, false),
             };
             crate::output::file::create_new(&path, &body)?;
-            eprintln!("syscage: {} -> {}", describe(f), path.display());
+            diagln!("syscage: {} -> {}", describe(f), path.display());
             return Ok(());
         }
         match self.format {
-            Format::Json => self.json.push(json(f)),
+            Format::Json => self.json.push(serde_json::to_value(json(f))?),
             Format::Raw => {
-                eprintln!("syscage: {}", describe(f));
+                diagln!("syscage: {}", describe(f));
                 write_bytes(&render(self.format, f, true));
             }
             _ => write_bytes(&render(self.format, f, true)),
@@ -274,18 +274,29 @@ fn render(format: Format, f: &DumpedFilter, header: bool) -> Vec<u8> {
     }
 }
 
-fn json(f: &DumpedFilter) -> serde_json::Value {
-    let hex: String = f.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    serde_json::json!({
-        "pid": f.pid,
-        "order": f.order,
-        "call": f.call.name(),
-        "mode": f.mode.name(),
-        "flags": flag_names(f.flags),
-        "arch": f.arch.name(),
-        "instructions": f.insns.iter().map(|i| serde_json::json!({
-            "code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k,
-        })).collect::<Vec<_>>(),
-        "bytes": hex,
-    })
+/// One filter as `dump -f json` prints it.
+#[derive(serde::Serialize)]
+struct FilterJson<'a> {
+    pid: i32,
+    order: usize,
+    call: &'static str,
+    mode: &'static str,
+    flags: Vec<String>,
+    arch: syscage::arch::Arch,
+    instructions: &'a [syscage::bpf::RawInsn],
+    /// The `struct sock_filter` bytes in hex.
+    bytes: String,
+}
+
+fn json(f: &DumpedFilter) -> FilterJson<'_> {
+    FilterJson {
+        pid: f.pid,
+        order: f.order,
+        call: f.call.name(),
+        mode: f.mode.name(),
+        flags: flag_names(f.flags),
+        arch: f.arch,
+        instructions: &f.insns,
+        bytes: f.to_bytes().iter().map(|b| format!("{b:02x}")).collect(),
+    }
 }

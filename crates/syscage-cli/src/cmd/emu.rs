@@ -2,7 +2,8 @@
 //! output of seccomp-tools' `emu` (the disassembly, cut off a few lines
 //! after the returning instruction, then `return ACTION at line NNNN`).
 
-use super::resolve::{parse_arch, parse_number, syscall_nr, write_stdout};
+use super::flag_groups::{Input, Json, OneArch};
+use super::resolve::{parse_number, syscall_nr, write_stdout};
 use anyhow::{anyhow, bail};
 use serde::Serialize;
 use syscage::arch::Arch;
@@ -14,17 +15,25 @@ use syscage::emu::{self, Outcome};
 
 /// Arguments of `syscage emu`.
 #[derive(clap::Args)]
-#[command(allow_negative_numbers = true)]
+#[command(
+    allow_negative_numbers = true,
+    mut_arg("file", |a| a.help(
+        "Raw BPF file (`struct sock_filter[]`, in the arch's byte order), or `-` for stdin"
+    )),
+    mut_arg("json", |a| a.help("Print the result as JSON (ret, action, data, line, steps, trace)")),
+)]
 pub struct Args {
-    /// Raw BPF file (`struct sock_filter[]`, in the arch's byte order), or `-` for stdin.
-    pub file: String,
-    /// Architecture (amd64, i386, x86_64, x86, x32, aarch64, ...); default: the host's.
-    #[arg(short = 'a', long = "arch")]
-    pub arch: Option<String>,
+    /// The raw BPF.
+    #[command(flatten)]
+    pub input: Input,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: OneArch,
     /// Syscall name or number (`seccomp_data.nr`).
+    #[arg(index = 2)]
     pub syscall: Option<String>,
     /// Up to six syscall arguments (decimal, 0x hex, 0o, 0b; `-N` is two's complement).
-    #[arg(value_name = "ARG")]
+    #[arg(value_name = "ARG", index = 3)]
     pub args: Vec<String>,
     /// `seccomp_data.instruction_pointer`.
     #[arg(long = "ip", value_name = "N")]
@@ -35,9 +44,9 @@ pub struct Args {
     /// Print only the result line.
     #[arg(short = 'q', long)]
     pub quiet: bool,
-    /// Print the result as JSON (ret, action, data, line, steps, trace).
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: Json,
 }
 
 /// What `--json` prints.
@@ -79,10 +88,11 @@ fn undefined_field(offset: u32, given: &Given) -> Option<String> {
 
 /// Runs `syscage emu`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let arch: Arch = parse_arch(args.arch.as_deref())?;
+    let arch: Arch = args.arch.get()?;
     let order = arch.byte_order();
-    let bytes = super::input::read(&args.file, super::input::Content::Bpf)?;
-    let raw = codec::decode(&bytes, order).map_err(|e| anyhow!("{}: {e}", args.file))?;
+    let file = args.input.file.display().to_string();
+    let bytes = args.input.read(super::input::Content::Bpf)?;
+    let raw = codec::decode(&bytes, order).map_err(|e| anyhow!("{}: {e}", file))?;
     let prog = Program::from_raw(&raw).map_err(|e| {
         let other = match order {
             codec::ByteOrder::Little => codec::ByteOrder::Big,
@@ -101,7 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         } else {
             String::new()
         };
-        anyhow!("{}: {e}{hint}", args.file)
+        anyhow!("{}: {e}{hint}", file)
     })?;
     let refused = syscage::bpf::validate(&raw).err();
 
@@ -139,14 +149,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let out: Outcome = emu::run_traced(&prog, &data, order).map_err(|e| match &refused {
         Some(v) => anyhow!(
             "{}: the filter cannot run: {e} (the kernel would refuse it: {v})",
-            args.file
+            file
         ),
-        None => anyhow!("{}: the filter cannot run: {e}", args.file),
+        None => anyhow!("{}: the filter cannot run: {e}", file),
     })?;
     if let Some(v) = &refused {
-        eprintln!(
+        diagln!(
             "syscage: warning: {}: the kernel would refuse this filter: {v}",
-            args.file
+            file
         );
     }
     let trace = out.trace.clone().unwrap_or_default();
@@ -159,7 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let line = trace.last().copied().unwrap_or(0);
 
-    if args.json {
+    if args.json.json {
         let json = JsonOutcome {
             ret: out.ret,
             action: out.action.scmp_name(),

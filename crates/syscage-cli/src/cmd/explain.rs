@@ -1,8 +1,17 @@
 //! `syscage explain`: what a filter decides, per architecture and action.
 
 use super::input;
-use serde_json::json;
-use syscage::analyze::explain::{explain, Item};
+use syscage::analyze::explain::{explain, Explanation};
+
+/// What `syscage explain --json` prints: the library's [`Explanation`]
+/// (`arches`, `other_arches`) with the source and whether it is exact.
+#[derive(serde::Serialize)]
+struct ExplainJson<'a> {
+    source: &'a str,
+    exact: bool,
+    #[serde(flatten)]
+    explanation: &'a Explanation,
+}
 
 /// Arguments of `syscage explain`.
 #[derive(clap::Args)]
@@ -10,18 +19,18 @@ pub struct Args {
     /// The filter or profile, and its arch.
     #[command(flatten)]
     pub target: input::Target,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: super::flag_groups::Json,
 }
 
 /// Runs `syscage explain`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let (arch, loaded, table) = args.target.lift()?;
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-        eprintln!(
+        diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
-            args.target.file
+            args.target.file()
         );
     }
     let e = explain(
@@ -29,29 +38,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &[arch.audit()],
         &syscage::arch::params::syscall_params,
     );
-    if args.json {
-        let item = |i: &Item| match i {
-            Item::Syscalls(names) => json!({"syscalls": names}),
-            Item::When {
-                syscall,
-                conditions,
-            } => json!({"syscall": syscall, "when": conditions}),
-            Item::Default => json!({"default": true}),
-            Item::X32 => json!({"x32": true}),
-            Item::Unknown(t) => json!({"numbers": t}),
-            Item::SameNumbers => json!({"same_numbers_as_checked_arch": true}),
+    if args.json.json {
+        let out = ExplainJson {
+            source: &loaded.source,
+            exact: table.is_exact(),
+            explanation: &e,
         };
-        let groups = |gs: &[syscage::analyze::explain::Group]| {
-            gs.iter()
-                .map(|g| json!({"verdict": g.verdict, "items": g.items.iter().map(item).collect::<Vec<_>>()}))
-                .collect::<Vec<_>>()
-        };
-        let out = json!({
-            "source": loaded.source,
-            "exact": table.is_exact(),
-            "arches": e.arches.iter().map(|a| json!({"arch": a.name, "audit": a.audit, "groups": groups(&a.groups)})).collect::<Vec<_>>(),
-            "other_arches": groups(&e.other),
-        });
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         out!("{}", e.render(&loaded.source));

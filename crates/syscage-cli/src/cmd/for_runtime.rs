@@ -50,7 +50,7 @@ pub fn apply(
     })?;
     let added = augment::add_runtime_calls(profile, runtime, &version, &calls);
     for name in &added.denied {
-        eprintln!(
+        diagln!(
             "syscage: warning: --for {}: the profile denies {name}, which the runtime makes under the filter; the container may not start",
             runtime.name()
         );
@@ -63,7 +63,7 @@ pub fn apply(
                 container::cache::path(runtime, &version).display()
             ),
         };
-        eprintln!(
+        diagln!(
             "syscage: --for {} ({}; {whence}): {} syscalls added, {} already allowed",
             runtime.name(),
             version.lines().next().unwrap_or(""),
@@ -71,7 +71,7 @@ pub fn apply(
             added.present.len()
         );
         for (name, variants) in &added.added {
-            eprintln!(
+            diagln!(
                 "  + {name:<20} runtime, after loading the filter ({})",
                 variants.join(" ")
             );

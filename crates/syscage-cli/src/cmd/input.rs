@@ -52,7 +52,7 @@ pub fn profile_policy(file: &str, text: &str, opts: &ResolveOptions) -> Result<P
         .to_policy(opts)
         .map_err(|e| anyhow::anyhow!(located(file, &spans.locate(e))))?;
     if !warnings.is_empty() {
-        eprintln!(
+        diagln!(
             "{file}: {} warning(s) while resolving the profile (syscage compile {file} lists them)",
             warnings.len()
         );
@@ -62,20 +62,35 @@ pub fn profile_policy(file: &str, text: &str, opts: &ResolveOptions) -> Result<P
 
 /// The filter an analysis command reads, and the arch it is for.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("file", |a| a.help(
+        "Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH)"
+    )),
+    mut_arg("arch", |a| a.help(
+        "Architecture the filter is for (byte order, syscall names); default: host"
+    )),
+)]
 pub struct Target {
-    /// Raw BPF file (or `-` for stdin), or a Docker/OCI profile (compiled for ARCH).
-    pub file: String,
-    /// Architecture the filter is for (byte order, syscall names); default: host.
-    #[arg(short, long)]
-    pub arch: Option<String>,
+    /// The file.
+    #[command(flatten)]
+    pub input: super::flag_groups::Input,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: super::flag_groups::OneArch,
 }
 
 impl Target {
+    /// The file as given (`-` for standard input).
+    pub fn file(&self) -> String {
+        self.input.file.display().to_string()
+    }
+
     /// Loads and lifts the target: the arch, the program and its table.
     pub fn lift(&self) -> Result<(Arch, Loaded, DecisionTable)> {
-        let arch = arch(self.arch.as_deref())?;
-        let loaded = load(&self.file, arch)?;
-        let table = lift_loaded(&loaded, &self.file)?;
+        let arch = self.arch.get()?;
+        let file = self.file();
+        let loaded = load(&file, arch)?;
+        let table = lift_loaded(&loaded, &file)?;
         Ok((arch, loaded, table))
     }
 }
@@ -212,14 +227,4 @@ pub fn load(path: &str, arch: Arch) -> Result<Loaded> {
 /// Lifts a loaded program, with the error naming the file.
 pub fn lift_loaded(l: &Loaded, path: &str) -> Result<DecisionTable> {
     lift(&l.program, l.order, &Limits::default()).map_err(|e| anyhow::anyhow!("{path}: {e}"))
-}
-
-/// Parses an arch name (any spelling), defaulting to the host's.
-pub fn arch(name: Option<&str>) -> Result<Arch> {
-    match name {
-        Some(n) => n
-            .parse()
-            .map_err(|e: syscage::arch::UnknownArch| anyhow::anyhow!("{e}")),
-        None => Ok(Arch::native()),
-    }
 }

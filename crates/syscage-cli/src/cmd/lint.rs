@@ -1,8 +1,15 @@
 //! `syscage lint`: bypasses and mistakes in a filter.
 
 use super::input;
-use serde_json::json;
-use syscage::analyze::lint::{lint, Severity};
+use syscage::analyze::lint::{lint, Finding, Severity};
+
+/// What `syscage lint --json` prints: the library's [`Finding`]s and the
+/// source they are about.
+#[derive(serde::Serialize)]
+struct LintJson<'a> {
+    source: &'a str,
+    findings: &'a [Finding],
+}
 
 /// Arguments of `syscage lint`.
 #[derive(clap::Args)]
@@ -10,9 +17,9 @@ pub struct Args {
     /// The filter or profile, and its arch.
     #[command(flatten)]
     pub target: input::Target,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: super::flag_groups::Json,
 }
 
 /// Runs `syscage lint`; exit code 1 when there are findings above `info`.
@@ -20,9 +27,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     // The refusal is a finding too, and a warning as for the other analyses.
     let (arch, loaded, table) = args.target.lift()?;
     if let Some(e) = syscage::analyze::lint::kernel_refusal(&loaded.program) {
-        eprintln!(
+        diagln!(
             "{}: warning: the kernel would refuse this filter ({e}); analysing it anyway",
-            args.target.file
+            args.target.file()
         );
     }
     let mut findings = lint(&table, &loaded.program, &[arch.audit()]);
@@ -33,21 +40,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         findings.extend(syscage::analyze::lint::lint_policy(policy));
     }
-    if args.json {
-        let list: Vec<_> = findings
-            .iter()
-            .map(|f| {
-                json!({
-                    "id": f.id, "severity": f.severity.name(), "title": f.title, "detail": f.detail,
-                    "arch": f.arch, "syscalls": f.syscalls, "condition": f.condition,
-                    "remediation": f.remediation, "instructions": f.insns,
-                })
-            })
-            .collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"source": loaded.source, "findings": list}))?
-        );
+    if args.json.json {
+        let out = LintJson {
+            source: &loaded.source,
+            findings: &findings,
+        };
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         outln!("Seccomp lint of {}\n", loaded.source);
         if findings.is_empty() {

@@ -10,6 +10,7 @@ pub mod disasm;
 pub mod dump;
 pub mod emu;
 pub mod explain;
+pub mod flag_groups;
 pub mod for_runtime;
 pub mod input;
 pub mod lint;

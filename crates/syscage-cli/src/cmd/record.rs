@@ -50,15 +50,11 @@ pub enum ViaArg {
 
 /// Arguments of `syscage record`.
 #[derive(clap::Args)]
+#[command(mut_arg("output", |a| a.value_name("OUT").help("Write the profile to OUT (default: stdout)")))]
 pub struct Args {
-    /// Write the profile to OUT (default: stdout).
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_name = "OUT",
-        conflicts_with = "append"
-    )]
-    pub output: Option<PathBuf>,
+    /// `-o`.
+    #[command(flatten)]
+    pub output: super::flag_groups::Output,
     /// Profile format.
     #[arg(short = 'f', long = "format", value_enum, default_value = "docker")]
     pub format: Format,
@@ -69,7 +65,7 @@ pub struct Args {
     #[arg(long)]
     pub args: bool,
     /// Merge this run into the profile OUT (created if missing).
-    #[arg(long, value_name = "OUT")]
+    #[arg(long, value_name = "OUT", conflicts_with = "output")]
     pub append: Option<PathBuf>,
     /// Print a table of the syscalls made (count, syscall, arch, first pid) on stderr.
     #[arg(long)]
@@ -99,7 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         _ => None,
     };
     // Before the program runs, so that a bad path fails first and loses nothing.
-    let destination = args.append.as_ref().or(args.output.as_ref());
+    let destination = args.append.as_ref().or(args.output.output.as_ref());
     let out_file = destination
         .map(|p| crate::output::file::Replacement::create(p))
         .transpose()?;
@@ -144,26 +140,26 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
 
     for (arch, nr) in recording.unknown_numbers() {
-        eprintln!(
+        diagln!(
             "syscage: warning: syscall {nr} on {arch} is not in syscage's tables; the profile answers it with ENOSYS"
         );
     }
     for sig in &outcome.forwarded_signals {
-        eprintln!("syscage: passed signal {sig} on to the program");
+        diagln!("syscage: passed signal {sig} on to the program");
     }
     match out_file {
         Some(file) => file.commit(text.as_bytes())?,
         None => crate::output::stdout::write_bytes(text.as_bytes()),
     }
     if args.summary {
-        eprint!("{}", summary(recording));
+        diag!("{}", summary(recording));
     }
-    eprint!("{}", unobserved(recording));
+    diag!("{}", unobserved(recording));
     if !widened.is_empty() {
-        eprintln!("{}", widening_warning(&widened));
+        diagln!("{}", widening_warning(&widened));
     }
     if let Some(path) = destination {
-        eprintln!(
+        diagln!(
             "syscage: {} syscalls ({} distinct) recorded; profile {} {}",
             recording.total(),
             recording.calls.len(),
@@ -304,8 +300,7 @@ fn widening_warning(widened: &[Rule]) -> String {
 }
 
 fn stderr_is_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal()
+    crate::output::stderr::is_terminal()
 }
 
 /// The progress line on a terminal's stderr, drawn after the first second.
@@ -320,7 +315,7 @@ impl ProgressLine {
             return;
         }
         self.drawn = true;
-        eprint!(
+        diag!(
             "\r\x1b[Ksyscage record: {:.1}s, {} syscalls, {} distinct, {} tasks",
             p.elapsed.as_secs_f64(),
             p.syscalls,
@@ -331,7 +326,7 @@ impl ProgressLine {
 
     fn clear(&mut self) {
         if self.drawn {
-            eprint!("\r\x1b[K");
+            diag!("\r\x1b[K");
         }
     }
 }

@@ -41,6 +41,7 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
     // Before the container runs, so that a bad path fails first and loses nothing.
     let out_file = args
         .output
+        .output
         .as_ref()
         .map(|p| crate::output::file::Replacement::create(p))
         .transpose()?;
@@ -79,10 +80,10 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
         None => out!("{text}"),
     }
     if args.summary {
-        eprint!("{}", summary(&counts));
+        diag!("{}", summary(&counts));
     }
-    if let Some(path) = &args.output {
-        eprintln!(
+    if let Some(path) = &args.output.output {
+        diagln!(
             "syscage: {} syscalls ({} distinct) recorded in the container ({status}); profile written to {}",
             recording.total(),
             recording.calls.len(),

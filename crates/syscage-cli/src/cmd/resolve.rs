@@ -2,19 +2,21 @@
 //! `scmp_sys_resolver`. Also home of the number and syscall parsing that
 //! `syscage emu` shares.
 
+use super::flag_groups::{Json, OneArch};
 use anyhow::{anyhow, bail, Context};
 use serde::Serialize;
 use syscage::arch::Arch;
 
 /// Arguments of `syscage resolve`.
 #[derive(clap::Args)]
+#[command(mut_arg("json", |a| a.help(r#"Print a JSON array of {"name", "nr"} objects"#)))]
 pub struct Args {
-    /// Architecture (amd64, i386, x86_64, x86, x32, aarch64, arm, riscv64, s390x, ...); default: the host's.
-    #[arg(short = 'a', long = "arch")]
-    pub arch: Option<String>,
-    /// Print a JSON array of {"name", "nr"} objects.
-    #[arg(long)]
-    pub json: bool,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: OneArch,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: Json,
     /// Syscall names or numbers (decimal, 0x hex, 0o or leading-0 octal, 0b binary).
     #[arg(required = true, value_name = "NAME|NUMBER")]
     pub queries: Vec<String>,
@@ -25,14 +27,6 @@ pub struct Args {
 struct Resolved {
     name: String,
     nr: u32,
-}
-
-/// Parses an arch name in any spelling, or the host's arch when absent.
-pub fn parse_arch(name: Option<&str>) -> anyhow::Result<Arch> {
-    match name {
-        None => Ok(Arch::native()),
-        Some(n) => n.parse::<Arch>().map_err(|e| anyhow!(e)),
-    }
 }
 
 /// Parses an unsigned number as seccomp-tools (Ruby's `Integer()`) does:
@@ -117,13 +111,13 @@ fn resolve_one(arch: Arch, query: &str) -> anyhow::Result<Resolved> {
 
 /// Runs `syscage resolve`; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let arch = parse_arch(args.arch.as_deref())?;
+    let arch = args.arch.get()?;
     let resolved = args
         .queries
         .iter()
         .map(|q| resolve_one(arch, q))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let text = if args.json {
+    let text = if args.json.json {
         let json = serde_json::to_string_pretty(&resolved).context("writing JSON")?;
         format!("{json}\n")
     } else {

@@ -33,6 +33,9 @@ use syscage_linux::startup;
 
 /// Arguments of `syscage run`.
 #[derive(clap::Args)]
+#[command(mut_arg("arch", |a| a.value_name("A").help(
+    "Architectures the filter covers (others are killed); default: the host's"
+)))]
 pub struct Args {
     /// Profile: a Docker/OCI JSON file, or `default` for the built-in one
     /// (used when no other filter option is given).
@@ -49,9 +52,9 @@ pub struct Args {
     /// Not with --profile, whose rules carry their own actions.
     #[arg(long, value_name = "A")]
     pub action: Option<String>,
-    /// Architectures the filter covers (others are killed); default: the host's.
-    #[arg(short = 'a', long = "arch", value_delimiter = ',', value_name = "A")]
-    pub arch: Vec<String>,
+    /// `-a`.
+    #[command(flatten)]
+    pub arch: super::flag_groups::ArchList,
     /// Strict mode (SECCOMP_MODE_STRICT): only read, write, _exit and
     /// sigreturn, so the kernel kills the program's execve itself.
     #[arg(long)]
@@ -74,43 +77,13 @@ pub struct Args {
     pub command: Vec<OsString>,
 }
 
-/// Parses an `--action` value.
+/// Parses an `--action` value ([`Action::parse_spec`]).
 pub fn parse_action(s: &str) -> anyhow::Result<Action> {
-    let (name, data) = match s.split_once(':') {
-        Some((n, d)) => (n, Some(d)),
-        None => (s, None),
-    };
-    let number = |d: &str| -> anyhow::Result<u16> {
-        d.parse::<u16>()
-            .map_err(|_| anyhow!("--action {s}: expected a number from 0 to 65535 after '{name}:'"))
-    };
-    let action = match (name.to_ascii_lowercase().as_str(), data) {
-        ("errno", Some(d)) => Action::Errno(match profile::names::errno_number(&d.to_ascii_uppercase()) {
-            Some(n) => n,
-            None => number(d).map_err(|_| anyhow!("--action {s}: expected an errno name (EPERM) or number after 'errno:'"))?,
-        }),
-        ("errno", None) => Action::Errno(1),
-        ("kill" | "kill-process" | "kill_process", None) => Action::KillProcess,
-        ("kill-thread" | "kill_thread", None) => Action::KillThread,
-        ("trap", None) => Action::Trap(0),
-        ("trap", Some(d)) => Action::Trap(number(d)?),
-        ("log", None) => Action::Log,
-        ("allow", None) => Action::Allow,
-        ("trace", Some(d)) => Action::Trace(number(d)?),
-        ("trace", None) => Action::Trace(0),
-        _ => bail!("--action {s}: expected errno:NAME|N, kill, kill-thread, trap[:N], log, trace:N or allow"),
-    };
-    Ok(action)
+    Action::parse_spec(s).map_err(|e| anyhow!("--action {s}: {e}"))
 }
 
 fn arches(args: &Args) -> anyhow::Result<Vec<Arch>> {
-    if args.arch.is_empty() {
-        return Ok(vec![Arch::native()]);
-    }
-    args.arch
-        .iter()
-        .map(|a| Arch::from_name(a).ok_or_else(|| anyhow!("--arch {a}: unknown architecture (expected x86_64, x86, x32, aarch64, arm, ...)")))
-        .collect()
+    args.arch.or_native()
 }
 
 /// A syscall of `--allow`/`--deny`: a name some arch of the filter has,
@@ -211,7 +184,7 @@ fn warn_alternatives(policy: &Policy, denied: &[(&str, String)]) {
             })
             .collect();
         if !open.is_empty() {
-            eprintln!(
+            diagln!(
                 "syscage: warning: --deny {given}: {} still allowed and can do what {name} does",
                 open.join(", ")
             );
@@ -272,7 +245,7 @@ pub fn load_profile(
     // arches lack; its warnings are known and say nothing about the user's input.
     if name != "default" {
         for w in &warnings {
-            eprintln!("{file}: warning: {w}");
+            diagln!("{file}: warning: {w}");
         }
     }
     Ok(policy)
@@ -387,7 +360,7 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
             .map_or("a syscall it could not recover".to_string(), |s| {
                 describe_syscall(s.nr, s.arch)
             });
-        eprintln!(
+        diagln!(
             "syscage: {program} never started: the filter killed syscage's child at {at}, after installing and before execve (syscage reads /proc/self/status then to check the filter is in force; allow what it names)"
         );
         return;
@@ -398,7 +371,7 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
                 nr,
                 arch,
                 trap_data: None,
-            }) => eprintln!(
+            }) => diagln!(
                 "syscage: {program} was killed by seccomp (SIGSYS) at {}",
                 describe_syscall(nr, arch)
             ),
@@ -406,16 +379,16 @@ fn report_death(program: &str, outcome: &RunOutcome, strict: bool) {
                 nr,
                 arch,
                 trap_data: Some(d),
-            }) => eprintln!(
+            }) => diagln!(
                 "syscage: {program} was killed by SIGSYS from SECCOMP_RET_TRAP (data {d}) at {}",
                 describe_syscall(nr, arch)
             ),
-            None => eprintln!(
+            None => diagln!(
                 "syscage: {program} was killed by SIGSYS (the syscall could not be recovered)"
             ),
         }
     } else if strict && signal == libc::SIGKILL {
-        eprintln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
+        diagln!("syscage: {program} was killed (SIGKILL) by strict mode, which allows only read, write, _exit and sigreturn: its execve was refused");
     }
 }
 
@@ -441,7 +414,7 @@ fn check_startup(
         );
     }
     if !s.loader.is_empty() {
-        eprintln!(
+        diagln!(
             "syscage: warning: the filter refuses {}, which {program}'s loader {} makes before main: it will likely not start",
             named(&s.loader),
             s.interpreter.as_deref().unwrap_or("")
@@ -481,7 +454,7 @@ fn report_denials(denials: &Denials, unnamed: Option<&str>) {
                 } else {
                     format!("{} times", d.count)
                 };
-                eprintln!(
+                diagln!(
                     "syscage: refused {} with {errno}, {times}, first by pid {} ({})",
                     describe_syscall(d.nr, d.arch),
                     d.first_pid,
@@ -491,7 +464,7 @@ fn report_denials(denials: &Denials, unnamed: Option<&str>) {
             return;
         }
     };
-    eprintln!("syscage: syscalls refused with an errno are not named: {why}");
+    diagln!("syscage: syscalls refused with an errno are not named: {why}");
 }
 
 /// Which audit records are the program's: audit names only a pid, and
@@ -560,11 +533,11 @@ fn print_log(collected: &Collected, owner: &Owner) {
         }
         Owner::Everyone => "; in a pid namespace, records of every process count",
     };
-    eprintln!("syscage: {total} syscalls logged ({source}; {lost}{whose})");
+    diagln!("syscage: {total} syscalls logged ({source}; {lost}{whose})");
     let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    eprintln!("{:>8}  syscall", "count");
+    diagln!("{:>8}  syscall", "count");
     for (name, n) in rows {
-        eprintln!("{n:>8}  {name}");
+        diagln!("{n:>8}  {name}");
     }
 }

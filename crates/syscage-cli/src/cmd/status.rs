@@ -7,13 +7,14 @@ use syscage_linux::status::{self, ProcStatus};
 
 /// Arguments of `syscage status`.
 #[derive(clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print JSON (an array of objects)")))]
 pub struct Args {
     /// Process ids (default: every process).
     #[arg(value_name = "PID")]
     pub pids: Vec<u32>,
-    /// Print JSON (an array of objects).
-    #[arg(long)]
-    pub json: bool,
+    /// `--json`.
+    #[command(flatten)]
+    pub json: super::flag_groups::Json,
 }
 
 #[derive(Serialize)]
@@ -46,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .map(|&p| status::read(p).map_err(|e| anyhow!("process {p}: {e}")))
             .collect::<anyhow::Result<Vec<_>>>()?
     };
-    if args.json {
+    if args.json.json {
         let rows: Vec<Row> = list.iter().map(row).collect();
         outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);

@@ -10,7 +10,10 @@ use crate::arch::{x32_nr, Arch};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// One line under an action.
+/// One line under an action. As JSON, an object with one key that says
+/// what it is: `{"syscalls": [..]}`, `{"syscall": .., "when": [..]}`,
+/// `{"default": true}`, `{"x32": true}`, `{"numbers": ".."}`,
+/// `{"same_numbers_as_checked_arch": true}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     /// Syscalls decided this way whatever their arguments.
@@ -33,8 +36,30 @@ pub enum Item {
     SameNumbers,
 }
 
+impl serde::Serialize for Item {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            Item::Syscalls(names) => map.serialize_entry("syscalls", names)?,
+            Item::When {
+                syscall,
+                conditions,
+            } => {
+                map.serialize_entry("syscall", syscall)?;
+                map.serialize_entry("when", conditions)?;
+            }
+            Item::Default => map.serialize_entry("default", &true)?,
+            Item::X32 => map.serialize_entry("x32", &true)?,
+            Item::Unknown(numbers) => map.serialize_entry("numbers", numbers)?,
+            Item::SameNumbers => map.serialize_entry("same_numbers_as_checked_arch", &true)?,
+        }
+        map.end()
+    }
+}
+
 /// The syscalls one verdict applies to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Group {
     /// The verdict, e.g. `ERRNO(5)`.
     pub verdict: String,
@@ -42,10 +67,11 @@ pub struct Group {
     pub items: Vec<Item>,
 }
 
-/// What one architecture decides.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What one architecture decides (as JSON: `arch`, `audit`, `groups`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ArchExplanation {
     /// Arch name (seccomp-tools spelling where it has one).
+    #[serde(rename = "arch")]
     pub name: String,
     /// `AUDIT_ARCH_*` value.
     pub audit: u32,
@@ -53,13 +79,14 @@ pub struct ArchExplanation {
     pub groups: Vec<Group>,
 }
 
-/// What a whole program decides.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a whole program decides (as JSON: `arches`, `other_arches`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Explanation {
     /// The arches the program checks.
     pub arches: Vec<ArchExplanation>,
     /// What every other arch gets: one verdict, or per-number groups when
     /// the program decides without checking the arch.
+    #[serde(rename = "other_arches")]
     pub other: Vec<Group>,
 }
 

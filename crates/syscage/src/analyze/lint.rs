@@ -44,8 +44,9 @@ use crate::bpf::Program;
 use crate::policy::{Policy, SyscallId};
 use std::collections::BTreeSet;
 
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How bad a finding is (as JSON, its [`Severity::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; not a weakness by itself.
     Info,
@@ -70,7 +71,7 @@ impl Severity {
 }
 
 /// One finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// Stable identifier of the check.
     pub id: &'static str,
@@ -88,7 +89,8 @@ pub struct Finding {
     pub condition: Option<String>,
     /// What to do about it.
     pub remediation: String,
-    /// Instructions involved (indices).
+    /// Instructions involved (indices; `instructions` in JSON).
+    #[serde(rename = "instructions")]
     pub insns: Vec<usize>,
 }
 

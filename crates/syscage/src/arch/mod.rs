@@ -191,6 +191,14 @@ impl Arch {
     }
 }
 
+/// As JSON, an arch is its [`Arch::name`] (`x86_64`, `x86`, `x32`,
+/// `aarch64`, ...): one vocabulary for every JSON output.
+impl serde::Serialize for Arch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

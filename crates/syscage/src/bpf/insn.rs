@@ -78,8 +78,9 @@ pub const BPF_MAXINSNS: usize = 4096;
 /// filters attached to a task may have together, counting 4 extra per filter.
 pub const MAX_INSNS_PER_PATH: usize = 32768;
 
-/// The kernel's `struct sock_filter`: one classic BPF instruction as raw fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+/// The kernel's `struct sock_filter`: one classic BPF instruction as raw
+/// fields (as JSON: `code`, `jt`, `jf`, `k`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct RawInsn {
     /// Opcode (`class | size | mode` or `class | op | src`).
     pub code: u16,
