@@ -18,10 +18,10 @@ const SCRIPT: &str = r#"
 import seccomp, sys
 f = seccomp.SyscallFilter(seccomp.ERRNO(1))
 f.add_arch(seccomp.Arch.X86)
-f.rule_add_verbatim(seccomp.ALLOW, "read")
-f.rule_add_verbatim(seccomp.ALLOW, "write", seccomp.Arg(0, seccomp.EQ, 1))
-f.rule_add_verbatim(seccomp.KILL, "socket", seccomp.Arg(0, seccomp.EQ, 2))
-f.rule_add_verbatim(seccomp.TRAP, "openat", seccomp.Arg(2, seccomp.MASKED_EQ, 3, 1))
+f.add_rule(seccomp.ALLOW, "read")
+f.add_rule(seccomp.ALLOW, "write", seccomp.Arg(0, seccomp.EQ, 1))
+f.add_rule(seccomp.KILL, "socket", seccomp.Arg(0, seccomp.EQ, 2))
+f.add_rule(seccomp.TRAP, "openat", seccomp.Arg(2, seccomp.MASKED_EQ, 3, 1))
 print(seccomp.resolve_syscall(seccomp.Arch.X86_64, "execve"), seccomp.resolve_syscall(seccomp.Arch.X86, 102))
 with open(sys.argv[1], "wb") as out:
     f.export_bpf(out)
