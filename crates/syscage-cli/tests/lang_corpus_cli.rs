@@ -25,15 +25,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "firejail-protocol",
         "architectures the filter does not check get different actions",
     ),
-    // The reconstructed clone rules are not proven equivalent.
-    (
-        "chromium-renderer",
-        "the reconstructed policy is not equivalent",
-    ),
-    (
-        "chromium-utility-storage",
-        "the reconstructed policy is not equivalent",
-    ),
     // 609 openat path rules: syscage's compiler needs 7535 instructions.
     ("tor-sandbox-relay", "more than the kernel's limit of 4096"),
 ];
