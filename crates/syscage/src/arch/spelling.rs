@@ -85,20 +85,10 @@ impl Arch {
     pub const fn moby_name(self) -> &'static str {
         match self {
             Arch::X86_64 => "amd64",
-            Arch::X86 => "x86",
-            Arch::X32 => "x32",
             Arch::Aarch64 => "arm64",
-            Arch::Arm => "arm",
-            Arch::Riscv64 => "riscv64",
-            Arch::S390x => "s390x",
-            Arch::Ppc64le => "ppc64le",
-            Arch::Ppc64 => "ppc64",
-            Arch::Ppc => "ppc",
-            Arch::Mips => "mips",
-            Arch::Mipsel => "mipsel",
-            Arch::Mips64 => "mips64",
-            Arch::Mipsel64 => "mipsel64",
             Arch::Loongarch64 => "loong64",
+            // Every other arch: moby spells it as the kernel does.
+            _ => self.name(),
         }
     }
 
