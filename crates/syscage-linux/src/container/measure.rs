@@ -300,7 +300,8 @@ fn measure_cli(
 /// How many times each variant runs: `SYSCAGE_MEASURE_RUNS`, default 10.
 /// A Go runtime (runc) makes some calls only now and then (`futex` of its
 /// scheduler threads: in 7 of 10 runs of runc 1.1.5 here, and missing from
-/// all 3 runs of a variant on a loaded machine): more runs catch more.
+/// all 3 runs of a variant on a loaded machine): more runs catch more, and
+/// every other run is [`Contention`]'s.
 pub fn runs() -> usize {
     std::env::var("SYSCAGE_MEASURE_RUNS")
         .ok()
@@ -330,6 +331,7 @@ pub fn measure(runtime: Runtime, global: &[OsString]) -> Result<RuntimeCalls, Co
         .cycle()
         .take(Variant::ALL.len() * runs());
     for (n, variant) in rounds.enumerate() {
+        let _busy = (n % 2 == 1).then(Contention::start);
         let records = match &image {
             Some(image) => measure_cli(runtime, &scratch.0, image, variant)?,
             None => measure_oci(runtime, &scratch.0, &program, variant, n)?,
@@ -349,4 +351,49 @@ pub fn measure(runtime: Runtime, global: &[OsString]) -> Result<RuntimeCalls, Co
         }
     }
     Ok(out)
+}
+
+/// Every CPU kept busy by spinning threads while a measuring container
+/// runs; stopped on drop.
+///
+/// A Go runtime makes some calls only when its threads are descheduled at
+/// the wrong moment: `sched_yield` when a runtime lock is contended,
+/// `rt_sigreturn` after an asynchronous preemption signal. On an idle
+/// machine they are rare enough to miss in every measuring run and still
+/// happen in a user's container on a busy host (runc 1.1.5, 2 CPUs, 30
+/// runs per measurement: `sched_yield` in 0 of 3 measurements idle, in 1
+/// of 3 with this contention; `rt_sigreturn` missing from one). The
+/// spinning threads make no syscalls and run outside the container, so
+/// they add nothing to the records.
+struct Contention {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Contention {
+    fn start() -> Contention {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        let threads = (0..cpus * 2)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        Contention { stop, threads }
+    }
+}
+
+impl Drop for Contention {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }
