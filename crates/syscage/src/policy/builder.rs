@@ -269,8 +269,12 @@ impl Policy {
         Ok(self)
     }
 
-    /// Like [`Policy::rule_add`], for one arch of the policy only
-    /// (libseccomp builds this with a single-arch filter and `seccomp_merge`).
+    /// Like [`Policy::rule_add_exact`] (validated, no multiplexer
+    /// rewriting), for one arch of the policy only (libseccomp builds this
+    /// with a single-arch filter, `seccomp_rule_add_exact` and
+    /// `seccomp_merge`). Its callers state what a filter did on one arch
+    /// (recorded calls, a decompiled arch section), where rewriting
+    /// `socket` into `socketcall` would change what they say.
     pub fn rule_add_arch(
         &mut self,
         arch: Arch,

@@ -1,6 +1,6 @@
 //! `seccomp_merge` and `seccomp_syscall_priority`.
 
-use super::{Policy, PolicyError, Rule, SyscallId};
+use super::{NumberRange, Policy, PolicyError, Rule, SyscallId};
 use crate::arch::Arch;
 
 impl Policy {
@@ -11,8 +11,8 @@ impl Policy {
     /// byte order ([`PolicyError::MergeByteOrder`], `-EDOM`) and no arch
     /// in common ([`PolicyError::ArchPresent`], `-EEXIST`). Other
     /// attributes are this policy's. Every rule stays on the arches of
-    /// its side: a rule for all arches becomes one copy per arch of its
-    /// policy, arch by arch.
+    /// its side: a rule (or number-range action) for all arches becomes
+    /// one copy per arch of its policy, arch by arch.
     pub fn merge(&mut self, other: Policy) -> Result<&mut Self, PolicyError> {
         if self.default_action != other.default_action {
             return Err(PolicyError::MergeAttribute("default action"));
@@ -37,6 +37,12 @@ impl Policy {
         self.rules = mine;
         let theirs = other.arches.clone();
         self.rules.extend(pinned(other.rules, &theirs));
+        // Number-range actions likewise (the unknown-number action of a
+        // side is a range of its own arches).
+        let mine = pinned_ranges(std::mem::take(&mut self.number_ranges), &self.arches);
+        self.number_ranges = mine;
+        self.number_ranges
+            .extend(pinned_ranges(other.number_ranges, &theirs));
         self.arches.extend(theirs);
         self.priorities.extend(other.priorities);
         Ok(self)
@@ -64,6 +70,22 @@ fn pinned(rules: Vec<Rule>, arches: &[Arch]) -> Vec<Rule> {
                 None => out.push(r.clone().on_arch(a)),
                 Some(x) if x == a => out.push(r.clone()),
                 Some(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// [`pinned`] for number-range actions.
+fn pinned_ranges(ranges: Vec<NumberRange>, arches: &[Arch]) -> Vec<NumberRange> {
+    let mut out = Vec::new();
+    for &a in arches {
+        for r in &ranges {
+            if r.arch.is_none_or(|x| x == a) {
+                out.push(NumberRange {
+                    arch: Some(a),
+                    ..*r
+                });
             }
         }
     }
@@ -111,6 +133,31 @@ mod tests {
             one(Arch::X86_64).merge(one(Arch::S390x)).unwrap_err(),
             PolicyError::MergeByteOrder
         );
+    }
+
+    #[test]
+    fn merge_keeps_number_ranges_on_their_arch() {
+        let range = |lo, action| NumberRange {
+            arch: None,
+            lo,
+            hi: lo + 9,
+            action,
+        };
+        let mut a = one(Arch::X86_64);
+        a.add_number_range(range(500, Action::Errno(38))).unwrap();
+        let mut b = one(Arch::X86);
+        b.add_number_range(range(600, Action::KillProcess)).unwrap();
+        a.merge(b).unwrap();
+        assert_eq!(
+            a.number_range_action(Arch::X86_64, 505),
+            Some(Action::Errno(38))
+        );
+        assert_eq!(a.number_range_action(Arch::X86_64, 605), None);
+        assert_eq!(
+            a.number_range_action(Arch::X86, 605),
+            Some(Action::KillProcess)
+        );
+        assert_eq!(a.number_range_action(Arch::X86, 505), None);
     }
 
     #[test]
