@@ -24,15 +24,84 @@ pub fn front_end(cmd: &[OsString]) -> anyhow::Result<Runtime> {
     })
 }
 
-/// The index of the `run` subcommand in `cmd`.
+/// The index of the `run` subcommand in `cmd`: the first word after the
+/// front end's global options (`docker -H unix:///s run …`, `runc --root
+/// /r run …`), so an option's value spelled `run` is not taken for it.
 pub fn run_index(cmd: &[OsString], runtime: Runtime) -> anyhow::Result<usize> {
-    cmd.iter().position(|a| a == "run").ok_or_else(|| {
+    let not_run = || {
         anyhow!(
             "'{} …' is not a '{} run …' command",
             runtime.name(),
             runtime.name()
         )
-    })
+    };
+    let mut i = 1;
+    while i < cmd.len() {
+        let a = cmd[i].to_string_lossy();
+        if a == "run" {
+            return Ok(i);
+        }
+        if !a.starts_with('-') || a == "-" || a == "--" {
+            return Err(not_run());
+        }
+        if !a.contains('=') && global_option_takes_value(runtime, &a) {
+            i += 1;
+        }
+        i += 1;
+    }
+    Err(not_run())
+}
+
+/// Whether the front end's global option `option` (given without
+/// `=VALUE`) takes the next word as its value.
+fn global_option_takes_value(runtime: Runtime, option: &str) -> bool {
+    let with_value: &[&str] = match runtime {
+        Runtime::Docker => &[
+            "-H",
+            "--host",
+            "-c",
+            "--context",
+            "--config",
+            "-l",
+            "--log-level",
+            "--tlscacert",
+            "--tlscert",
+            "--tlskey",
+        ],
+        Runtime::Podman => &[
+            "-c",
+            "--connection",
+            "--url",
+            "--identity",
+            "--root",
+            "--runroot",
+            "--runtime",
+            "--storage-driver",
+            "--storage-opt",
+            "--cgroup-manager",
+            "--conmon",
+            "--log-level",
+            "--events-backend",
+            "--hooks-dir",
+            "--network-cmd-path",
+            "--network-config-dir",
+            "--tmpdir",
+            "--volumepath",
+            "--imagestore",
+            "--module",
+            "--config",
+            "--out",
+        ],
+        Runtime::Runc | Runtime::Crun => &[
+            "--root",
+            "--log",
+            "--log-format",
+            "--criu",
+            "--rootless",
+            "--cgroup-manager",
+        ],
+    };
+    with_value.contains(&option)
 }
 
 /// `docker run …` with `--security-opt seccomp=FILE` added after `run`.
@@ -132,4 +201,31 @@ fn oci_command(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<OsString> {
+        s.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn run_is_the_subcommand_not_an_option_value() {
+        let at = |s, r| run_index(&words(s), r).ok();
+        assert_eq!(at("docker run img", Runtime::Docker), Some(1));
+        assert_eq!(at("docker -H run run img", Runtime::Docker), Some(3));
+        assert_eq!(
+            at("docker --host=unix:///s run img", Runtime::Docker),
+            Some(2)
+        );
+        assert_eq!(at("runc --root run run -b b id", Runtime::Runc), Some(3));
+        assert_eq!(
+            at("podman --root /r --log-level debug run x", Runtime::Podman),
+            Some(5)
+        );
+        assert_eq!(at("docker ps run", Runtime::Docker), None);
+        assert_eq!(at("docker -H run", Runtime::Docker), None);
+    }
 }
