@@ -72,7 +72,20 @@ mod tests {
         let path = dir.join("exit0");
         std::fs::write(&path, exit_program(Arch::X86_64).unwrap()).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let status = std::process::Command::new(&path).status().unwrap();
+        // Another test thread may fork while the file is still open for
+        // writing here; its child holds the write descriptor until it execs
+        // (close-on-exec), and exec of a file open for writing is ETXTBSY.
+        // The descriptor is gone once that child execs: try again.
+        let mut tries = 0;
+        let status = loop {
+            match std::process::Command::new(&path).status() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other.unwrap(),
+            }
+        };
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(status.code(), Some(0));
     }
