@@ -301,7 +301,7 @@ fn measure_cli(
 /// A Go runtime (runc) makes some calls only now and then (`futex` of its
 /// scheduler threads: in 7 of 10 runs of runc 1.1.5 here, and missing from
 /// all 3 runs of a variant on a loaded machine): more runs catch more, and
-/// every other run is [`Contention`]'s.
+/// every other run is `Contention`'s.
 pub fn runs() -> usize {
     std::env::var("SYSCAGE_MEASURE_RUNS")
         .ok()

@@ -184,7 +184,7 @@ pub enum Feasibility {
     Yes(u32),
     /// No value satisfies them.
     No,
-    /// The search gave up (more than [`SEARCH_NODES`] cubes to split):
+    /// The search gave up (more than 2^16 cubes to split):
     /// treated as feasible, but not proven.
     Unknown,
 }
