@@ -110,6 +110,21 @@ impl Action {
         }
     }
 
+    /// The action as what happened to a refused call, for messages:
+    /// `EPERM`, `killed`, `SIGSYS`, … A notify or trace action is named
+    /// with what the kernel does when nobody listens (`ENOSYS`).
+    pub fn refusal_words(self) -> String {
+        match self {
+            Action::Errno(e) => crate::profile::names::errno_name(e)
+                .map_or_else(|| format!("errno {e}"), str::to_string),
+            Action::KillProcess | Action::KillThread => "killed".to_string(),
+            Action::Trap(_) => "SIGSYS".to_string(),
+            Action::UserNotif => "notify, nobody listening: ENOSYS".to_string(),
+            Action::Trace(_) => "trace, no tracer: ENOSYS".to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// Decodes a return value only when it is exactly the encoding of an
     /// action (known action bits, no stray data bits).
     pub fn from_ret_exact(ret: u32) -> Option<Action> {
@@ -274,5 +289,13 @@ mod tests {
         }
         assert_eq!(Action::from_ret(0x1234_0000), Action::KillProcess);
         assert_eq!(Action::from_ret_exact(0x7fff_0001), None);
+    }
+
+    #[test]
+    fn refusal_words_name_what_happened() {
+        assert_eq!(Action::Errno(1).refusal_words(), "EPERM");
+        assert_eq!(Action::Errno(4000).refusal_words(), "errno 4000");
+        assert_eq!(Action::KillThread.refusal_words(), "killed");
+        assert_eq!(Action::Trap(3).refusal_words(), "SIGSYS");
     }
 }

@@ -16,18 +16,17 @@
 use super::input;
 use super::rule_selection::RuleSelection;
 use anyhow::{anyhow, bail};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use syscage::action::Action;
-use syscage::arch::alternatives::alternatives;
 use syscage::arch::Arch;
 use syscage::compile::{compile, CompileOptions};
-use syscage::policy::{Policy, SyscallId};
+use syscage::policy::{lists, Policy};
 use syscage::profile;
-use syscage_linux::audit::{Collected, Collector, Source};
+use syscage_linux::audit::{Collected, Collector, Owner, Source};
 use syscage_linux::denials::{Denials, Routing};
 use syscage_linux::install::{self, Flags, InstallOptions};
-use syscage_linux::proc_events::{self, ForkWatch};
+use syscage_linux::proc_events::ForkWatch;
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
 use syscage_linux::startup;
 
@@ -86,39 +85,6 @@ fn arches(args: &Args) -> anyhow::Result<Vec<Arch>> {
     args.arch.or_native()
 }
 
-/// A syscall of `--allow`/`--deny`: a name some arch of the filter has,
-/// or a number. A number means the native arch's syscall, as in
-/// libseccomp (`seccomp_rule_add` takes native numbers): it is turned into
-/// that syscall's name, which each arch of the filter then maps to its own
-/// number (`--deny 83 -a x86_64,x86` denies mkdir, 83 on x86_64 and 39 on
-/// i386). A number the native arch has no name for is taken as is when
-/// the filter covers a single arch, refused otherwise.
-fn syscall_id(flag: &str, s: &str, arches: &[Arch]) -> anyhow::Result<SyscallId> {
-    let s = s.trim();
-    let number = match s.strip_prefix("0x") {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => s.parse::<u32>().ok(),
-    };
-    if let Some(n) = number {
-        let native = Arch::native();
-        if let Some(name) = native.syscall_name(n) {
-            return Ok(SyscallId::Name(name.to_string()));
-        }
-        if arches.len() <= 1 {
-            return Ok(SyscallId::Nr(n));
-        }
-        bail!(
-            "--{flag} {s}: {} has no syscall {n}, so the number cannot be translated to the filter's other arches; give a name",
-            native.name()
-        );
-    }
-    if arches.iter().any(|a| a.syscall_nr(s).is_some()) {
-        return Ok(SyscallId::Name(s.to_string()));
-    }
-    let names: Vec<&str> = arches.iter().map(|a| a.name()).collect();
-    bail!("--{flag} {s}: unknown syscall on {}", names.join(", "))
-}
-
 /// The policy the options ask for.
 pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     let arches = arches(args)?;
@@ -126,8 +92,8 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
         bail!("--action {a} with --profile {p}: a profile's rules carry their own actions (defaultAction, each rule's action); --action is for --allow/--deny lists");
     }
     let action = parse_action(args.action.as_deref().unwrap_or("errno:EPERM"))?;
-    let lists = !args.allow.is_empty() || !args.deny.is_empty();
-    let use_profile = args.profile.is_some() || (!lists && !args.log);
+    let has_lists = !args.allow.is_empty() || !args.deny.is_empty();
+    let use_profile = args.profile.is_some() || (!has_lists && !args.log);
     if !use_profile && args.select.given() {
         bail!("--cap and --kernel select a profile's rules; they need --profile");
     }
@@ -143,68 +109,26 @@ pub fn build_policy(args: &Args) -> anyhow::Result<Policy> {
             &args.select,
         )?
     } else {
-        let default = if !args.allow.is_empty() {
-            action
-        } else {
-            Action::Allow
-        };
+        let default = lists::default_action(!args.allow.is_empty(), action);
         let mut p = Policy::init(default)?;
         p.set_arches(arches.iter().copied())?;
         p
     };
-    let known: Vec<Arch> = policy.arches().to_vec();
-    for s in &args.allow {
-        policy.rule_add(Action::Allow, syscall_id("allow", s, &known)?, &[])?;
+    let open = lists::add_lists(&mut policy, &args.allow, &args.deny, action)
+        .map_err(|e| anyhow!("--{} {e}", e.list()))?;
+    for o in open {
+        diagln!(
+            "syscage: warning: --deny {}: {} still allowed and can do what {} does",
+            o.word,
+            o.open.join(", "),
+            o.name
+        );
     }
-    let mut denied = Vec::new();
-    for s in &args.deny {
-        let id = syscall_id("deny", s, &known)?;
-        if let SyscallId::Name(n) = &id {
-            denied.push((s.trim(), n.clone()));
-        }
-        policy.rule_add(action, id, &[])?;
-    }
-    warn_alternatives(&policy, &denied);
     if args.log {
         let to_log = |a: Action| if a == Action::Allow { Action::Log } else { a };
         policy.map_actions(to_log)?;
     }
     Ok(policy)
-}
-
-/// Warns, for each `--deny X`, about the syscalls that do what X does
-/// ([`alternatives`]) and that the filter still allows.
-fn warn_alternatives(policy: &Policy, denied: &[(&str, String)]) {
-    for (given, name) in denied {
-        let open: Vec<&str> = alternatives(name)
-            .into_iter()
-            .filter(|alt| {
-                policy.arches().iter().any(|a| a.syscall_nr(alt).is_some())
-                    && still_allowed(policy, alt)
-            })
-            .collect();
-        if !open.is_empty() {
-            diagln!(
-                "syscage: warning: --deny {given}: {} still allowed and can do what {name} does",
-                open.join(", ")
-            );
-        }
-    }
-}
-
-/// Whether the policy lets `name` through: an unconditional allow rule, or
-/// no rule for it and an allowing default. Any other rule for it (an
-/// action, conditions) counts as handled.
-fn still_allowed(policy: &Policy, name: &str) -> bool {
-    let mut rules = policy
-        .rules()
-        .iter()
-        .filter(|r| matches!(&r.syscall, SyscallId::Name(n) if n == name))
-        .peekable();
-    if rules.peek().is_none() {
-        return policy.default_action() == Action::Allow;
-    }
-    rules.all(|r| r.action == Action::Allow && r.conditions.is_empty())
 }
 
 /// Parses and resolves a profile file, or the built-in `default`, with
@@ -403,7 +327,7 @@ fn check_startup(
     let named = |calls: &[(&str, Action)]| {
         calls
             .iter()
-            .map(|(n, a)| format!("{n} ({})", action_words(*a)))
+            .map(|(n, a)| format!("{n} ({})", a.refusal_words()))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -421,20 +345,6 @@ fn check_startup(
         );
     }
     Ok(())
-}
-
-/// An action as a refusal: `EPERM`, `kill`, ...
-fn action_words(a: Action) -> String {
-    match a {
-        Action::Errno(e) => {
-            profile::names::errno_name(e).map_or_else(|| format!("errno {e}"), str::to_string)
-        }
-        Action::KillProcess | Action::KillThread => "killed".to_string(),
-        Action::Trap(_) => "SIGSYS".to_string(),
-        Action::UserNotif => "notify, nobody listening: ENOSYS".to_string(),
-        Action::Trace(_) => "trace, no tracer: ENOSYS".to_string(),
-        other => other.to_string(),
-    }
 }
 
 /// Names what the filter refused with an errno, one line each, or says
@@ -467,40 +377,6 @@ fn report_denials(denials: &Denials, unnamed: Option<&str>) {
     diagln!("syscage: syscalls refused with an errno are not named: {why}");
 }
 
-/// Which audit records are the program's: audit names only a pid, and
-/// records come from every process on the machine.
-enum Owner {
-    /// The program's process tree, rebuilt from the kernel's fork events.
-    Tree(HashSet<u32>),
-    /// Without the process-events connector: every pid from the program's
-    /// on (pids grow until they wrap), which also takes in processes that
-    /// others started meanwhile.
-    PidsFrom(u32),
-    /// In a pid namespace, records carry outer pids syscage cannot map:
-    /// every record.
-    Everyone,
-}
-
-impl Owner {
-    fn new(forks: Option<ForkWatch>, child: u32) -> Owner {
-        match forks.map(ForkWatch::finish) {
-            Some(log) if !log.overflowed => {
-                Owner::Tree(log.descendants(child, Some(std::process::id())))
-            }
-            _ if !proc_events::in_initial_pid_namespace() => Owner::Everyone,
-            _ => Owner::PidsFrom(child),
-        }
-    }
-
-    fn owns(&self, pid: u32) -> bool {
-        match self {
-            Owner::Tree(tree) => tree.contains(&pid),
-            Owner::PidsFrom(first) => pid >= *first,
-            Owner::Everyone => true,
-        }
-    }
-}
-
 fn print_log(collected: &Collected, owner: &Owner) {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = 0u64;
@@ -526,13 +402,7 @@ fn print_log(collected: &Collected, owner: &Owner) {
         Some(n) => format!("at most {n} lost by the kernel's audit backlog"),
         None => "an unknown number lost".to_string(),
     };
-    let whose = match owner {
-        Owner::Tree(_) => "",
-        Owner::PidsFrom(_) => {
-            "; without the process-events connector (root), processes started meanwhile by others count too"
-        }
-        Owner::Everyone => "; in a pid namespace, records of every process count",
-    };
+    let whose = owner.caveat();
     diagln!("syscage: {total} syscalls logged ({source}; {lost}{whose})");
     let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

@@ -15,9 +15,11 @@
 //! pid; [`crate::proc_events`] tells which pids are the program's.
 
 mod anchor;
+mod attribution;
 mod daemon;
 mod record;
 
+pub use attribution::Owner;
 pub use record::{parse_record, SeccompRecord, AUDIT_SECCOMP};
 
 use crate::error::{Error, Result};

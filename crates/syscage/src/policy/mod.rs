@@ -11,6 +11,7 @@
 
 mod builder;
 mod eval;
+pub mod lists;
 mod merge;
 pub mod multiplex;
 mod numbers;
