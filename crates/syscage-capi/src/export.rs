@@ -47,6 +47,8 @@ fn action_pfc(a: Action) -> String {
         Action::Log => "LOG".into(),
         Action::Allow => "ALLOW".into(),
         Action::UserNotif => "NOTIFY".into(),
+        // An action newer than libseccomp's PFC vocabulary: ours.
+        other => other.to_string(),
     }
 }
 

@@ -120,18 +120,10 @@ pub fn actions_avail_file() -> Result<Vec<String>> {
     Ok(text.split_whitespace().map(str::to_string).collect())
 }
 
-/// The name an action has in `actions_avail` and `actions_logged`.
+/// The name an action has in `actions_avail` and `actions_logged`
+/// ([`Action::sysctl_name`]).
 pub const fn sysctl_name(action: Action) -> &'static str {
-    match action {
-        Action::KillProcess => "kill_process",
-        Action::KillThread => "kill_thread",
-        Action::Trap(_) => "trap",
-        Action::Errno(_) => "errno",
-        Action::UserNotif => "user_notif",
-        Action::Trace(_) => "trace",
-        Action::Log => "log",
-        Action::Allow => "allow",
-    }
+    action.sysctl_name()
 }
 
 /// Whether the kernel knows a filter flag (or a set of flags it takes

@@ -30,6 +30,7 @@ pub const SECCOMP_RET_DATA: u32 = 0x0000_ffff;
 /// The derived order is by severity: `KillProcess` is the greatest, so the
 /// kernel's "most severe wins" is [`Ord::max`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Action {
     /// Allow the syscall (`SCMP_ACT_ALLOW`).
     Allow,
@@ -107,6 +108,21 @@ impl Action {
             SECCOMP_RET_LOG => Action::Log,
             SECCOMP_RET_ALLOW => Action::Allow,
             _ => Action::KillProcess,
+        }
+    }
+
+    /// The action's name in the kernel's
+    /// `/proc/sys/kernel/seccomp/actions_avail` and `actions_logged`.
+    pub const fn sysctl_name(self) -> &'static str {
+        match self {
+            Action::KillProcess => "kill_process",
+            Action::KillThread => "kill_thread",
+            Action::Trap(_) => "trap",
+            Action::Errno(_) => "errno",
+            Action::UserNotif => "user_notif",
+            Action::Trace(_) => "trace",
+            Action::Log => "log",
+            Action::Allow => "allow",
         }
     }
 

@@ -138,5 +138,6 @@ pub fn predict(
         },
         Action::KillThread => Outcome::ThreadKilled,
         Action::KillProcess => Outcome::ProcessKilled,
+        other => panic!("the oracle cannot predict {other:?}"),
     }
 }

@@ -26,6 +26,7 @@ pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 /// A seccomp architecture: one calling convention, with its own audit id
 /// and syscall table (libseccomp's `SCMP_ARCH_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Arch {
     /// `SCMP_ARCH_X86_64`, seccomp-tools `amd64`.
     X86_64,

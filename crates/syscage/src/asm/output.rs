@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 /// An output format of `syscage asm`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// Raw `struct sock_filter` bytes (8 per instruction, arch byte order).
     Raw,

@@ -9,6 +9,7 @@ use std::fmt;
 
 /// An action name (`SCMP_ACT_*`), before its data is attached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ActionName {
     /// `SCMP_ACT_KILL` (kills the thread).
     Kill,
@@ -192,6 +193,7 @@ impl OpName {
 
 /// A `seccomp(2)` filter flag name of the runtime-spec's `flags`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FlagName {
     /// `SECCOMP_FILTER_FLAG_TSYNC`.
     Tsync,

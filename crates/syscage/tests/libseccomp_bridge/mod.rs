@@ -29,6 +29,7 @@ pub fn action(a: Action) -> ScmpAction {
         Action::Trap(_) => ScmpAction::Trap,
         Action::KillThread => ScmpAction::KillThread,
         Action::KillProcess => ScmpAction::KillProcess,
+        other => panic!("the bridge does not know the action {other:?}"),
     }
 }
 
@@ -50,6 +51,7 @@ pub fn arch(a: Arch) -> ScmpArch {
         Arch::Mips64 => ScmpArch::Mips64,
         Arch::Mipsel64 => ScmpArch::Mipsel64,
         Arch::Loongarch64 => ScmpArch::Native,
+        other => panic!("the bridge does not know the arch {other:?}"),
     }
 }
 
@@ -150,5 +152,6 @@ pub fn runc_action(name: syscage::profile::ActionName, ret: Option<u16>) -> Scmp
         N::Allow => ScmpAction::Allow,
         N::Log => ScmpAction::Log,
         N::Notify => ScmpAction::Notify,
+        other => panic!("the bridge does not know the action name {other:?}"),
     }
 }
