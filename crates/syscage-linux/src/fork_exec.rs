@@ -1,5 +1,7 @@
-//! Starting a program in a forked child, shared by `run` ([`crate::runner`])
-//! and `record` ([`crate::record`]): the program lookup (`execvp`'s),
+//! Starting a program in a forked child, shared by `run` ([`crate::runner`]),
+//! `record` ([`crate::record`]), `dump` ([`crate::tracee::spawn`]) and the
+//! audit anchor: the one way syscage forks ([`fork_child`], on
+//! `nix::unistd::fork`), the program lookup (`execvp`'s),
 //! the `execve` image prepared before `fork`, the close-on-exec failure
 //! pipe (the child reports `(stage, errno)` and exits with 127), and the
 //! signal dispositions the child puts back before `execve`.
@@ -16,6 +18,7 @@
 //! read by a constructor that runs before Rust's runtime, so the program
 //! gets what it would have got without syscage.
 
+use nix::sys::signal::{sigaction, signal, SigAction, SigHandler, Signal};
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -30,7 +33,8 @@ static SIGPIPE_IGNORED_AT_EXEC: AtomicBool = AtomicBool::new(false);
 /// Runs from `.init_array`, before Rust's runtime changes `SIGPIPE`.
 extern "C" fn note_sigpipe_at_exec() {
     // SAFETY: sigaction with a null new action only reads the current
-    // disposition into a zeroed local; no other thread exists yet.
+    // disposition into a zeroed local; no other thread exists yet. Raw:
+    // nix's `sigaction` always sets one, and has no read-only form.
     let ignored = unsafe {
         let mut current: libc::sigaction = std::mem::zeroed();
         libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
@@ -57,20 +61,41 @@ pub fn sigpipe_ignored_at_exec() -> bool {
 /// # Safety
 /// Async-signal-safe; call it in a freshly forked child only (it changes
 /// process-wide dispositions).
-pub(crate) unsafe fn reset_signal_dispositions(restore: &[(libc::c_int, libc::sigaction)]) {
-    let keep_sigpipe_ignored = sigpipe_ignored_at_exec();
+pub(crate) unsafe fn reset_signal_dispositions(restore: &[(Signal, SigAction)]) {
+    let sigpipe = if sigpipe_ignored_at_exec() {
+        SigHandler::SigIgn
+    } else {
+        SigHandler::SigDfl
+    };
     // SAFETY: sigaction/signal with dispositions the kernel gave us or
-    // SIG_DFL; no memory is kept.
+    // SIG_DFL/SIG_IGN; no memory is kept, nothing is allocated.
     unsafe {
         for (sig, act) in restore {
-            libc::sigaction(*sig, act, std::ptr::null_mut());
+            let _ = sigaction(*sig, act);
         }
-        let sigpipe = if keep_sigpipe_ignored {
-            libc::SIG_IGN
-        } else {
-            libc::SIG_DFL
-        };
-        libc::signal(libc::SIGPIPE, sigpipe);
+        let _ = signal(Signal::SIGPIPE, sigpipe);
+    }
+}
+
+/// Forks; the child runs `child`, which never returns (it ends in
+/// `execve` or `_exit`; `Infallible` stands for `!`, not yet a type in
+/// closure signatures), and the parent gets the child's pid. Every child
+/// syscage starts is started here.
+///
+/// # Safety
+/// This process may have other threads: `child` must make only
+/// async-signal-safe calls and must not allocate or free (everything it
+/// needs is prepared before the call), and must end in `execve` or
+/// `_exit` (never unwinding or returning into the parent's code).
+// The child's arm never ends (`Infallible`): the lint sees that, rightly.
+#[allow(unreachable_code)]
+pub(crate) unsafe fn fork_child(
+    child: impl FnOnce() -> std::convert::Infallible,
+) -> io::Result<libc::pid_t> {
+    // SAFETY: the caller's contract above is `fork`'s in a threaded process.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => match child() {},
+        nix::unistd::ForkResult::Parent { child } => Ok(child.as_raw()),
     }
 }
 
