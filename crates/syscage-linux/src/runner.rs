@@ -287,7 +287,9 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
     let mut watching = false;
     if let Some((sync_rd, sync_wr)) = sync {
         drop(sync_rd);
-        let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;
+        let opts = tracee::Options::PTRACE_O_TRACEEXIT
+            | tracee::Options::PTRACE_O_TRACEEXEC
+            | tracee::Options::PTRACE_O_EXITKILL;
         watching = tracee::seize(pid, opts).is_ok();
         // SAFETY: one byte from a stack variable, then close our end: the child goes on.
         unsafe { libc::write(sync_wr.as_raw_fd(), b"g".as_ptr().cast(), 1) };

@@ -25,7 +25,8 @@ pub(crate) const STAGE_EXEC: u32 = 2;
 /// `PTRACE_O_*` options the recorder seizes with: the tracer's usual
 /// [`tracee::TRACE_OPTIONS`] (follow fork, vfork, clone, exec; kill the
 /// tree on exit) and seccomp stops.
-pub(crate) const SEIZE_OPTIONS: libc::c_int = tracee::TRACE_OPTIONS | libc::PTRACE_O_TRACESECCOMP;
+pub(crate) const SEIZE_OPTIONS: tracee::Options =
+    tracee::TRACE_OPTIONS.union(tracee::Options::PTRACE_O_TRACESECCOMP);
 
 /// A started, seized, not yet running child.
 pub(crate) struct Child {

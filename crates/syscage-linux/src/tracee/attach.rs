@@ -1,6 +1,6 @@
 //! Attaching to live processes and reading their seccomp filters.
 
-use libc::{c_int, pid_t};
+use libc::pid_t;
 
 use nix::sys::ptrace::Options;
 
@@ -11,8 +11,7 @@ use super::{
 
 /// `PTRACE_SEIZE` with `PTRACE_O_*` `options`: attaches to `tid` without
 /// stopping it (group-stops are then reported as `PTRACE_EVENT_STOP`).
-pub fn seize(tid: pid_t, options: c_int) -> Result<(), TraceError> {
-    let options = Options::from_bits_retain(options);
+pub fn seize(tid: pid_t, options: Options) -> Result<(), TraceError> {
     named(
         "PTRACE_SEIZE",
         tid,
@@ -25,7 +24,7 @@ pub fn seize(tid: pid_t, options: c_int) -> Result<(), TraceError> {
 /// the resulting `PTRACE_EVENT_STOP`. Returns `Ok(false)` if the thread
 /// exited before it stopped (it is then gone, nothing to detach).
 pub fn seize_and_interrupt(tid: pid_t) -> Result<bool, TraceError> {
-    seize(tid, 0)?;
+    seize(tid, Options::empty())?;
     if let Err(e) = named(
         "PTRACE_INTERRUPT",
         tid,

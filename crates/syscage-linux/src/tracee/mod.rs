@@ -80,27 +80,18 @@ pub use wait::{
     classify, is_stop_signal, ptrace_event, siginfo, wait_any, wait_raw, wait_tid, Stop,
 };
 
-/// `PTRACE_O_TRACESYSGOOD`: syscall stops report `SIGTRAP | 0x80`.
-pub const PTRACE_O_TRACESYSGOOD: c_int = libc::PTRACE_O_TRACESYSGOOD;
-/// `PTRACE_O_TRACEFORK`: follow fork(2).
-pub const PTRACE_O_TRACEFORK: c_int = libc::PTRACE_O_TRACEFORK;
-/// `PTRACE_O_TRACEVFORK`: follow vfork(2).
-pub const PTRACE_O_TRACEVFORK: c_int = libc::PTRACE_O_TRACEVFORK;
-/// `PTRACE_O_TRACECLONE`: follow clone(2) (threads).
-pub const PTRACE_O_TRACECLONE: c_int = libc::PTRACE_O_TRACECLONE;
-/// `PTRACE_O_TRACEEXEC`: stop at execve(2) with `PTRACE_EVENT_EXEC`.
-pub const PTRACE_O_TRACEEXEC: c_int = libc::PTRACE_O_TRACEEXEC;
-/// `PTRACE_O_EXITKILL`: SIGKILL every tracee if the tracer exits.
-pub const PTRACE_O_EXITKILL: c_int = libc::PTRACE_O_EXITKILL;
+/// The `PTRACE_O_*` options, as nix types them.
+pub use nix::sys::ptrace::Options;
 
 /// The options of a traced spawn: `EXITKILL | TRACECLONE | TRACEFORK |
-/// TRACEVFORK | TRACEEXEC | TRACESYSGOOD`.
-pub const TRACE_OPTIONS: c_int = PTRACE_O_EXITKILL
-    | PTRACE_O_TRACECLONE
-    | PTRACE_O_TRACEFORK
-    | PTRACE_O_TRACEVFORK
-    | PTRACE_O_TRACEEXEC
-    | PTRACE_O_TRACESYSGOOD;
+/// TRACEVFORK | TRACEEXEC | TRACESYSGOOD` (syscall stops report
+/// `SIGTRAP | 0x80`).
+pub const TRACE_OPTIONS: Options = Options::PTRACE_O_EXITKILL
+    .union(Options::PTRACE_O_TRACECLONE)
+    .union(Options::PTRACE_O_TRACEFORK)
+    .union(Options::PTRACE_O_TRACEVFORK)
+    .union(Options::PTRACE_O_TRACEEXEC)
+    .union(Options::PTRACE_O_TRACESYSGOOD);
 
 /// `PTRACE_EVENT_FORK`.
 pub const PTRACE_EVENT_FORK: c_int = libc::PTRACE_EVENT_FORK;
@@ -316,11 +307,10 @@ pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
         }
         return Err(TraceError::Startup { tid: pid, status });
     }
-    let options = nix::sys::ptrace::Options::from_bits_retain(TRACE_OPTIONS);
     if let Err(e) = named(
         "PTRACE_SETOPTIONS",
         pid,
-        nix::sys::ptrace::setoptions(self::pid(pid), options),
+        nix::sys::ptrace::setoptions(self::pid(pid), TRACE_OPTIONS),
     ) {
         fork_exec::kill_and_reap(pid);
         return Err(e);
