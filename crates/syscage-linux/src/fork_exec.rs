@@ -32,15 +32,19 @@ static SIGPIPE_IGNORED_AT_EXEC: AtomicBool = AtomicBool::new(false);
 
 /// Runs from `.init_array`, before Rust's runtime changes `SIGPIPE`.
 extern "C" fn note_sigpipe_at_exec() {
-    // SAFETY: sigaction with a null new action only reads the current
-    // disposition into a zeroed local; no other thread exists yet. Raw:
-    // nix's `sigaction` always sets one, and has no read-only form.
-    let ignored = unsafe {
+    SIGPIPE_IGNORED_AT_EXEC.store(ignored_now(libc::SIGPIPE), Ordering::Relaxed);
+}
+
+/// Whether `sig` is ignored now (`SIG_IGN`); async-signal-safe.
+pub(crate) fn ignored_now(sig: libc::c_int) -> bool {
+    // SAFETY: a zeroed sigaction is plain data; a null new action only
+    // reads the disposition. Raw: nix's `sigaction` always sets one, and
+    // has no read-only form.
+    unsafe {
         let mut current: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
+        libc::sigaction(sig, std::ptr::null(), &mut current) == 0
             && current.sa_sigaction == libc::SIG_IGN
-    };
-    SIGPIPE_IGNORED_AT_EXEC.store(ignored, Ordering::Relaxed);
+    }
 }
 
 #[used]

@@ -82,18 +82,6 @@ pub(crate) struct Handlers {
     old: Vec<(Signal, SigAction)>,
 }
 
-/// Whether `sig` is ignored now (`SIG_IGN`).
-fn ignored(sig: libc::c_int) -> bool {
-    // SAFETY: a zeroed sigaction is plain data; a null new action only
-    // reads the disposition. Raw: nix's `sigaction` always sets one, and
-    // has no read-only form.
-    unsafe {
-        let mut current: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(sig, std::ptr::null(), &mut current) == 0
-            && current.sa_sigaction == libc::SIG_IGN
-    }
-}
-
 impl Handlers {
     /// Installs the noting handler for [`HANDLED`].
     pub(crate) fn install() -> Handlers {
@@ -107,7 +95,7 @@ impl Handlers {
             let Ok(signal) = Signal::try_from(sig) else {
                 continue;
             };
-            if ignored(sig) {
+            if crate::fork_exec::ignored_now(sig) {
                 continue;
             }
             let act = SigAction::new(
