@@ -201,6 +201,8 @@ impl ExecImage {
     /// Replaces the process image: call it in a forked child.
     pub(crate) unsafe fn execve(&self) {
         // SAFETY: path, argv and envp are NUL-terminated and outlive the call.
+        // Raw: nix's execve builds its pointer arrays in a new Vec, and
+        // the forked child must not allocate.
         unsafe { libc::execve(self.path.as_ptr(), self.argp.as_ptr(), self.envp.as_ptr()) };
     }
 }
@@ -225,7 +227,8 @@ pub(crate) unsafe fn report_failure(fail_wr: libc::c_int, stage: u32, errno: i32
     let mut msg = [0u8; 8];
     msg[..4].copy_from_slice(&stage.to_ne_bytes());
     msg[4..].copy_from_slice(&errno.to_ne_bytes());
-    // SAFETY: writes a local buffer to our pipe, then exits.
+    // SAFETY: writes a local buffer to our pipe, then exits. Raw: nix has
+    // no `_exit` (std's `exit` would run atexit handlers in the child).
     unsafe {
         libc::write(fail_wr, msg.as_ptr().cast(), msg.len());
         libc::_exit(127)

@@ -19,7 +19,8 @@ pub struct NotifSizes {
     pub data: u16,
 }
 
-/// Raw `seccomp(2)`: returns the result or `-errno`.
+/// Raw `seccomp(2)` (nix has no wrapper for it): returns the result or
+/// `-errno`.
 pub(crate) fn seccomp_raw(op: libc::c_uint, flags: libc::c_ulong, args: *mut libc::c_void) -> i64 {
     // SAFETY: seccomp(2) takes an operation, flags and a pointer whose target
     // the caller provides for that operation; it does not keep the pointer.

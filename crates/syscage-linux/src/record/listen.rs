@@ -138,6 +138,7 @@ fn take_listener(pid: libc::pid_t, handoff: *mut Handoff) -> Result<(OwnedFd, Ow
     let listener = crate::pidfd::copy_fd(pidfd.as_fd(), fd).map_err(TakeError::Io)?;
     // Older kernels lack the flag (EINVAL): wake-ups then cross CPUs.
     // SAFETY: an ioctl with a plain integer argument on our listener.
+    // Raw: nix has no seccomp notify ioctls.
     unsafe {
         libc::ioctl(
             listener.as_raw_fd(),
@@ -181,6 +182,7 @@ unsafe fn child_exec(
         if libc::getppid() != parent {
             libc::_exit(127);
         }
+        // Raw: nix has no seccomp(2) wrapper.
         let set_filter = || {
             libc::syscall(
                 libc::SYS_seccomp,
