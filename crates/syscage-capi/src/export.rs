@@ -7,28 +7,23 @@
 use crate::ctx::{Ctx, Errno};
 use std::fmt::Write;
 use syscage::action::Action;
-use syscage::analyze::verify::{prove, ProofError, VerifyError};
 use syscage::bpf::{ByteOrder, Program};
-use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{CmpOp, SyscallId};
+use syscage_linux::load::LoadError;
 
 /// The compiled, proven program and the byte order of its arches.
 pub fn program(ctx: &Ctx) -> Result<(Program, ByteOrder), Errno> {
-    let policy = ctx.policy();
-    let order = policy
-        .arches()
-        .first()
-        .map(|a| a.byte_order())
-        .ok_or(-libc::EINVAL)?;
-    let prog = compile(&policy, &CompileOptions::default()).map_err(|_| -libc::EFAULT)?;
-    match prove(&policy, &prog, order) {
-        Ok(()) => {}
-        Err(ProofError::Verify(VerifyError::Mismatch(_))) => return Err(-libc::EFAULT),
-        // As `syscage compile`: a proof that could not be completed (lifting
-        // limits) is not a disproof.
-        Err(_) => {}
+    syscage_linux::load::proven_program(&ctx.policy()).map_err(|e| load_errno(&e))
+}
+
+/// libseccomp's errno for a policy that did not compile or prove: no arch
+/// is `-EINVAL`, the rest an internal error (`-EFAULT`).
+pub fn load_errno(e: &LoadError) -> Errno {
+    match e {
+        LoadError::NoArch => -libc::EINVAL,
+        LoadError::Install(e) => -e.raw_os_error().unwrap_or(libc::EFAULT),
+        _ => -libc::EFAULT,
     }
-    Ok((prog, order))
 }
 
 /// The exported bytes (`struct sock_filter` array in the arches' order).

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use syscage::action::Action;
+use syscage_linux::filter_flags::FilterFlags;
 use syscage_linux::probe;
 
 /// 0: not probed yet.
@@ -16,23 +17,19 @@ fn detect() -> u32 {
     let flag = probe::flag_available;
     let action = |a| probe::action_available(a).unwrap_or(false);
     let mut level = 1;
-    if probe::has_seccomp_syscall() && flag(libc::SECCOMP_FILTER_FLAG_TSYNC) {
+    if probe::has_seccomp_syscall() && flag(FilterFlags::TSYNC) {
         level = 2;
     }
-    if level == 2
-        && flag(libc::SECCOMP_FILTER_FLAG_LOG)
-        && action(Action::Log)
-        && action(Action::KillProcess)
-    {
+    if level == 2 && flag(FilterFlags::LOG) && action(Action::Log) && action(Action::KillProcess) {
         level = 3;
     }
-    if level == 3 && flag(libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW) {
+    if level == 3 && flag(FilterFlags::SPEC_ALLOW) {
         level = 4;
     }
-    if level == 4 && flag(libc::SECCOMP_FILTER_FLAG_NEW_LISTENER) && action(Action::UserNotif) {
+    if level == 4 && flag(FilterFlags::NEW_LISTENER) && action(Action::UserNotif) {
         level = 5;
     }
-    if level == 5 && flag(libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH) {
+    if level == 5 && flag(FilterFlags::TSYNC_ESRCH) {
         level = 6;
     }
     level
@@ -78,15 +75,15 @@ pub fn action_ok(a: Action) -> bool {
 /// (`sys_chk_seccomp_flag`): TSYNC from 2, LOG from 3, SPEC_ALLOW from 4,
 /// NEW_LISTENER from 5, TSYNC_ESRCH from 6; WAIT_KILLABLE_RECV (2.6) when
 /// the kernel has it.
-pub fn flag_ok(flag: libc::c_ulong) -> bool {
+pub fn flag_ok(flag: FilterFlags) -> bool {
     let need = match flag {
-        libc::SECCOMP_FILTER_FLAG_TSYNC => 2,
-        libc::SECCOMP_FILTER_FLAG_LOG => 3,
-        libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW => 4,
-        libc::SECCOMP_FILTER_FLAG_NEW_LISTENER => 5,
-        libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH => 6,
+        FilterFlags::TSYNC => 2,
+        FilterFlags::LOG => 3,
+        FilterFlags::SPEC_ALLOW => 4,
+        FilterFlags::NEW_LISTENER => 5,
+        FilterFlags::TSYNC_ESRCH => 6,
         _ => {
-            return probe::flag_available(flag | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER);
+            return probe::flag_available(flag | FilterFlags::NEW_LISTENER);
         }
     };
     get() >= need

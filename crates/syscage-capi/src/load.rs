@@ -9,7 +9,8 @@ use std::os::fd::IntoRawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 use syscage::action::Action;
 use syscage_linux::error::Error;
-use syscage_linux::install::{install, Flags, InstallOptions};
+use syscage_linux::filter_flags::FilterFlags;
+use syscage_linux::load::LoadError;
 
 /// `struct seccomp_notif`.
 pub type ScmpNotif = libc::seccomp_notif;
@@ -20,31 +21,24 @@ pub type ScmpNotifResp = libc::seccomp_notif_resp;
 /// keeps it in its global state too).
 static NOTIFY_FD: AtomicI32 = AtomicI32::new(-1);
 
-/// `seccomp_load`: compile, prove, install.
+/// `seccomp_load`: compile, prove, install ([`syscage_linux::load`]), with
+/// a listener whenever a `SCMP_ACT_NOTIFY` rule was added.
 pub fn load(c: &Ctx) -> Result<(), Errno> {
-    let (prog, _) = export::program(c)?;
-    let listener = c.notify_used;
-    let opts = InstallOptions {
-        flags: Flags {
-            tsync: c.attrs.tsync,
-            log: c.attrs.log,
-            spec_allow: c.attrs.spec_allow,
-            new_listener: listener,
-            tsync_esrch: c.attrs.tsync && listener,
-            wait_killable_recv: c.attrs.wait_kill && listener,
-        },
-        no_new_privs: c.attrs.no_new_privs,
-    };
-    match install(&prog, &opts) {
+    let policy = c.policy();
+    let opts = syscage_linux::load::install_options(&policy, c.notify_used);
+    match syscage_linux::load::load_with(&policy, &opts) {
         Ok(installed) => {
             if let Some(fd) = installed.listener {
                 NOTIFY_FD.store(fd.into_raw_fd(), Ordering::Relaxed);
             }
             Ok(())
         }
-        Err(Error::Tsync(_)) => Err(-libc::ESRCH),
-        Err(e) if c.attrs.api_sysrawrc => Err(-raw_errno(&e)),
-        Err(_) => Err(-libc::ECANCELED),
+        Err(LoadError::Install(e)) => Err(match e {
+            Error::Tsync(_) => -libc::ESRCH,
+            e if c.attrs.api_sysrawrc => -raw_errno(&e),
+            _ => -libc::ECANCELED,
+        }),
+        Err(e) => Err(export::load_errno(&e)),
     }
 }
 
@@ -133,23 +127,21 @@ pub fn attr_set(c: &mut Ctx, a: u32, value: u32) -> Result<(), Errno> {
         }
         attr::CTL_NNP => c.attrs.no_new_privs = on,
         attr::CTL_TSYNC => {
-            let v = gated(libc::SECCOMP_FILTER_FLAG_TSYNC)?;
-            if v && c.notify_used && !level::flag_ok(libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH) {
+            let v = gated(FilterFlags::TSYNC)?;
+            if v && c.notify_used && !level::flag_ok(FilterFlags::TSYNC_ESRCH) {
                 return Err(-libc::EINVAL);
             }
             c.attrs.tsync = v;
         }
         attr::API_TSKIP => c.attrs.api_tskip = on,
-        attr::CTL_LOG => c.attrs.log = gated(libc::SECCOMP_FILTER_FLAG_LOG)?,
-        attr::CTL_SSB => c.attrs.spec_allow = gated(libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW)?,
+        attr::CTL_LOG => c.attrs.log = gated(FilterFlags::LOG)?,
+        attr::CTL_SSB => c.attrs.spec_allow = gated(FilterFlags::SPEC_ALLOW)?,
         attr::CTL_OPTIMIZE => match value {
             1 | 2 => c.attrs.optimize = value as u8,
             _ => return Err(-libc::EOPNOTSUPP),
         },
         attr::API_SYSRAWRC => c.attrs.api_sysrawrc = on,
-        attr::CTL_WAITKILL => {
-            c.attrs.wait_kill = gated(libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)?
-        }
+        attr::CTL_WAITKILL => c.attrs.wait_kill = gated(FilterFlags::WAIT_KILLABLE_RECV)?,
         _ => return Err(-libc::EINVAL),
     }
     Ok(())

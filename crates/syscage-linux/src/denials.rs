@@ -17,10 +17,10 @@
 //! Once the program has ended the listener is closed: a process it left
 //! behind then gets `ENOSYS` for a refused syscall instead of its errno.
 
-use crate::install::InstallOptions;
+use crate::install::{FilterFlags, InstallOptions};
 use crate::shared_memory::SharedMemory;
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use syscage::action::Action;
@@ -67,7 +67,7 @@ impl Routing {
         if !any {
             return Ok(None);
         }
-        if opts.flags.tsync {
+        if opts.flags.contains(FilterFlags::TSYNC) {
             return Err("TSYNC filters are not routed to a listener");
         }
         if !supported() {
@@ -87,7 +87,7 @@ impl Routing {
         let prog = compile(&routed, &CompileOptions::default())
             .map_err(|_| "the routed filter does not compile")?;
         let mut listener = *opts;
-        listener.flags.new_listener = true;
+        listener.flags |= FilterFlags::NEW_LISTENER;
         if crate::install::check(&prog, &listener).is_err() {
             return Err("the kernel would refuse the filter with a listener");
         }
@@ -102,10 +102,7 @@ impl Routing {
 /// and `pidfd_getfd(2)` (Linux 5.6).
 pub fn supported() -> bool {
     let notif = crate::probe::action_available(Action::UserNotif).unwrap_or(false);
-    // SAFETY: pidfd_getfd on an invalid pidfd only returns an error.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_getfd, -1, 0, 0) };
-    let getfd = r == -1 && std::io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS);
-    notif && getfd
+    notif && crate::pidfd::copy_fd_available()
 }
 
 /// One refused syscall, counted.
@@ -231,17 +228,7 @@ pub(crate) fn take_listener(
             break fd;
         }
         // The child may have failed before (its report says why).
-        // SAFETY: a non-reaping check on our own child.
-        let gone = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            ) == 0
-                && info.si_pid() == pid
-        };
+        let gone = child_ended(pid);
         if gone {
             return Err(std::io::Error::from_raw_os_error(libc::ECHILD));
         }
@@ -250,22 +237,7 @@ pub(crate) fn take_listener(
     if fd == NO_LISTENER {
         return Ok(None);
     }
-    let copied = (|| {
-        // SAFETY: pidfd_open on our own child; the fd returned is ours.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if pidfd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: a fresh fd nothing else owns.
-        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-        // SAFETY: copies fd `fd` of our child, spinning until we say go.
-        let l = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
-        if l < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: a fresh fd nothing else owns.
-        Ok(unsafe { OwnedFd::from_raw_fd(l as i32) })
-    })();
+    let copied = crate::pidfd::open(pid).and_then(|pidfd| crate::pidfd::copy_fd(pidfd.as_fd(), fd));
     // SAFETY: as above. Without our copy, the child stacks the original
     // filter on the routed one: its ERRNO outranks USER_NOTIF, so every
     // refused call still gets its errno (unnamed), never ENOSYS.
@@ -276,6 +248,21 @@ pub(crate) fn take_listener(
         )
     };
     copied.map(Some)
+}
+
+/// Whether our child `pid` has ended (`waitid(WEXITED | WNOHANG |
+/// WNOWAIT)`: it is left to be reaped, with its status, by the caller).
+fn child_ended(pid: libc::pid_t) -> bool {
+    use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::Pid(nix::unistd::Pid::from_raw(pid)), flags) {
+        Ok(WaitStatus::StillAlive) => false,
+        Ok(status) => status.pid() == Some(nix::unistd::Pid::from_raw(pid)),
+        // Killed by a real-time signal, which nix's `Signal` cannot name:
+        // it has ended all the same.
+        Err(nix::errno::Errno::EINVAL) => true,
+        Err(_) => false,
+    }
 }
 
 /// [`Handoff::go`]: the parent holds the listener.

@@ -47,7 +47,10 @@ pub fn parse(text: &[u8]) -> Snapshot {
     }
 }
 
-/// Opens `/proc/self/status` (close-on-exec), or -1.
+/// Opens `/proc/self/status` (close-on-exec), or -1. A raw fd, not an
+/// `OwnedFd`, on purpose: the forked child leaves it open until `execve`
+/// closes it, since after installing, `close` may be what the new filter
+/// (or strict mode, which allows only `read`, `write` and `_exit`) kills.
 pub fn open_status() -> i32 {
     // SAFETY: a NUL-terminated path literal.
     unsafe {

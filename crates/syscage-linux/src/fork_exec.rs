@@ -1,5 +1,7 @@
-//! Starting a program in a forked child, shared by `run` ([`crate::runner`])
-//! and `record` ([`crate::record`]): the program lookup (`execvp`'s),
+//! Starting a program in a forked child, shared by `run` ([`crate::runner`]),
+//! `record` ([`crate::record`]), `dump` ([`crate::tracee::spawn`]) and the
+//! audit anchor: the one way syscage forks ([`fork_child`], on
+//! `nix::unistd::fork`), the program lookup (`execvp`'s),
 //! the `execve` image prepared before `fork`, the close-on-exec failure
 //! pipe (the child reports `(stage, errno)` and exits with 127), and the
 //! signal dispositions the child puts back before `execve`.
@@ -16,6 +18,7 @@
 //! read by a constructor that runs before Rust's runtime, so the program
 //! gets what it would have got without syscage.
 
+use nix::sys::signal::{sigaction, signal, SigAction, SigHandler, Signal};
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -29,14 +32,19 @@ static SIGPIPE_IGNORED_AT_EXEC: AtomicBool = AtomicBool::new(false);
 
 /// Runs from `.init_array`, before Rust's runtime changes `SIGPIPE`.
 extern "C" fn note_sigpipe_at_exec() {
-    // SAFETY: sigaction with a null new action only reads the current
-    // disposition into a zeroed local; no other thread exists yet.
-    let ignored = unsafe {
+    SIGPIPE_IGNORED_AT_EXEC.store(ignored_now(libc::SIGPIPE), Ordering::Relaxed);
+}
+
+/// Whether `sig` is ignored now (`SIG_IGN`); async-signal-safe.
+pub(crate) fn ignored_now(sig: libc::c_int) -> bool {
+    // SAFETY: a zeroed sigaction is plain data; a null new action only
+    // reads the disposition. Raw: nix's `sigaction` always sets one, and
+    // has no read-only form.
+    unsafe {
         let mut current: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
+        libc::sigaction(sig, std::ptr::null(), &mut current) == 0
             && current.sa_sigaction == libc::SIG_IGN
-    };
-    SIGPIPE_IGNORED_AT_EXEC.store(ignored, Ordering::Relaxed);
+    }
 }
 
 #[used]
@@ -57,20 +65,41 @@ pub fn sigpipe_ignored_at_exec() -> bool {
 /// # Safety
 /// Async-signal-safe; call it in a freshly forked child only (it changes
 /// process-wide dispositions).
-pub(crate) unsafe fn reset_signal_dispositions(restore: &[(libc::c_int, libc::sigaction)]) {
-    let keep_sigpipe_ignored = sigpipe_ignored_at_exec();
+pub(crate) unsafe fn reset_signal_dispositions(restore: &[(Signal, SigAction)]) {
+    let sigpipe = if sigpipe_ignored_at_exec() {
+        SigHandler::SigIgn
+    } else {
+        SigHandler::SigDfl
+    };
     // SAFETY: sigaction/signal with dispositions the kernel gave us or
-    // SIG_DFL; no memory is kept.
+    // SIG_DFL/SIG_IGN; no memory is kept, nothing is allocated.
     unsafe {
         for (sig, act) in restore {
-            libc::sigaction(*sig, act, std::ptr::null_mut());
+            let _ = sigaction(*sig, act);
         }
-        let sigpipe = if keep_sigpipe_ignored {
-            libc::SIG_IGN
-        } else {
-            libc::SIG_DFL
-        };
-        libc::signal(libc::SIGPIPE, sigpipe);
+        let _ = signal(Signal::SIGPIPE, sigpipe);
+    }
+}
+
+/// Forks; the child runs `child`, which never returns (it ends in
+/// `execve` or `_exit`; `Infallible` stands for `!`, not yet a type in
+/// closure signatures), and the parent gets the child's pid. Every child
+/// syscage starts is started here.
+///
+/// # Safety
+/// This process may have other threads: `child` must make only
+/// async-signal-safe calls and must not allocate or free (everything it
+/// needs is prepared before the call), and must end in `execve` or
+/// `_exit` (never unwinding or returning into the parent's code).
+// The child's arm never ends (`Infallible`): the lint sees that, rightly.
+#[allow(unreachable_code)]
+pub(crate) unsafe fn fork_child(
+    child: impl FnOnce() -> std::convert::Infallible,
+) -> io::Result<libc::pid_t> {
+    // SAFETY: the caller's contract above is `fork`'s in a threaded process.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => match child() {},
+        nix::unistd::ForkResult::Parent { child } => Ok(child.as_raw()),
     }
 }
 
@@ -172,6 +201,8 @@ impl ExecImage {
     /// Replaces the process image: call it in a forked child.
     pub(crate) unsafe fn execve(&self) {
         // SAFETY: path, argv and envp are NUL-terminated and outlive the call.
+        // Raw: nix's execve builds its pointer arrays in a new Vec, and
+        // the forked child must not allocate.
         unsafe { libc::execve(self.path.as_ptr(), self.argp.as_ptr(), self.envp.as_ptr()) };
     }
 }
@@ -196,7 +227,8 @@ pub(crate) unsafe fn report_failure(fail_wr: libc::c_int, stage: u32, errno: i32
     let mut msg = [0u8; 8];
     msg[..4].copy_from_slice(&stage.to_ne_bytes());
     msg[4..].copy_from_slice(&errno.to_ne_bytes());
-    // SAFETY: writes a local buffer to our pipe, then exits.
+    // SAFETY: writes a local buffer to our pipe, then exits. Raw: nix has
+    // no `_exit` (std's `exit` would run atexit handlers in the child).
     unsafe {
         libc::write(fail_wr, msg.as_ptr().cast(), msg.len());
         libc::_exit(127)

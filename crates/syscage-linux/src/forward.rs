@@ -17,51 +17,55 @@
 //! is bounded (a quarter second) for them.
 
 use crate::record::signals::{self, Handlers, HANDLED};
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
 use std::collections::HashSet;
 
 /// Signal forwarding in force (see the module docs); dropping it puts
 /// back the mask and the dispositions.
 pub struct Forwarding {
     handlers: Handlers,
-    old_mask: libc::sigset_t,
+    old_mask: SigSet,
     /// The mask `ppoll` sleeps with: the old one without ours.
-    sleep_mask: libc::sigset_t,
-    old_chld: libc::sigaction,
+    sleep_mask: SigSet,
+    old_chld: Option<SigAction>,
 }
 
 extern "C" fn on_sigchld(_sig: libc::c_int) {}
+
+/// The signals a [`Forwarding`] blocks: the handled ones and SIGCHLD.
+fn blocked() -> impl Iterator<Item = Signal> {
+    HANDLED
+        .iter()
+        .filter_map(|&s| Signal::try_from(s).ok())
+        .chain([Signal::SIGCHLD])
+}
 
 impl Forwarding {
     /// Installs the handlers and blocks the signals (call it before
     /// forking the program and before starting threads).
     pub fn start() -> Forwarding {
         let handlers = Handlers::install();
-        // SAFETY: sigset_t and sigaction are plain data (all-zero valid);
-        // the calls only change this thread's mask and SIGCHLD's
-        // disposition, both put back on drop.
-        unsafe {
-            let mut old_chld: libc::sigaction = std::mem::zeroed();
-            let mut act: libc::sigaction = std::mem::zeroed();
-            act.sa_sigaction = on_sigchld as *const () as usize;
-            libc::sigemptyset(&mut act.sa_mask);
-            libc::sigaction(libc::SIGCHLD, &act, &mut old_chld);
-            let mut block: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut block);
-            for s in HANDLED.iter().chain([&libc::SIGCHLD]) {
-                libc::sigaddset(&mut block, *s);
-            }
-            let mut old_mask: libc::sigset_t = std::mem::zeroed();
-            libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old_mask);
-            let mut sleep_mask = old_mask;
-            for s in HANDLED.iter().chain([&libc::SIGCHLD]) {
-                libc::sigdelset(&mut sleep_mask, *s);
-            }
-            Forwarding {
-                handlers,
-                old_mask,
-                sleep_mask,
-                old_chld,
-            }
+        let act = SigAction::new(
+            SigHandler::Handler(on_sigchld),
+            SaFlags::empty(),
+            SigSet::empty(),
+        );
+        // SAFETY: the handler does nothing (async-signal-safe); the old
+        // disposition is put back on drop.
+        let old_chld = unsafe { sigaction(Signal::SIGCHLD, &act) }.ok();
+        let block: SigSet = blocked().collect();
+        let old_mask = block
+            .thread_swap_mask(SigmaskHow::SIG_BLOCK)
+            .unwrap_or_else(|_| SigSet::thread_get_mask().unwrap_or_else(|_| SigSet::empty()));
+        let mut sleep_mask = old_mask;
+        for s in blocked() {
+            sleep_mask.remove(s);
+        }
+        Forwarding {
+            handlers,
+            old_mask,
+            sleep_mask,
+            old_chld,
         }
     }
 
@@ -76,9 +80,11 @@ impl Forwarding {
         // dispositions and mask from values the kernel gave us.
         unsafe {
             crate::fork_exec::reset_signal_dispositions(self.handlers.replaced());
-            libc::sigaction(libc::SIGCHLD, &self.old_chld, std::ptr::null_mut());
-            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old_mask, std::ptr::null_mut());
+            if let Some(old) = &self.old_chld {
+                let _ = sigaction(Signal::SIGCHLD, old);
+            }
         }
+        let _ = self.old_mask.thread_set_mask();
     }
 
     /// Whether a signal was noted and not yet passed on.
@@ -114,18 +120,19 @@ impl Forwarding {
         };
         // SAFETY: one pollfd (a negative fd is ignored by the kernel), a
         // timeout and a mask on the stack, all valid for the call.
-        unsafe { libc::ppoll(&mut pfd, 1, &timeout, &self.sleep_mask) };
+        unsafe { libc::ppoll(&mut pfd, 1, &timeout, self.sleep_mask.as_ref()) };
     }
 }
 
 impl Drop for Forwarding {
     fn drop(&mut self) {
-        // SAFETY: puts back what start() replaced. A signal still pending
-        // is delivered to the note handler, which is still installed
-        // until `handlers` drops after this.
-        unsafe {
-            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old_mask, std::ptr::null_mut());
-            libc::sigaction(libc::SIGCHLD, &self.old_chld, std::ptr::null_mut());
+        // Puts back what start() replaced. A signal still pending is
+        // delivered to the note handler, which is still installed until
+        // `handlers` drops after this.
+        let _ = self.old_mask.thread_set_mask();
+        if let Some(old) = &self.old_chld {
+            // SAFETY: restores a disposition the kernel gave us earlier.
+            let _ = unsafe { sigaction(Signal::SIGCHLD, old) };
         }
     }
 }

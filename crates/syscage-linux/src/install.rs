@@ -15,91 +15,13 @@ use syscage::action::Action;
 use syscage::bpf::insn::BPF_MAXINSNS;
 use syscage::bpf::{Insn, Program};
 
-/// Filter flags (`SECCOMP_FILTER_FLAG_*`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Flags {
-    /// `SECCOMP_FILTER_FLAG_TSYNC`: install on every thread of the process.
-    pub tsync: bool,
-    /// `SECCOMP_FILTER_FLAG_LOG`: log every action but ALLOW.
-    pub log: bool,
-    /// `SECCOMP_FILTER_FLAG_SPEC_ALLOW`: keep speculative store bypass mitigation off.
-    pub spec_allow: bool,
-    /// `SECCOMP_FILTER_FLAG_NEW_LISTENER`: return a user-notification listener fd.
-    pub new_listener: bool,
-    /// `SECCOMP_FILTER_FLAG_TSYNC_ESRCH`: a TSYNC failure is `ESRCH`, not a thread id.
-    pub tsync_esrch: bool,
-    /// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`: notified tasks wait killably once received.
-    pub wait_killable_recv: bool,
-}
-
-impl Flags {
-    /// The flags word handed to `seccomp(2)`.
-    pub fn bits(self) -> libc::c_ulong {
-        let mut b = 0;
-        for (on, bit) in [
-            (self.tsync, libc::SECCOMP_FILTER_FLAG_TSYNC),
-            (self.log, libc::SECCOMP_FILTER_FLAG_LOG),
-            (self.spec_allow, libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW),
-            (self.new_listener, libc::SECCOMP_FILTER_FLAG_NEW_LISTENER),
-            (self.tsync_esrch, libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH),
-            (
-                self.wait_killable_recv,
-                libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-            ),
-        ] {
-            if on {
-                b |= bit;
-            }
-        }
-        b
-    }
-
-    /// Each flag that is set, with its kernel name.
-    pub fn named(self) -> Vec<(&'static str, libc::c_ulong)> {
-        [
-            (
-                self.tsync,
-                "SECCOMP_FILTER_FLAG_TSYNC",
-                libc::SECCOMP_FILTER_FLAG_TSYNC,
-            ),
-            (
-                self.log,
-                "SECCOMP_FILTER_FLAG_LOG",
-                libc::SECCOMP_FILTER_FLAG_LOG,
-            ),
-            (
-                self.spec_allow,
-                "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-                libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-            ),
-            (
-                self.new_listener,
-                "SECCOMP_FILTER_FLAG_NEW_LISTENER",
-                libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
-            ),
-            (
-                self.tsync_esrch,
-                "SECCOMP_FILTER_FLAG_TSYNC_ESRCH",
-                libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH,
-            ),
-            (
-                self.wait_killable_recv,
-                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-                libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-            ),
-        ]
-        .into_iter()
-        .filter(|(on, _, _)| *on)
-        .map(|(_, n, b)| (n, b))
-        .collect()
-    }
-}
+pub use crate::filter_flags::FilterFlags;
 
 /// How to install a filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct InstallOptions {
     /// Filter flags.
-    pub flags: Flags,
+    pub flags: FilterFlags,
     /// Set `PR_SET_NO_NEW_PRIVS` first (libseccomp's `SCMP_FLTATR_CTL_NNP`).
     /// Without it the kernel requires CAP_SYS_ADMIN.
     pub no_new_privs: bool,
@@ -108,7 +30,7 @@ pub struct InstallOptions {
 impl Default for InstallOptions {
     fn default() -> Self {
         InstallOptions {
-            flags: Flags::default(),
+            flags: FilterFlags::empty(),
             no_new_privs: true,
         }
     }
@@ -222,28 +144,30 @@ fn refused_probe(a: Action) -> Option<Error> {
 
 fn check_flags(opts: &InstallOptions) -> Result<()> {
     let f = opts.flags;
-    if f.wait_killable_recv && !f.new_listener {
+    if f.contains(FilterFlags::WAIT_KILLABLE_RECV) && !f.contains(FilterFlags::NEW_LISTENER) {
         return Err(Error::BadFlags("WAIT_KILLABLE_RECV needs NEW_LISTENER"));
     }
-    if f.tsync && f.new_listener && !f.tsync_esrch {
+    if f.contains(FilterFlags::TSYNC | FilterFlags::NEW_LISTENER)
+        && !f.contains(FilterFlags::TSYNC_ESRCH)
+    {
         return Err(Error::BadFlags(
             "TSYNC with NEW_LISTENER needs TSYNC_ESRCH (a thread id and a listener fd cannot both be returned)",
         ));
     }
-    if f.bits() != 0 && !probe::has_seccomp_syscall() {
+    if !f.is_empty() && !probe::has_seccomp_syscall() {
         return Err(Error::BadFlags(
             "filter flags need seccomp(2), which this kernel lacks (prctl(PR_SET_SECCOMP) takes none)",
         ));
     }
-    for (name, bit) in f.named() {
+    for (name, flag) in f.kernel_names() {
         // The kernel refuses WAIT_KILLABLE_RECV without NEW_LISTENER before
         // it looks at the program: probe them together.
-        let probe_bits = if bit == libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV {
-            bit | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+        let probe_flags = if flag == FilterFlags::WAIT_KILLABLE_RECV {
+            flag | FilterFlags::NEW_LISTENER
         } else {
-            bit
+            flag
         };
-        if !probe::flag_available(probe_bits) {
+        if !probe::flag_available(probe_flags) {
             return Err(Error::FlagUnavailable(name));
         }
     }
@@ -301,7 +225,8 @@ pub fn install_raw(raw: &[libc::sock_filter], opts: &InstallOptions) -> Result<I
     if opts.no_new_privs {
         set_no_new_privs()?;
     }
-    let r = load(raw, opts.flags.bits());
+    let f = opts.flags;
+    let r = load(raw, f);
     if r == PRCTL_USED {
         return Ok(Installed {
             listener: None,
@@ -312,16 +237,19 @@ pub fn install_raw(raw: &[libc::sock_filter], opts: &InstallOptions) -> Result<I
         let errno = -r as i32;
         return Err(match errno {
             libc::ENOMEM => Error::StackLimit { total: None },
-            libc::EBUSY if opts.flags.new_listener => Error::ListenerBusy,
+            libc::EBUSY if f.contains(FilterFlags::NEW_LISTENER) => Error::ListenerBusy,
             libc::EACCES => Error::NeedsNoNewPrivs,
-            libc::ESRCH if opts.flags.tsync => Error::Tsync(-1),
+            libc::ESRCH if f.contains(FilterFlags::TSYNC) => Error::Tsync(-1),
             _ => Error::errno("seccomp(SECCOMP_SET_MODE_FILTER)", errno),
         });
     }
-    if opts.flags.tsync && !opts.flags.tsync_esrch && r > 0 && !opts.flags.new_listener {
+    if f.contains(FilterFlags::TSYNC)
+        && !f.intersects(FilterFlags::TSYNC_ESRCH | FilterFlags::NEW_LISTENER)
+        && r > 0
+    {
         return Err(Error::Tsync(r as i32));
     }
-    let listener = if opts.flags.new_listener {
+    let listener = if f.contains(FilterFlags::NEW_LISTENER) {
         // SAFETY: with NEW_LISTENER the kernel returns a fresh fd that nothing else owns.
         Some(unsafe { OwnedFd::from_raw_fd(r as i32) })
     } else {
@@ -339,17 +267,17 @@ pub(crate) const PRCTL_USED: i64 = i64::MIN;
 /// The bare load, async-signal-safe (no allocation): `seccomp(2)`, or
 /// `prctl(PR_SET_SECCOMP)` when `seccomp(2)` gives `ENOSYS` and no flag is
 /// set. Returns the syscall's result ([`PRCTL_USED`] for the fallback) or `-errno`.
-pub(crate) fn load(raw: &[libc::sock_filter], flags: libc::c_ulong) -> i64 {
+pub(crate) fn load(raw: &[libc::sock_filter], flags: FilterFlags) -> i64 {
     let mut fprog = libc::sock_fprog {
         len: raw.len() as libc::c_ushort,
         filter: raw.as_ptr() as *mut libc::sock_filter,
     };
     let r = probe::seccomp_raw(
         libc::SECCOMP_SET_MODE_FILTER,
-        flags,
+        flags.word(),
         (&mut fprog as *mut libc::sock_fprog).cast(),
     );
-    if r != -(libc::ENOSYS as i64) || flags != 0 {
+    if r != -(libc::ENOSYS as i64) || !flags.is_empty() {
         return r;
     }
     // SAFETY: fprog points at `raw`, which outlives the call; the kernel copies it.

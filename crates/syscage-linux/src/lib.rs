@@ -5,10 +5,11 @@
 //! syscage's `unsafe` lives in this crate, each block with a `// SAFETY:`
 //! comment.
 //!
-//! Modules: [`install`] (`seccomp(2)`, flags, strict mode, no_new_privs and
+//! Modules: [`load`] (a policy compiled, proven and installed with its
+//! attributes, as `seccomp_load`), [`install`] (`seccomp(2)`, strict mode, no_new_privs and
 //! the checks the kernel would make), [`probe`] (available actions, flags,
 //! notification sizes), [`status`] (`/proc/PID/status`), [`notify`]
-//! (user-notification listener), [`audit`] (SECCOMP_RET_LOG records),
+//! (user-notification listener), [`pidfd`] (`pidfd_open`, `pidfd_getfd`), [`audit`] (SECCOMP_RET_LOG records),
 //! [`proc_events`] (the forks of a program, to attribute audit records),
 //! [`shared_memory`] (memory shared with a forked child),
 //! [`runner`] (run a program under a filter), with [`enforced`] (the
@@ -19,7 +20,8 @@
 //! [`tracee`] (the ptrace plumbing `record`, `dump` and `run` share),
 //! [`fork_exec`] (starting a program in a forked child), [`container`]
 //! (what container runtimes do under the container's filter; recording and
-//! checking containers through them), [`error`].
+//! checking containers through them), [`filter_flags`] (the
+//! `SECCOMP_FILTER_FLAG_*` word), [`error`].
 
 #![warn(missing_docs)]
 
@@ -29,12 +31,15 @@ pub mod denials;
 pub mod dump;
 pub mod enforced;
 pub mod error;
+pub mod filter_flags;
 pub mod fork_exec;
 pub mod forward;
 pub mod install;
 pub mod limits;
+pub mod load;
 mod netlink;
 pub mod notify;
+pub mod pidfd;
 pub mod probe;
 pub mod proc_events;
 pub mod record;

@@ -35,6 +35,7 @@ pub fn recv(listener: BorrowedFd<'_>) -> Result<Notification> {
     let mut n: libc::seccomp_notif = unsafe { std::mem::zeroed() };
     loop {
         // SAFETY: the ioctl writes one struct seccomp_notif into `n`, which is that size.
+        // Raw: nix has no seccomp notify ioctls.
         let r = unsafe {
             libc::ioctl(
                 listener.as_raw_fd(),
@@ -79,6 +80,7 @@ pub fn respond(listener: BorrowedFd<'_>, id: u64, response: Response) -> Result<
         flags,
     };
     // SAFETY: the ioctl reads one struct seccomp_notif_resp from `resp`.
+    // Raw: nix has no seccomp notify ioctls.
     let r = unsafe {
         libc::ioctl(
             listener.as_raw_fd(),
@@ -97,7 +99,8 @@ pub fn respond(listener: BorrowedFd<'_>, id: u64, response: Response) -> Result<
 /// meanwhile, so what was read of the caller's memory was read from it.
 pub fn id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {
     let mut id = id;
-    // SAFETY: the ioctl reads one u64 from `id`.
+    // SAFETY: the ioctl reads one u64 from `id`. Raw: nix has no seccomp
+    // notify ioctls.
     unsafe {
         libc::ioctl(
             listener.as_raw_fd(),

@@ -19,7 +19,8 @@ pub struct NotifSizes {
     pub data: u16,
 }
 
-/// Raw `seccomp(2)`: returns the result or `-errno`.
+/// Raw `seccomp(2)` (nix has no wrapper for it): returns the result or
+/// `-errno`.
 pub(crate) fn seccomp_raw(op: libc::c_uint, flags: libc::c_ulong, args: *mut libc::c_void) -> i64 {
     // SAFETY: seccomp(2) takes an operation, flags and a pointer whose target
     // the caller provides for that operation; it does not keep the pointer.
@@ -130,10 +131,14 @@ pub const fn sysctl_name(action: Action) -> &'static str {
 /// together: WAIT_KILLABLE_RECV only comes with NEW_LISTENER): installing
 /// with an invalid program gives `EFAULT` for known flags, `EINVAL` for an
 /// unknown one.
-pub fn flag_available(flag: libc::c_ulong) -> bool {
+pub fn flag_available(flag: crate::filter_flags::FilterFlags) -> bool {
     // A null program pointer makes a kernel that accepts the flag fail with
     // EFAULT when copying the program; an unknown flag fails with EINVAL first.
-    let r = seccomp_raw(libc::SECCOMP_SET_MODE_FILTER, flag, std::ptr::null_mut());
+    let r = seccomp_raw(
+        libc::SECCOMP_SET_MODE_FILTER,
+        flag.word(),
+        std::ptr::null_mut(),
+    );
     r == -(libc::EFAULT as i64)
 }
 
@@ -202,13 +207,14 @@ mod tests {
 
     #[test]
     fn known_flags_are_known() {
+        use crate::filter_flags::FilterFlags;
         for f in [
-            libc::SECCOMP_FILTER_FLAG_TSYNC,
-            libc::SECCOMP_FILTER_FLAG_LOG,
-            libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            FilterFlags::TSYNC,
+            FilterFlags::LOG,
+            FilterFlags::SPEC_ALLOW,
         ] {
-            assert!(flag_available(f), "flag {f}");
+            assert!(flag_available(f), "flag {f:?}");
         }
-        assert!(!flag_available(1 << 20));
+        assert!(!flag_available(FilterFlags::from_bits_retain(1 << 20)));
     }
 }

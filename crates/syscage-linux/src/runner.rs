@@ -17,7 +17,7 @@ use crate::enforced::{self, Snapshot};
 use crate::error::{Error, Result};
 use crate::fork_exec::{self, ExecImage};
 use crate::forward::Forwarding;
-use crate::install::InstallOptions;
+use crate::install::{FilterFlags, InstallOptions};
 use crate::shared_memory::SharedMemory;
 use crate::tracee;
 use std::collections::HashSet;
@@ -161,24 +161,24 @@ fn child(
                     fail(STAGE_NNP, errno());
                 }
             }
-            let bits = opts.flags.bits();
+            let flags = opts.flags;
             let mut added = 1;
             let r = match (routing, handoff) {
                 (Some(routing), Some(h)) => {
-                    let listener = bits | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+                    let listener = flags | FilterFlags::NEW_LISTENER;
                     let r = crate::install::load(&routing.routed, listener);
                     if r == -(libc::EBUSY as i64) {
                         // An inherited filter has the listener: no naming.
                         // SAFETY: `h` is the shared page, mapped before fork.
                         unsafe { denials::publish(h, denials::NO_LISTENER) };
-                        crate::install::load(raw, bits)
+                        crate::install::load(raw, flags)
                     } else if r >= 0 {
                         // SAFETY: as above; spins until the parent holds it.
                         if unsafe { denials::publish(h, r as i32) } == denials::GO_WITHOUT {
                             // ERRNO outranks USER_NOTIF: the original on top
                             // gives every refused call its errno.
                             added = 2;
-                            crate::install::load(raw, bits)
+                            crate::install::load(raw, flags)
                         } else {
                             r
                         }
@@ -186,7 +186,7 @@ fn child(
                         r
                     }
                 }
-                _ => crate::install::load(raw, bits),
+                _ => crate::install::load(raw, flags),
             };
             if r < 0 && r != crate::install::PRCTL_USED {
                 fail(STAGE_SECCOMP, -r as i32);
@@ -256,37 +256,40 @@ pub fn run(argv: &[OsString], enforcement: &Enforcement, watch: bool) -> Result<
                 .store(-1, std::sync::atomic::Ordering::SeqCst)
         };
     }
+    let handoff_ptr = handoff.as_ref().map(|h| h.as_ptr());
     // SAFETY: the child only makes async-signal-safe calls (see `child`)
-    // before execve or _exit.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(Error::last("fork"));
-    }
-    if pid == 0 {
-        // The parent's ends go (the sync pipe's write end especially: if
-        // the parent dies before writing, the child's read sees EOF).
-        // `child` never returns: nothing is dropped twice.
-        // SAFETY: closes fds of ours that the child does not use.
-        unsafe {
+    // on memory prepared before the fork, and ends in execve or _exit.
+    let pid = unsafe {
+        fork_exec::fork_child(|| {
+            // The parent's ends go (the sync pipe's write end especially:
+            // if the parent dies before writing, the child's read sees
+            // EOF). `child` never returns: nothing is dropped twice.
+            // SAFETY: closes fds of ours that the child does not use.
             libc::close(report_rd.as_raw_fd());
             if let Some((_, sync_wr)) = &sync {
                 libc::close(sync_wr.as_raw_fd());
             }
-        }
-        child(
-            report_wr.as_raw_fd(),
-            sync.as_ref().map(|(rd, _)| rd.as_raw_fd()),
-            enforcement,
-            &image,
-            &forwarding,
-            handoff.as_ref().map(|h| h.as_ptr()),
-        );
+            child(
+                report_wr.as_raw_fd(),
+                sync.as_ref().map(|(rd, _)| rd.as_raw_fd()),
+                enforcement,
+                &image,
+                &forwarding,
+                handoff_ptr,
+            )
+        })
     }
+    .map_err(|source| Error::Sys {
+        call: "fork",
+        source,
+    })?;
     drop(report_wr);
     let mut watching = false;
     if let Some((sync_rd, sync_wr)) = sync {
         drop(sync_rd);
-        let opts = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;
+        let opts = tracee::Options::PTRACE_O_TRACEEXIT
+            | tracee::Options::PTRACE_O_TRACEEXEC
+            | tracee::Options::PTRACE_O_EXITKILL;
         watching = tracee::seize(pid, opts).is_ok();
         // SAFETY: one byte from a stack variable, then close our end: the child goes on.
         unsafe { libc::write(sync_wr.as_raw_fd(), b"g".as_ptr().cast(), 1) };
@@ -398,23 +401,20 @@ fn wait(pid: i32, report: i32, watching: bool, forwarding: &Forwarding) -> Resul
                 }
             }
         }
-        let mut status = 0;
-        // SAFETY: waits for our own child; writes the status into a local.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::WNOHANG) };
-        if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
+        let status = match tracee::waitpid_status(pid, libc::__WALL | libc::WNOHANG) {
+            Ok(Some((_, status))) => status,
+            Ok(None) => {
+                forwarding.sleep(pipe_open.then_some(report));
                 continue;
             }
-            return Err(Error::Sys {
-                call: "waitpid",
-                source: e,
-            });
-        }
-        if r == 0 {
-            forwarding.sleep(pipe_open.then_some(report));
-            continue;
-        }
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(source) => {
+                return Err(Error::Sys {
+                    call: "waitpid",
+                    source,
+                })
+            }
+        };
         let gone = libc::WIFEXITED(status) || libc::WIFSIGNALED(status);
         if gone && pipe_open && msg.is_empty() {
             // It wrote before exiting: the report is whole in the pipe.

@@ -6,7 +6,7 @@ use child::{in_child, require_seccomp, Ended};
 use syscage::action::Action;
 use syscage::bpf::{Insn, Program};
 use syscage_linux::error::Error;
-use syscage_linux::install::{self, Flags, InstallOptions};
+use syscage_linux::install::{self, FilterFlags, InstallOptions};
 use syscage_linux::status::{self, Mode};
 
 const GETPPID: u32 = libc::SYS_getppid as u32;
@@ -85,11 +85,7 @@ fn checks_name_what_the_kernel_would_refuse() {
     ));
     install::check(&allow_all(4096), &opts).unwrap();
     let both = InstallOptions {
-        flags: Flags {
-            tsync: true,
-            new_listener: true,
-            ..Flags::default()
-        },
+        flags: FilterFlags::TSYNC | FilterFlags::NEW_LISTENER,
         ..opts
     };
     assert!(matches!(
@@ -97,10 +93,7 @@ fn checks_name_what_the_kernel_would_refuse() {
         Err(Error::BadFlags(_))
     ));
     let killable = InstallOptions {
-        flags: Flags {
-            wait_killable_recv: true,
-            ..Flags::default()
-        },
+        flags: FilterFlags::WAIT_KILLABLE_RECV,
         ..opts
     };
     assert!(matches!(
@@ -231,10 +224,7 @@ fn new_listener_returns_a_listener_fd() {
     }
     let ended = in_child(|| {
         let opts = InstallOptions {
-            flags: Flags {
-                new_listener: true,
-                ..Flags::default()
-            },
+            flags: FilterFlags::NEW_LISTENER,
             ..InstallOptions::default()
         };
         let got = install::install(&allow_all(2), &opts).unwrap();
@@ -331,29 +321,11 @@ fn every_filter_flag_is_accepted_by_the_kernel() {
         return;
     }
     let combos = [
-        Flags {
-            tsync: true,
-            ..Flags::default()
-        },
-        Flags {
-            log: true,
-            ..Flags::default()
-        },
-        Flags {
-            spec_allow: true,
-            ..Flags::default()
-        },
-        Flags {
-            new_listener: true,
-            wait_killable_recv: true,
-            ..Flags::default()
-        },
-        Flags {
-            tsync: true,
-            tsync_esrch: true,
-            new_listener: true,
-            ..Flags::default()
-        },
+        FilterFlags::TSYNC,
+        FilterFlags::LOG,
+        FilterFlags::SPEC_ALLOW,
+        FilterFlags::NEW_LISTENER | FilterFlags::WAIT_KILLABLE_RECV,
+        FilterFlags::TSYNC | FilterFlags::TSYNC_ESRCH | FilterFlags::NEW_LISTENER,
     ];
     for flags in combos {
         let ended = in_child(|| {
@@ -362,7 +334,7 @@ fn every_filter_flag_is_accepted_by_the_kernel() {
                 ..InstallOptions::default()
             };
             match install::install(&allow_all(2), &opts) {
-                Ok(got) if got.listener.is_some() == flags.new_listener => 0,
+                Ok(got) if got.listener.is_some() == flags.contains(FilterFlags::NEW_LISTENER) => 0,
                 Ok(_) => 1,
                 Err(_) => 2,
             }

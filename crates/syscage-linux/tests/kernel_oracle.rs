@@ -33,7 +33,7 @@ use syscage::arch::{Arch, X32_SYSCALL_BIT};
 use syscage::bpf::{ByteOrder, Program};
 use syscage::compile::{compile, CompileOptions};
 use syscage::policy::{CmpOp, Condition, Policy, Rule};
-use syscage_linux::install::{self, Flags, InstallOptions};
+use syscage_linux::install::{self, FilterFlags, InstallOptions};
 
 // ---------------------------------------------------------------- set-up
 
@@ -84,7 +84,7 @@ fn check_case(
     s: &'static Shared,
     label: &str,
     policies: &[Policy],
-    flags: &[Flags],
+    flags: &[FilterFlags],
     calls: &[Call],
     tsync: bool,
 ) -> usize {
@@ -128,7 +128,9 @@ fn check_case(
             (install::raw_filter(p), opts)
         })
         .collect();
-    let listener_at = flags.iter().position(|f| f.new_listener);
+    let listener_at = flags
+        .iter()
+        .position(|f| f.contains(FilterFlags::NEW_LISTENER));
     let observed = observe(label, s, &filters, calls, tsync);
     for (i, (got, baseline)) in observed.iter().enumerate() {
         let want = predict(&programs, listener_at, &calls[i], *baseline);
@@ -179,10 +181,8 @@ fn fixed_policies_every_action_and_abi() {
                 Rule::new("close", Action::Errno(77))
                     .with(Condition::new(0, CmpOp::Ge(0x1_0000_0000))),
             );
-            let flags = Flags {
-                new_listener: listener,
-                ..Flags::default()
-            };
+            let mut flags = FilterFlags::empty();
+            flags.set(FilterFlags::NEW_LISTENER, listener);
             let calls = [
                 x64("close", [bad, 0, 0, 0, 0, 0]),
                 x64("close", [(1 << 32) | bad, 0, 0, 0, 0, 0]),
@@ -222,7 +222,7 @@ fn fixed_policies_every_action_and_abi() {
             s,
             "i386 vs x86_64",
             &[p],
-            &[Flags::default()],
+            &[FilterFlags::empty()],
             &calls,
             false,
         );
@@ -239,7 +239,14 @@ fn fixed_policies_every_action_and_abi() {
         },
         x64("getpid", [0; 6]),
     ];
-    made += check_case(s, "x32 bad arch", &[p], &[Flags::default()], &calls, false);
+    made += check_case(
+        s,
+        "x32 bad arch",
+        &[p],
+        &[FilterFlags::empty()],
+        &calls,
+        false,
+    );
     assert!(made >= 80, "{made}");
 }
 
@@ -289,7 +296,7 @@ fn log_action_writes_one_audit_record_per_logged_call() {
                 == Action::Log
         })
         .count();
-    check_case(s, "log", &[p], &[Flags::default()], &calls, false);
+    check_case(s, "log", &[p], &[FilterFlags::empty()], &calls, false);
     let pid = s.caller_pid.load(Ordering::Acquire) as u32;
     let got = collector.finish();
     let records: Vec<_> = got.records.iter().filter(|r| r.pid == pid).collect();
@@ -341,10 +348,7 @@ fn tsync_reaches_the_other_threads() {
             args: [0; 6],
         },
     ];
-    let flags = Flags {
-        tsync: true,
-        ..Flags::default()
-    };
+    let flags = FilterFlags::TSYNC;
     let made = check_case(s, "tsync", &[p], &[flags], &calls, true);
     assert_eq!(made, 3);
 }
@@ -381,17 +385,17 @@ fn random_policies_agree_with_the_emulator() {
                 }
             }
             policies.push(p);
-            flags.push(Flags {
-                new_listener: listener_at == Some(i),
-                log: rng.chance(20),
-                spec_allow: rng.chance(20),
-                ..Flags::default()
-            });
+            let mut f = FilterFlags::empty();
+            f.set(FilterFlags::NEW_LISTENER, listener_at == Some(i));
+            f.set(FilterFlags::LOG, rng.chance(20));
+            f.set(FilterFlags::SPEC_ALLOW, rng.chance(20));
+            flags.push(f);
         }
         if tsync {
             for f in &mut flags {
-                f.tsync = true;
-                f.tsync_esrch = f.new_listener;
+                f.insert(FilterFlags::TSYNC);
+                let listener = f.contains(FilterFlags::NEW_LISTENER);
+                f.set(FilterFlags::TSYNC_ESRCH, listener);
             }
         }
         let calls: Vec<Call> = (0..64).map(|_| random_call(&mut rng, i386)).collect();

@@ -25,7 +25,7 @@ use syscage::policy::{lists, Policy};
 use syscage::profile;
 use syscage_linux::audit::{Collected, Collector, Owner, Source};
 use syscage_linux::denials::{Denials, Routing};
-use syscage_linux::install::{self, Flags, InstallOptions};
+use syscage_linux::install::{self, FilterFlags, InstallOptions};
 use syscage_linux::proc_events::ForkWatch;
 use syscage_linux::runner::{self, Enforcement, RunOutcome, SyscallStop, Termination};
 use syscage_linux::startup;
@@ -197,12 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         let prog = compile(&policy, &CompileOptions::default())
             .map_err(|e| anyhow!("cannot compile the filter: {e}"))?;
         let opts = InstallOptions {
-            flags: Flags {
-                tsync: policy.attributes().tsync,
-                log: policy.attributes().log,
-                spec_allow: policy.attributes().spec_allow,
-                ..Flags::default()
-            },
+            flags: FilterFlags::from_attributes(policy.attributes()),
             no_new_privs: policy.attributes().no_new_privs,
         };
         check_startup(&prog, &path, &args.command[0].to_string_lossy())?;

@@ -37,24 +37,23 @@ pub(super) fn log_anchor(token: u32) -> bool {
     let mut name = anchor_name(token).into_bytes();
     name.push(0);
     // SAFETY: the child makes only async-signal-safe calls (prctl, seccomp,
-    // getppid, _exit); `raw` and `name` were built before the fork.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return false;
-    }
-    if pid == 0 {
-        // SAFETY: as above; PR_SET_NAME reads the NUL-terminated `name`.
-        unsafe {
+    // getppid, _exit) on `raw` and `name`, built before the fork.
+    let forked = unsafe {
+        crate::fork_exec::fork_child(|| {
+            // PR_SET_NAME reads the NUL-terminated `name`.
             libc::prctl(libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0);
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-            let r = crate::install::load(&raw, 0);
+            let r = crate::install::load(&raw, crate::install::FilterFlags::empty());
             if r >= 0 || r == crate::install::PRCTL_USED {
                 libc::syscall(libc::SYS_getppid);
                 libc::_exit(0)
             }
             libc::_exit(1)
-        }
-    }
+        })
+    };
+    let Ok(pid) = forked else {
+        return false;
+    };
     // No record will come from a child that could not install its filter
     // (syscage itself under a filter that refuses seccomp(2), say).
     let pid = nix::unistd::Pid::from_raw(pid);

@@ -11,9 +11,9 @@ use syscage::bpf::{ByteOrder, RawInsn};
 
 use super::{
     strict_mode_filter, DumpError, DumpedFilter, InstallCall, SeccompMode, PR_SET_SECCOMP,
-    SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_MODE_FILTER, SECCOMP_MODE_STRICT,
-    SECCOMP_SET_MODE_FILTER, SECCOMP_SET_MODE_STRICT,
+    SECCOMP_MODE_FILTER, SECCOMP_MODE_STRICT, SECCOMP_SET_MODE_FILTER, SECCOMP_SET_MODE_STRICT,
 };
+use crate::filter_flags::FilterFlags;
 use crate::forward::Forwarding;
 use crate::tracee::{self, StdinMode, Stop, SyscallStop};
 
@@ -56,7 +56,7 @@ pub struct CommandDump {
 struct PendingInstall {
     call: InstallCall,
     mode: SeccompMode,
-    flags: u32,
+    flags: FilterFlags,
     arch: Arch,
     insns: Vec<RawInsn>,
 }
@@ -302,23 +302,18 @@ fn next_stop(
             let live = watchdog.with(|s| s.live.clone());
             forwarding.pass_on(root, root_alive, &live);
         }
-        let mut status = 0;
-        // SAFETY: waits for any child of ours; writes the status into a local.
-        let r = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
-        if r > 0 {
-            return Ok(Some(tracee::classify(r, status, &mut |t| {
-                !threads.contains_key(&t)
-            })));
-        }
-        if r == 0 {
-            forwarding.sleep(None);
-            continue;
-        }
-        let e = std::io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::ECHILD) => return Ok(None),
-            _ => return Err(tracee::TraceError::Wait(e).into()),
+        match tracee::waitpid_status(-1, libc::__WALL | libc::WNOHANG) {
+            Ok(Some((tid, status))) => {
+                return Ok(Some(tracee::classify(tid, status, &mut |t| {
+                    !threads.contains_key(&t)
+                })));
+            }
+            Ok(None) => forwarding.sleep(None),
+            Err(e) => match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::ECHILD) => return Ok(None),
+                _ => return Err(tracee::TraceError::Wait(e).into()),
+            },
         }
     }
 }
@@ -370,19 +365,30 @@ fn install_at_entry(
 ) -> Option<PendingInstall> {
     let (call, mode, flags, fprog) = if nr == prctl && args[0] == PR_SET_SECCOMP {
         match args[1] {
-            SECCOMP_MODE_STRICT => (InstallCall::Prctl, SeccompMode::Strict, 0, 0),
-            SECCOMP_MODE_FILTER => (InstallCall::Prctl, SeccompMode::Filter, 0, args[2]),
+            SECCOMP_MODE_STRICT => (
+                InstallCall::Prctl,
+                SeccompMode::Strict,
+                FilterFlags::empty(),
+                0,
+            ),
+            SECCOMP_MODE_FILTER => (
+                InstallCall::Prctl,
+                SeccompMode::Filter,
+                FilterFlags::empty(),
+                args[2],
+            ),
             _ => return None,
         }
     } else if nr == seccomp {
         match args[0] {
             SECCOMP_SET_MODE_STRICT => {
-                (InstallCall::Seccomp, SeccompMode::Strict, args[1] as u32, 0)
+                let flags = FilterFlags::from_bits_retain(args[1] as u32);
+                (InstallCall::Seccomp, SeccompMode::Strict, flags, 0)
             }
             SECCOMP_SET_MODE_FILTER => (
                 InstallCall::Seccomp,
                 SeccompMode::Filter,
-                args[1] as u32,
+                FilterFlags::from_bits_retain(args[1] as u32),
                 args[2],
             ),
             _ => return None,
@@ -436,7 +442,7 @@ fn read_fprog(tid: pid_t, arch: Arch, addr: u64) -> Option<Vec<RawInsn>> {
 /// with `NEW_LISTENER` returns a file descriptor; with `TSYNC` a failure
 /// can be a positive thread id, so only 0 is success otherwise.
 fn install_succeeded(p: &PendingInstall, rval: i64) -> bool {
-    if p.call == InstallCall::Seccomp && p.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+    if p.call == InstallCall::Seccomp && p.flags.contains(FilterFlags::NEW_LISTENER) {
         rval >= 0
     } else {
         rval == 0

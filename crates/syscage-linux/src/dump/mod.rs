@@ -19,6 +19,7 @@ use libc::pid_t;
 use syscage::arch::Arch;
 use syscage::bpf::RawInsn;
 
+use crate::filter_flags::FilterFlags;
 use crate::tracee::TraceError;
 
 mod command;
@@ -38,33 +39,10 @@ pub const SECCOMP_MODE_FILTER: u64 = 2;
 pub const SECCOMP_SET_MODE_STRICT: u64 = 0;
 /// `SECCOMP_SET_MODE_FILTER` (seccomp(2) operation 1).
 pub const SECCOMP_SET_MODE_FILTER: u64 = 1;
-/// `SECCOMP_FILTER_FLAG_NEW_LISTENER`: seccomp(2) returns a notification fd.
-pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 8;
-
-/// The `SECCOMP_FILTER_FLAG_*` bits and their names, lowest first.
-pub const FILTER_FLAGS: [(u32, &str); 6] = [
-    (1, "TSYNC"),
-    (2, "LOG"),
-    (4, "SPEC_ALLOW"),
-    (8, "NEW_LISTENER"),
-    (16, "TSYNC_ESRCH"),
-    (32, "WAIT_KILLABLE_RECV"),
-];
-
-/// Names of the set `SECCOMP_FILTER_FLAG_*` bits (unknown bits as hex).
-pub fn flag_names(flags: u32) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = flags;
-    for (bit, name) in FILTER_FLAGS {
-        if flags & bit != 0 {
-            names.push(name.to_string());
-            rest &= !bit;
-        }
-    }
-    if rest != 0 {
-        names.push(format!("{rest:#x}"));
-    }
-    names
+/// Names of the set `SECCOMP_FILTER_FLAG_*` bits (`TSYNC`, ...; unknown
+/// bits as hex).
+pub fn flag_names(flags: FilterFlags) -> Vec<String> {
+    flags.short_names()
 }
 
 /// How a filter got installed.
@@ -124,7 +102,7 @@ pub struct DumpedFilter {
     pub mode: SeccompMode,
     /// `SECCOMP_FILTER_FLAG_*` given to seccomp(2) (for [`dump_pid`]: only
     /// what the kernel keeps, i.e. `LOG`).
-    pub flags: u32,
+    pub flags: FilterFlags,
     /// Personality of the target process (x86_64 or i386), for naming
     /// syscalls.
     pub arch: Arch,

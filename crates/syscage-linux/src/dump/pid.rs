@@ -6,6 +6,7 @@ use libc::pid_t;
 use syscage::bpf::ByteOrder;
 
 use super::{strict_mode_filter, DumpError, DumpedFilter, InstallCall, SeccompMode};
+use crate::filter_flags::FilterFlags;
 use crate::tracee::{self, TraceError};
 
 /// Result of [`dump_pid`].
@@ -122,7 +123,7 @@ fn read_filters(pid: pid_t, mode: u32) -> Result<PidDump, DumpError> {
                 order: 1,
                 call: InstallCall::Unknown,
                 mode: SeccompMode::Strict,
-                flags: 0,
+                flags: FilterFlags::empty(),
                 arch,
                 insns: strict_mode_filter(arch),
             }],
@@ -154,7 +155,8 @@ fn read_filters(pid: pid_t, mode: u32) -> Result<PidDump, DumpError> {
             }
             Err(e) => return Err(gone_or(pid, e)),
         };
-        let flags = tracee::seccomp_metadata(pid, index).map_err(|e| gone_or(pid, e))? as u32;
+        let flags = tracee::seccomp_metadata(pid, index).map_err(|e| gone_or(pid, e))?;
+        let flags = FilterFlags::from_bits_retain(flags as u32);
         let bytes: Vec<u8> = raw.concat();
         // The kernel hands back `struct sock_filter` in host order.
         let insns = syscage::bpf::codec::decode(&bytes, native).unwrap_or_default();

@@ -16,9 +16,10 @@ use super::spawn::{self, Child, Prepared};
 use super::RecordError;
 use crate::fork_exec::{self, ExecImage};
 use crate::shared_memory::SharedMemory;
+use nix::sys::signal::{SigAction, Signal};
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -45,20 +46,16 @@ pub(crate) struct Listened {
 }
 
 /// Whether this kernel can record with a listener: `SECCOMP_RET_USER_NOTIF`
-/// and `pidfd_getfd(2)` (Linux 5.6).
+/// and `pidfd_getfd(2)` (Linux 5.6), as [`crate::denials::supported`].
 pub(crate) fn supported() -> bool {
-    let notif = crate::probe::action_available(syscage::action::Action::UserNotif).unwrap_or(false);
-    // SAFETY: pidfd_getfd on an invalid pidfd only returns an error.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_getfd, -1, 0, 0) };
-    let getfd = r == -1 && io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS);
-    notif && getfd
+    crate::denials::supported()
 }
 
 /// Forks `cmd` under the notifying filter and returns it with its listener.
 /// `restore` lists the signal dispositions the child puts back first.
 pub(crate) fn spawn(
     cmd: &[OsString],
-    restore: &[(libc::c_int, libc::sigaction)],
+    restore: &[(Signal, SigAction)],
 ) -> Result<Listened, RecordError> {
     let mut prepared = Prepared::new(cmd, libc::SECCOMP_RET_USER_NOTIF)?;
     let prog = prepared.fprog();
@@ -70,15 +67,10 @@ pub(crate) fn spawn(
     // SAFETY: taken before fork, compared by the child with its parent.
     let parent = unsafe { libc::getpid() };
 
-    // SAFETY: fork in a process that may have other threads: the child
-    // only makes async-signal-safe calls on memory prepared before the fork.
-    let pid = unsafe { libc::fork() };
-    if pid == -1 {
-        return Err(RecordError::Spawn(io::Error::last_os_error()));
-    }
-    if pid == 0 {
-        // SAFETY: see above; never returns.
-        unsafe {
+    // SAFETY: the child only makes async-signal-safe calls on memory
+    // prepared before the fork; `child_exec` never returns.
+    let pid = unsafe {
+        fork_exec::fork_child(|| {
             child_exec(
                 parent,
                 fail_rd.as_raw_fd(),
@@ -88,8 +80,9 @@ pub(crate) fn spawn(
                 restore,
                 handoff,
             )
-        }
+        })
     }
+    .map_err(RecordError::Spawn)?;
     drop(fail_wr);
     let child = Child::new(pid, fail_rd, prepared.program.clone());
     match take_listener(pid, handoff) {
@@ -140,22 +133,12 @@ fn take_listener(pid: libc::pid_t, handoff: *mut Handoff) -> Result<(OwnedFd, Ow
         }
         std::thread::sleep(Duration::from_micros(20));
     };
-    // SAFETY: pidfd_open on our own child; the fd returned is ours.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        return Err(TakeError::Io(io::Error::last_os_error()));
-    }
-    // SAFETY: a fresh fd nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-    // SAFETY: copies fd `fd` of the child (our own, stopped in a spin loop).
-    let listener = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
-    if listener < 0 {
-        return Err(TakeError::Io(io::Error::last_os_error()));
-    }
-    // SAFETY: a fresh fd nothing else owns.
-    let listener = unsafe { OwnedFd::from_raw_fd(listener as i32) };
+    let pidfd = crate::pidfd::open(pid).map_err(TakeError::Io)?;
+    // Copies fd `fd` of the child (our own, spinning until we say go).
+    let listener = crate::pidfd::copy_fd(pidfd.as_fd(), fd).map_err(TakeError::Io)?;
     // Older kernels lack the flag (EINVAL): wake-ups then cross CPUs.
     // SAFETY: an ioctl with a plain integer argument on our listener.
+    // Raw: nix has no seccomp notify ioctls.
     unsafe {
         libc::ioctl(
             listener.as_raw_fd(),
@@ -180,7 +163,7 @@ unsafe fn child_exec(
     fail_wr: libc::c_int,
     image: &ExecImage,
     prog: &libc::sock_fprog,
-    restore: &[(libc::c_int, libc::sigaction)],
+    restore: &[(Signal, SigAction)],
     handoff: *mut Handoff,
 ) -> ! {
     // SAFETY (whole block): plain syscalls on our own fds and on memory
@@ -199,11 +182,12 @@ unsafe fn child_exec(
         if libc::getppid() != parent {
             libc::_exit(127);
         }
+        // Raw: nix has no seccomp(2) wrapper.
         let set_filter = || {
             libc::syscall(
                 libc::SYS_seccomp,
                 libc::SECCOMP_SET_MODE_FILTER,
-                libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                crate::filter_flags::FilterFlags::NEW_LISTENER.word(),
                 prog as *const libc::sock_fprog,
             )
         };

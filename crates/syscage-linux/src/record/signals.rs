@@ -15,6 +15,7 @@
 //! The handler is installed without `SA_RESTART`, so `waitpid` returns
 //! `EINTR` and the tracer looks at the notes at once.
 
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
@@ -78,7 +79,7 @@ pub(crate) fn any_noted() -> bool {
 /// The handlers, installed for as long as this value lives; the previous
 /// dispositions come back on drop.
 pub(crate) struct Handlers {
-    old: Vec<(libc::c_int, libc::sigaction)>,
+    old: Vec<(Signal, SigAction)>,
 }
 
 impl Handlers {
@@ -89,25 +90,23 @@ impl Handlers {
         }
         let mut old = Vec::new();
         for sig in HANDLED {
-            // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
-            // value; `note` only touches atomics, which is async-signal-safe.
-            unsafe {
-                // An ignored signal stays ignored, so the program inherits
-                // that as it would untraced (`nohup`, background jobs).
-                let mut current: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, std::ptr::null(), &mut current) == 0
-                    && current.sa_sigaction == libc::SIG_IGN
-                {
-                    continue;
-                }
-                let mut act: libc::sigaction = std::mem::zeroed();
-                act.sa_sigaction = note as *const () as usize;
-                act.sa_flags = libc::SA_SIGINFO;
-                libc::sigemptyset(&mut act.sa_mask);
-                let mut prev: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, &act, &mut prev) == 0 {
-                    old.push((sig, prev));
-                }
+            // An ignored signal stays ignored, so the program inherits
+            // that as it would untraced (`nohup`, background jobs).
+            let Ok(signal) = Signal::try_from(sig) else {
+                continue;
+            };
+            if crate::fork_exec::ignored_now(sig) {
+                continue;
+            }
+            let act = SigAction::new(
+                SigHandler::SigAction(note),
+                SaFlags::SA_SIGINFO,
+                SigSet::empty(),
+            );
+            // SAFETY: `note` only touches atomics and write(2), which are
+            // async-signal-safe.
+            if let Ok(prev) = unsafe { sigaction(signal, &act) } {
+                old.push((signal, prev));
             }
         }
         Handlers { old }
@@ -135,7 +134,7 @@ impl Handlers {
     /// The dispositions the handlers replaced, for the child to put back
     /// between fork and execve (so a Ctrl-C in that instant acts as it
     /// would on the program).
-    pub(crate) fn replaced(&self) -> &[(libc::c_int, libc::sigaction)] {
+    pub(crate) fn replaced(&self) -> &[(Signal, SigAction)] {
         &self.old
     }
 }
@@ -180,7 +179,7 @@ impl Drop for Handlers {
     fn drop(&mut self) {
         for (sig, prev) in &self.old {
             // SAFETY: restores a disposition the kernel gave us earlier.
-            unsafe { libc::sigaction(*sig, prev, std::ptr::null_mut()) };
+            let _ = unsafe { sigaction(*sig, prev) };
         }
     }
 }

@@ -10,6 +10,7 @@
 use super::RecordError;
 use crate::fork_exec::{self, ExecImage};
 use crate::tracee;
+use nix::sys::signal::{SigAction, Signal};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -24,7 +25,8 @@ pub(crate) const STAGE_EXEC: u32 = 2;
 /// `PTRACE_O_*` options the recorder seizes with: the tracer's usual
 /// [`tracee::TRACE_OPTIONS`] (follow fork, vfork, clone, exec; kill the
 /// tree on exit) and seccomp stops.
-pub(crate) const SEIZE_OPTIONS: libc::c_int = tracee::TRACE_OPTIONS | libc::PTRACE_O_TRACESECCOMP;
+pub(crate) const SEIZE_OPTIONS: tracee::Options =
+    tracee::TRACE_OPTIONS.union(tracee::Options::PTRACE_O_TRACESECCOMP);
 
 /// A started, seized, not yet running child.
 pub(crate) struct Child {
@@ -92,23 +94,18 @@ impl Prepared {
 /// child puts back first (those the recorder's own handlers replaced).
 pub(crate) fn spawn(
     cmd: &[OsString],
-    restore: &[(libc::c_int, libc::sigaction)],
+    restore: &[(Signal, SigAction)],
 ) -> Result<Child, RecordError> {
     let mut prepared = Prepared::new(cmd, libc::SECCOMP_RET_TRACE)?;
     let prog = prepared.fprog();
     let (sync_rd, sync_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
     let (fail_rd, fail_wr) = fork_exec::pipe().map_err(RecordError::Spawn)?;
 
-    // SAFETY: fork in a process that may have other threads: the child
-    // only makes async-signal-safe calls (close, sigaction, signal, read,
-    // prctl, execve, write, _exit) on memory prepared before the fork.
-    let pid = unsafe { libc::fork() };
-    if pid == -1 {
-        return Err(RecordError::Spawn(io::Error::last_os_error()));
-    }
-    if pid == 0 {
-        // SAFETY: see above; `child_exec` never returns.
-        unsafe {
+    // SAFETY: the child only makes async-signal-safe calls (close,
+    // sigaction, signal, read, prctl, execve, write, _exit) on memory
+    // prepared before the fork; `child_exec` never returns.
+    let pid = unsafe {
+        fork_exec::fork_child(|| {
             child_exec(
                 sync_rd.as_raw_fd(),
                 sync_wr.as_raw_fd(),
@@ -118,8 +115,9 @@ pub(crate) fn spawn(
                 &prog,
                 restore,
             )
-        }
+        })
     }
+    .map_err(RecordError::Spawn)?;
     drop(sync_rd);
     drop(fail_wr);
     let child = Child::new(pid, fail_rd, prepared.program.clone());
@@ -173,7 +171,7 @@ unsafe fn child_exec(
     fail_wr: libc::c_int,
     image: &ExecImage,
     prog: &libc::sock_fprog,
-    restore: &[(libc::c_int, libc::sigaction)],
+    restore: &[(Signal, SigAction)],
 ) -> ! {
     // SAFETY (whole block): plain syscalls on our own fds and on buffers
     // that stay alive until execve or _exit.

@@ -1,16 +1,22 @@
 //! Attaching to live processes and reading their seccomp filters.
 
-use libc::{c_int, pid_t};
+use libc::pid_t;
+
+use nix::sys::ptrace::Options;
 
 use super::{
-    cont, ptrace_event, ptrace_raw, wait_tid, TraceError, PTRACE_DETACH, PTRACE_EVENT_STOP,
-    PTRACE_GET_SECCOMP_METADATA, PTRACE_INTERRUPT, PTRACE_SECCOMP_GET_FILTER, PTRACE_SEIZE,
+    cont, named, pid, ptrace_event, ptrace_raw, wait_tid, TraceError, PTRACE_EVENT_STOP,
+    PTRACE_GET_SECCOMP_METADATA, PTRACE_SECCOMP_GET_FILTER,
 };
 
 /// `PTRACE_SEIZE` with `PTRACE_O_*` `options`: attaches to `tid` without
 /// stopping it (group-stops are then reported as `PTRACE_EVENT_STOP`).
-pub fn seize(tid: pid_t, options: c_int) -> Result<(), TraceError> {
-    ptrace_raw(PTRACE_SEIZE, "PTRACE_SEIZE", tid, 0, options as usize).map(drop)
+pub fn seize(tid: pid_t, options: Options) -> Result<(), TraceError> {
+    named(
+        "PTRACE_SEIZE",
+        tid,
+        nix::sys::ptrace::seize(pid(tid), options),
+    )
 }
 
 /// Attaches to a live thread without stopping it for good:
@@ -18,8 +24,12 @@ pub fn seize(tid: pid_t, options: c_int) -> Result<(), TraceError> {
 /// the resulting `PTRACE_EVENT_STOP`. Returns `Ok(false)` if the thread
 /// exited before it stopped (it is then gone, nothing to detach).
 pub fn seize_and_interrupt(tid: pid_t) -> Result<bool, TraceError> {
-    seize(tid, 0)?;
-    if let Err(e) = ptrace_raw(PTRACE_INTERRUPT, "PTRACE_INTERRUPT", tid, 0, 0) {
+    seize(tid, Options::empty())?;
+    if let Err(e) = named(
+        "PTRACE_INTERRUPT",
+        tid,
+        nix::sys::ptrace::interrupt(pid(tid)),
+    ) {
         let _ = detach(tid);
         return Err(e);
     }
@@ -42,7 +52,11 @@ pub fn seize_and_interrupt(tid: pid_t) -> Result<bool, TraceError> {
 
 /// `PTRACE_DETACH`: lets the tracee go on as before.
 pub fn detach(tid: pid_t) -> Result<(), TraceError> {
-    ptrace_raw(PTRACE_DETACH, "PTRACE_DETACH", tid, 0, 0).map(drop)
+    named(
+        "PTRACE_DETACH",
+        tid,
+        nix::sys::ptrace::detach(pid(tid), None),
+    )
 }
 
 /// `PTRACE_SECCOMP_GET_FILTER`: the instructions of the seccomp filter
@@ -54,6 +68,7 @@ pub fn detach(tid: pid_t) -> Result<(), TraceError> {
 /// otherwise); a tracee not in filter mode gives `EINVAL`. Returns raw
 /// `struct sock_filter` fields in native byte order.
 pub fn seccomp_filter(tid: pid_t, index: u64) -> Result<Option<Vec<[u8; 8]>>, TraceError> {
+    // Raw: nix has no call for PTRACE_SECCOMP_GET_FILTER.
     let count = match ptrace_raw(
         PTRACE_SECCOMP_GET_FILTER,
         "PTRACE_SECCOMP_GET_FILTER",
@@ -82,6 +97,7 @@ pub fn seccomp_filter(tid: pid_t, index: u64) -> Result<Option<Vec<[u8; 8]>>, Tr
 /// `SECCOMP_FILTER_FLAG_LOG`; the other install flags are not kept.
 pub fn seccomp_metadata(tid: pid_t, index: u64) -> Result<u64, TraceError> {
     let mut md = [index, 0u64];
+    // Raw: nix has no call for PTRACE_GET_SECCOMP_METADATA.
     ptrace_raw(
         PTRACE_GET_SECCOMP_METADATA,
         "PTRACE_GET_SECCOMP_METADATA",

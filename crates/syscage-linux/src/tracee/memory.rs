@@ -4,7 +4,7 @@ use std::io;
 
 use libc::{c_long, c_void, pid_t};
 
-use super::{TraceError, PTRACE_PEEKDATA};
+use super::TraceError;
 
 /// Reads `len` bytes at `addr` in the tracee: `process_vm_readv(2)`, and
 /// word by word with `PTRACE_PEEKDATA` when that fails (e.g. no
@@ -75,25 +75,12 @@ fn peek_memory(tid: pid_t, addr: u64, buf: &mut [u8]) -> Result<(), io::Error> {
         .ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
     let mut word_addr = start;
     while word_addr < end {
-        // SAFETY: errno is thread-local; PEEKDATA returns data, so errno is
-        // the only way to tell -1 the value from -1 the error.
-        unsafe { *libc::__errno_location() = 0 };
-        // SAFETY: PTRACE_PEEKDATA takes an address in the tracee and no
-        // pointer in ours.
-        let w = unsafe {
-            libc::ptrace(
-                PTRACE_PEEKDATA,
-                tid,
-                word_addr as usize as *mut c_void,
-                std::ptr::null_mut::<c_void>(),
-            )
-        };
-        if w == -1 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error().unwrap_or(0) != 0 {
-                return Err(e);
-            }
-        }
+        // nix tells -1 the value from -1 the error (errno cleared first).
+        let w = nix::sys::ptrace::read(
+            nix::unistd::Pid::from_raw(tid),
+            word_addr as usize as nix::sys::ptrace::AddressType,
+        )
+        .map_err(io::Error::from)?;
         let bytes = w.to_ne_bytes();
         for (i, b) in bytes.iter().enumerate() {
             let a = word_addr + i as u64;

@@ -57,11 +57,10 @@
 //! Everything here works on thread ids (`tid`, the kernel's `pid` of a
 //! task): ptrace is per thread.
 
-use nix::sys::signal::SigSet;
+use crate::fork_exec;
 use std::ffi::OsString;
 use std::io;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::os::fd::AsRawFd;
 
 use libc::{c_int, c_long, c_void, pid_t};
 
@@ -76,31 +75,23 @@ pub use resume::{cont, event_msg, listen, resume_syscall};
 pub use syscall::{
     audit_arch, personality, syscall_nr_register, syscall_stop, SyscallStop, CS_I386, CS_X86_64,
 };
+pub(crate) use wait::waitpid_status;
 pub use wait::{
     classify, is_stop_signal, ptrace_event, siginfo, wait_any, wait_raw, wait_tid, Stop,
 };
 
-/// `PTRACE_O_TRACESYSGOOD`: syscall stops report `SIGTRAP | 0x80`.
-pub const PTRACE_O_TRACESYSGOOD: c_int = libc::PTRACE_O_TRACESYSGOOD;
-/// `PTRACE_O_TRACEFORK`: follow fork(2).
-pub const PTRACE_O_TRACEFORK: c_int = libc::PTRACE_O_TRACEFORK;
-/// `PTRACE_O_TRACEVFORK`: follow vfork(2).
-pub const PTRACE_O_TRACEVFORK: c_int = libc::PTRACE_O_TRACEVFORK;
-/// `PTRACE_O_TRACECLONE`: follow clone(2) (threads).
-pub const PTRACE_O_TRACECLONE: c_int = libc::PTRACE_O_TRACECLONE;
-/// `PTRACE_O_TRACEEXEC`: stop at execve(2) with `PTRACE_EVENT_EXEC`.
-pub const PTRACE_O_TRACEEXEC: c_int = libc::PTRACE_O_TRACEEXEC;
-/// `PTRACE_O_EXITKILL`: SIGKILL every tracee if the tracer exits.
-pub const PTRACE_O_EXITKILL: c_int = libc::PTRACE_O_EXITKILL;
+/// The `PTRACE_O_*` options, as nix types them.
+pub use nix::sys::ptrace::Options;
 
 /// The options of a traced spawn: `EXITKILL | TRACECLONE | TRACEFORK |
-/// TRACEVFORK | TRACEEXEC | TRACESYSGOOD`.
-pub const TRACE_OPTIONS: c_int = PTRACE_O_EXITKILL
-    | PTRACE_O_TRACECLONE
-    | PTRACE_O_TRACEFORK
-    | PTRACE_O_TRACEVFORK
-    | PTRACE_O_TRACEEXEC
-    | PTRACE_O_TRACESYSGOOD;
+/// TRACEVFORK | TRACEEXEC | TRACESYSGOOD` (syscall stops report
+/// `SIGTRAP | 0x80`).
+pub const TRACE_OPTIONS: Options = Options::PTRACE_O_EXITKILL
+    .union(Options::PTRACE_O_TRACECLONE)
+    .union(Options::PTRACE_O_TRACEFORK)
+    .union(Options::PTRACE_O_TRACEVFORK)
+    .union(Options::PTRACE_O_TRACEEXEC)
+    .union(Options::PTRACE_O_TRACESYSGOOD);
 
 /// `PTRACE_EVENT_FORK`.
 pub const PTRACE_EVENT_FORK: c_int = libc::PTRACE_EVENT_FORK;
@@ -113,12 +104,11 @@ pub const PTRACE_EVENT_EXEC: c_int = libc::PTRACE_EVENT_EXEC;
 /// `PTRACE_EVENT_STOP`: group-stop or `PTRACE_INTERRUPT` stop of a seized tracee.
 pub const PTRACE_EVENT_STOP: c_int = libc::PTRACE_EVENT_STOP;
 
-// Request numbers from libc (uapi/linux/ptrace.h); the two seccomp ones
-// libc lacks are defined here.
+// Request numbers of the calls nix does not wrap (or wraps wrongly: see
+// each call); the two seccomp ones libc lacks are defined here.
 pub(crate) use libc::{
-    PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GETREGS, PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO,
-    PTRACE_INTERRUPT, PTRACE_PEEKDATA, PTRACE_SEIZE, PTRACE_SETOPTIONS, PTRACE_SYSCALL,
-    PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
+    PTRACE_GET_SYSCALL_INFO, PTRACE_SYSCALL, PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT,
+    PTRACE_SYSCALL_INFO_SECCOMP,
 };
 pub(crate) const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
 pub(crate) const PTRACE_GET_SECCOMP_METADATA: libc::c_uint = 0x420d;
@@ -208,6 +198,10 @@ pub enum StdinMode {
     Null,
 }
 
+/// The ptrace requests nix has no call for (listed with their reasons at
+/// each caller): `PTRACE_SECCOMP_GET_FILTER`, `PTRACE_GET_SECCOMP_METADATA`,
+/// `PTRACE_GET_SYSCALL_INFO`, `PTRACE_LISTEN`, and restarts delivering a
+/// real-time signal.
 pub(crate) fn ptrace_raw(
     request: libc::c_uint,
     name: &'static str,
@@ -230,97 +224,109 @@ pub(crate) fn ptrace_raw(
     }
 }
 
-/// C structs a ptrace request fills in through its `data` pointer.
-///
-/// # Safety
-/// Implement only for plain C data, for which all-zero bytes are a valid
-/// value.
-pub(crate) unsafe trait PlainData: Copy {}
-// SAFETY: integers and C structs of integers (and unions of them).
-unsafe impl PlainData for libc::c_ulong {}
-// SAFETY: as above.
-unsafe impl PlainData for libc::siginfo_t {}
-// SAFETY: as above.
-#[cfg(target_arch = "x86_64")]
-unsafe impl PlainData for libc::user_regs_struct {}
+/// The thread `tid` as nix names it.
+pub(crate) fn pid(tid: pid_t) -> nix::unistd::Pid {
+    nix::unistd::Pid::from_raw(tid)
+}
 
-/// A ptrace request that writes one `T` through `data` (`addr` unused):
-/// `PTRACE_GETREGS`, `PTRACE_GETSIGINFO`, `PTRACE_GETEVENTMSG`. The caller
-/// picks the `T` the request writes.
-pub(crate) fn ptrace_get<T: PlainData>(
-    request: libc::c_uint,
-    name: &'static str,
+/// The result of a request made through nix, its error named
+/// ([`TraceError::Ptrace`]).
+pub(crate) fn named<T>(
+    request: &'static str,
     tid: pid_t,
+    result: nix::Result<T>,
 ) -> Result<T, TraceError> {
-    let mut out = std::mem::MaybeUninit::<T>::zeroed();
-    ptrace_raw(request, name, tid, 0, out.as_mut_ptr() as usize)?;
-    // SAFETY: zeroed bytes are a valid `T` (PlainData), and the kernel
-    // wrote a whole `T` on success.
-    Ok(unsafe { out.assume_init() })
+    result.map_err(|errno| TraceError::Ptrace {
+        request,
+        tid,
+        error: errno.into(),
+    })
 }
 
 /// Starts `argv` traced (`PTRACE_TRACEME` before execve(2)) and returns
 /// its pid, stopped right after the exec with [`TRACE_OPTIONS`] set. The
 /// caller resumes it (e.g. [`resume_syscall`]) and must reap it.
 ///
-/// A program that cannot be executed is a [`TraceError::Spawn`] and leaves
-/// no process behind.
+/// The program is found as `execvp` would ([`crate::fork_exec`]), starts
+/// with the caller's signal mask and the dispositions it would get
+/// untraced. A program that cannot be executed is a [`TraceError::Spawn`]
+/// and leaves no process behind.
 pub fn spawn(argv: &[OsString], stdin: StdinMode) -> Result<pid_t, TraceError> {
-    let (program, args) = argv.split_first().ok_or(TraceError::NoCommand)?;
-    let mut cmd = Command::new(program);
-    cmd.args(args);
-    if stdin == StdinMode::Null {
-        cmd.stdin(Stdio::null());
-    }
-    // std's spawn unblocks every signal in the child; the program gets the
-    // caller's mask, as it would from fork and execve.
-    let mask = SigSet::thread_get_mask().map_err(|e| TraceError::Spawn {
+    let program = argv.first().ok_or(TraceError::NoCommand)?;
+    let spawn_error = |error: io::Error| TraceError::Spawn {
         program: program.to_string_lossy().into_owned(),
-        error: e.into(),
+        error,
+    };
+    // A name not found in `PATH` is `ENOENT`, as `execvp` says it.
+    let path = fork_exec::find_program(program).map_err(|e| match e.raw_os_error() {
+        None if e.kind() == io::ErrorKind::NotFound => {
+            spawn_error(io::Error::from_raw_os_error(libc::ENOENT))
+        }
+        _ => spawn_error(e),
     })?;
-    // SAFETY: the closure runs in the forked child before execve and only
-    // sets signal dispositions and the mask and calls
-    // ptrace(PTRACE_TRACEME), which are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            crate::fork_exec::reset_signal_dispositions(&[]);
-            mask.thread_set_mask()?;
-            nix::sys::ptrace::traceme()?;
-            Ok(())
-        });
+    let image = fork_exec::ExecImage::new(path.as_os_str(), argv)
+        .map_err(|_| spawn_error(io::Error::from_raw_os_error(libc::EINVAL)))?;
+    let null = match stdin {
+        StdinMode::Null => Some(std::fs::File::open("/dev/null").map_err(spawn_error)?),
+        StdinMode::Inherit => None,
+    };
+    let (fail_rd, fail_wr) = fork_exec::pipe().map_err(spawn_error)?;
+    // SAFETY: the child makes only async-signal-safe calls (sigaction,
+    // dup2, ptrace, execve, write, _exit) on memory prepared before the
+    // fork, and ends in execve or _exit.
+    let pid = unsafe {
+        fork_exec::fork_child(|| {
+            libc::close(fail_rd.as_raw_fd());
+            // The mask is fork's and execve's to pass on: the caller's.
+            fork_exec::reset_signal_dispositions(&[]);
+            if let Some(null) = &null {
+                if libc::dup2(null.as_raw_fd(), 0) < 0 {
+                    fork_exec::report_failure(fail_wr.as_raw_fd(), 0, errno());
+                }
+            }
+            if nix::sys::ptrace::traceme().is_err() {
+                fork_exec::report_failure(fail_wr.as_raw_fd(), 0, errno());
+            }
+            image.execve();
+            fork_exec::report_failure(fail_wr.as_raw_fd(), 0, errno())
+        })
     }
-    let child = cmd.spawn().map_err(|source| TraceError::Spawn {
-        program: program.to_string_lossy().into_owned(),
-        error: source,
-    })?;
-    let pid = child.id() as pid_t;
-    // The child is reaped by waitpid below and by the caller, never by std.
-    drop(child);
+    .map_err(spawn_error)?;
+    drop(fail_wr);
+    drop(null);
     // After a successful execve a PTRACE_TRACEME child gets SIGTRAP.
     let status = wait_tid(pid)?;
+    if libc::WIFEXITED(status) {
+        if let Some((_, errno)) = fork_exec::read_failure(fail_rd.as_raw_fd()) {
+            return Err(spawn_error(io::Error::from_raw_os_error(errno)));
+        }
+    }
     if !(libc::WIFSTOPPED(status) && libc::WSTOPSIG(status) == libc::SIGTRAP) {
         if libc::WIFSTOPPED(status) {
-            crate::fork_exec::kill_and_reap(pid);
+            fork_exec::kill_and_reap(pid);
         }
         return Err(TraceError::Startup { tid: pid, status });
     }
-    if let Err(e) = ptrace_raw(
-        PTRACE_SETOPTIONS,
+    if let Err(e) = named(
         "PTRACE_SETOPTIONS",
         pid,
-        0,
-        TRACE_OPTIONS as usize,
+        nix::sys::ptrace::setoptions(self::pid(pid), TRACE_OPTIONS),
     ) {
-        crate::fork_exec::kill_and_reap(pid);
+        fork_exec::kill_and_reap(pid);
         return Err(e);
     }
     Ok(pid)
 }
 
+/// This thread's `errno`, in a forked child (no allocation).
+fn errno() -> i32 {
+    nix::errno::Errno::last_raw()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nix::sys::signal::{SigmaskHow, Signal};
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 
     /// The traced program starts with the caller's signal mask (std's
     /// spawn alone would unblock everything).

@@ -6,8 +6,8 @@ use libc::pid_t;
 use syscage::arch::Arch;
 
 use super::{
-    ptrace_get, ptrace_raw, TraceError, PTRACE_GETREGS, PTRACE_GET_SYSCALL_INFO,
-    PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
+    ptrace_raw, TraceError, PTRACE_GET_SYSCALL_INFO, PTRACE_SYSCALL_INFO_ENTRY,
+    PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP,
 };
 
 /// A decoded syscall stop.
@@ -84,6 +84,8 @@ fn syscall_info(tid: pid_t) -> Result<PtraceSyscallInfo, TraceError> {
         stack_pointer: 0,
         data: [0; 8],
     };
+    // Raw: nix's `syscall_info` passes a buffer size of 0 (`addr` null),
+    // so the kernel copies nothing into it.
     ptrace_raw(
         PTRACE_GET_SYSCALL_INFO,
         "PTRACE_GET_SYSCALL_INFO",
@@ -176,7 +178,11 @@ pub const CS_I386: u64 = 0x23;
 
 #[cfg(target_arch = "x86_64")]
 fn get_regs(tid: pid_t) -> Result<libc::user_regs_struct, TraceError> {
-    ptrace_get(PTRACE_GETREGS, "PTRACE_GETREGS", tid)
+    super::named(
+        "PTRACE_GETREGS",
+        tid,
+        nix::sys::ptrace::getregs(super::pid(tid)),
+    )
 }
 
 /// The personality of a stopped tracee: [`Arch::X86`] for a 32-bit

@@ -4,26 +4,35 @@ use std::io;
 
 use libc::{c_int, pid_t};
 
-use super::{event_msg, ptrace_get, TraceError, PTRACE_EVENT_STOP, PTRACE_GETSIGINFO};
+use super::{event_msg, named, pid, TraceError, PTRACE_EVENT_STOP};
+
+/// One `waitpid(2)` call, every error returned (`ECHILD` too):
+/// `Ok(None)` when, with `WNOHANG`, no child has changed state.
+///
+/// The one raw `waitpid` of syscage: `nix::sys::wait::waitpid` decodes the
+/// status into a `WaitStatus` whose `Signal` has no real-time signals, so
+/// a tracee stopped or killed by one (`SIGRTMIN+n`, as Go and glibc's
+/// threads use) would be an `EINVAL` with the status lost.
+pub(crate) fn waitpid_status(pid: pid_t, flags: c_int) -> io::Result<Option<(pid_t, c_int)>> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer for the call's duration.
+    // Raw: nix's WaitStatus cannot hold real-time signals (see above).
+    let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+    match r {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        _ => Ok(Some((r, status))),
+    }
+}
 
 /// One `waitpid(2)` call: `Ok(Some((pid, raw status)))`, `Ok(None)` when
 /// there is no child to wait for (`ECHILD`) or, with `WNOHANG`, none has
 /// changed state. `EINTR` is returned (`io::ErrorKind::Interrupted`) for
 /// the caller to decide: retry, or look at a signal first.
 pub fn wait_raw(pid: pid_t, flags: c_int) -> io::Result<Option<(pid_t, c_int)>> {
-    let mut status = 0;
-    // SAFETY: `status` is a valid out-pointer for the call's duration.
-    let r = unsafe { libc::waitpid(pid, &mut status, flags) };
-    match r {
-        -1 => {
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::ECHILD) => Ok(None),
-                _ => Err(e),
-            }
-        }
-        0 => Ok(None),
-        _ => Ok(Some((r, status))),
+    match waitpid_status(pid, flags) {
+        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => Ok(None),
+        r => r,
     }
 }
 
@@ -170,5 +179,9 @@ pub fn classify(tid: pid_t, status: c_int, is_new: &mut impl FnMut(pid_t) -> boo
 /// `PTRACE_GETSIGINFO`: the siginfo of the signal `tid` is stopped with
 /// (`EINVAL` at a group-stop of a tracee that was not seized).
 pub fn siginfo(tid: pid_t) -> Result<libc::siginfo_t, TraceError> {
-    ptrace_get(PTRACE_GETSIGINFO, "PTRACE_GETSIGINFO", tid)
+    named(
+        "PTRACE_GETSIGINFO",
+        tid,
+        nix::sys::ptrace::getsiginfo(pid(tid)),
+    )
 }
