@@ -14,10 +14,12 @@
 //! 5. [`args`]: argument checks inside a leaf, 64-bit comparisons split in
 //!    high and low words in the arch's byte order, no redundant loads;
 //!    runs of one-argument arms of one action as one [`argset`] (each word
-//!    loaded and searched once);
+//!    loaded and searched once); runs of arms of one action that begin
+//!    with the same condition test it once ([`share`]);
 //! 6. [`emit`] and [`layout`]: arch dispatch, sections, shared return
 //!    blocks, jumps farther than 255 through `JA` (or a copied `RET`), the
-//!    4096-instruction limit.
+//!    4096-instruction limit; a program over it is laid out again by
+//!    [`compact`], far jumps sharing their trampolines.
 //!
 //! Every path whose decision does not depend on arguments loads only
 //! `arch` and `nr`, so the kernel's action cache (Linux ≥ 5.11) answers it.
@@ -40,6 +42,7 @@
 
 pub mod args;
 pub mod argset;
+pub mod compact;
 pub mod decision;
 pub mod emit;
 pub mod frequency;
@@ -48,6 +51,7 @@ pub mod naive;
 pub mod ranges;
 pub mod resolve;
 pub mod search;
+pub mod share;
 pub mod stats;
 
 use crate::arch::Arch;
