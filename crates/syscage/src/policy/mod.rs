@@ -14,6 +14,7 @@ mod eval;
 mod merge;
 pub mod multiplex;
 mod numbers;
+mod other;
 
 pub use builder::{arg, arg32, ArgRef, PolicyError, MAX_ERRNO};
 pub use eval::{x86_64_class, X86_64Class, X86_64_CLASS_RANGES};
@@ -277,6 +278,9 @@ pub struct Policy {
     priorities: Vec<(SyscallId, u8)>,
     /// Number-range actions ([`NumberRange`]; through [`Policy::add_number_range`]).
     number_ranges: Vec<NumberRange>,
+    /// Rules for arches the policy does not list, by number (through
+    /// [`Policy::other_rule_add`]).
+    other_rules: Vec<Rule>,
 }
 
 impl Policy {
@@ -293,6 +297,7 @@ impl Policy {
             attrs: Attributes::default(),
             priorities: Vec::new(),
             number_ranges: Vec::new(),
+            other_rules: Vec::new(),
         }
     }
 
