@@ -170,12 +170,12 @@ pub fn compile_with_warnings(
     let weights = frequency::Weights::new(opts, &arches);
     // The primary arch's line gets the optimal search; secondary lines
     // (x86 on an x86_64 host) the cheaper weight-balanced one.
-    let primary = arches[0].audit();
+    let primary = arches.first().map(|a| a.audit());
     let sections: Vec<emit::Section> = lines
         .iter()
         .map(|line| {
             let w = weights.range_weights(line, &decisions);
-            let tree = if line.audit == primary {
+            let tree = if Some(line.audit) == primary {
                 search::build(&line.ranges, &w)
             } else {
                 search::balanced(&line.ranges, &w)
