@@ -171,3 +171,66 @@ fn jump(r: &mut Reversed, cond: crate::bpf::JmpCond, k: u32, jt: Label, jf: Labe
         jf: of,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{assemble, Code, Op, Target};
+    use crate::action::Action;
+    use crate::bpf::data::{SeccompData, OFF_NR};
+    use crate::bpf::{ByteOrder, JmpCond};
+
+    /// 2500 numbers each allowed by its own `JEQ`: the plain layout needs a
+    /// `RET` copy per jump (over 4096); the compact one shares them.
+    #[test]
+    fn far_returns_are_shared() {
+        let mut code = Code::default();
+        code.push(Op::Ld(OFF_NR));
+        let allow = Target::Ret(Action::Allow.to_ret());
+        let deny = Target::Ret(Action::Errno(1).to_ret());
+        for k in 0..2500u32 {
+            let next = code.label();
+            code.push(Op::Jmp {
+                cond: JmpCond::Eq,
+                k: 3 * k,
+                jt: allow,
+                jf: Target::Label(next),
+            });
+            code.push(Op::Place(next));
+        }
+        code.push(Op::Jmp {
+            cond: JmpCond::Eq,
+            k: u32::MAX,
+            jt: allow,
+            jf: deny,
+        });
+        code.push(Op::Pool);
+        let prog = assemble(code).unwrap();
+        assert!(prog.len() < 2600, "{} instructions", prog.len());
+        crate::bpf::validate::validate_program(&prog).unwrap();
+        for nr in [
+            0u32,
+            1,
+            2,
+            3,
+            3 * 1000,
+            3 * 1000 + 1,
+            3 * 2499,
+            3 * 2500,
+            u32::MAX,
+        ] {
+            let d = SeccompData {
+                nr,
+                ..Default::default()
+            };
+            let want = if (nr % 3 == 0 && nr < 3 * 2500) || nr == u32::MAX {
+                Action::Allow
+            } else {
+                Action::Errno(1)
+            };
+            let got = crate::emu::run(&prog, &d, ByteOrder::Little)
+                .unwrap()
+                .action;
+            assert_eq!(got, want, "nr {nr}");
+        }
+    }
+}
