@@ -23,7 +23,7 @@ use super::decision::Arm;
 use crate::policy::Condition;
 
 /// Fewest arms a run must have to share its first condition.
-const MIN_RUN: usize = 2;
+pub const MIN_RUN: usize = 2;
 
 /// A run at the start of `arms` sharing its first condition: the
 /// condition and the arms' rests (each with the first condition taken
