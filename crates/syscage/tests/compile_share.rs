@@ -91,3 +91,73 @@ fn hundreds_of_path_rules_fit_and_decide_like_the_policy() {
     // The inputs reach both outcomes of every rule.
     assert!(allowed > 900, "{allowed} allowed");
 }
+
+mod xorshift;
+
+/// Random rules of two syscalls whose first conditions repeat (so runs of
+/// one action share them), with random further conditions and mixed
+/// actions: the program decides like the policy on edge values.
+#[test]
+fn shared_first_conditions_decide_like_the_policy() {
+    use syscage::policy::Width;
+    let mut rng = xorshift::Rng(0x0005_4a2e_d00d);
+    let values = [0u64, 1, 2, 0xffff_ffff, 1 << 32, AT_FDCWD, u64::MAX];
+    let actions = [Action::Allow, Action::Log, Action::Errno(13)];
+    for case in 0..200 {
+        let mut p = Policy::init(Action::Errno(1)).unwrap();
+        p.set_arches(vec![Arch::X86_64, Arch::X86]).unwrap();
+        let firsts: Vec<Condition> = (0..2)
+            .map(|_| Condition::new(rng.below(2) as u8, CmpOp::Eq(rng.pick(&values))))
+            .collect();
+        for _ in 0..rng.below(12) {
+            let mut rule = Rule::new(rng.pick(&["openat", "read"]), rng.pick(&actions))
+                .with(rng.pick(&firsts));
+            for _ in 0..1 + rng.below(2) {
+                let v = rng.pick(&values);
+                let op = match rng.below(4) {
+                    0 => CmpOp::Eq(v),
+                    1 => CmpOp::Ne(v),
+                    2 => CmpOp::Le(v),
+                    _ => CmpOp::MaskedEq {
+                        mask: 0xff,
+                        value: v & 0xff,
+                    },
+                };
+                let width = if rng.below(4) == 0 {
+                    Width::Bits32
+                } else {
+                    Width::Bits64
+                };
+                rule = rule.with(Condition {
+                    arg: rng.below(3) as u8,
+                    op,
+                    width,
+                });
+            }
+            p.rule_add_verbatim(rule);
+        }
+        let prog = compile(&p, &CompileOptions::default()).unwrap();
+        validate::validate_program(&prog).unwrap();
+        for _ in 0..300 {
+            let arch = rng.pick(&[Arch::X86_64, Arch::X86]);
+            let nr = arch.syscall_nr(rng.pick(&["openat", "read"])).unwrap();
+            let d = SeccompData {
+                nr,
+                arch: arch.audit(),
+                args: [
+                    rng.pick(&values),
+                    rng.pick(&values),
+                    rng.pick(&values),
+                    0,
+                    0,
+                    0,
+                ],
+                ..Default::default()
+            };
+            let got = syscage::emu::run(&prog, &d, ByteOrder::Little)
+                .unwrap()
+                .action;
+            assert_eq!(got, p.evaluate(&d), "case {case}: {d:x?}\n{p:?}");
+        }
+    }
+}

@@ -313,8 +313,8 @@ impl Emitter<'_> {
 
 /// Emits the checks of `tree`, the accumulator holding `nr` on entry.
 /// Consecutive arms of one action that test one argument for equality
-/// become one set test; consecutive arms of one action that begin with
-/// the same condition test it once ([`share`]).
+/// become one set test; consecutive arms that begin with the same
+/// condition test it once ([`share`]).
 pub fn emit(code: &mut Code, tree: &ArgTree, order: ByteOrder) {
     let mut e = Emitter {
         code,

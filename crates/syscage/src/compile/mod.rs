@@ -15,8 +15,8 @@
 //! 5. [`args`]: argument checks inside a leaf, 64-bit comparisons split in
 //!    high and low words in the arch's byte order, no redundant loads;
 //!    runs of one-argument arms of one action as one [`argset`] (each word
-//!    loaded and searched once); runs of arms of one action that begin
-//!    with the same condition test it once ([`share`]);
+//!    loaded and searched once); runs of arms that begin with the same
+//!    condition test it once ([`share`]);
 //! 6. [`emit`] and [`layout`]: arch dispatch, sections, shared return
 //!    blocks, jumps farther than 255 through `JA` (or a copied `RET`), the
 //!    4096-instruction limit; a program over it is laid out again by

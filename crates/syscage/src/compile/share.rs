@@ -1,4 +1,4 @@
-//! Pass 5c, shared conditions: a run of argument-tree arms with one action
+//! Pass 5c, shared conditions: a run of consecutive argument-tree arms
 //! that all begin with the same condition tests it once.
 //!
 //! ```text
@@ -10,14 +10,17 @@
 //! each arm", not as one `dfd` test per arm. The arms' rests are arms of
 //! their own and go through the same passes again: here they are one
 //! [value set](super::argset) of `path`, searched once instead of tested
-//! one by one (tor's relay sandbox, 609 such rules, needs ~1 500
-//! instructions instead of ~7 500, over the kernel's 4096).
+//! one by one. Tor's relay sandbox (609 such rules, and 300 `rename`
+//! rules of two paths) compiles to 7535 instructions without this pass,
+//! 4935 with it, and 3776 once laid out with shared trampolines
+//! ([`super::compact`]); the kernel takes 4096.
 //!
-//! It is sound because the arms of a run share their action: "some arm
-//! holds" is `c && (rest₁ || rest₂ || …)`, and when `c` fails or no rest
-//! holds, the next run is tried, as it was arm after arm. A run counts only
-//! arms with a condition after the shared one, so an arm that is the
-//! shared condition alone (which would make the rests moot) ends the run.
+//! It is sound because the arms are tried in order and the first that
+//! holds decides: where `c` fails no arm of the run can hold, so the next
+//! run is tried, as it was arm after arm; where `c` holds, the rests are
+//! tried in the arms' order, each giving its own arm's action. A run
+//! counts only arms with a condition after the shared one, so an arm that
+//! is the shared condition alone ends the run (it is emitted as it is).
 
 use super::decision::Arm;
 use crate::policy::Condition;
@@ -33,7 +36,7 @@ pub fn shared_run(arms: &[Arm]) -> Option<(Condition, Vec<Arm>)> {
     let (&c, _) = first.conds.split_first()?;
     let len = arms
         .iter()
-        .take_while(|a| a.action == first.action && a.conds.len() >= 2 && a.conds[0] == c)
+        .take_while(|a| a.conds.len() >= 2 && a.conds[0] == c)
         .count();
     if len < MIN_RUN {
         return None;
@@ -70,10 +73,10 @@ mod tests {
     }
 
     #[test]
-    fn a_run_ends_at_another_action_condition_or_a_lone_condition() {
+    fn a_run_ends_at_another_condition_or_a_lone_condition() {
         let c = cond(0, 7);
         let arms = vec![
-            arm(Action::Allow, &[c, cond(1, 1)]),
+            arm(Action::Log, &[c, cond(1, 1)]),
             arm(Action::Allow, &[c, cond(1, 2), cond(2, 3)]),
             arm(Action::Allow, &[c]),
             arm(Action::Allow, &[c, cond(1, 4)]),
@@ -81,16 +84,13 @@ mod tests {
         let (shared, rests) = shared_run(&arms).unwrap();
         assert_eq!(shared, c);
         assert_eq!(rests.len(), 2);
+        assert_eq!(rests[0].action, Action::Log);
         assert_eq!(rests[1].conds, vec![cond(1, 2), cond(2, 3)]);
-        let other = vec![
-            arm(Action::Allow, &[c, cond(1, 1)]),
-            arm(Action::Log, &[c, cond(1, 2)]),
-        ];
-        assert_eq!(shared_run(&other), None);
         let differ = vec![
             arm(Action::Allow, &[c, cond(1, 1)]),
             arm(Action::Allow, &[cond(0, 8), cond(1, 2)]),
         ];
         assert_eq!(shared_run(&differ), None);
+        assert_eq!(shared_run(&arms[2..]), None);
     }
 }
