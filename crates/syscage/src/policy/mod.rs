@@ -3,7 +3,9 @@
 //! A [`Policy`] is libseccomp's filter context (`scmp_filter_ctx`): a default
 //! action, the arches it covers, the action for other arches, an optional
 //! action for syscall numbers unknown to the tables, and [`Rule`]s, each a
-//! syscall, an action and an AND of argument [`Condition`]s.
+//! syscall, an action and an AND of argument [`Condition`]s; optionally
+//! rules by number for the arches it does not list
+//! ([`Policy::other_rule_add`]).
 //!
 //! [`Policy::evaluate`] is the reference evaluator of DESIGN.md's rule
 //! semantics, deliberately simple: the compiler must agree with it on every
