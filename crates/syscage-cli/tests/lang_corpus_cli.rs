@@ -18,16 +18,7 @@ use syscage_bin::{stderr, stdout, syscage};
 /// Filters that do not round-trip yet, with the words of the refusal they
 /// must get (from decompile, or from compile for a policy whose filter
 /// would exceed the kernel's instruction limit).
-const NOT_YET: &[(&str, &str)] = &[
-    // Decisions for unchecked arches by number and argument: needs an
-    // `arch other` section.
-    (
-        "firejail-protocol",
-        "architectures the filter does not check get different actions",
-    ),
-    // 609 openat path rules: syscage's compiler needs 7535 instructions.
-    ("tor-sandbox-relay", "more than the kernel's limit of 4096"),
-];
+const NOT_YET: &[(&str, &str)] = &[];
 
 fn bpf_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {

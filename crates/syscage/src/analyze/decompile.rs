@@ -6,7 +6,7 @@
 //! only returned when it is proven to decide exactly like the program.
 
 use super::domain::IntervalSet;
-use super::lift::{DecisionTable, Verdict, WORD_ARCH, WORD_NR};
+use super::lift::{DecisionTable, Verdict, WORD_NR};
 use super::verify::{verify, VerifyError};
 use super::view::{arch_views, ArchView};
 use crate::action::Action;
@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 mod conditions;
 mod numbers;
+mod other;
 use conditions::{conditions_of, merge_ranges, range_alternatives, range_rules, single_arg_ranges};
 use numbers::exact_numbers;
 
@@ -31,8 +32,10 @@ pub enum DecompileError {
     /// arches depend on numbers that mean other syscalls there.
     #[error("the filter never checks the architecture; a policy always does (decompile with -a to pick the arch it was written for, and other arches get its bad-arch action)")]
     NoArchCheck,
-    /// Unchecked arches do not all get one action.
-    #[error("architectures the filter does not check get different actions depending on the syscall; a policy gives them one bad-arch action")]
+    /// Unchecked arches get different actions in a way other-arch rules
+    /// (`arch other`: by number and argument) cannot say: depending on
+    /// which unchecked arch it is, or for too many numbers.
+    #[error("architectures the filter does not check get different actions depending on the architecture or on too many syscall numbers; a policy gives them one bad-arch action and rules by number (`arch other`)")]
     MixedBadArch,
     /// A path returns a value that depends on the input (`RET A`).
     #[error("a path returns an input-dependent value (RET A), which no policy can express")]
@@ -84,18 +87,6 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
     let mut others = IntervalSet::full();
     for v in &views {
         others = others.minus(&IntervalSet::single(v.audit));
-    }
-    let mut bad: Option<Action> = None;
-    for leaf in &table.leaves {
-        let mut d = leaf.region[WORD_ARCH].clone();
-        d.restrict(&others);
-        if d.is_feasible() {
-            let a = action_of(leaf.verdict)?;
-            if bad.is_some_and(|b| b != a) {
-                return Err(DecompileError::MixedBadArch);
-            }
-            bad = Some(a);
-        }
     }
     // The global default: the most common unconditional refusal when
     // refusals are common enough to be the policy's intent (an allowlist,
@@ -183,7 +174,9 @@ pub fn decompile(table: &DecisionTable, fallback: &[Arch]) -> Result<Policy, Dec
     });
     let mut policy = Policy::init(default)?;
     policy.set_arches([])?;
-    policy.set_bad_arch_action(bad.unwrap_or(Action::KillProcess))?;
+    // The bad-arch action, and other-arch rules where unchecked arches'
+    // decisions depend on the number and arguments.
+    other::other_arches(table, &others, &mut policy)?;
     for v in &views {
         let Some(arch) = v.arch else {
             return Err(DecompileError::Unknown(format!("{:#x}", v.audit)));

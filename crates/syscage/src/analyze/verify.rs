@@ -66,6 +66,12 @@ pub enum VerifyError {
         /// The syscall number.
         nr: u32,
     },
+    /// The policy's other-arch rules split a region into too many pieces.
+    #[error("too many condition combinations for syscall number {nr} of the arches the policy does not list: equivalence is not proven")]
+    TooComplexOther {
+        /// The syscall number.
+        nr: u32,
+    },
 }
 
 /// Most pieces one syscall's rules may split a region into.
@@ -294,11 +300,13 @@ impl Checker<'_> {
         // Arches the policy does not name.
         let mut other_arch = region[WORD_ARCH].clone();
         other_arch.restrict(&audits.complement());
-        if leaf.verdict.action() != Some(self.policy.bad_arch_action()) && other_arch.is_feasible()
+        let uniform = self.policy.other_rules().is_empty();
+        if (!uniform || leaf.verdict.action() != Some(self.policy.bad_arch_action()))
+            && other_arch.is_feasible()
         {
             let mut other = region.clone();
             other[WORD_ARCH] = other_arch;
-            self.expect(&other, self.policy.bad_arch_action(), leaf.verdict)?;
+            self.other_arches(&other, leaf.verdict)?;
         }
         let audit_values = self.per_arch.iter().map(|(a, _)| a.audit());
         let mut seen = Vec::new();
@@ -348,7 +356,7 @@ impl Checker<'_> {
         got: Verdict,
     ) -> Result<(), VerifyError> {
         let Some((arch, rules)) = arch else {
-            return self.expect(region, self.policy.bad_arch_action(), got);
+            return self.other_arches(region, got);
         };
         let nr_dom: &WordDomain = &region[WORD_NR];
         for &(ref set, action) in &rules.unnamed {
@@ -578,5 +586,6 @@ fn range64(lo: usize, hi: usize, l: u64, h: u64) -> Dnf {
     out
 }
 
+mod other;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,7 @@ use super::argset::{self, ValueSet};
 use super::decision::{ArgTree, Arm};
 use super::layout::{Code, Label, Op, Target};
 use super::search::Node;
+use super::share;
 use crate::bpf::data::{arg_offset, Half};
 use crate::bpf::{ByteOrder, JmpCond};
 use crate::policy::{CmpOp, Condition, Width};
@@ -312,7 +313,8 @@ impl Emitter<'_> {
 
 /// Emits the checks of `tree`, the accumulator holding `nr` on entry.
 /// Consecutive arms of one action that test one argument for equality
-/// become one set test.
+/// become one set test; consecutive arms that begin with the same
+/// condition test it once ([`share`]).
 pub fn emit(code: &mut Code, tree: &ArgTree, order: ByteOrder) {
     let mut e = Emitter {
         code,
@@ -320,29 +322,53 @@ pub fn emit(code: &mut Code, tree: &ArgTree, order: ByteOrder) {
         acc: Some(Acc::Unknown),
         incoming: HashMap::new(),
     };
-    let arms = &tree.arms;
-    let mut i = 0;
-    while i < arms.len() {
-        // The longest run from i that is one value set (at least 2 arms).
-        let mut j = i + 1;
-        while j < arms.len() && argset::value_set(&arms[i..=j]).is_some() {
-            j += 1;
-        }
-        let last = j == arms.len();
-        let fail = if last {
-            Target::Ret(tree.fallback.to_ret())
-        } else {
-            Target::Label(e.next())
-        };
-        match argset::value_set(&arms[i..j]) {
-            Some(set) if j - i >= 2 => {
-                e.value_set(&set, Target::Ret(arms[i].action.to_ret()), fail)
+    e.arms(&tree.arms, Target::Ret(tree.fallback.to_ret()));
+}
+
+impl Emitter<'_> {
+    /// `arms` in order, the first that holds deciding, else `otherwise`
+    /// (not placed here).
+    fn arms(&mut self, arms: &[Arm], otherwise: Target) {
+        let mut i = 0;
+        while i < arms.len() {
+            if let Some((c, rests)) = share::shared_run(&arms[i..]) {
+                let j = i + rests.len();
+                let fail = if j == arms.len() {
+                    otherwise
+                } else {
+                    Target::Label(self.next())
+                };
+                let n = self.next();
+                self.cond(&c, Target::Label(n), fail);
+                self.place(n);
+                self.arms(&rests, fail);
+                if let (Target::Label(l), false) = (fail, j == arms.len()) {
+                    self.place(l);
+                }
+                i = j;
+                continue;
             }
-            _ => e.arm(&arms[i], fail),
+            // The longest run from i that is one value set (at least 2 arms).
+            let mut j = i + 1;
+            while j < arms.len() && argset::value_set(&arms[i..=j]).is_some() {
+                j += 1;
+            }
+            let last = j == arms.len();
+            let fail = if last {
+                otherwise
+            } else {
+                Target::Label(self.next())
+            };
+            match argset::value_set(&arms[i..j]) {
+                Some(set) if j - i >= 2 => {
+                    self.value_set(&set, Target::Ret(arms[i].action.to_ret()), fail)
+                }
+                _ => self.arm(&arms[i], fail),
+            }
+            if let (Target::Label(l), false) = (fail, last) {
+                self.place(l);
+            }
+            i = j;
         }
-        if let Target::Label(l) = fail {
-            e.place(l);
-        }
-        i = j;
     }
 }

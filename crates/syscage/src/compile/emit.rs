@@ -13,6 +13,8 @@
 //!
 //! The check of arch `i + 1` follows section `i` and tests the arch again
 //! (the accumulator held `arch` when the jump was taken, so no reload).
+//! A policy with other-arch rules ends with one more section, for the
+//! arches no check matched ([`super::other`]).
 
 use super::args;
 use super::decision::{Decision, Decisions};
@@ -33,14 +35,39 @@ pub struct Section {
     pub tree: Node,
 }
 
-/// The symbolic program for `sections`.
-pub fn emit(sections: &[Section], decisions: &Decisions, bad_arch: Action) -> Code {
+/// The symbolic program for `sections`; an arch none of them checks gets
+/// `bad_arch`, or goes through `other` when the policy has other-arch
+/// rules (see [`super::other`]).
+pub fn emit(
+    sections: &[Section],
+    other: Option<&Section>,
+    decisions: &Decisions,
+    bad_arch: Action,
+) -> Code {
     let mut code = Code::default();
+    if sections.is_empty() {
+        if let Some(o) = other {
+            code.push(Op::Ld(OFF_NR));
+            node(&mut code, &o.tree, decisions, o.order);
+            code.push(Op::Pool);
+        } else {
+            code.push(Op::Ret(bad_arch.to_ret()));
+        }
+        return code;
+    }
     code.push(Op::Ld(OFF_ARCH));
+    let mut other_label = None;
     for (i, s) in sections.iter().enumerate() {
         let body = code.label();
-        let other = if i + 1 == sections.len() {
-            Target::Ret(bad_arch.to_ret())
+        let other_target = if i + 1 == sections.len() {
+            match other {
+                Some(_) => {
+                    let l = code.label();
+                    other_label = Some(l);
+                    Target::Label(l)
+                }
+                None => Target::Ret(bad_arch.to_ret()),
+            }
         } else {
             Target::Label(code.label())
         };
@@ -48,15 +75,20 @@ pub fn emit(sections: &[Section], decisions: &Decisions, bad_arch: Action) -> Co
             cond: JmpCond::Eq,
             k: s.audit,
             jt: Target::Label(body),
-            jf: other,
+            jf: other_target,
         });
         code.push(Op::Place(body));
         code.push(Op::Ld(OFF_NR));
         node(&mut code, &s.tree, decisions, s.order);
         code.push(Op::Pool);
-        if let Target::Label(l) = other {
+        if let Target::Label(l) = other_target {
             code.push(Op::Place(l));
         }
+    }
+    if let (Some(o), Some(_)) = (other, other_label) {
+        code.push(Op::Ld(OFF_NR));
+        node(&mut code, &o.tree, decisions, o.order);
+        code.push(Op::Pool);
     }
     code
 }

@@ -72,8 +72,9 @@ impl Code {
     }
 }
 
+/// A laid-out instruction with symbolic jump targets (pools resolved).
 #[derive(Clone, Copy, Debug)]
-enum Item {
+pub(super) enum Item {
     Ld(u32),
     And(u32),
     Jmp {
@@ -87,8 +88,20 @@ enum Item {
     Place(Label),
 }
 
-/// Lays out symbolic code as a program.
+/// Lays out symbolic code as a program. A program over the limit is laid
+/// out again by [`compact`](super::compact), which shares far jumps'
+/// trampolines (a program that fits keeps this layout, byte for byte).
 pub fn assemble(code: Code) -> Result<Program, CompileError> {
+    let (items, next_label) = pooled(code);
+    match far_jumps(items.clone(), next_label) {
+        Err(CompileError::TooLong(_)) => super::compact::lay_out(&items),
+        done => done,
+    }
+}
+
+/// The code with each return pool's `RET`s placed and jumps to them
+/// resolved to labels; the next free label.
+fn pooled(code: Code) -> (Vec<Item>, Label) {
     let mut next_label = code.next_label;
     let mut fresh = || {
         next_label += 1;
@@ -142,7 +155,12 @@ pub fn assemble(code: Code) -> Result<Program, CompileError> {
         }
         start = p + 1;
     }
-    // Far jumps: trampolines until every conditional jump reaches.
+    (items, next_label)
+}
+
+/// Far jumps: trampolines right after each jump until every conditional
+/// jump reaches its target.
+fn far_jumps(mut items: Vec<Item>, mut next_label: Label) -> Result<Program, CompileError> {
     let mut pos: Vec<usize> = Vec::new();
     loop {
         let needed = next_label as usize;

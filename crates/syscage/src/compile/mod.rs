@@ -8,16 +8,19 @@
 //! 3. [`ranges`]: per audit arch id, the whole 32-bit number line cut into
 //!    ranges of equal decision (x32 folded into x86_64's line by bit 30,
 //!    `nr == -1` as libseccomp treats it, unknown numbers, bad-arch parts);
+//!    [`other`](mod@other): the line of arches the policy does not list;
 //! 4. [`search`]: a binary search over the ranges (`JGE` splits and `JEQ`
 //!    exception chains), optimal for a weight per range, taken from a
 //!    syscall-frequency table ([`frequency`]);
 //! 5. [`args`]: argument checks inside a leaf, 64-bit comparisons split in
 //!    high and low words in the arch's byte order, no redundant loads;
 //!    runs of one-argument arms of one action as one [`argset`] (each word
-//!    loaded and searched once);
+//!    loaded and searched once); runs of arms that begin with the same
+//!    condition test it once ([`share`]);
 //! 6. [`emit`] and [`layout`]: arch dispatch, sections, shared return
 //!    blocks, jumps farther than 255 through `JA` (or a copied `RET`), the
-//!    4096-instruction limit.
+//!    4096-instruction limit; a program over it is laid out again by
+//!    [`compact`], far jumps sharing their trampolines.
 //!
 //! Every path whose decision does not depend on arguments loads only
 //! `arch` and `nr`, so the kernel's action cache (Linux ≥ 5.11) answers it.
@@ -40,14 +43,17 @@
 
 pub mod args;
 pub mod argset;
+pub mod compact;
 pub mod decision;
 pub mod emit;
 pub mod frequency;
 pub mod layout;
 pub mod naive;
+pub mod other;
 pub mod ranges;
 pub mod resolve;
 pub mod search;
+pub mod share;
 pub mod stats;
 
 use crate::arch::Arch;
@@ -150,7 +156,7 @@ pub fn compile_with_warnings(
 ) -> Result<Compiled, CompileError> {
     let mut warnings = Vec::new();
     let arches = target_arches(policy, opts);
-    if arches.is_empty() {
+    if arches.is_empty() && policy.other_rules().is_empty() {
         // Every arch is a bad one, as the reference evaluator says.
         let ret = crate::bpf::Insn::Ret(policy.bad_arch_action().to_ret());
         return Ok(Compiled {
@@ -164,12 +170,12 @@ pub fn compile_with_warnings(
     let weights = frequency::Weights::new(opts, &arches);
     // The primary arch's line gets the optimal search; secondary lines
     // (x86 on an x86_64 host) the cheaper weight-balanced one.
-    let primary = arches[0].audit();
+    let primary = arches.first().map(|a| a.audit());
     let sections: Vec<emit::Section> = lines
         .iter()
         .map(|line| {
             let w = weights.range_weights(line, &decisions);
-            let tree = if line.audit == primary {
+            let tree = if Some(line.audit) == primary {
                 search::build(&line.ranges, &w)
             } else {
                 search::balanced(&line.ranges, &w)
@@ -181,11 +187,42 @@ pub fn compile_with_warnings(
             }
         })
         .collect();
-    let ops = emit::emit(&sections, &decisions, policy.bad_arch_action());
+    let other = other_section(policy, &arches, &mut decisions);
+    let ops = emit::emit(
+        &sections,
+        other.as_ref(),
+        &decisions,
+        policy.bad_arch_action(),
+    );
     let program = layout::assemble(ops)?;
     warnings.sort();
     warnings.dedup();
     Ok(Compiled { program, warnings })
+}
+
+/// The section for arches no check matches, when the policy has
+/// other-arch rules ([`other`]): a weight-balanced search (nothing says
+/// which numbers are frequent on an unknown arch), arguments laid out in
+/// the first arch's byte order.
+fn other_section(
+    policy: &Policy,
+    arches: &[Arch],
+    decisions: &mut decision::Decisions,
+) -> Option<emit::Section> {
+    if policy.other_rules().is_empty() {
+        return None;
+    }
+    let ranges = other::ranges(policy, 0, u32::MAX, decisions);
+    let weights = vec![1.0; ranges.len()];
+    let order = arches
+        .first()
+        .or(policy.arches().first())
+        .map_or(crate::bpf::ByteOrder::Little, |a| a.byte_order());
+    Some(emit::Section {
+        audit: 0,
+        order,
+        tree: search::balanced(&ranges, &weights),
+    })
 }
 
 /// The arches to compile, in the policy's order, deduplicated.

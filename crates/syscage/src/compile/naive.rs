@@ -6,7 +6,8 @@
 //! Nothing is merged, searched or shared:
 //!
 //! 1. load `arch`; one `JEQ` per audit id of the policy, else `RET` the
-//!    bad-arch action (`SCMP_FLTATR_ACT_BADARCH`);
+//!    bad-arch action (`SCMP_FLTATR_ACT_BADARCH`), or with other-arch
+//!    rules a `JEQ` per number they name and their rules;
 //! 2. on `AUDIT_ARCH_X86_64`, `nr == -1` and x32's numbers (from bit 30
 //!    up, the arch module's [`X86_64_CLASS_RANGES`]) pick x86_64 or x32
 //!    exactly as [`Policy::arch_for`] does;
@@ -62,7 +63,7 @@ pub fn compile_naive(policy: &Policy) -> Result<Program, CompileError> {
             c.branch(JmpCond::Eq, a.audit(), true, l);
         }
     }
-    c.push(Op::Ret(policy.bad_arch_action()));
+    unlisted(&mut c, policy);
 
     // 2. Per audit id: the arch that owns each number.
     for &(audit, l) in &audits {
@@ -84,7 +85,7 @@ pub fn compile_naive(policy: &Policy) -> Result<Program, CompileError> {
         c.push(Op::Goto(owner(x86_64_class(0))));
     }
     c.place(bad);
-    c.push(Op::Ret(policy.bad_arch_action()));
+    unlisted(&mut c, policy);
 
     // 3 and 4. Per arch: number dispatch, then each number's rules.
     for (ar, &(_, l)) in resolved.iter().zip(&arch_label) {
@@ -92,6 +93,49 @@ pub fn compile_naive(policy: &Policy) -> Result<Program, CompileError> {
         arch_section(&mut c, policy, ar);
     }
     c.assemble()
+}
+
+/// What an arch the policy does not handle gets: the bad-arch action, or
+/// with other-arch rules one `JEQ` per number they name and each number's
+/// rules, most severe first (64-bit arguments, the first arch's byte
+/// order, as the optimizing compiler lays them out), else the bad-arch
+/// action.
+fn unlisted(c: &mut Code, policy: &Policy) {
+    let bad = policy.bad_arch_action();
+    if policy.other_rules().is_empty() {
+        c.push(Op::Ret(bad));
+        return;
+    }
+    let order = policy
+        .arches()
+        .first()
+        .map_or(ByteOrder::Little, |a| a.byte_order());
+    let mut by_nr: std::collections::BTreeMap<u32, Vec<&Rule>> = Default::default();
+    for r in policy.other_rules() {
+        if let Some(nr) = r.syscall.resolve(Arch::X86_64) {
+            by_nr.entry(nr).or_default().push(r);
+        }
+    }
+    c.push(Op::Ld(OFF_NR));
+    let labels: Vec<Label> = by_nr.keys().map(|_| c.label()).collect();
+    for (&nr, &l) in by_nr.keys().zip(&labels) {
+        c.branch(JmpCond::Eq, nr, true, l);
+    }
+    c.push(Op::Ret(bad));
+    for (rules, l) in by_nr.into_values().zip(labels) {
+        c.place(l);
+        let mut rules = rules;
+        rules.sort_by_key(|r| std::cmp::Reverse(r.action));
+        for rule in rules {
+            let next = c.label();
+            for cond in &rule.conditions {
+                condition(c, *cond, true, order, next);
+            }
+            c.push(Op::Ret(rule.action));
+            c.place(next);
+        }
+        c.push(Op::Ret(bad));
+    }
 }
 
 /// The number dispatch and rule chains of one arch.

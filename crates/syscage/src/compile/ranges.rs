@@ -7,7 +7,8 @@
 //! - On `AUDIT_ARCH_X86_64`, the arch module's [`x86_64_class`] splits the
 //!   numbers: x32's numbers go to x32 if it is in the policy, else the
 //!   bad-arch action; x86_64's to x86_64, or the bad-arch action without
-//!   it; `nr == -1` to x32 if present, else x86_64 ([`X86_64Class::owner`],
+//!   it (the bad-arch parts take the [`other`](super::other) arches'
+//!   ranges when the policy has other-arch rules); `nr == -1` to x32 if present, else x86_64 ([`X86_64Class::owner`],
 //!   libseccomp 2.5's split, the reference evaluator's [`Policy::arch_for`]). The x32 check is thus folded into
 //!   the number search.
 //! - Unnamed numbers inside the policy's number ranges
@@ -100,7 +101,7 @@ pub fn number_lines(
                         push(&mut ranges, r);
                     }
                 }
-                None => push(
+                None if policy.other_rules().is_empty() => push(
                     &mut ranges,
                     Range {
                         lo: w.lo,
@@ -108,6 +109,12 @@ pub fn number_lines(
                         decision: bad,
                     },
                 ),
+                // Numbers of an arch the policy does not list.
+                None => {
+                    for r in super::other::ranges(policy, w.lo, w.hi, decisions) {
+                        push(&mut ranges, r);
+                    }
+                }
             }
         }
         lines.push(NumberLine {

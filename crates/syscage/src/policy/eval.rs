@@ -30,10 +30,13 @@ impl Policy {
 
     /// The action the policy decides for one syscall: the most severe action
     /// among the matching rules of its arch, else the unknown-syscall action
-    /// for a number the arch's table lacks (if set), else the default.
+    /// for a number the arch's table lacks (if set), else the default. An
+    /// arch the policy does not handle gets
+    /// [`Policy::other_arch_action`] (the bad-arch action without
+    /// other-arch rules).
     pub fn evaluate(&self, data: &SeccompData) -> Action {
         let Some(arch) = self.arch_for(data) else {
-            return self.bad_arch_action;
+            return self.other_arch_action(data);
         };
         let wide = arch.args_64bit();
         let mut named = false;

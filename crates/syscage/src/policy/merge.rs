@@ -9,7 +9,8 @@ impl Policy {
     /// default action, no-new-privs and TSYNC settings
     /// ([`PolicyError::MergeAttribute`], libseccomp's `-EINVAL`), the same
     /// byte order ([`PolicyError::MergeByteOrder`], `-EDOM`) and no arch
-    /// in common ([`PolicyError::ArchPresent`], `-EEXIST`). Other
+    /// in common ([`PolicyError::ArchPresent`], `-EEXIST`); their
+    /// other-arch rules must be the same too. Other
     /// attributes are this policy's. Every rule stays on the arches of
     /// its side: a rule (or number-range action) for all arches becomes
     /// one copy per arch of its policy, arch by arch.
@@ -30,6 +31,10 @@ impl Policy {
         }
         if let Some(a) = other.arches.iter().find(|a| self.arches.contains(a)) {
             return Err(PolicyError::ArchPresent(*a));
+        }
+        // What unlisted arches get is one fact of the merged filter.
+        if self.other_rules != other.other_rules {
+            return Err(PolicyError::MergeAttribute("`arch other` section"));
         }
         // Rules of either side stay on the arches they were written for
         // (libseccomp keeps one rule database per arch).

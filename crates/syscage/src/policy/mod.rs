@@ -3,7 +3,9 @@
 //! A [`Policy`] is libseccomp's filter context (`scmp_filter_ctx`): a default
 //! action, the arches it covers, the action for other arches, an optional
 //! action for syscall numbers unknown to the tables, and [`Rule`]s, each a
-//! syscall, an action and an AND of argument [`Condition`]s.
+//! syscall, an action and an AND of argument [`Condition`]s; optionally
+//! rules by number for the arches it does not list
+//! ([`Policy::other_rule_add`]).
 //!
 //! [`Policy::evaluate`] is the reference evaluator of DESIGN.md's rule
 //! semantics, deliberately simple: the compiler must agree with it on every
@@ -15,6 +17,7 @@ pub mod lists;
 mod merge;
 pub mod multiplex;
 mod numbers;
+mod other;
 
 pub use builder::{arg, arg32, ArgRef, PolicyError, MAX_ERRNO};
 pub use eval::{x86_64_class, X86_64Class, X86_64_CLASS_RANGES};
@@ -278,6 +281,9 @@ pub struct Policy {
     priorities: Vec<(SyscallId, u8)>,
     /// Number-range actions ([`NumberRange`]; through [`Policy::add_number_range`]).
     number_ranges: Vec<NumberRange>,
+    /// Rules for arches the policy does not list, by number (through
+    /// [`Policy::other_rule_add`]).
+    other_rules: Vec<Rule>,
 }
 
 impl Policy {
@@ -294,6 +300,7 @@ impl Policy {
             attrs: Attributes::default(),
             priorities: Vec::new(),
             number_ranges: Vec::new(),
+            other_rules: Vec::new(),
         }
     }
 

@@ -228,6 +228,21 @@ impl Profile {
             pos: None,
             kind: ProfileErrorKind::Inexpressible(msg),
         };
+        if let Some(r) = policy.other_rules().first() {
+            return Err(ProfileError {
+                path: "arch other".to_string(),
+                pos: None,
+                kind: ProfileErrorKind::Inexpressible(format!(
+                    "an `arch other` section: {} rule(s) by syscall number for the arches the policy does not list (e.g. {} for number {}), and a profile gives those arches one action (the bad-arch action) and no rule",
+                    policy.other_rules().len(),
+                    r.action,
+                    match &r.syscall {
+                        SyscallId::Nr(n) => format!("{n:#x}"),
+                        SyscallId::Name(n) => n.clone(),
+                    }
+                )),
+            });
+        }
         if matches!(policy.default_action(), Action::Trap(d) if d != 0) {
             return Err(ProfileError {
                 path: "defaultAction".to_string(),

@@ -31,8 +31,10 @@ pub enum StmtKind {
     Include(String),
     /// `define NAME = VALUE`: a name for a number, usable after it.
     Define(String, u64),
-    /// `arch A { RULES }`: rules for one arch only.
-    ArchSection(Arch, Vec<RuleStmt>),
+    /// `arch A { RULES }`: rules for one arch only; `arch other { RULES }`
+    /// (`None`): rules by number for the arches the policy does not list
+    /// ([`crate::policy::Policy::other_rule_add`]).
+    ArchSection(Option<Arch>, Vec<RuleStmt>),
     /// `ACTION TARGETS [if COND]`, or `ACTION { ... }` (several rules).
     Rules(Vec<RuleStmt>),
 }

@@ -185,7 +185,12 @@ fn assemble(file: &str, stmts: &[Stmt]) -> Result<Policy, LangError> {
                     add_rule(&mut policy, None, r)?;
                 }
             }
-            StmtKind::ArchSection(arch, rules) => {
+            StmtKind::ArchSection(None, rules) => {
+                for r in rules {
+                    add_other_rule(&mut policy, r)?;
+                }
+            }
+            StmtKind::ArchSection(Some(arch), rules) => {
                 if !policy.arch_exist(*arch) {
                     return Err(LangError::at(
                         &s.loc,
@@ -202,6 +207,50 @@ fn assemble(file: &str, stmts: &[Stmt]) -> Result<Policy, LangError> {
         }
     }
     Ok(policy)
+}
+
+/// A rule of the `arch other` section: numbers only (a name means
+/// nothing on an arch the policy does not list), arguments `arg0`..`arg5`.
+fn add_other_rule(policy: &mut Policy, r: &RuleStmt) -> Result<(), LangError> {
+    for t in &r.targets {
+        let (nr, loc) = match t {
+            Target::Nr(nr, loc) => (*nr, loc),
+            Target::Name(n, loc) => {
+                return Err(LangError::at(
+                    loc,
+                    format!("syscall name `{n}` in `arch other`: the arches the policy does not list have no syscall names (expected a syscall number, e.g. 0x29)"),
+                ))
+            }
+            Target::Group(g, loc) => {
+                return Err(LangError::at(
+                    loc,
+                    format!("group `@{g}` in `arch other`: the arches the policy does not list have no syscall names (expected a syscall number)"),
+                ))
+            }
+            Target::Unnamed(_, _, loc) => {
+                return Err(LangError::at(
+                    loc,
+                    "`unnamed` in `arch other`: numbers no rule names there take the `bad-arch` action (expected a syscall number)".into(),
+                ))
+            }
+        };
+        let alternatives = match &r.cond {
+            Some(c) => dnf(c, None)?,
+            None => vec![Vec::new()],
+        };
+        for conds in alternatives {
+            if policy.other_rules().len() >= MAX_RULES {
+                return Err(LangError::at(
+                    &r.loc,
+                    format!("the policy has more than {MAX_RULES} rules"),
+                ));
+            }
+            policy
+                .other_rule_add(r.action, nr, &conds)
+                .map_err(|e| LangError::at(loc, e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The arches a rule applies to.

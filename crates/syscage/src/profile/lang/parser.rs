@@ -5,7 +5,7 @@
 //! file    := stmt*
 //! stmt    := 'default' action | 'bad-arch' action | 'unknown-syscall' action
 //!          | 'arches' ARCH (',' ARCH)* | 'option' NAME ('on' | 'off')
-//!          | 'include' STRING | 'arch' ARCH '{' rule* '}' | rule
+//!          | 'include' STRING | 'arch' (ARCH | 'other') '{' rule* '}' | rule
 //!          | 'define' NAME '=' NUMBER
 //! NUMBER  := value ('|' value)*     value := INT | defined NAME | '(' NUMBER ')'
 //! rule    := action (item | '{' item* '}')
@@ -280,7 +280,7 @@ impl<'a> Parser<'a> {
             }
             "arch" => {
                 self.i += 1;
-                let arch = self.arch()?;
+                let arch = (!self.eat_word("other")).then(|| self.arch()).transpose()?;
                 self.expect("{", "`{` to open the arch section")?;
                 let mut rules = Vec::new();
                 while !self.eat("}") {

@@ -1,5 +1,6 @@
 //! A [`Policy`] as policy-language text: settings first, then the rules
-//! for every arch, then one `arch` section per arch with rules of its own.
+//! for every arch, then one `arch` section per arch with rules of its own,
+//! then the `arch other` section (rules for the arches not listed).
 //! Unconditional rules with one action share a line; argument conditions
 //! use the kernel's parameter names where the syscall has them.
 
@@ -330,6 +331,12 @@ pub fn print(p: &Policy) -> String {
         for line in unnamed(p, Some(a)) {
             let _ = write!(out, "    {line}");
         }
+        out.push_str("}\n");
+    }
+    let other: Vec<&Rule> = p.other_rules().iter().collect();
+    if !other.is_empty() {
+        out.push_str("\narch other {\n");
+        rules(&mut out, &other, None, "    ");
         out.push_str("}\n");
     }
     out

@@ -1,0 +1,119 @@
+//! Arches the policy does not handle, in the proof: an unlisted audit id,
+//! or x32's numbers on x86_64's id without x32. They take the policy's
+//! other-arch rules ([`Policy::other_rules`], the language's
+//! `arch other { … }`), evaluated as [`Policy::other_arch_action`] does:
+//! per number the most severe rule whose conditions hold (all 64 bits of
+//! an argument compared), else the bad-arch action.
+
+use super::{apply, condition, Checker, VerifyError, MAX_PIECES};
+use crate::analyze::domain::IntervalSet;
+use crate::analyze::lift::{Region, Verdict, WORD_ARCH, WORD_NR};
+use crate::bpf::ByteOrder;
+#[cfg(doc)]
+use crate::policy::Policy;
+use crate::policy::{Rule, SyscallId};
+use std::collections::BTreeMap;
+
+impl Checker<'_> {
+    /// Checks `region`, of arches the policy does not handle, against its
+    /// other-arch rules.
+    pub(super) fn other_arches(&self, region: &Region, got: Verdict) -> Result<(), VerifyError> {
+        let bad = self.policy.bad_arch_action();
+        if self.policy.other_rules().is_empty() {
+            return self.expect(region, bad, got);
+        }
+        let mut by_nr: BTreeMap<u32, Vec<&Rule>> = BTreeMap::new();
+        for r in self.policy.other_rules() {
+            if let SyscallId::Nr(nr) = r.syscall {
+                by_nr.entry(nr).or_default().push(r);
+            }
+        }
+        let named = IntervalSet::from_values(by_nr.keys().copied());
+        let mut unnamed = region[WORD_NR].clone();
+        unnamed.restrict(&named.complement());
+        if got.action() != Some(bad) && unnamed.is_feasible() {
+            let mut r = region.clone();
+            r[WORD_NR] = unnamed;
+            self.expect(&r, bad, got)?;
+        }
+        let order = self.order_of(region);
+        for (nr, mut rules) in by_nr {
+            if !region[WORD_NR].contains(nr) {
+                continue;
+            }
+            rules.sort_by_key(|r| std::cmp::Reverse(r.action));
+            let mut r = region.clone();
+            r[WORD_NR].restrict(&IntervalSet::single(nr));
+            self.other_rules(nr, &rules, r, order, got)?;
+        }
+        Ok(())
+    }
+
+    /// The byte order of the arguments in `region`: its audit id's policy
+    /// arch's (x86_64's id without x32), else the table's.
+    fn order_of(&self, region: &Region) -> ByteOrder {
+        match region[WORD_ARCH].intervals.intervals() {
+            [(lo, hi)] if lo == hi => self
+                .policy
+                .arches()
+                .iter()
+                .find(|a| a.audit() == *lo)
+                .map_or(self.order, |a| a.byte_order()),
+            _ => self.order,
+        }
+    }
+
+    /// One number's rules, most severe first (as [`Checker::rules`], with
+    /// 64-bit arguments and the bad-arch action past the last rule).
+    fn other_rules(
+        &self,
+        nr: u32,
+        rules: &[&Rule],
+        region: Region,
+        order: ByteOrder,
+        got: Verdict,
+    ) -> Result<(), VerifyError> {
+        let bad = self.policy.bad_arch_action();
+        let mut pieces = 0;
+        let mut work: Vec<(usize, Region)> = vec![(0, region)];
+        while let Some((next, region)) = work.pop() {
+            pieces += 1;
+            if pieces > MAX_PIECES {
+                return Err(VerifyError::TooComplexOther { nr });
+            }
+            let Some(rule) = rules.get(next) else {
+                self.expect(&region, bad, got)?;
+                continue;
+            };
+            if got.action() == Some(bad)
+                && rules[next..].iter().all(|r| got.action() == Some(r.action))
+            {
+                continue;
+            }
+            let mut holding = vec![region];
+            let mut failing = Vec::new();
+            for c in &rule.conditions {
+                let (holds, fails) = (
+                    condition(*c, true, order, false),
+                    condition(*c, true, order, true),
+                );
+                let mut next_holding = Vec::new();
+                for h in holding {
+                    let before = next_holding.len();
+                    next_holding.extend(holds.iter().filter_map(|conj| apply(&h, conj)));
+                    if next_holding.len() == before {
+                        failing.push(h);
+                    } else {
+                        failing.extend(fails.iter().filter_map(|conj| apply(&h, conj)));
+                    }
+                }
+                holding = next_holding;
+            }
+            for r in &holding {
+                self.expect(r, rule.action, got)?;
+            }
+            work.extend(failing.into_iter().rev().map(|r| (next + 1, r)));
+        }
+        Ok(())
+    }
+}
