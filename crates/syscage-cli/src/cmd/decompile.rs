@@ -237,5 +237,27 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         };
         outln!("{name}{on}: {}{when}", r.action);
     }
+    for n in policy.number_ranges() {
+        let on = n.arch.map_or(String::new(), |a| format!(" [{a}]"));
+        outln!(
+            "unnamed numbers {:#x}..={:#x}{on}: {}",
+            n.lo,
+            n.hi,
+            n.action
+        );
+    }
+    for r in policy.other_rules() {
+        let nr = match &r.syscall {
+            SyscallId::Nr(n) => format!("{n:#x}"),
+            SyscallId::Name(n) => n.clone(),
+        };
+        let conds: Vec<String> = r.conditions.iter().map(condition).collect();
+        let when = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" when {}", conds.join(" && "))
+        };
+        outln!("other arches, number {nr}: {}{when}", r.action);
+    }
     Ok(0)
 }
