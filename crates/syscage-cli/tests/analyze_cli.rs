@@ -509,3 +509,24 @@ fn analyses_warn_when_the_kernel_would_refuse_the_filter() {
         }
     }
 }
+
+#[test]
+fn decompile_text_lists_what_rules_alone_cannot_say() {
+    // firejail's protocol filter decides socket(2) by its family on the
+    // arches it does not check too, and lets whole stretches of unnamed
+    // x86_64 numbers through: the text view lists both, not only rules.
+    let f = data().join("filters/firejail-protocol.bpf");
+    let o = syscage(&["decompile", "-f", "text", &f.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("other arches, number 0x167: ERRNO(95) when")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("unnamed numbers ") && l.ends_with("[x86_64]: ALLOW")),
+        "{out}"
+    );
+}
