@@ -39,6 +39,15 @@ pub struct RuntimeCalls {
 /// The measuring profile: every syscall logged and allowed, on the native
 /// arch and its archMap sub-arches.
 pub fn logging_profile() -> String {
+    format!(
+        "{{\"defaultAction\": \"SCMP_ACT_LOG\", \"architectures\": {}, \"syscalls\": []}}",
+        recording_architectures()
+    )
+}
+
+/// The `architectures` of the recording profiles (JSON): the native arch
+/// and its archMap sub-arches.
+pub fn recording_architectures() -> String {
     let mut arches = vec![Arch::native()];
     arches.extend(Arch::ALL.iter().filter(|a| {
         matches!(
@@ -50,10 +59,7 @@ pub fn logging_profile() -> String {
         .iter()
         .map(|a| format!("\"{}\"", a.oci_name()))
         .collect();
-    format!(
-        "{{\"defaultAction\": \"SCMP_ACT_LOG\", \"architectures\": [{}], \"syscalls\": []}}",
-        names.join(", ")
-    )
+    format!("[{}]", names.join(", "))
 }
 
 /// A private scratch directory, removed on drop.
@@ -133,6 +139,16 @@ pub fn collect(
     owned_by_daemon: bool,
     start: impl FnOnce() -> Result<u32, ContainerError>,
 ) -> Result<Vec<SeccompRecord>, ContainerError> {
+    collect_with_processes(owned_by_daemon, start).map(|(records, _)| records)
+}
+
+/// [`collect`], and the set of processes (thread group ids) whose records
+/// it kept: `start`'s child's descendants, or, when `owned_by_daemon`,
+/// the processes created meanwhile.
+pub fn collect_with_processes(
+    owned_by_daemon: bool,
+    start: impl FnOnce() -> Result<u32, ContainerError>,
+) -> Result<(Vec<SeccompRecord>, HashSet<u32>), ContainerError> {
     let collector = Collector::start().map_err(ContainerError::Audit)?;
     let forks = ForkWatch::start().map_err(ContainerError::Audit)?;
     let started = start();
@@ -155,11 +171,12 @@ pub fn collect(
     } else {
         log.descendants(child, Some(std::process::id()))
     };
-    Ok(collected
+    let records = collected
         .records
         .into_iter()
         .filter(|r| r.code == RET_LOG && ours.contains(&r.pid))
-        .collect())
+        .collect();
+    Ok((records, ours))
 }
 
 /// Starts a child and waits for it: its pid, or its failure with stderr.
