@@ -3,33 +3,36 @@
 //!
 //! The container still runs under a recording profile, so that its tasks
 //! have a seccomp filter in force from the moment the runtime loads it:
-//! [`counting_profile`] allows every call and logs only `execve` and
-//! `execveat` (a handful of audit records, which say which process
-//! handed over to the workload). The counter counts, in the kernel, the
-//! calls of every task under a filter per (cgroup, process, exec
-//! generation, arch, syscall); [`attribute`] keeps the container's, by
-//! what the kernel guarantees, as the audit recorder does
+//! [`counting_profile`] allows every call (it logs `execve` and
+//! `execveat`, a handful of audit records nobody reads, so that no
+//! runtime takes it for no filter at all). The counter counts, in the
+//! kernel, the calls of every task under a filter per (cgroup, process,
+//! exec generation, arch, syscall), with when each key was first counted;
+//! [`attribute`] keeps the container's, by what the kernel guarantees, and
+//! splits them as the audit recorder does
 //! ([`super::attribute::split_first_exec`]):
 //!
-//! - the process the runtime hands over in (the first whose `execve` is
-//!   logged) is the container's init; its calls before its first
-//!   successful `execve` (a lower `self_exec_id`, which `execve` raises)
-//!   are the runtime's;
-//! - a counted process is the container's if it descends from the command
-//!   syscage started (runc, crun, podman) or was created while it ran
-//!   (Docker), and it is in the init's cgroup (a container's cgroup; a
-//!   systemd service with a filter of its own started meanwhile is not);
+//! - a counted process is a candidate if it descends from the command
+//!   syscage started (runc, crun, podman; process events) or was created
+//!   while it ran (Docker);
+//! - the container's init is the candidate first counted, among those
+//!   that executed something under the filter (a later `self_exec_id`):
+//!   the runtime loads the filter in it before any other process of the
+//!   container exists. Its calls before its first successful `execve` (its
+//!   first exec generation) are the runtime's;
+//! - the container is the init's cgroup: a candidate in another one (a
+//!   systemd service with a filter of its own, started meanwhile) is not
+//!   the container's;
 //! - every other call of the container's processes is the workload's.
 //!
 //! An i386 call is told apart by `TS_COMPAT`, an x32 one by its number
 //! ([`Arch::classify`]), as audit's `arch=` and `syscall=` do.
 
-use super::attribute::{is_exec, Maker};
-use super::measure::collect_with_processes;
+use super::attribute::Maker;
 use super::ContainerError;
-use crate::audit::SeccompRecord;
-use crate::syscall_counter::{CountKey, CounterError, Counts, SyscallCounter};
-use std::collections::{BTreeMap, HashSet};
+use crate::proc_events::ForkWatch;
+use crate::syscall_counter::{CountKey, Counted, CounterError, Counts, SyscallCounter};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
 use std::process::{Command, ExitStatus};
 use syscage::arch::Arch;
@@ -95,32 +98,35 @@ impl CountingRecorder {
         let (program, args) = cmd
             .split_first()
             .ok_or_else(|| ContainerError::Unsupported("an empty command".into()))?;
-        let mut status = None;
-        let collected = collect_with_processes(owned_by_daemon, || {
-            let shown = format!("{cmd:?}");
-            let mut child = Command::new(program).args(args).spawn().map_err(|source| {
-                ContainerError::Start {
-                    command: shown.clone(),
-                    source,
-                }
-            })?;
-            let pid = child.id();
-            status = Some(child.wait().map_err(|source| ContainerError::Start {
-                command: shown,
-                source,
-            })?);
-            Ok(pid)
-        });
+        // The forks of the command (or, under Docker, every process
+        // created meanwhile): who may be the container.
+        let forks = ForkWatch::start().map_err(ContainerError::Audit)?;
+        let shown = format!("{cmd:?}");
+        let started = Command::new(program).args(args).spawn();
+        let waited = started.and_then(|mut child| Ok((child.id(), child.wait()?)));
+        let log = forks.finish();
         let counts = self.0.finish().map_err(ContainerError::Counter)?;
-        let (execs, ours) = collected?;
-        let status = status.ok_or_else(|| ContainerError::Unsupported("no exit status".into()))?;
+        let (pid, status) = waited.map_err(|source| ContainerError::Start {
+            command: shown,
+            source,
+        })?;
+        if log.overflowed {
+            return Err(ContainerError::Incomplete(
+                "the process-events socket overflowed".into(),
+            ));
+        }
         if counts.lost > 0 {
             return Err(ContainerError::Incomplete(format!(
                 "the eBPF counter's map was full ({} calls not counted)",
                 counts.lost
             )));
         }
-        Ok((status, attribute(&counts, &execs, &ours)))
+        let ours: HashSet<u32> = if owned_by_daemon {
+            log.forks.iter().map(|f| f.child).collect()
+        } else {
+            log.descendants(pid, Some(std::process::id()))
+        };
+        Ok((status, attribute(&counts, &ours)))
     }
 }
 
@@ -134,46 +140,61 @@ fn key_arch(k: &CountKey) -> Option<Arch> {
     Arch::classify(audit, k.nr).map(|(a, _)| a)
 }
 
+/// The container's init: among the processes in `ours`, the one first
+/// counted of those with more than one exec generation (else of all); its
+/// first generation and cgroup then.
+fn container_init(calls: &[&Counted]) -> Option<(u32, u32, u64)> {
+    // Per process: (first counted, its generation then, its cgroup then,
+    // whether it has another generation).
+    let mut first: HashMap<u32, (u64, u32, u64, bool)> = HashMap::new();
+    for c in calls {
+        let k = &c.key;
+        let e = first
+            .entry(k.tgid)
+            .or_insert((c.first_ns, k.exec_id, k.cgroup_id, false));
+        if k.exec_id != e.1 {
+            e.3 = true;
+        }
+        if (k.exec_id, c.first_ns) < (e.1, e.0) {
+            *e = (c.first_ns, k.exec_id, k.cgroup_id, e.3);
+        }
+    }
+    let pick = |executed: bool| {
+        first
+            .iter()
+            .filter(|(_, f)| f.3 || !executed)
+            .min_by_key(|(pid, f)| (f.0, **pid))
+            .map(|(&pid, f)| (pid, f.1, f.2))
+    };
+    pick(true).or_else(|| pick(false))
+}
+
 /// The container's calls per (maker, arch, syscall number): see the
-/// module doc. `execs`: the logged `execve`/`execveat` records of the
-/// processes in `ours`.
-pub fn attribute(
-    counts: &Counts,
-    execs: &[SeccompRecord],
-    ours: &HashSet<u32>,
-) -> MakerCounts {
-    let init = execs
-        .iter()
-        .filter(|r| is_exec(r))
-        .min_by_key(|r| r.serial)
-        .map(|r| r.pid);
-    let of_init = |k: &&(CountKey, u64)| Some(k.0.tgid) == init;
-    // The init's generation before its first successful execve, and its
-    // cgroup then.
-    let first = counts
+/// module doc. `ours`: the processes that may be the container's.
+pub fn attribute(counts: &Counts, ours: &HashSet<u32>) -> MakerCounts {
+    let candidates: Vec<&Counted> = counts
         .calls
         .iter()
-        .filter(of_init)
-        .min_by_key(|(k, _)| k.exec_id)
-        .map(|(k, _)| (k.exec_id, k.cgroup_id));
+        .filter(|c| ours.contains(&c.key.tgid))
+        .collect();
     let mut out = BTreeMap::new();
-    for (k, n) in &counts.calls {
-        if !ours.contains(&k.tgid) {
+    let Some((init, first_gen, cgroup)) = container_init(&candidates) else {
+        return out;
+    };
+    for c in candidates {
+        let k = &c.key;
+        if k.cgroup_id != cgroup {
             continue;
-        }
-        if let Some((_, cgroup)) = first {
-            if k.cgroup_id != cgroup {
-                continue;
-            }
         }
         let Some(arch) = key_arch(k) else {
             continue;
         };
-        let maker = match first {
-            Some((exec_id, _)) if Some(k.tgid) == init && k.exec_id == exec_id => Maker::Runtime,
-            _ => Maker::Workload,
+        let maker = if k.tgid == init && k.exec_id == first_gen {
+            Maker::Runtime
+        } else {
+            Maker::Workload
         };
-        *out.entry((maker, arch, k.nr)).or_insert(0) += n;
+        *out.entry((maker, arch, k.nr)).or_insert(0) += c.calls;
     }
     out
 }
@@ -192,35 +213,37 @@ mod tests {
         }
     }
 
+    fn counted(key: CountKey, calls: u64, first_ns: u64) -> Counted {
+        Counted {
+            key,
+            calls,
+            first_ns,
+        }
+    }
+
     #[test]
     fn the_inits_calls_before_its_exec_are_the_runtimes() {
         let nr = |n: &str| Arch::X86_64.syscall_nr(n).unwrap();
-        let execve = SeccompRecord {
-            serial: 7,
-            pid: 10,
-            arch: Arch::X86_64.audit(),
-            syscall: nr("execve"),
-            code: super::super::measure::RET_LOG,
-            ..SeccompRecord::default()
-        };
         let counts = Counts {
             calls: vec![
-                (key(5, 10, 3, nr("fstatfs"), false), 2),
-                (key(5, 10, 3, nr("execve"), false), 1),
-                (key(5, 10, 4, nr("brk"), false), 9),
-                (key(5, 11, 4, nr("brk"), false), 1),
-                (key(5, 11, 4, 11, true), 1),
-                (key(5, 11, 4, syscage::arch::x32_nr(0), false), 1),
-                // A process of ours outside the container's cgroup (the
-                // runtime's parent has no filter; a service would).
-                (key(6, 12, 1, nr("read"), false), 5),
+                // The init (10): fstatfs and execve before its exec.
+                counted(key(5, 10, 3, nr("fstatfs"), false), 2, 100),
+                counted(key(5, 10, 3, nr("execve"), false), 1, 110),
+                counted(key(5, 10, 4, nr("brk"), false), 9, 120),
+                // A child of the workload: i386 and x32 calls too.
+                counted(key(5, 11, 4, nr("brk"), false), 1, 130),
+                counted(key(5, 11, 4, 11, true), 1, 131),
+                counted(key(5, 11, 4, syscage::arch::x32_nr(0), false), 1, 132),
+                // A process of ours outside the container's cgroup, first
+                // counted earlier, that never executed anything.
+                counted(key(6, 12, 1, nr("read"), false), 5, 50),
                 // Not ours.
-                (key(5, 99, 1, nr("read"), false), 5),
+                counted(key(5, 99, 1, nr("read"), false), 5, 10),
             ],
             lost: 0,
         };
         let ours = HashSet::from([10, 11, 12]);
-        let m = attribute(&counts, &[execve], &ours);
+        let m = attribute(&counts, &ours);
         let get = |mk, a, n| m.get(&(mk, a, n)).copied();
         assert_eq!(get(Maker::Runtime, Arch::X86_64, nr("fstatfs")), Some(2));
         assert_eq!(get(Maker::Runtime, Arch::X86_64, nr("execve")), Some(1));
@@ -231,6 +254,28 @@ mod tests {
             Some(1)
         );
         assert_eq!(m.len(), 5, "{m:?}");
+    }
+
+    #[test]
+    fn without_an_exec_the_first_counted_process_is_the_runtime() {
+        let nr = |n: &str| Arch::X86_64.syscall_nr(n).unwrap();
+        let counts = Counts {
+            calls: vec![
+                counted(key(5, 10, 3, nr("fstatfs"), false), 2, 100),
+                counted(key(5, 11, 3, nr("read"), false), 1, 200),
+            ],
+            lost: 0,
+        };
+        let m = attribute(&counts, &HashSet::from([10, 11]));
+        assert_eq!(
+            m.get(&(Maker::Runtime, Arch::X86_64, nr("fstatfs"))),
+            Some(&2)
+        );
+        assert_eq!(
+            m.get(&(Maker::Workload, Arch::X86_64, nr("read"))),
+            Some(&1)
+        );
+        assert!(attribute(&counts, &HashSet::new()).is_empty());
     }
 
     #[test]

@@ -139,16 +139,6 @@ pub fn collect(
     owned_by_daemon: bool,
     start: impl FnOnce() -> Result<u32, ContainerError>,
 ) -> Result<Vec<SeccompRecord>, ContainerError> {
-    collect_with_processes(owned_by_daemon, start).map(|(records, _)| records)
-}
-
-/// [`collect`], and the set of processes (thread group ids) whose records
-/// it kept: `start`'s child's descendants, or, when `owned_by_daemon`,
-/// the processes created meanwhile.
-pub fn collect_with_processes(
-    owned_by_daemon: bool,
-    start: impl FnOnce() -> Result<u32, ContainerError>,
-) -> Result<(Vec<SeccompRecord>, HashSet<u32>), ContainerError> {
     let collector = Collector::start().map_err(ContainerError::Audit)?;
     let forks = ForkWatch::start().map_err(ContainerError::Audit)?;
     let started = start();
@@ -171,12 +161,11 @@ pub fn collect_with_processes(
     } else {
         log.descendants(child, Some(std::process::id()))
     };
-    let records = collected
+    Ok(collected
         .records
         .into_iter()
         .filter(|r| r.code == RET_LOG && ours.contains(&r.pid))
-        .collect();
-    Ok((records, ours))
+        .collect())
 }
 
 /// Starts a child and waits for it: its pid, or its failure with stderr.

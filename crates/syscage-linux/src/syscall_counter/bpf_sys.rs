@@ -16,6 +16,9 @@ const BPF_RAW_TRACEPOINT_OPEN: libc::c_long = 17;
 
 /// `BPF_MAP_TYPE_HASH`.
 pub const MAP_TYPE_HASH: u32 = 1;
+/// `BPF_F_NO_PREALLOC`: a hash map allocates an element when it is
+/// inserted (creating a preallocated 65,536-entry map takes milliseconds).
+pub const F_NO_PREALLOC: u32 = 1;
 /// `BPF_MAP_TYPE_ARRAY`.
 pub const MAP_TYPE_ARRAY: u32 = 2;
 /// `BPF_PROG_TYPE_RAW_TRACEPOINT`.
@@ -120,12 +123,14 @@ pub fn map_create(
     key_size: u32,
     value_size: u32,
     max_entries: u32,
+    map_flags: u32,
 ) -> Result<Map, CounterError> {
     let mut attr = MapCreateAttr {
         map_type,
         key_size,
         value_size,
         max_entries,
+        map_flags,
         ..MapCreateAttr::default()
     };
     let fd = bpf(BPF_MAP_CREATE, &mut attr)

@@ -29,19 +29,87 @@ const KIND_DECL_TAG: u32 = 17;
 const KIND_TYPE_TAG: u32 = 18;
 const KIND_ENUM64: u32 = 19;
 
-/// One type record: kind, name, size or referenced type, kind flag, and
-/// for structs and unions, their members (name, type, bit offset).
+/// One type record: kind, name, size or referenced type, and for structs
+/// and unions, where their members are in the blob, how many, and the
+/// kind flag (bitfield offsets).
 struct Type {
     kind: u32,
     name: u32,
     size_or_type: u32,
-    members: Vec<(u32, u32, u32)>,
+    members_at: usize,
+    vlen: usize,
+    kind_flag: bool,
 }
 
-/// The parsed type section of a BTF blob.
+/// A BTF blob: the kernel's file mapped (sysfs maps it since Linux 6.16:
+/// no 5 MB copy), or bytes read.
+enum Blob {
+    /// `mmap(2)`ed, read-only, private; unmapped on drop.
+    Mapped { ptr: *const u8, len: usize },
+    /// Read into memory.
+    Read(Vec<u8>),
+}
+
+impl Blob {
+    /// `path` mapped, or `None` where the file cannot be mapped.
+    fn map(path: &str) -> Option<Blob> {
+        let file = std::fs::File::open(path).ok()?;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: a new private read-only mapping of `len` bytes of an open
+        // file at an address the kernel chooses; nothing else is touched.
+        // (nix's mmap needs its `mman` feature, which the workspace does
+        // not enable.)
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                0,
+            )
+        };
+        (ptr != libc::MAP_FAILED).then_some(Blob::Mapped {
+            ptr: ptr as *const u8,
+            len,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            // SAFETY: the mapping is `len` readable bytes, alive until drop,
+            // and the kernel's BTF does not change while mapped.
+            Blob::Mapped { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+            Blob::Read(v) => v,
+        }
+    }
+}
+
+impl Drop for Blob {
+    fn drop(&mut self) {
+        if let Blob::Mapped { ptr, len } = *self {
+            // SAFETY: unmaps exactly the mapping `map` made; no slice of it
+            // outlives `self`.
+            unsafe { libc::munmap(ptr as *mut libc::c_void, len) };
+        }
+    }
+}
+
+/// The type section of a BTF blob, indexed (members are read when asked
+/// for: the kernel's BTF has tens of thousands of structs).
 pub struct Btf {
+    data: Blob,
     types: Vec<Type>,
-    strings: Vec<u8>,
+    strings: std::ops::Range<usize>,
+}
+
+fn u32_in(data: &[u8], at: usize) -> Result<u32, CounterError> {
+    data.get(at..at + 4)
+        .map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")))
+        .ok_or_else(|| bad("truncated"))
 }
 
 fn bad(why: &str) -> CounterError {
@@ -50,22 +118,23 @@ fn bad(why: &str) -> CounterError {
 
 impl Btf {
     /// Parses a BTF blob (of the host's byte order).
-    pub fn parse(data: &[u8]) -> Result<Btf, CounterError> {
-        let u32_at = |at: usize| -> Result<u32, CounterError> {
-            data.get(at..at + 4)
-                .map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")))
-                .ok_or_else(|| bad("truncated"))
-        };
+    pub fn parse(data: Vec<u8>) -> Result<Btf, CounterError> {
+        Btf::index(Blob::Read(data))
+    }
+
+    fn index(blob: Blob) -> Result<Btf, CounterError> {
+        let data = blob.bytes();
+        let u32_at = |at: usize| u32_in(data, at);
         if data.len() < 24 || u16::from_ne_bytes([data[0], data[1]]) != 0xeb9f {
             return Err(bad("not BTF of this byte order (bad magic)"));
         }
         let hdr_len = u32_at(4)? as usize;
         let (type_off, type_len) = (u32_at(8)? as usize, u32_at(12)? as usize);
         let (str_off, str_len) = (u32_at(16)? as usize, u32_at(20)? as usize);
-        let strings = data
-            .get(hdr_len + str_off..hdr_len + str_off + str_len)
-            .ok_or_else(|| bad("string section out of bounds"))?
-            .to_vec();
+        let strings = hdr_len + str_off..hdr_len + str_off + str_len;
+        if strings.end > data.len() {
+            return Err(bad("string section out of bounds"));
+        }
         let start = hdr_len + type_off;
         let end = start + type_len;
         if end > data.len() {
@@ -76,7 +145,9 @@ impl Btf {
             kind: 0,
             name: 0,
             size_or_type: 0,
-            members: Vec::new(),
+            members_at: 0,
+            vlen: 0,
+            kind_flag: false,
         }];
         let mut at = start;
         while at < end {
@@ -87,22 +158,15 @@ impl Btf {
             let kind = (info >> 24) & 0x1f;
             let vlen = (info & 0xffff) as usize;
             let kind_flag = info >> 31 == 1;
-            let mut members = Vec::new();
+            let members_at = at;
             match kind {
                 KIND_INT | KIND_VAR | KIND_DECL_TAG => at += 4,
                 KIND_ARRAY => at += 12,
                 KIND_STRUCT | KIND_UNION => {
-                    for m in 0..vlen {
-                        let base = at + 12 * m;
-                        let offset = u32_at(base + 8)?;
-                        let bits = if kind_flag {
-                            offset & 0xff_ffff
-                        } else {
-                            offset
-                        };
-                        members.push((u32_at(base)?, u32_at(base + 4)?, bits));
-                    }
                     at += 12 * vlen;
+                    if at > end {
+                        return Err(bad("members out of bounds"));
+                    }
                 }
                 KIND_ENUM | KIND_FUNC_PROTO => at += 8 * vlen,
                 KIND_DATASEC | KIND_ENUM64 => at += 12 * vlen,
@@ -113,21 +177,35 @@ impl Btf {
                 kind,
                 name,
                 size_or_type,
-                members,
+                members_at,
+                vlen: if matches!(kind, KIND_STRUCT | KIND_UNION) {
+                    vlen
+                } else {
+                    0
+                },
+                kind_flag,
             });
         }
-        Ok(Btf { types, strings })
+        Ok(Btf {
+            data: blob,
+            types,
+            strings,
+        })
     }
 
     /// The running kernel's BTF.
     pub fn vmlinux() -> Result<Btf, CounterError> {
         let path = "/sys/kernel/btf/vmlinux";
+        if let Some(blob) = Blob::map(path) {
+            return Btf::index(blob);
+        }
         let data = std::fs::read(path).map_err(|e| bad(&format!("{path}: {e}")))?;
-        Btf::parse(&data)
+        Btf::parse(data)
     }
 
     fn name(&self, off: u32) -> &[u8] {
-        let s = self.strings.get(off as usize..).unwrap_or(&[]);
+        let strings = &self.data.bytes()[self.strings.clone()];
+        let s = strings.get(off as usize..).unwrap_or(&[]);
         &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())]
     }
 
@@ -147,15 +225,27 @@ impl Btf {
 
     /// The struct named `name` that has members (not a forward one).
     fn find_struct(&self, name: &str) -> Option<&Type> {
-        self.types.iter().find(|t| {
-            t.kind == KIND_STRUCT && !t.members.is_empty() && self.name(t.name) == name.as_bytes()
+        self.types
+            .iter()
+            .find(|t| t.kind == KIND_STRUCT && t.vlen > 0 && self.name(t.name) == name.as_bytes())
+    }
+
+    /// The members of a struct or union: (name, type, bit offset).
+    fn members(&self, t: &Type) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+        let (at, flag) = (t.members_at, t.kind_flag);
+        (0..t.vlen).filter_map(move |m| {
+            let base = at + 12 * m;
+            let data = self.data.bytes();
+            let offset = u32_in(data, base + 8).ok()?;
+            let bits = if flag { offset & 0xff_ffff } else { offset };
+            Some((u32_in(data, base).ok()?, u32_in(data, base + 4).ok()?, bits))
         })
     }
 
     /// (bit offset, type) of member `name` of `t`, looking into anonymous
     /// struct and union members too.
     fn member<'a>(&'a self, t: &'a Type, name: &str) -> Option<(u32, &'a Type)> {
-        for &(m_name, m_type, bits) in &t.members {
+        for (m_name, m_type, bits) in self.members(t) {
             if self.name(m_name) == name.as_bytes() {
                 return Some((bits, self.resolve(m_type)?));
             }
@@ -250,12 +340,12 @@ mod tests {
 
     #[test]
     fn members_through_typedefs_and_anonymous_unions() {
-        let btf = Btf::parse(&blob()).unwrap();
+        let btf = Btf::parse(blob()).unwrap();
         assert_eq!(btf.offset_of("outer", &["c", "mode"]).unwrap(), (12, 4));
         assert_eq!(btf.offset_of("outer", &["b"]).unwrap(), (8, 4));
         assert_eq!(btf.offset_of("inner", &["mode"]).unwrap(), (4, 4));
         assert!(btf.offset_of("outer", &["nothing"]).is_err());
-        assert!(Btf::parse(&blob()[..30]).is_err());
+        assert!(Btf::parse(blob()[..30].to_vec()).is_err());
     }
 
     #[test]

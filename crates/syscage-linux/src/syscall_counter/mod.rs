@@ -16,7 +16,7 @@ pub mod insn;
 pub mod program;
 
 use bpf_sys::Map;
-use program::{TaskOffsets, KEY_SIZE};
+use program::{TaskOffsets, KEY_SIZE, VALUE_SIZE};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 /// Why the counter could not run.
@@ -70,11 +70,22 @@ pub struct CountKey {
     pub compat: bool,
 }
 
+/// The calls counted at one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted {
+    /// Whose calls.
+    pub key: CountKey,
+    /// How many.
+    pub calls: u64,
+    /// When the first was counted (`CLOCK_MONOTONIC` ns).
+    pub first_ns: u64,
+}
+
 /// What the counter saw.
 #[derive(Debug, Default)]
 pub struct Counts {
     /// Calls per key.
-    pub calls: Vec<(CountKey, u64)>,
+    pub calls: Vec<Counted>,
     /// Calls not counted (the map was full).
     pub lost: u64,
 }
@@ -116,8 +127,14 @@ impl SyscallCounter {
     /// task under a seccomp filter is counted.
     pub fn start() -> Result<SyscallCounter, CounterError> {
         let offsets = task_offsets()?;
-        let counts = bpf_sys::map_create(bpf_sys::MAP_TYPE_HASH, KEY_SIZE as u32, 8, MAX_KEYS)?;
-        let lost = bpf_sys::map_create(bpf_sys::MAP_TYPE_ARRAY, 4, 8, 1)?;
+        let counts = bpf_sys::map_create(
+            bpf_sys::MAP_TYPE_HASH,
+            KEY_SIZE as u32,
+            VALUE_SIZE as u32,
+            MAX_KEYS,
+            bpf_sys::F_NO_PREALLOC,
+        )?;
+        let lost = bpf_sys::map_create(bpf_sys::MAP_TYPE_ARRAY, 4, 8, 1, 0)?;
         let insns = program::counting_program(counts.fd.as_raw_fd(), lost.fd.as_raw_fd(), offsets)?;
         // "Dual MIT/GPL": the helpers reading the task (get_current_task,
         // probe_read_kernel) are for GPL-compatible programs only.
@@ -140,10 +157,17 @@ impl SyscallCounter {
             out.lost = u64::from_ne_bytes(value);
         }
         let mut key = [0u8; KEY_SIZE];
+        let mut value = [0u8; VALUE_SIZE];
         let mut prev: Option<[u8; KEY_SIZE]> = None;
         while bpf_sys::next_key(&self.counts, prev.as_ref().map(|k| &k[..]), &mut key)? {
             if bpf_sys::lookup(&self.counts, &key, &mut value)? {
-                out.calls.push((decode(&key), u64::from_ne_bytes(value)));
+                let u64_at =
+                    |at: usize| u64::from_ne_bytes(value[at..at + 8].try_into().expect("8 bytes"));
+                out.calls.push(Counted {
+                    key: decode(&key),
+                    calls: u64_at(0),
+                    first_ns: u64_at(8),
+                });
             }
             prev = Some(key);
         }

@@ -13,6 +13,9 @@
 //! | 16..20 | syscall number as the kernel got it (x32's with bit 30) |
 //! | 20..24 | non-zero for an i386 compat call (`thread_info.status & TS_COMPAT`) |
 //!
+//! The value: the number of calls (8 bytes), and when the key was first
+//! counted (`bpf_ktime_get_ns`, 8 bytes), which orders the processes.
+//!
 //! A key that cannot be inserted (the map is full) adds one to the lost
 //! map instead, so a reader knows the counts are incomplete.
 
@@ -21,6 +24,8 @@ use super::CounterError;
 
 /// The counts map's key size.
 pub const KEY_SIZE: usize = 24;
+/// The counts map's value size: calls, first counted (ns since boot).
+pub const VALUE_SIZE: usize = 16;
 
 /// Where the program reads the calling task's fields: byte offsets in
 /// `struct task_struct`, from the kernel's BTF.
@@ -37,6 +42,7 @@ pub struct TaskOffsets {
 // Kernel helpers (uapi linux/bpf.h, `enum bpf_func_id`).
 const MAP_LOOKUP_ELEM: i32 = 1;
 const MAP_UPDATE_ELEM: i32 = 2;
+const KTIME_GET_NS: i32 = 5;
 const GET_CURRENT_PID_TGID: i32 = 14;
 const GET_CURRENT_TASK: i32 = 35;
 const GET_CURRENT_CGROUP_ID: i32 = 80;
@@ -48,9 +54,9 @@ const BPF_NOEXIST: i32 = 1;
 
 // Stack slots (below the frame pointer).
 const KEY: i16 = -32;
-const VALUE: i16 = -40;
-const SCRATCH: i16 = -48;
-const LOST_KEY: i16 = -52;
+const VALUE: i16 = -48;
+const SCRATCH: i16 = -56;
+const LOST_KEY: i16 = -60;
 
 fn offset(v: u32) -> Result<i32, CounterError> {
     i32::try_from(v).map_err(|_| CounterError::Btf(format!("offset {v} out of range")))
@@ -123,6 +129,8 @@ pub fn counting_program(
     p.jump(out);
     p.label(insert);
     p.store_imm(Size::Double, Reg::FP, VALUE, 1)
+        .call(KTIME_GET_NS)
+        .store(Size::Double, Reg::FP, VALUE + 8, Reg::R0)
         .ld_map_fd(Reg::R1, counts_fd)
         .mov_reg(Reg::R2, Reg::FP)
         .add_imm(Reg::R2, i32::from(KEY))

@@ -95,18 +95,19 @@ fn counts_the_calls_of_a_filtered_process_only() {
     let of_child: Vec<_> = counts
         .calls
         .iter()
-        .filter(|(k, _)| k.tgid == child)
+        .filter(|c| c.key.tgid == child)
         .collect();
     let n: u64 = of_child
         .iter()
-        .filter(|(k, _)| k.nr == getppid && !k.compat)
-        .map(|(_, n)| n)
+        .filter(|c| c.key.nr == getppid && !c.key.compat)
+        .map(|c| c.calls)
         .sum();
     assert_eq!(n, 1000, "{of_child:?}");
+    assert!(of_child.iter().all(|c| c.first_ns > 0));
     // Nothing of a process without a filter is counted.
     let me = std::process::id();
     assert!(
-        !counts.calls.iter().any(|(k, _)| k.tgid == me),
+        !counts.calls.iter().any(|c| c.key.tgid == me),
         "the test runner has no filter"
     );
 }
