@@ -16,6 +16,7 @@ pub mod insn;
 pub mod program;
 
 use bpf_sys::Map;
+pub use program::TaskAccess;
 use program::{TaskOffsets, KEY_SIZE, VALUE_SIZE};
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -96,6 +97,7 @@ pub struct SyscallCounter {
     _prog: OwnedFd,
     counts: Map,
     lost: Map,
+    access: TaskAccess,
 }
 
 /// The offsets of the task fields the program reads, from the running
@@ -122,6 +124,11 @@ pub fn task_offsets() -> Result<TaskOffsets, CounterError> {
     })
 }
 
+/// "Dual MIT/GPL": the helpers reading the task (get_current_task,
+/// probe_read_kernel) and loads through BTF pointers are for
+/// GPL-compatible programs only.
+const LICENSE: &str = "Dual MIT/GPL";
+
 impl SyscallCounter {
     /// Loads the program and attaches it: from now on every syscall of a
     /// task under a seccomp filter is counted.
@@ -135,17 +142,33 @@ impl SyscallCounter {
             bpf_sys::F_NO_PREALLOC,
         )?;
         let lost = bpf_sys::map_create(bpf_sys::MAP_TYPE_ARRAY, 4, 8, 1, 0)?;
-        let insns = program::counting_program(counts.fd.as_raw_fd(), lost.fd.as_raw_fd(), offsets)?;
-        // "Dual MIT/GPL": the helpers reading the task (get_current_task,
-        // probe_read_kernel) are for GPL-compatible programs only.
-        let prog = bpf_sys::prog_load(bpf_sys::PROG_TYPE_RAW_TRACEPOINT, &insns, "Dual MIT/GPL")?;
+        let load = |access| {
+            let insns = program::counting_program(
+                counts.fd.as_raw_fd(),
+                lost.fd.as_raw_fd(),
+                offsets,
+                access,
+            )?;
+            bpf_sys::prog_load(bpf_sys::PROG_TYPE_RAW_TRACEPOINT, &insns, LICENSE)
+        };
+        let (prog, access) = match load(TaskAccess::Btf) {
+            Ok(prog) => (prog, TaskAccess::Btf),
+            Err(CounterError::Load { .. }) => (load(TaskAccess::ProbeRead)?, TaskAccess::ProbeRead),
+            Err(e) => return Err(e),
+        };
         let link = bpf_sys::raw_tracepoint_open("sys_enter", &prog)?;
         Ok(SyscallCounter {
             link,
             _prog: prog,
             counts,
             lost,
+            access,
         })
+    }
+
+    /// How the loaded program reads the task.
+    pub fn access(&self) -> TaskAccess {
+        self.access
     }
 
     /// Detaches the program and reads the counts.

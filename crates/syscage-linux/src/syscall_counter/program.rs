@@ -27,6 +27,17 @@ pub const KEY_SIZE: usize = 24;
 /// The counts map's value size: calls, first counted (ns since boot).
 pub const VALUE_SIZE: usize = 16;
 
+/// How the program reads the calling task's fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskAccess {
+    /// Direct loads from `bpf_get_current_task_btf()`'s pointer, which the
+    /// verifier checks against the kernel's BTF (a load each).
+    Btf,
+    /// `bpf_probe_read_kernel` from `bpf_get_current_task()` (a helper
+    /// call each, about 0.1 µs here): where the verifier refuses the first.
+    ProbeRead,
+}
+
 /// Where the program reads the calling task's fields: byte offsets in
 /// `struct task_struct`, from the kernel's BTF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +57,7 @@ const KTIME_GET_NS: i32 = 5;
 const GET_CURRENT_PID_TGID: i32 = 14;
 const GET_CURRENT_TASK: i32 = 35;
 const GET_CURRENT_CGROUP_ID: i32 = 80;
+const GET_CURRENT_TASK_BTF: i32 = 158;
 const PROBE_READ_KERNEL: i32 = 113;
 
 const SECCOMP_MODE_FILTER: i32 = 2;
@@ -62,14 +74,30 @@ fn offset(v: u32) -> Result<i32, CounterError> {
     i32::try_from(v).map_err(|_| CounterError::Btf(format!("offset {v} out of range")))
 }
 
-/// `probe_read_kernel(fp + dst, 4, r7 + src)`: 4 bytes of the task.
-fn read_task_word(p: &mut Program, dst: i16, src: i32) {
-    p.mov_reg(Reg::R1, Reg::FP)
-        .add_imm(Reg::R1, i32::from(dst))
-        .mov_imm(Reg::R2, 4)
-        .mov_reg(Reg::R3, Reg::R7)
-        .add_imm(Reg::R3, src)
-        .call(PROBE_READ_KERNEL);
+/// 4 bytes of the task (`r7`) at `src` to the stack at `fp + dst`.
+fn read_task_word(
+    p: &mut Program,
+    access: TaskAccess,
+    dst: i16,
+    src: i32,
+) -> Result<(), CounterError> {
+    match access {
+        TaskAccess::ProbeRead => {
+            p.mov_reg(Reg::R1, Reg::FP)
+                .add_imm(Reg::R1, i32::from(dst))
+                .mov_imm(Reg::R2, 4)
+                .mov_reg(Reg::R3, Reg::R7)
+                .add_imm(Reg::R3, src)
+                .call(PROBE_READ_KERNEL);
+        }
+        TaskAccess::Btf => {
+            let src = i16::try_from(src)
+                .map_err(|_| CounterError::Btf(format!("offset {src} out of range")))?;
+            p.load(Size::Word, Reg::R1, Reg::R7, src)
+                .store(Size::Word, Reg::FP, dst, Reg::R1);
+        }
+    }
+    Ok(())
 }
 
 /// `*(u64 *)r0 += 1`.
@@ -82,6 +110,7 @@ pub fn counting_program(
     counts_fd: i32,
     lost_fd: i32,
     at: TaskOffsets,
+    access: TaskAccess,
 ) -> Result<Vec<Insn>, CounterError> {
     let (mode, exec_id, status) = (
         offset(at.seccomp_mode)?,
@@ -93,10 +122,13 @@ pub fn counting_program(
     let insert = p.new_label();
     let lost = p.new_label();
     p.mov_reg(Reg::R6, Reg::R1)
-        .call(GET_CURRENT_TASK)
+        .call(match access {
+            TaskAccess::Btf => GET_CURRENT_TASK_BTF,
+            TaskAccess::ProbeRead => GET_CURRENT_TASK,
+        })
         .mov_reg(Reg::R7, Reg::R0)
         .store_imm(Size::Double, Reg::FP, SCRATCH, 0);
-    read_task_word(&mut p, SCRATCH, mode);
+    read_task_word(&mut p, access, SCRATCH, mode)?;
     p.load(Size::Word, Reg::R1, Reg::FP, SCRATCH).jump_imm(
         Cmp::Ne,
         Reg::R1,
@@ -114,8 +146,8 @@ pub fn counting_program(
         .call(GET_CURRENT_PID_TGID)
         .rsh_imm(Reg::R0, 32)
         .store(Size::Word, Reg::FP, KEY + 8, Reg::R0);
-    read_task_word(&mut p, KEY + 12, exec_id);
-    read_task_word(&mut p, KEY + 20, status);
+    read_task_word(&mut p, access, KEY + 12, exec_id)?;
+    read_task_word(&mut p, access, KEY + 20, status)?;
     p.load(Size::Word, Reg::R1, Reg::FP, KEY + 20)
         .and_imm(Reg::R1, TS_COMPAT)
         .store(Size::Word, Reg::FP, KEY + 20, Reg::R1);

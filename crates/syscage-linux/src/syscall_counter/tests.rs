@@ -111,3 +111,37 @@ fn counts_the_calls_of_a_filtered_process_only() {
         "the test runner has no filter"
     );
 }
+
+#[test]
+fn both_ways_of_reading_the_task_load() {
+    let Ok(offsets) = task_offsets() else {
+        may_skip("no kernel BTF");
+        return;
+    };
+    let counts = match bpf_sys::map_create(
+        bpf_sys::MAP_TYPE_HASH,
+        KEY_SIZE as u32,
+        VALUE_SIZE as u32,
+        16,
+        0,
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            may_skip(&format!("cannot create a map: {e}"));
+            return;
+        }
+    };
+    let lost = bpf_sys::map_create(bpf_sys::MAP_TYPE_ARRAY, 4, 8, 1, 0).unwrap();
+    for access in [TaskAccess::ProbeRead, TaskAccess::Btf] {
+        let insns =
+            program::counting_program(counts.fd.as_raw_fd(), lost.fd.as_raw_fd(), offsets, access)
+                .unwrap();
+        let loaded = bpf_sys::prog_load(bpf_sys::PROG_TYPE_RAW_TRACEPOINT, &insns, LICENSE);
+        // Direct loads need a kernel whose verifier knows its BTF (5.11+).
+        assert!(
+            loaded.is_ok() || access == TaskAccess::Btf,
+            "{access:?}: {:?}",
+            loaded.err()
+        );
+    }
+}
