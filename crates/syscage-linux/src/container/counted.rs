@@ -104,7 +104,7 @@ impl CountingRecorder {
         let shown = format!("{cmd:?}");
         let started = Command::new(program).args(args).spawn();
         let waited = started.and_then(|mut child| Ok((child.id(), child.wait()?)));
-        let log = forks.finish();
+        let log = finish_promptly(forks);
         let counts = self.0.finish().map_err(ContainerError::Counter)?;
         let (pid, status) = waited.map_err(|source| ContainerError::Start {
             command: shown,
@@ -128,6 +128,32 @@ impl CountingRecorder {
         };
         Ok((status, attribute(&counts, &ours)))
     }
+}
+
+/// [`ForkWatch::finish`], without waiting out its reader's receive
+/// timeout (50 ms): the reader stops at the first receive after being
+/// told to, and any fork on the machine ends a receive, so a helper
+/// thread starts (empty) threads, a fork event each, until it returns.
+fn finish_promptly(forks: ForkWatch) -> crate::proc_events::ForkLog {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let done = Arc::new(AtomicBool::new(false));
+    let waker = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                if done.load(Ordering::Acquire) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                let _ = std::thread::spawn(|| {}).join();
+            }
+        })
+    };
+    let log = forks.finish();
+    done.store(true, Ordering::Release);
+    let _ = waker.join();
+    log
 }
 
 /// The arch of a counted call, as audit would name it.
