@@ -39,6 +39,28 @@ fn a_trivial_program_loads() {
 /// Forks a child that installs an allow-all classic BPF seccomp filter
 /// and calls `getppid` `n` times; returns its pid once it has exited.
 fn filtered_child_calling_getppid(n: usize) -> u32 {
+    filtered_child(n, false)
+}
+
+/// The i386 `getpid` (20) through `int 0x80` from 64-bit code: the kernel
+/// runs it as a compat call (`TS_COMPAT`), as audit's `arch=i386` says.
+#[cfg(target_arch = "x86_64")]
+fn i386_getpid() {
+    // SAFETY: `int 0x80` with eax = 20 (i386 getpid) takes no pointer and
+    // only writes eax (the result); r8-r11 are zeroed by the kernel on
+    // this path, so they are declared clobbered.
+    unsafe {
+        std::arch::asm!(
+            "int 0x80",
+            inout("eax") 20u32 => _,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+        );
+    }
+}
+
+/// [`filtered_child_calling_getppid`], and with `i386`, as many i386
+/// `getpid` calls.
+fn filtered_child(n: usize, i386: bool) -> u32 {
     let mut allow = libc::sock_filter {
         code: (libc::BPF_RET | libc::BPF_K) as u16,
         jt: 0,
@@ -67,6 +89,10 @@ fn filtered_child_calling_getppid(n: usize) -> u32 {
             }
             for _ in 0..n {
                 libc::syscall(libc::SYS_getppid);
+                #[cfg(target_arch = "x86_64")]
+                if i386 {
+                    i386_getpid();
+                }
             }
             libc::_exit(0);
         }
@@ -144,4 +170,29 @@ fn both_ways_of_reading_the_task_load() {
             loaded.err()
         );
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn an_i386_call_is_told_apart() {
+    let counter = match SyscallCounter::start() {
+        Ok(c) => c,
+        Err(e) => {
+            may_skip(&format!("cannot start the eBPF counter: {e}"));
+            return;
+        }
+    };
+    let child = filtered_child(10, true);
+    let counts = counter.finish().unwrap();
+    let of = |nr: u32, compat: bool| -> u64 {
+        counts
+            .calls
+            .iter()
+            .filter(|c| c.key.tgid == child && c.key.nr == nr && c.key.compat == compat)
+            .map(|c| c.calls)
+            .sum()
+    };
+    assert_eq!(of(libc::SYS_getppid as u32, false), 10);
+    assert_eq!(of(20, true), 10, "{:?}", counts.calls);
+    assert_eq!(of(20, false), 0);
 }
