@@ -3,23 +3,25 @@
 //!
 //! The container still runs under a recording profile, so that its tasks
 //! have a seccomp filter in force from the moment the runtime loads it:
-//! [`counting_profile`] allows every call (it logs `execve` and
-//! `execveat`, a handful of audit records nobody reads, so that no
-//! runtime takes it for no filter at all). The counter counts, in the
+//! [`counting_profile`] allows every call and logs `execve` and
+//! `execveat` (a handful of audit records, read under Docker only). The counter counts, in the
 //! kernel, the calls of every task under a filter per (cgroup, process,
 //! exec generation, arch, syscall), with when each key was first counted;
 //! [`attribute`] keeps the container's, by what the kernel guarantees, and
 //! splits them as the audit recorder does
 //! ([`super::attribute::split_first_exec`]):
 //!
-//! - a counted process is a candidate if it descends from the command
-//!   syscage started (runc, crun, podman; process events) or was created
-//!   while it ran (Docker);
-//! - the container's init is the candidate first counted, among those
-//!   that executed something under the filter (a later `self_exec_id`):
-//!   the runtime loads the filter in it before any other process of the
-//!   container exists. Its calls before its first successful `execve` (its
-//!   first exec generation) are the runtime's;
+//! - runc, crun, podman: a counted process is a candidate if it descends
+//!   from the command syscage started (process events); the container's
+//!   init is the candidate first counted, among those that executed
+//!   something under the filter (a later `self_exec_id`): the runtime
+//!   loads the filter in it before any other process of the container
+//!   exists;
+//! - Docker, whose daemon starts the container: the init is the process
+//!   whose `execve` the counting profile logged first among those created
+//!   while the command ran (the audit records of that one call);
+//! - the init's calls before its first successful `execve` (its first
+//!   exec generation) are the runtime's;
 //! - the container is the init's cgroup: a candidate in another one (a
 //!   systemd service with a filter of its own, started meanwhile) is not
 //!   the container's;
@@ -28,7 +30,8 @@
 //! An i386 call is told apart by `TS_COMPAT`, an x32 one by its number
 //! ([`Arch::classify`]), as audit's `arch=` and `syscall=` do.
 
-use super::attribute::Maker;
+use super::attribute::{is_exec, Maker};
+use super::measure::collect;
 use super::ContainerError;
 use crate::proc_events::ForkWatch;
 use crate::syscall_counter::{CountKey, Counted, CounterError, Counts, SyscallCounter};
@@ -98,12 +101,42 @@ impl CountingRecorder {
         let (program, args) = cmd
             .split_first()
             .ok_or_else(|| ContainerError::Unsupported("an empty command".into()))?;
-        // The forks of the command (or, under Docker, every process
-        // created meanwhile): who may be the container.
-        let forks = ForkWatch::start().map_err(ContainerError::Audit)?;
         let shown = format!("{cmd:?}");
-        let started = Command::new(program).args(args).spawn();
-        let waited = started.and_then(|mut child| Ok((child.id(), child.wait()?)));
+        let run_child = || -> std::io::Result<(u32, ExitStatus)> {
+            let mut child = Command::new(program).args(args).spawn()?;
+            Ok((child.id(), child.wait()?))
+        };
+        if owned_by_daemon {
+            // Docker's daemon starts the container: which of the processes
+            // created meanwhile is its init is said by the one record the
+            // counting profile makes, its logged `execve`.
+            let mut status = None;
+            let execs = collect(true, || {
+                let (pid, s) = run_child().map_err(|source| ContainerError::Start {
+                    command: shown.clone(),
+                    source,
+                })?;
+                status = Some(s);
+                Ok(pid)
+            });
+            let counts = self.0.finish().map_err(ContainerError::Counter)?;
+            let execs = execs?;
+            check_complete(&counts)?;
+            let status =
+                status.ok_or_else(|| ContainerError::Unsupported("no exit status".into()))?;
+            let init = execs
+                .iter()
+                .filter(|r| is_exec(r))
+                .min_by_key(|r| r.serial)
+                .map(|r| r.pid);
+            return Ok(match init {
+                Some(init) => (status, attribute(&counts, None, Some(init))),
+                None => (status, BTreeMap::new()),
+            });
+        }
+        // The forks of the command: who may be the container.
+        let forks = ForkWatch::start().map_err(ContainerError::Audit)?;
+        let waited = run_child();
         let log = finish_promptly(forks);
         let counts = self.0.finish().map_err(ContainerError::Counter)?;
         let (pid, status) = waited.map_err(|source| ContainerError::Start {
@@ -115,19 +148,21 @@ impl CountingRecorder {
                 "the process-events socket overflowed".into(),
             ));
         }
-        if counts.lost > 0 {
-            return Err(ContainerError::Incomplete(format!(
-                "the eBPF counter's map was full ({} calls not counted)",
-                counts.lost
-            )));
-        }
-        let ours: HashSet<u32> = if owned_by_daemon {
-            log.forks.iter().map(|f| f.child).collect()
-        } else {
-            log.descendants(pid, Some(std::process::id()))
-        };
-        Ok((status, attribute(&counts, &ours)))
+        check_complete(&counts)?;
+        let ours = log.descendants(pid, Some(std::process::id()));
+        Ok((status, attribute(&counts, Some(&ours), None)))
     }
+}
+
+/// An error if the counter's map was full.
+fn check_complete(counts: &Counts) -> Result<(), ContainerError> {
+    if counts.lost > 0 {
+        return Err(ContainerError::Incomplete(format!(
+            "the eBPF counter's map was full ({} calls not counted)",
+            counts.lost
+        )));
+    }
+    Ok(())
 }
 
 /// [`ForkWatch::finish`], without waiting out its reader's receive
@@ -196,15 +231,28 @@ fn container_init(calls: &[&Counted]) -> Option<(u32, u32, u64)> {
 }
 
 /// The container's calls per (maker, arch, syscall number): see the
-/// module doc. `ours`: the processes that may be the container's.
-pub fn attribute(counts: &Counts, ours: &HashSet<u32>) -> MakerCounts {
+/// module doc. `ours`: the processes that may be the container's (`None`:
+/// any); `init`: the container's init where it is known (Docker's, from
+/// its logged `execve`), else it is found among `ours`.
+pub fn attribute(counts: &Counts, ours: Option<&HashSet<u32>>, init: Option<u32>) -> MakerCounts {
     let candidates: Vec<&Counted> = counts
         .calls
         .iter()
-        .filter(|c| ours.contains(&c.key.tgid))
+        .filter(|c| ours.is_none_or(|o| o.contains(&c.key.tgid)))
         .collect();
     let mut out = BTreeMap::new();
-    let Some((init, first_gen, cgroup)) = container_init(&candidates) else {
+    let found = match init {
+        Some(pid) => {
+            let of_init: Vec<&Counted> = candidates
+                .iter()
+                .copied()
+                .filter(|c| c.key.tgid == pid)
+                .collect();
+            container_init(&of_init)
+        }
+        None => container_init(&candidates),
+    };
+    let Some((init, first_gen, cgroup)) = found else {
         return out;
     };
     for c in candidates {
@@ -269,7 +317,17 @@ mod tests {
             lost: 0,
         };
         let ours = HashSet::from([10, 11, 12]);
-        let m = attribute(&counts, &ours);
+        let m = attribute(&counts, Some(&ours), None);
+        // Told the init (Docker), any process in its cgroup counts.
+        let told = attribute(&counts, None, Some(10));
+        assert_eq!(
+            told.get(&(Maker::Workload, Arch::X86_64, nr("read"))),
+            Some(&5)
+        );
+        assert_eq!(
+            told.get(&(Maker::Runtime, Arch::X86_64, nr("fstatfs"))),
+            Some(&2)
+        );
         let get = |mk, a, n| m.get(&(mk, a, n)).copied();
         assert_eq!(get(Maker::Runtime, Arch::X86_64, nr("fstatfs")), Some(2));
         assert_eq!(get(Maker::Runtime, Arch::X86_64, nr("execve")), Some(1));
@@ -292,7 +350,7 @@ mod tests {
             ],
             lost: 0,
         };
-        let m = attribute(&counts, &HashSet::from([10, 11]));
+        let m = attribute(&counts, Some(&HashSet::from([10, 11])), None);
         assert_eq!(
             m.get(&(Maker::Runtime, Arch::X86_64, nr("fstatfs"))),
             Some(&2)
@@ -301,7 +359,7 @@ mod tests {
             m.get(&(Maker::Workload, Arch::X86_64, nr("read"))),
             Some(&1)
         );
-        assert!(attribute(&counts, &HashSet::new()).is_empty());
+        assert!(attribute(&counts, Some(&HashSet::new()), None).is_empty());
     }
 
     #[test]
