@@ -11,6 +11,7 @@
 # and a trivial container (`true`) under both, what recording costs
 # whatever the container does.
 # Run as root from the repository: tools/container-record-cost.sh
+# (DOCKER_IMAGE=IMAGE: Docker too, IMAGE holding busybox at /bin/dd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
@@ -60,3 +61,16 @@ echo "| runc run | $(times runc --root "$W/state" run --bundle "$W/dd" cost-plai
 echo "| runc run, counting profile, no counter | $(times runc --root "$W/state" run --bundle "$W/dd-counting" cost-counting) s | |"
 echo "| syscage record -- runc run, eBPF counter | $(rec ebpf "$W/dd") s | $(rec ebpf "$W/true") s |"
 echo "| syscage record -- runc run, audit records | $(rec audit "$W/dd") s | $(rec audit "$W/true") s |"
+
+# Docker, if DOCKER_IMAGE names an image with busybox's dd (the daemon is
+# the one docker talks to: DOCKER_HOST).
+if [ -n "${DOCKER_IMAGE:-}" ]; then
+  D=(docker run --rm --network none "$DOCKER_IMAGE" /bin/dd if=/dev/zero of=/dev/null bs=1 count=100000)
+  drec() { times env SYSCAGE_CONTAINER_RECORDER="$1" $S record -o "$W/p.json" -- "${D[@]}"; }
+  echo
+  echo "| run (Docker $(docker version --format '{{.Server.Version}}')) | busybox dd bs=1 count=100000 |"
+  echo "| --- | ---: |"
+  echo "| docker run | $(times "${D[@]}") s |"
+  echo "| syscage record -- docker run, eBPF counter | $(drec ebpf) s |"
+  echo "| syscage record -- docker run, audit records | $(drec audit) s |"
+fi
