@@ -2,8 +2,9 @@
 # Container numbers for BENCHMARKS.md ("Containers"): per workload, the
 # syscalls a profile recorded through Docker allows against Docker's
 # default profile (and through podman); and the wall time of `syscage record -- runc run …`
-# against the plain `runc run …` for a syscall-heavy workload
-# (busybox dd, bs=1: two syscalls per byte), side by side in one run.
+# (eBPF counter and audit recorders) against the plain `runc run …` for a
+# syscall-heavy workload (busybox dd, bs=1: two syscalls per byte), side by
+# side in one run (tools/container-record-cost.sh).
 # Run as root from the repository: tools/container-bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,46 +88,20 @@ if command -v podman >/dev/null 2>&1; then
   "${P[@]}" system reset -f >/dev/null 2>&1 || true
 fi
 
-# runc: recording cost for a syscall-heavy workload.
-B=$W/bundle
-mkdir -p "$B"
-runc spec --bundle "$B"
-python3 - "$B/config.json" "$R" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["root"] = {"path": sys.argv[2], "readonly": False}
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"]
-json.dump(c, open(sys.argv[1], "w"))
-PY
-$S record --for runc -o "$W/true.json" -- /bin/true >/dev/null 2>&1  # measure runc once, outside the timing
+# runc: recording cost for a syscall-heavy workload, with each recorder.
 echo
-echo "| run (dd bs=1 count=100000: 200,000 syscalls) | wall time, median of 5 |"
-echo "| --- | ---: |"
-median() { sort -n | sed -n 3p; }
-t() { python3 -c 'import subprocess, sys, time; s = time.monotonic(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f"{time.monotonic() - s:.2f}")' "$@"; }
-plain=$(for i in 1 2 3 4 5; do t runc --root "$W/state" run --bundle "$B" bench-plain; done | median)
-rec=$(for i in 1 2 3 4 5; do t $S record -o "$W/dd.json" -- runc --root "$W/state" run --bundle "$B" bench-rec; done | median)
-# The same container under the logging profile with nobody reading the
-# records: what the kernel's audit records cost by themselves.
-python3 - "$B/config.json" "$W/log-bundle" <<'PY'
-import json, os, sys
-c = json.load(open(sys.argv[1]))
-c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": []}
-os.makedirs(sys.argv[2], exist_ok=True)
-json.dump(c, open(os.path.join(sys.argv[2], "config.json"), "w"))
-PY
-logged=$(for i in 1 2 3 4 5; do t runc --root "$W/state" run --bundle "$W/log-bundle" bench-log; done | median)
-echo "| runc run | ${plain} s |"
-echo "| runc run, SCMP_ACT_LOG profile, records not read | ${logged} s |"
-echo "| syscage record -- runc run | ${rec} s |"
+tools/container-record-cost.sh
 
 # A typical container: the shell workload under Docker.
+median() { sort -n | sed -n 3p; }
+t() { python3 -c 'import subprocess, sys, time; s = time.monotonic(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f"{time.monotonic() - s:.2f}")' "$@"; }
 echo
 echo "| run (docker, shell workload) | wall time, median of 5 |"
 echo "| --- | ---: |"
 sh_cmd=(/bin/sh -c 'mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f')
 plain=$(for i in 1 2 3 4 5; do t docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
-rec=$(for i in 1 2 3 4 5; do t $S record -o "$W/sh.json" -- docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
+rec=$(for i in 1 2 3 4 5; do t env SYSCAGE_CONTAINER_RECORDER=ebpf $S record -o "$W/sh.json" -- docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
+audit=$(for i in 1 2 3 4 5; do t env SYSCAGE_CONTAINER_RECORDER=audit $S record -o "$W/sh.json" -- docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
 echo "| docker run | ${plain} s |"
-echo "| syscage record -- docker run | ${rec} s |"
+echo "| syscage record -- docker run, eBPF counter | ${rec} s |"
+echo "| syscage record -- docker run, audit records | ${audit} s |"

@@ -47,6 +47,7 @@ pub mod runner;
 pub mod shared_memory;
 pub mod startup;
 pub mod status;
+pub mod syscall_counter;
 pub mod tracee;
 
 pub use error::{Error, Result};

@@ -1,10 +1,14 @@
 //! `syscage record [-o OUT] [-f docker|oci] -- docker run …` (or `podman
 //! run …`, `runc run …`, `crun run …`): records exactly that container's
-//! syscalls through its real runtime. The container runs under a profile
-//! that logs and allows every syscall (`SCMP_ACT_LOG`); its audit records
-//! are read back (`syscage_linux::container`): the workload's, and the
-//! runtime's own from the moment the filter is in force until it executes
-//! the workload. Entries the runtime alone needed get an entry of their own
+//! syscalls through its real runtime. The container runs under a
+//! recording profile, and an eBPF program counts the calls of its tasks
+//! once the filter is in force (`syscage_linux::container::counted`;
+//! the profile allows every call and logs only `execve`), or, with
+//! `SYSCAGE_CONTAINER_RECORDER=audit` or where the counter cannot run,
+//! the profile logs and allows every syscall (`SCMP_ACT_LOG`) and the
+//! audit records are read back (`syscage_linux::container`): the
+//! workload's, and the runtime's own from the moment the filter is in
+//! force until it executes the workload. Entries the runtime alone needed get an entry of their own
 //! whose `comment` says so. The runtime's measured set is added too, in
 //! an entry of its own (see `for_runtime`): a runtime makes some calls in
 //! some runs only (the Go scheduler's `futex`, `nanosleep`, … in runc's
@@ -20,6 +24,9 @@ use syscage::arch::Arch;
 use syscage::profile::{self, ActionName, SyscallEntry};
 use syscage_linux::container::attribute::{split_first_exec, Maker};
 use syscage_linux::container::check::run_logged;
+use syscage_linux::container::counted::{
+    counting_profile, CountingRecorder, Recorder, RECORDER_VAR,
+};
 use syscage_linux::container::measure::{logging_profile, Scratch};
 use syscage_linux::container::Runtime;
 use syscage_linux::record::Recording;
@@ -46,12 +53,26 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
         .map(|p| crate::output::file::Replacement::create(p))
         .transpose()?;
     let at = run_index(&args.command, runtime)?;
+    let recorder = choose_recorder()?;
     let scratch = Scratch::new("record").map_err(|e| anyhow!("{e}"))?;
-    let logging = profile::parse(&logging_profile()).map_err(|e| anyhow!("internal error: {e}"))?;
-    let cmd = logged_command(&args.command, runtime, at, &logging, &scratch.0)?;
-    let (status, records) =
-        run_logged(&cmd, runtime == Runtime::Docker).map_err(|e| anyhow!("{e}"))?;
-    let counts = split_first_exec(&records);
+    let recording_profile = match recorder {
+        Some(_) => counting_profile(),
+        None => logging_profile(),
+    };
+    let recording_profile =
+        profile::parse(&recording_profile).map_err(|e| anyhow!("internal error: {e}"))?;
+    let cmd = logged_command(&args.command, runtime, at, &recording_profile, &scratch.0)?;
+    let owned_by_daemon = runtime == Runtime::Docker;
+    let (status, counts) = match recorder {
+        Some(counter) => counter
+            .run(&cmd, owned_by_daemon)
+            .map_err(|e| anyhow!("{e}"))?,
+        None => {
+            let (status, records) =
+                run_logged(&cmd, owned_by_daemon).map_err(|e| anyhow!("{e}"))?;
+            (status, split_first_exec(&records))
+        }
+    };
     if counts.is_empty() {
         bail!(
             "{} run failed ({status}) before the container started: nothing recorded",
@@ -96,6 +117,27 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
             std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0) as u8,
         ),
     })
+}
+
+/// The eBPF counter, started, or `None` for the audit recorder: as
+/// `SYSCAGE_CONTAINER_RECORDER` says, else the counter if it can run
+/// (a note on stderr when it cannot).
+fn choose_recorder() -> anyhow::Result<Option<CountingRecorder>> {
+    match Recorder::from_env().map_err(|e| anyhow!(e))? {
+        Some(Recorder::Audit) => Ok(None),
+        Some(Recorder::Ebpf) => CountingRecorder::start()
+            .map(Some)
+            .map_err(|e| anyhow!("{RECORDER_VAR}=ebpf: the eBPF syscall counter cannot run: {e}")),
+        None => match CountingRecorder::start() {
+            Ok(counter) => Ok(Some(counter)),
+            Err(e) => {
+                diagln!(
+                    "syscage: the eBPF syscall counter cannot run ({e}); recording through audit records instead (one per syscall: a syscall-heavy container runs about ten times slower)"
+                );
+                Ok(None)
+            }
+        },
+    }
 }
 
 /// Moves the names only the runtime made out of the profile's `ALLOW`

@@ -39,6 +39,15 @@ pub struct RuntimeCalls {
 /// The measuring profile: every syscall logged and allowed, on the native
 /// arch and its archMap sub-arches.
 pub fn logging_profile() -> String {
+    format!(
+        "{{\"defaultAction\": \"SCMP_ACT_LOG\", \"architectures\": {}, \"syscalls\": []}}",
+        recording_architectures()
+    )
+}
+
+/// The `architectures` of the recording profiles (JSON): the native arch
+/// and its archMap sub-arches.
+pub fn recording_architectures() -> String {
     let mut arches = vec![Arch::native()];
     arches.extend(Arch::ALL.iter().filter(|a| {
         matches!(
@@ -50,10 +59,7 @@ pub fn logging_profile() -> String {
         .iter()
         .map(|a| format!("\"{}\"", a.oci_name()))
         .collect();
-    format!(
-        "{{\"defaultAction\": \"SCMP_ACT_LOG\", \"architectures\": [{}], \"syscalls\": []}}",
-        names.join(", ")
-    )
+    format!("[{}]", names.join(", "))
 }
 
 /// A private scratch directory, removed on drop.

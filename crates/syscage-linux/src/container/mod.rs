@@ -12,6 +12,9 @@
 //! from audit; [`attribute`]: whose each record is), caches it per runtime
 //! version ([`cache`]) and [`augment`] adds it to a profile.
 //!
+//! [`counted`] records a container with the eBPF syscall counter (the
+//! default), [`check`] with audit records.
+//!
 //! Other submodules: [`bundle`] (the measuring container's OCI bundle and
 //! image), [`probe_elf`] (its program).
 
@@ -20,6 +23,7 @@ pub mod augment;
 pub mod bundle;
 pub mod cache;
 pub mod check;
+pub mod counted;
 pub mod measure;
 pub mod probe_elf;
 
@@ -108,6 +112,9 @@ pub enum ContainerError {
     /// Not on this machine.
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// The eBPF syscall counter failed.
+    #[error("the eBPF syscall counter: {0}")]
+    Counter(#[source] crate::syscall_counter::CounterError),
 }
 
 /// The version text that keys the cache: `runc --version` / `crun
