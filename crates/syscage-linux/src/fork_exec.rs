@@ -1,6 +1,6 @@
 //! Starting a program in a forked child, shared by `run` ([`crate::runner`]),
 //! `record` ([`crate::record`]), `dump` ([`crate::tracee::spawn`]) and the
-//! audit anchor: the one way syscage forks ([`fork_child`], on
+//! audit anchor: the one way syscage forks (`fork_child`, on
 //! `nix::unistd::fork`), the program lookup (`execvp`'s),
 //! the `execve` image prepared before `fork`, the close-on-exec failure
 //! pipe (the child reports `(stage, errno)` and exits with 127), and the
