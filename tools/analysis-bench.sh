@@ -15,8 +15,9 @@
 #   BASE        another syscage binary (e.g. a build of an earlier commit):
 #               its explain and decompile get two more columns, measured
 #               in the same run, right after this build's on each filter
-#   CLOCK       wall (default): elapsed time; cpu: user + system time of the
-#               process, which depends less on what else the machine runs
+#   CLOCK       wall (default): elapsed time; cpu: the process's CPU time
+#               (perf stat's task-clock, so it needs perf), which depends
+#               less on what else the machine runs
 # seccomp-tools is never copied into this repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,7 @@ median() {
     t0=$(date +%s.%N)
     rc=0
     if [ "$CLOCK" = cpu ]; then
-      timeout "$TIMEOUT" /usr/bin/time -f '%U %S' -o "$tfile" "$@" >/dev/null 2>&1 || rc=$?
+      timeout "$TIMEOUT" perf stat -x, -e task-clock -o "$tfile" "$@" >/dev/null 2>&1 || rc=$?
     else
       timeout "$TIMEOUT" "$@" >/dev/null 2>&1 || rc=$?
     fi
@@ -48,7 +49,7 @@ median() {
     if [ "$rc" = 124 ]; then echo ">${TIMEOUT} s"; return; fi
     if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then echo "exit $rc"; return; fi
     if [ "$CLOCK" = cpu ]; then
-      times+=("$(awk '{print $1 + $2}' "$tfile")")
+      times+=("$(awk -F, '$3 ~ /^task-clock/ {print $1 / 1000}' "$tfile")")
     else
       times+=("$(echo "$t1 - $t0" | bc)")
     fi
