@@ -2,7 +2,8 @@
 //! (as tor's sandbox has for `openat` and `rename`): the compiled filter
 //! is proven, and policies that differ from it in one constant, one
 //! width or one rule are still refused, each with an input where the
-//! policy and the filter disagree.
+//! policy and the filter disagree; and a 64-bit inequality, which holds in
+//! two disjoint ways, is not skipped where only its second way holds.
 
 use syscage::action::Action;
 use syscage::analyze::verify::{prove, ProofError, VerifyError};
@@ -160,4 +161,30 @@ fn one_different_constant_in_the_filter_is_refuted() {
         }
         refuted(&p, &bad, &format!("constant at {n}"));
     }
+}
+
+#[test]
+fn a_64_bit_inequality_is_refuted_where_only_its_low_word_differs() {
+    // The filter kills `write` unless fd's high word is 1 (whatever the low
+    // word); the policy kills it unless fd is exactly 0x1_0000_0005. They
+    // differ only where the high word is 1 and the low word is not 5: the
+    // first way the inequality can hold (high word not 1) is empty there,
+    // the second (high word 1, low word not 5) is not.
+    let mut q = Policy::init(Action::Allow).unwrap();
+    q.set_arches([Arch::X86_64]).unwrap();
+    q.rule_add_verbatim(
+        Rule::new("write", Action::KillProcess).with(Condition::new(0, CmpOp::Lt(1 << 32))),
+    );
+    q.rule_add_verbatim(
+        Rule::new("write", Action::KillProcess).with(Condition::new(0, CmpOp::Ge(2 << 32))),
+    );
+    let prog = compile(&q, &CompileOptions::default()).unwrap();
+    let mut p = Policy::init(Action::Allow).unwrap();
+    p.set_arches([Arch::X86_64]).unwrap();
+    p.rule_add_verbatim(
+        Rule::new("write", Action::KillProcess).with(Condition::new(0, CmpOp::Ne(0x1_0000_0005))),
+    );
+    let d = refuted(&p, &prog, "64-bit inequality");
+    assert_eq!(d.args[0] >> 32, 1, "{d:?}");
+    assert_ne!(d.args[0], 0x1_0000_0005);
 }
