@@ -145,16 +145,55 @@ fn permissive_default() {
 
 #[test]
 fn arg_low_word_only() {
+    // ioctl's third parameter is `unsigned long arg`: the high word counts.
     let f = fires(
         "arg-low-word-only",
-        "if (A != ioctl) goto kill\nA = args[1]\nif (A == 0x5401) goto allow\n",
+        "if (A != ioctl) goto kill\nA = args[2]\nif (A == 0x5401) goto allow\n",
     );
     assert_eq!(f.syscalls, ["ioctl"]);
     silent(
         "arg-low-word-only",
-        "if (A != ioctl) goto kill\nA = args[1] >> 32\nif (A != 0) goto kill\n\
-         A = args[1]\nif (A == 0x5401) goto allow\n",
+        "if (A != ioctl) goto kill\nA = args[2] >> 32\nif (A != 0) goto kill\n\
+         A = args[2]\nif (A == 0x5401) goto allow\n",
     );
+    // Pointers and sizes: openat's `filename`, mmap's `len`, and mmap's
+    // `prot`, which x86_64 declares `unsigned long`.
+    for (nr, arg) in [("openat", 1), ("mmap", 1), ("mmap", 2), ("read", 2)] {
+        let f = fires(
+            "arg-low-word-only",
+            &format!("if (A != {nr}) goto kill\nA = args[{arg}]\nif (A == 0x3) goto allow\n"),
+        );
+        assert_eq!(f.syscalls, [nr]);
+    }
+}
+
+#[test]
+fn arg_low_word_only_not_on_32_bit_parameters() {
+    // The kernel's syscall wrapper casts these to their 32-bit C type, so
+    // the high word never matters: ioctl's `unsigned int cmd` (flatpak's
+    // TIOCSTI check), openat's `int dfd` and `int flags` (tor), socket's
+    // `int family`, fcntl's `unsigned int cmd`, setsockopt's `int level`.
+    for (nr, arg) in [
+        ("ioctl", 1),
+        ("openat", 0),
+        ("openat", 2),
+        ("socket", 0),
+        ("fcntl", 1),
+        ("setsockopt", 1),
+    ] {
+        silent(
+            "arg-low-word-only",
+            &format!("if (A != {nr}) goto kill\nA = args[{arg}]\nif (A == 0x3) goto allow\n"),
+        );
+    }
+    // A 32-bit parameter checked and a 64-bit one left low-word-only on the
+    // same path: reported, naming the 64-bit one.
+    let f = fires(
+        "arg-low-word-only",
+        "if (A != openat) goto kill\nA = args[0]\nif (A != 0xffffff9c) goto kill\n\
+         A = args[1]\nif (A == 0x1000) goto allow\n",
+    );
+    assert!(f.title.contains("args[1]"), "{}", f.title);
 }
 
 #[test]

@@ -473,39 +473,55 @@ fn branch(
         }
         _ => None,
     };
-    let mut taken = st.clone();
-    taken.pc = t;
-    st.pc = f;
-    let mut keep_taken = true;
-    let mut keep_fall = true;
-    match word_const {
-        Some((w, m, k, swap)) => {
-            for (state, holds, keep) in [
-                (&mut taken, true, &mut keep_taken),
-                (&mut *st, false, &mut keep_fall),
-            ] {
-                let (c, h) = if swap {
-                    swapped(cond, holds)
-                } else {
-                    (cond, holds)
-                };
-                match constrain(&mut state.region[w], m, c, k, h) {
-                    Some(ok) => *keep = ok,
-                    None => state.exact = false,
-                }
-            }
-        }
-        None => {
-            taken.exact = false;
-            st.exact = false;
-        }
-    }
-    if keep_taken {
+    let Some((w, m, k, swap)) = word_const else {
+        // Not a comparison with a constant: both ways, inexactly.
+        let mut taken = st.clone();
+        taken.pc = t;
+        taken.exact = false;
         stack.push(taken);
-    }
-    if keep_fall {
-        Flow::Next
-    } else {
-        Flow::Stop
+        st.pc = f;
+        st.exact = false;
+        return Flow::Next;
+    };
+    let side = |holds| {
+        if swap {
+            swapped(cond, holds)
+        } else {
+            (cond, holds)
+        }
+    };
+    // Constrain the compared word for each way first, and copy the state
+    // only when both ways are possible: most branches of a path decided by
+    // an earlier check have one way only.
+    let (ct, ht) = side(true);
+    let mut taken_word = st.region[w].clone();
+    let taken_ok = constrain(&mut taken_word, m, ct, k, ht);
+    let (cf, hf) = side(false);
+    let fall_ok = constrain(&mut st.region[w], m, cf, k, hf);
+    // `None`: the constraint is not exact; the way is kept, marked inexact.
+    let (keep_taken, keep_fall) = (taken_ok != Some(false), fall_ok != Some(false));
+    match (keep_taken, keep_fall) {
+        (true, true) => {
+            let mut taken = st.clone();
+            taken.region[w] = taken_word;
+            taken.pc = t;
+            taken.exact &= taken_ok.is_some();
+            stack.push(taken);
+            st.pc = f;
+            st.exact &= fall_ok.is_some();
+            Flow::Next
+        }
+        (true, false) => {
+            st.region[w] = taken_word;
+            st.pc = t;
+            st.exact &= taken_ok.is_some();
+            Flow::Next
+        }
+        (false, true) => {
+            st.pc = f;
+            st.exact &= fall_ok.is_some();
+            Flow::Next
+        }
+        (false, false) => Flow::Stop,
     }
 }

@@ -25,7 +25,9 @@
 //! - `x32-guard`: a native x86_64 number refused on every path whose x32
 //!   number some path permits.
 //! - `arg-low-word-only`: a permitting path bounds the low word of a 64-bit
-//!   argument by value while leaving its high word free.
+//!   argument by value while leaving its high word free; not for parameters
+//!   the kernel reads as 32 bits (`int fd`, `unsigned int cmd`: its syscall
+//!   wrapper drops the high word; table in `lint/arg_widths.rs`).
 //! - `kernel-refuses`: `seccomp()` would reject the program ([`kernel_refusal`]).
 //! - `unreachable`: instructions no path executes.
 //! - `trace-no-tracer` / `notify-no-listener`: some path returns TRACE /
@@ -94,6 +96,7 @@ pub struct Finding {
     pub insns: Vec<usize>,
 }
 
+mod arg_widths;
 mod catalog;
 use catalog::{
     CLONE_NEW_FLAGS, DANGEROUS, ENOSYS, FAMILIES, OPEN_FAMILY, READ_FAMILY, WRITE_FAMILY,
@@ -405,7 +408,8 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
             out.push(with_arch(f));
         }
     }
-    // Comparisons of the low word only, on 64-bit arguments.
+    // Comparisons of the low word only, on 64-bit arguments (a parameter
+    // the kernel reads as 32 bits ignores the high word anyway).
     if arch.args_64bit() {
         for (&nr, d) in &v.known {
             // x32 is an ILP32 ABI: its arguments are 32-bit, as on i386.
@@ -413,8 +417,10 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
             if d.unconditional().is_some() || x32 {
                 continue;
             }
+            let name = v.name(nr);
             for leaf in d.paths.iter().filter(|l| permits(l)) {
                 let low_only: Vec<u8> = (0..6u8)
+                    .filter(|&i| !arg_widths::is_narrow(&name, i))
                     .filter(|&i| {
                         let lo = (arg_offset(i, Half::Low, table.order) / 4) as usize;
                         let hi = (arg_offset(i, Half::High, table.order) / 4) as usize;
@@ -422,15 +428,14 @@ fn per_arch(table: &DecisionTable, v: &ArchView<'_>, out: &mut Vec<Finding>) {
                     })
                     .collect();
                 if let Some(&i) = low_only.first() {
-                    let name = v.name(nr);
                     let mut f = finding(
                         "arg-low-word-only",
                         Severity::Medium,
                         format!("{name} checks only the low 32 bits of args[{i}]"),
-                        format!("A path to ALLOW compares the low word of the 64-bit args[{i}] with a value and ignores the high word, so a value with high bits set passes as its low bits (masks that only cover low bits are fine and not reported)."),
+                        format!("A path to ALLOW compares the low word of the 64-bit args[{i}] with a value and ignores the high word, so a value with high bits set passes as its low bits (masks that only cover low bits are fine and not reported, and so are parameters the kernel reads as 32 bits, such as `int fd` or `unsigned int cmd`)."),
                         "Compare both halves (libseccomp's 64-bit SCMP_A* comparisons do), or mask explicitly.",
                     );
-                    f.syscalls = vec![name];
+                    f.syscalls = vec![name.clone()];
                     f.insns = leaf.path.clone();
                     out.push(with_arch(f));
                     break;

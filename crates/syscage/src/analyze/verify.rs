@@ -22,8 +22,11 @@ use crate::action::Action;
 use crate::arch::Arch;
 use crate::bpf::data::{arg_offset, Half, SeccompData};
 use crate::bpf::ByteOrder;
-use crate::policy::{CmpOp, Condition, Policy, Rule, Width, X86_64_CLASS_RANGES};
+use crate::policy::{Policy, Rule, X86_64_CLASS_RANGES};
+use constraints::Split;
 use std::collections::BTreeMap;
+
+mod constraints;
 
 /// A region where the program and the policy disagree, with one input in it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -77,9 +80,58 @@ pub enum VerifyError {
 /// Most pieces one syscall's rules may split a region into.
 const MAX_PIECES: usize = 100_000;
 
-struct ArchRules<'p> {
-    /// Rules per number, most severe first.
-    by_nr: BTreeMap<u32, Vec<&'p Rule>>,
+/// A rule with its conditions as word constraints for one arch.
+struct PreparedRule {
+    action: Action,
+    /// Each condition, in the rule's order.
+    conditions: Vec<Split>,
+}
+
+/// The rules of one syscall number on one arch, most severe first.
+struct NrRules {
+    rules: Vec<PreparedRule>,
+    /// `uniform[i]`: the action every rule from `i` on takes, when they all
+    /// take the same.
+    uniform: Vec<Option<Action>>,
+    /// Whether no rule has a condition (the first decides everywhere).
+    unconditional: bool,
+}
+
+impl NrRules {
+    fn new(arch: Arch, mut rules: Vec<&Rule>) -> NrRules {
+        rules.sort_by_key(|r| std::cmp::Reverse(r.action));
+        let (wide, order) = (arch.args_64bit(), arch.byte_order());
+        let rules: Vec<PreparedRule> = rules
+            .into_iter()
+            .map(|r| PreparedRule {
+                action: r.action,
+                conditions: r
+                    .conditions
+                    .iter()
+                    .map(|&c| Split::new(c, wide, order))
+                    .collect(),
+            })
+            .collect();
+        let mut uniform = vec![None; rules.len()];
+        let mut same = rules.last().map(|r| r.action);
+        for (i, r) in rules.iter().enumerate().rev() {
+            if same != Some(r.action) {
+                same = None;
+            }
+            uniform[i] = same;
+        }
+        let unconditional = rules.iter().all(|r| r.conditions.is_empty());
+        NrRules {
+            rules,
+            uniform,
+            unconditional,
+        }
+    }
+}
+
+struct ArchRules {
+    /// Rules per number.
+    by_nr: BTreeMap<u32, NrRules>,
     /// Numbers no rule names, by the action they take (the default for
     /// known ones, the unknown-syscall action for others, a number range's
     /// where one covers them).
@@ -146,19 +198,20 @@ pub fn verify(policy: &Policy, table: &DecisionTable) -> Result<(), VerifyError>
     Ok(())
 }
 
-fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
-    let mut by_nr: BTreeMap<u32, Vec<&Rule>> = BTreeMap::new();
+fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules {
+    let mut rules_by_nr: BTreeMap<u32, Vec<&Rule>> = BTreeMap::new();
     for r in policy.rules() {
         if r.arch.is_some_and(|a| a != arch) {
             continue;
         }
         if let Some(nr) = r.syscall.resolve(arch) {
-            by_nr.entry(nr).or_default().push(r);
+            rules_by_nr.entry(nr).or_default().push(r);
         }
     }
-    for rules in by_nr.values_mut() {
-        rules.sort_by_key(|r| std::cmp::Reverse(r.action));
-    }
+    let by_nr: BTreeMap<u32, NrRules> = rules_by_nr
+        .into_iter()
+        .map(|(nr, rules)| (nr, NrRules::new(arch, rules)))
+        .collect();
     let known = IntervalSet::from_values(arch.syscalls().iter().map(|s| s.nr));
     let named = IntervalSet::from_values(by_nr.keys().copied());
     let unknown = policy.unknown_action().unwrap_or(policy.default_action());
@@ -185,59 +238,8 @@ fn arch_rules(policy: &Policy, arch: Arch) -> ArchRules<'_> {
 
 struct Checker<'p> {
     policy: &'p Policy,
-    per_arch: Vec<(Arch, ArchRules<'p>)>,
+    per_arch: Vec<(Arch, ArchRules)>,
     order: ByteOrder,
-}
-
-/// One constraint on one word.
-#[derive(Clone, Debug)]
-enum WordCons {
-    In(usize, IntervalSet),
-    Masked(usize, u32, u32),
-    NotMasked(usize, u32, u32),
-}
-
-/// A disjunction of conjunctions of word constraints.
-type Dnf = Vec<Vec<WordCons>>;
-
-/// `region` restricted by `conj`, or none when that is empty. Only the
-/// constrained words are copied and searched for a value (the others were
-/// feasible already), and the region is copied only when the result is
-/// not empty: most pieces a rule's conditions cut are empty.
-fn apply(region: &Region, conj: &[WordCons]) -> Option<Region> {
-    let mut changed: Vec<(usize, WordDomain)> = Vec::with_capacity(2);
-    for c in conj {
-        let w = match *c {
-            WordCons::In(w, _) | WordCons::Masked(w, ..) | WordCons::NotMasked(w, ..) => w,
-        };
-        let i = match changed.iter().position(|&(x, _)| x == w) {
-            Some(i) => i,
-            None => {
-                changed.push((w, region[w].clone()));
-                changed.len() - 1
-            }
-        };
-        let d = &mut changed[i].1;
-        let ok = match *c {
-            WordCons::In(_, ref s) => {
-                d.restrict(s);
-                true
-            }
-            WordCons::Masked(_, m, v) => d.require_masked(m, v),
-            WordCons::NotMasked(_, m, v) => d.exclude_masked(m, v),
-        };
-        if !ok {
-            return None;
-        }
-    }
-    if !changed.iter().all(|(_, d)| d.is_feasible()) {
-        return None;
-    }
-    let mut r = region.clone();
-    for (w, d) in changed {
-        r[w] = d;
-    }
-    Some(r)
 }
 
 impl Checker<'_> {
@@ -345,13 +347,13 @@ impl Checker<'_> {
     }
 
     /// The policy arch for an audit id no other arch shares.
-    fn arch_with_audit(&self, audit: u32) -> Option<&(Arch, ArchRules<'_>)> {
+    fn arch_with_audit(&self, audit: u32) -> Option<&(Arch, ArchRules)> {
         self.per_arch.iter().find(|(a, _)| a.audit() == audit)
     }
 
     fn arch(
         &self,
-        arch: Option<&(Arch, ArchRules<'_>)>,
+        arch: Option<&(Arch, ArchRules)>,
         region: &Region,
         got: Verdict,
     ) -> Result<(), VerifyError> {
@@ -379,9 +381,7 @@ impl Checker<'_> {
                 continue;
             }
             // Unconditional rules only: the most severe (first) decides.
-            if nr_rules.iter().all(|r| r.conditions.is_empty())
-                && got.action() == Some(nr_rules[0].action)
-            {
+            if nr_rules.unconditional && got.action() == Some(nr_rules.rules[0].action) {
                 continue;
             }
             let mut r = region.clone();
@@ -400,26 +400,33 @@ impl Checker<'_> {
         &self,
         arch: Arch,
         nr: u32,
-        rules: &[&Rule],
+        rules: &NrRules,
         region: Region,
         got: Verdict,
         pieces: &mut usize,
     ) -> Result<(), VerifyError> {
-        let wide = arch.args_64bit();
-        let order = arch.byte_order();
         let mut work: Vec<(usize, Region)> = vec![(0, region)];
-        while let Some((next, region)) = work.pop() {
+        while let Some((mut next, region)) = work.pop() {
+            // Rules with a condition that fails on the whole piece pass it
+            // on whole (as cutting would): skip them without moving it.
+            while rules
+                .rules
+                .get(next)
+                .is_some_and(|r| r.conditions.iter().any(|c| c.fails_on(&region)))
+            {
+                next += 1;
+            }
             *pieces += 1;
             if *pieces > MAX_PIECES {
                 return Err(VerifyError::TooComplex { arch, nr });
             }
-            let Some(rule) = rules.get(next) else {
+            let Some(rule) = rules.rules.get(next) else {
                 self.expect(&region, self.policy.default_action(), got)?;
                 continue;
             };
             // The rest decides `got` everywhere: nothing left to split.
             if got.action() == Some(self.policy.default_action())
-                && rules[next..].iter().all(|r| got.action() == Some(r.action))
+                && got.action() == rules.uniform[next]
             {
                 continue;
             }
@@ -430,21 +437,10 @@ impl Checker<'_> {
             // and where every condition holds.
             let mut holding = vec![region];
             let mut failing = Vec::new();
-            for c in &rule.conditions {
-                let (holds, fails) = (
-                    condition(*c, wide, order, false),
-                    condition(*c, wide, order, true),
-                );
+            for condition in &rule.conditions {
                 let mut next_holding = Vec::new();
                 for h in holding {
-                    let before = next_holding.len();
-                    next_holding.extend(holds.iter().filter_map(|conj| apply(&h, conj)));
-                    if next_holding.len() == before {
-                        // The condition fails on all of `h`.
-                        failing.push(h);
-                    } else {
-                        failing.extend(fails.iter().filter_map(|conj| apply(&h, conj)));
-                    }
+                    condition.cut(h, &mut next_holding, &mut failing);
                 }
                 holding = next_holding;
             }
@@ -455,135 +451,6 @@ impl Checker<'_> {
         }
         Ok(())
     }
-}
-
-/// A condition (or its negation) as word constraints, the argument laid
-/// out in `order`.
-fn condition(c: Condition, wide: bool, order: ByteOrder, negate: bool) -> Dnf {
-    let lo = (arg_offset(c.arg, Half::Low, order) / 4) as usize;
-    let hi = (arg_offset(c.arg, Half::High, order) / 4) as usize;
-    let full = wide && c.width == Width::Bits64;
-    let op = if full { c.op } else { c.op.low32() };
-    let op: Cmp = if negate { negation(op) } else { op.into() };
-    let one = |w: usize, s: IntervalSet| vec![vec![WordCons::In(w, s)]];
-    if !full {
-        const MAX32: u64 = u32::MAX as u64;
-        return match op {
-            Cmp::Range(l, _) if l > MAX32 => Vec::new(),
-            Cmp::Range(l, h) => one(lo, IntervalSet::range(l as u32, h.min(MAX32) as u32)),
-            Cmp::NotEq(v) => one(lo, IntervalSet::single(v as u32).complement()),
-            Cmp::Masked(m, v) => vec![vec![WordCons::Masked(lo, m as u32, v as u32)]],
-            Cmp::NotMasked(m, v) => vec![vec![WordCons::NotMasked(lo, m as u32, v as u32)]],
-        };
-    }
-    let split = |v: u64| ((v >> 32) as u32, v as u32);
-    match op {
-        Cmp::Range(l, h) => range64(lo, hi, l, h),
-        Cmp::NotEq(v) => {
-            let (vh, vl) = split(v);
-            vec![
-                vec![WordCons::In(hi, IntervalSet::single(vh).complement())],
-                vec![
-                    WordCons::In(hi, IntervalSet::single(vh)),
-                    WordCons::In(lo, IntervalSet::single(vl).complement()),
-                ],
-            ]
-        }
-        Cmp::Masked(m, v) => {
-            let ((mh, ml), (vh, vl)) = (split(m), split(v));
-            vec![vec![
-                WordCons::Masked(hi, mh, vh),
-                WordCons::Masked(lo, ml, vl),
-            ]]
-        }
-        Cmp::NotMasked(m, v) => {
-            let ((mh, ml), (vh, vl)) = (split(m), split(v));
-            vec![
-                vec![WordCons::NotMasked(hi, mh, vh)],
-                vec![
-                    WordCons::Masked(hi, mh, vh),
-                    WordCons::NotMasked(lo, ml, vl),
-                ],
-            ]
-        }
-    }
-}
-
-/// A comparison in normal form: an inclusive range, or (not) masked-equal.
-#[derive(Clone, Copy)]
-enum Cmp {
-    Range(u64, u64),
-    NotEq(u64),
-    Masked(u64, u64),
-    NotMasked(u64, u64),
-}
-
-fn negation(op: CmpOp) -> Cmp {
-    match op {
-        CmpOp::Eq(v) => Cmp::NotEq(v),
-        CmpOp::Ne(v) => Cmp::Range(v, v),
-        CmpOp::Lt(v) => Cmp::Range(v, u64::MAX),
-        CmpOp::Le(v) => range_above(v),
-        CmpOp::Gt(v) => Cmp::Range(0, v),
-        CmpOp::Ge(v) => range_below(v),
-        CmpOp::MaskedEq { mask, value } => Cmp::NotMasked(mask, value),
-    }
-}
-
-fn range_above(v: u64) -> Cmp {
-    match v.checked_add(1) {
-        Some(l) => Cmp::Range(l, u64::MAX),
-        None => Cmp::Range(1, 0),
-    }
-}
-
-fn range_below(v: u64) -> Cmp {
-    match v.checked_sub(1) {
-        Some(h) => Cmp::Range(0, h),
-        None => Cmp::Range(1, 0),
-    }
-}
-
-impl From<CmpOp> for Cmp {
-    fn from(op: CmpOp) -> Cmp {
-        match op {
-            CmpOp::Eq(v) => Cmp::Range(v, v),
-            CmpOp::Ne(v) => Cmp::NotEq(v),
-            CmpOp::Lt(v) => range_below(v),
-            CmpOp::Le(v) => Cmp::Range(0, v),
-            CmpOp::Gt(v) => range_above(v),
-            CmpOp::Ge(v) => Cmp::Range(v, u64::MAX),
-            CmpOp::MaskedEq { mask, value } => Cmp::Masked(mask, value),
-        }
-    }
-}
-
-/// `l..=h` over 64 bits as word constraints.
-fn range64(lo: usize, hi: usize, l: u64, h: u64) -> Dnf {
-    if l > h {
-        return Vec::new();
-    }
-    let (lh, ll, hh, hl) = ((l >> 32) as u32, l as u32, (h >> 32) as u32, h as u32);
-    if lh == hh {
-        return vec![vec![
-            WordCons::In(hi, IntervalSet::single(lh)),
-            WordCons::In(lo, IntervalSet::range(ll, hl)),
-        ]];
-    }
-    let mut out = vec![
-        vec![
-            WordCons::In(hi, IntervalSet::single(lh)),
-            WordCons::In(lo, IntervalSet::range(ll, u32::MAX)),
-        ],
-        vec![
-            WordCons::In(hi, IntervalSet::single(hh)),
-            WordCons::In(lo, IntervalSet::range(0, hl)),
-        ],
-    ];
-    if hh - lh > 1 {
-        out.push(vec![WordCons::In(hi, IntervalSet::range(lh + 1, hh - 1))]);
-    }
-    out
 }
 
 mod other;

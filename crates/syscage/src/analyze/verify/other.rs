@@ -5,7 +5,8 @@
 //! per number the most severe rule whose conditions hold (all 64 bits of
 //! an argument compared), else the bad-arch action.
 
-use super::{apply, condition, Checker, VerifyError, MAX_PIECES};
+use super::constraints::Split;
+use super::{Checker, VerifyError, MAX_PIECES};
 use crate::analyze::domain::IntervalSet;
 use crate::analyze::lift::{Region, Verdict, WORD_ARCH, WORD_NR};
 use crate::bpf::ByteOrder;
@@ -93,19 +94,10 @@ impl Checker<'_> {
             let mut holding = vec![region];
             let mut failing = Vec::new();
             for c in &rule.conditions {
-                let (holds, fails) = (
-                    condition(*c, true, order, false),
-                    condition(*c, true, order, true),
-                );
+                let split = Split::new(*c, true, order);
                 let mut next_holding = Vec::new();
                 for h in holding {
-                    let before = next_holding.len();
-                    next_holding.extend(holds.iter().filter_map(|conj| apply(&h, conj)));
-                    if next_holding.len() == before {
-                        failing.push(h);
-                    } else {
-                        failing.extend(fails.iter().filter_map(|conj| apply(&h, conj)));
-                    }
+                    split.cut(h, &mut next_holding, &mut failing);
                 }
                 holding = next_holding;
             }

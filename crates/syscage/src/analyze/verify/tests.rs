@@ -2,7 +2,7 @@ use super::*;
 use crate::analyze::lift::{lift, Limits};
 use crate::arch::x32_nr;
 use crate::bpf::{Insn, JmpCond, Program, Src};
-use crate::policy::Rule;
+use crate::policy::{CmpOp, Condition, Rule};
 
 /// libseccomp 2.5's allowlist filter for x86_64 (x32 numbers but -1 go
 /// to the bad-arch action).
