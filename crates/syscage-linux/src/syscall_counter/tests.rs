@@ -74,11 +74,8 @@ fn filtered_child(n: usize, i386: bool) -> Option<u32> {
     };
     // SAFETY: the child only makes raw syscalls (prctl, getppid, i386 getpid, _exit),
     // which are async-signal-safe, before it exits; `prog` outlives them.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        // SAFETY: see above; prctl reads `prog` and the one instruction.
-        unsafe {
+    let pid = unsafe {
+        crate::fork_exec::fork_child(|| {
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
                 || libc::prctl(
                     libc::PR_SET_SECCOMP,
@@ -95,18 +92,17 @@ fn filtered_child(n: usize, i386: bool) -> Option<u32> {
                     i386_getpid();
                 }
             }
-            libc::_exit(0);
-        }
+            libc::_exit(0)
+        })
     }
-    let mut status = 0;
-    // SAFETY: waits for our own child; `status` is a valid out pointer.
-    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(r, pid);
-    if i386 && libc::WIFSIGNALED(status) {
+    .expect("fork");
+    let status = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None).expect("waitpid");
+    match status {
         // `int 0x80` faults where the kernel has no IA32 emulation.
-        return None;
+        nix::sys::wait::WaitStatus::Signaled(..) if i386 => return None,
+        nix::sys::wait::WaitStatus::Exited(_, 0) => {}
+        other => panic!("the filtered child ended with {other:?}"),
     }
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
     Some(pid as u32)
 }
 

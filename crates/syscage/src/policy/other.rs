@@ -112,7 +112,10 @@ mod tests {
         assert_eq!(p.evaluate(&d(Arch::X86, 3, 0)), Action::Allow);
         // x32's numbers on x86_64's id, x32 not listed: an other arch.
         assert_eq!(p.evaluate(&d(Arch::X86_64, 0x167, 0)), Action::Errno(1));
-        assert_eq!(p.evaluate(&d(Arch::X86_64, 0x4000_0000, 0)), Action::Allow);
+        assert_eq!(
+            p.evaluate(&d(Arch::X86_64, crate::arch::X32_SYSCALL_BIT, 0)),
+            Action::Allow
+        );
         assert_eq!(
             p.other_rule_add(Action::Allow, 1, &[arg(6).eq(0)])
                 .unwrap_err(),
