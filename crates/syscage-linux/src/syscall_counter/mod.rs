@@ -9,6 +9,42 @@
 //! [`bpf_sys`] makes the `bpf(2)` calls. [`SyscallCounter::start`] loads
 //! and attaches it to the raw tracepoint `sys_enter`;
 //! [`SyscallCounter::finish`] detaches it and reads the counts back.
+//!
+//! # Why `sys_enter`, which every syscall of the machine pays for
+//!
+//! Attaching to `sys_enter` turns on `SYSCALL_WORK_SYSCALL_TRACEPOINT`
+//! for every task, so every syscall takes the slow entry path and runs
+//! the program (about 0.2 µs each here), not only those of tasks under a
+//! filter. A hook only those tasks reach would be an fentry or fexit
+//! program (`BPF_PROG_TYPE_TRACING`) on `__seccomp_filter(int
+//! this_syscall, const bool recheck_after_trace)`, which the running
+//! kernel's BTF has (there `__secure_computing` takes no argument;
+//! fexit's return value 0 would keep counting only the calls seccomp
+//! lets through). On the kernel this was built on (6.18.44-fc, a
+//! Firecracker guest, root with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)
+//! none loads:
+//!
+//! - `BPF_PROG_LOAD` fails with `EPERM` and an empty verifier log (log
+//!   level 1) for every attach type that goes through a BPF trampoline:
+//!   `BPF_TRACE_FENTRY`, `BPF_TRACE_FEXIT`, `BPF_MODIFY_RETURN` (on
+//!   `__seccomp_filter`, `__secure_computing` or `syscall_trace_enter`,
+//!   license "GPL"), `BPF_LSM_MAC` and `BPF_PROG_TYPE_EXT`, even with
+//!   `attach_btf_id` 0, which upstream's verifier refuses with `EINVAL`
+//!   and "Tracing programs must provide btf_id". So the refusal comes
+//!   before `bpf_check` runs: upstream `bpf_prog_load` fails there with
+//!   `EPERM` only on a missing capability (passed: a raw tracepoint, a
+//!   `tp_btf` program and an iterator load) or from the LSM hook
+//!   `security_bpf_prog_load`, and no BPF LSM program is loaded. The
+//!   kernel refuses function-entry hooking as policy: writing `function`
+//!   to `/sys/kernel/tracing/current_tracer` and reading
+//!   `set_ftrace_filter` fail with `EPERM` too (the trampolines attach
+//!   through ftrace's direct calls).
+//! - kprobes are not built (`CONFIG_KPROBES` unset, no kprobe PMU).
+//! - No tracepoint lies on the seccomp path (no `seccomp` event group;
+//!   `tp_btf` on `sys_enter` loads, but is the same tracepoint).
+//!
+//! Where trampolines are allowed, an fexit on `__seccomp_filter` would be
+//! the cheaper hook, with a fallback to `sys_enter` where it cannot load.
 
 pub mod bpf_sys;
 pub mod btf;
