@@ -354,20 +354,7 @@ impl Policy {
         if rule.conditions.len() > 6 {
             return Err(PolicyError::TooManyConditions(rule.conditions.len()));
         }
-        for c in &rule.conditions {
-            if c.arg > 5 {
-                return Err(PolicyError::ArgIndex(c.arg));
-            }
-            if let CmpOp::MaskedEq { mask, value } = c.op {
-                if value & !mask != 0 {
-                    return Err(PolicyError::MaskedValue {
-                        arg: c.arg,
-                        mask,
-                        value,
-                    });
-                }
-            }
-        }
+        check_conditions(&rule.conditions)?;
         if let SyscallId::Name(name) = &rule.syscall {
             let mut arches = self
                 .arches
@@ -421,11 +408,31 @@ impl Policy {
     }
 }
 
-fn check_action(a: Action) -> Result<(), PolicyError> {
+pub(super) fn check_action(a: Action) -> Result<(), PolicyError> {
     match a {
         Action::Errno(e) if e > MAX_ERRNO => Err(PolicyError::ErrnoRange(e)),
         _ => Ok(()),
     }
+}
+
+/// Checks conditions as `seccomp_rule_add` does: argument indices 0..=5,
+/// masked values within their mask.
+pub(super) fn check_conditions(conditions: &[Condition]) -> Result<(), PolicyError> {
+    for c in conditions {
+        if c.arg > 5 {
+            return Err(PolicyError::ArgIndex(c.arg));
+        }
+        if let CmpOp::MaskedEq { mask, value } = c.op {
+            if value & !mask != 0 {
+                return Err(PolicyError::MaskedValue {
+                    arg: c.arg,
+                    mask,
+                    value,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 //! 64-bit condition compares all 64 bits.
 
 use super::builder::PolicyError;
-use super::{CmpOp, Condition, Policy, Rule, SyscallId};
+use super::{Condition, Policy, Rule, SyscallId};
 use crate::action::Action;
 use crate::bpf::data::SeccompData;
 
@@ -34,25 +34,8 @@ impl Policy {
         nr: u32,
         conditions: &[Condition],
     ) -> Result<&mut Self, PolicyError> {
-        if let Action::Errno(e) = action {
-            if e > super::MAX_ERRNO {
-                return Err(PolicyError::ErrnoRange(e));
-            }
-        }
-        for c in conditions {
-            if c.arg > 5 {
-                return Err(PolicyError::ArgIndex(c.arg));
-            }
-            if let CmpOp::MaskedEq { mask, value } = c.op {
-                if value & !mask != 0 {
-                    return Err(PolicyError::MaskedValue {
-                        arg: c.arg,
-                        mask,
-                        value,
-                    });
-                }
-            }
-        }
+        super::builder::check_action(action)?;
+        super::builder::check_conditions(conditions)?;
         let mut rule = Rule::new(SyscallId::Nr(nr), action);
         rule.conditions = conditions.to_vec();
         self.other_rules.push(rule);
