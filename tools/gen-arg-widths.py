@@ -40,6 +40,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kernel_defines import split_params, syscall_defines  # noqa: E402
+
 # Types of 32 bits or fewer, as the kernel declares them (include/linux/types.h,
 # include/uapi/asm-generic/posix_types.h): pid_t, clockid_t, timer_t, mqd_t,
 # key_t, rwf_t, key_serial_t are int; uid_t, gid_t, qid_t, dev_t are u32 (or
@@ -79,23 +82,6 @@ TABLES = [
 SKIP_DIRS = ("tools", "samples", "Documentation", "scripts", "usr")
 
 
-def split_args(s):
-    out, depth, cur = [], 0, ""
-    for ch in s:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        out.append(cur)
-    return [" ".join(x.split()) for x in out]
-
-
 def table_entries(root):
     """Syscall name -> set of native entry points (`sys_` stripped, or the
     raw name for one without the prefix)."""
@@ -115,7 +101,6 @@ def table_entries(root):
     return entries
 
 
-DEFINE_RE = re.compile(r"(?<![\w])SYSCALL_DEFINE([0-6])\(")
 
 
 def definitions(root):
@@ -130,20 +115,8 @@ def definitions(root):
             if not f.endswith(".c"):
                 continue
             text = open(os.path.join(dirpath, f), errors="replace").read()
-            for m in DEFINE_RE.finditer(text):
-                i, depth = m.end(), 1
-                while i < len(text) and depth:
-                    if text[i] == "(":
-                        depth += 1
-                    elif text[i] == ")":
-                        depth -= 1
-                    i += 1
-                args = split_args(text[m.end():i - 1])
-                n = int(m.group(1))
-                if len(args) != 1 + 2 * n or not re.fullmatch(r"\w+", args[0]):
-                    continue
-                types = [args[1 + 2 * k] for k in range(n)]
-                found.setdefault(args[0], []).append(types)
+            for _, name, params in syscall_defines(text):
+                found.setdefault(name, []).append([t for t, _ in params])
     return found
 
 

@@ -27,6 +27,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kernel_defines import split_params, syscall_defines  # noqa: E402
+
 # Hand-written entries, applied last, each with its reason. These are facts
 # about the kernel ABI that the 6.12 sources above do not give in this form.
 OVERRIDES = {
@@ -82,23 +85,6 @@ def param_name(p):
     return last
 
 
-def split_params(s):
-    out, depth, cur = [], 0, ""
-    for ch in s:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        out.append(cur)
-    return [x.strip() for x in out]
-
-
 def branch_kinds(text):
     """For each offset where a line starts, the kind of the innermost
     preprocessor branch it is in: None (unconditional), "if" or "else"."""
@@ -146,6 +132,17 @@ def pick(decls):
     return None
 
 
+def picked(decls):
+    """Each name's declaration as `pick` chooses it, names it cannot
+    choose for left out."""
+    found = {}
+    for name, ds in decls.items():
+        params = pick(ds)
+        if params is not None:
+            found[name] = params
+    return found
+
+
 def from_syscalls_h(root):
     text = open(os.path.join(root, "include/linux/syscalls.h")).read()
     text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
@@ -155,7 +152,7 @@ def from_syscalls_h(root):
     decls = {}
     for m in re.finditer(r"asmlinkage\s+long\s+sys_(\w+)\s*\(([^;]*?)\)\s*;", text, re.S):
         name, params = m.group(1), m.group(2)
-        ps = split_params(" ".join(params.split()))
+        ps = split_params(params)
         if ps == ["void"] or ps == []:
             names = []
         else:
@@ -163,12 +160,7 @@ def from_syscalls_h(root):
             if any(n is None for n in names):
                 names = None
         decls.setdefault(name, []).append((kind_at(kinds, m.start()), names))
-    found = {}
-    for name, ds in decls.items():
-        params = pick(ds)
-        if params is not None:
-            found[name] = params
-    return found
+    return picked(decls)
 
 
 def source_files(root):
@@ -190,7 +182,6 @@ def source_files(root):
     return ordered
 
 
-DEFINE_RE = re.compile(r"(?<![\w])SYSCALL_DEFINE([0-6])\(")
 
 
 def from_defines(root):
@@ -202,34 +193,16 @@ def from_defines(root):
             continue
         kinds = branch_kinds(text)
         seen_here = set()
-        for m in DEFINE_RE.finditer(text):
-            # the matching ')' of the macro call
-            i, depth = m.end(), 1
-            while i < len(text) and depth:
-                if text[i] == "(":
-                    depth += 1
-                elif text[i] == ")":
-                    depth -= 1
-                i += 1
-            args = split_params(" ".join(text[m.end():i - 1].split()))
-            n = int(m.group(1))
-            if len(args) != 1 + 2 * n or not re.fullmatch(r"\w+", args[0]):
-                continue
-            name = args[0]
-            params = [args[2 + 2 * k] for k in range(n)]
+        for start, name, typed in syscall_defines(text):
+            params = [p for _, p in typed]
             if not all(re.fullmatch(r"\w+", p) for p in params):
                 continue
             # Only the first file that defines a name counts.
             if name in decls and name not in seen_here:
                 continue
             seen_here.add(name)
-            decls.setdefault(name, []).append((kind_at(kinds, m.start()), params))
-    found = {}
-    for name, ds in decls.items():
-        params = pick(ds)
-        if params is not None:
-            found[name] = params
-    return found
+            decls.setdefault(name, []).append((kind_at(kinds, start), params))
+    return picked(decls)
 
 
 def table_aliases(root):
