@@ -58,10 +58,18 @@ fn wait_for_mark(mark: &str, syscage: &mut Child) -> Option<i32> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         // The program itself, once exec'd (not the recorder, nor its child
-        // between fork and execve, whose command line is the recorder's).
+        // between fork and execve, whose command line is the recorder's),
+        // and asleep: its exe changes at execve, while a tracer may not
+        // have seen the exec yet (the program then sits in a tracing
+        // stop, 't'); once asleep ('S') the recorder has let it run on.
         let exec_d = |p: i32| {
-            std::fs::read_link(format!("/proc/{p}/exe"))
-                .is_ok_and(|e| e.to_string_lossy().contains("record_probe"))
+            let sleeping = std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|st| {
+                st.rsplit_once(')')
+                    .is_some_and(|(_, rest)| rest.trim_start().starts_with('S'))
+            });
+            sleeping
+                && std::fs::read_link(format!("/proc/{p}/exe"))
+                    .is_ok_and(|e| e.to_string_lossy().contains("record_probe"))
         };
         if let Some((pid, _)) = with_mark(mark).into_iter().find(|(p, _)| exec_d(*p)) {
             return Some(pid);
