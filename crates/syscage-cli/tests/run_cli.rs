@@ -399,14 +399,25 @@ fn log_without_privileges_reads_the_kernel_log_or_refuses() {
     let exe = temp("syscage-for-nobody");
     std::fs::copy(env!("CARGO_BIN_EXE_syscage"), &exe).unwrap();
     std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let o = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&exe)
-        .args(["run", "--log", "--", "touch"])
-        .arg(&marker)
-        .current_dir(&dir)
-        .output()
-        .expect("setpriv (util-linux)");
+    // A concurrent test's fork may still hold the copy's write descriptor
+    // until its child execs: setpriv's execve then fails with ETXTBSY.
+    let mut tries = 0;
+    let o = loop {
+        let o = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&exe)
+            .args(["run", "--log", "--", "touch"])
+            .arg(&marker)
+            .current_dir(&dir)
+            .output()
+            .expect("setpriv (util-linux)");
+        if tries < 50 && stderr(&o).contains("Text file busy") {
+            tries += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            continue;
+        }
+        break o;
+    };
     let _ = std::fs::remove_file(&exe);
     let restricted =
         std::fs::read_to_string("/proc/sys/kernel/dmesg_restrict").is_ok_and(|v| v.trim() != "0");
