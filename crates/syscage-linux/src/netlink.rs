@@ -2,7 +2,8 @@
 //! process-events watch ([`crate::proc_events`]).
 
 use crate::error::{Error, Result};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 /// `socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol)`; `call` names it in errors.
@@ -76,14 +77,34 @@ pub(crate) fn receive(
     timeout: Duration,
     call: &'static str,
 ) -> Result<Datagram> {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
+    receive_or_wake(fd, None, buf, timeout, call)
+}
+
+/// As [`receive`], but the wait also ends (with [`Datagram::Nothing`]
+/// unless a datagram is queued) as soon as `wake` is readable or its
+/// other end is closed.
+pub(crate) fn receive_or_wake(
+    fd: &OwnedFd,
+    wake: Option<BorrowedFd<'_>>,
+    buf: &mut [u8],
+    timeout: Duration,
+    call: &'static str,
+) -> Result<Datagram> {
+    let mut fds =
+        [fd.as_fd(), wake.unwrap_or(fd.as_fd())].map(|f| PollFd::new(f, PollFlags::POLLIN));
+    let polled = if wake.is_some() {
+        &mut fds[..]
+    } else {
+        &mut fds[..1]
     };
-    // SAFETY: one valid pollfd.
-    let n = unsafe { libc::poll(&mut pfd, 1, timeout.as_millis() as i32) };
-    if n <= 0 {
+    let ms = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+    match poll(polled, ms) {
+        Ok(n) if n > 0 => {}
+        _ => return Ok(Datagram::Nothing),
+    }
+    // Any event of the socket (POLLIN, or POLLERR for a lost datagram,
+    // which recv reports as ENOBUFS) is read; only the wake fd's are not.
+    if polled[0].revents().is_none_or(|r| r.is_empty()) {
         return Ok(Datagram::Nothing);
     }
     // SAFETY: buf is writable for its length.

@@ -12,7 +12,7 @@
 use crate::error::{Error, Result};
 use crate::netlink::{self, Datagram};
 use std::collections::HashSet;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -73,6 +73,9 @@ impl ForkLog {
 /// A running receiver of fork events.
 pub struct ForkWatch {
     stop: Arc<AtomicBool>,
+    /// The write end of a pipe whose read end the receiver polls beside
+    /// the socket: closing it ends the receiver's wait at once.
+    wake: Option<OwnedFd>,
     thread: Option<JoinHandle<ForkLog>>,
 }
 
@@ -145,6 +148,7 @@ impl ForkWatch {
         listen(&fd, &mut early)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
+        let (woken, wake) = nix::unistd::pipe().map_err(|e| Error::errno("pipe", e as i32))?;
         let thread = std::thread::spawn(move || {
             let mut log = ForkLog {
                 forks: early,
@@ -163,7 +167,14 @@ impl ForkWatch {
                     break;
                 }
                 let wait = Duration::from_millis(if stopping { 0 } else { 50 });
-                match netlink::receive(&fd, &mut buf, wait, "recv(NETLINK_CONNECTOR)") {
+                let received = netlink::receive_or_wake(
+                    &fd,
+                    Some(woken.as_fd()),
+                    &mut buf,
+                    wait,
+                    "recv(NETLINK_CONNECTOR)",
+                );
+                match received {
                     Ok(Datagram::Bytes(n)) => parse_forks(&buf[..n], &mut log.forks),
                     Ok(Datagram::Overflow) | Err(_) => log.overflowed = true,
                     Ok(Datagram::Nothing) if stopping => break,
@@ -174,6 +185,7 @@ impl ForkWatch {
         });
         Ok(ForkWatch {
             stop,
+            wake: Some(wake),
             thread: Some(thread),
         })
     }
@@ -182,6 +194,7 @@ impl ForkWatch {
     /// ended: its forks were queued before its exit was.
     pub fn finish(mut self) -> ForkLog {
         self.stop.store(true, Ordering::Release);
+        drop(self.wake.take());
         self.thread
             .take()
             .and_then(|t| t.join().ok())
@@ -195,6 +208,7 @@ impl ForkWatch {
 impl Drop for ForkWatch {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
+        drop(self.wake.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

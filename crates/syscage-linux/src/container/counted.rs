@@ -137,7 +137,7 @@ impl CountingRecorder {
         // The forks of the command: who may be the container.
         let forks = ForkWatch::start().map_err(ContainerError::Audit)?;
         let waited = run_child();
-        let log = finish_promptly(forks);
+        let log = forks.finish();
         let counts = self.0.finish().map_err(ContainerError::Counter)?;
         let (pid, status) = waited.map_err(|source| ContainerError::Start {
             command: shown,
@@ -163,32 +163,6 @@ fn check_complete(counts: &Counts) -> Result<(), ContainerError> {
         )));
     }
     Ok(())
-}
-
-/// [`ForkWatch::finish`], without waiting out its reader's receive
-/// timeout (50 ms): the reader stops at the first receive after being
-/// told to, and any fork on the machine ends a receive, so a helper
-/// thread starts (empty) threads, a fork event each, until it returns.
-fn finish_promptly(forks: ForkWatch) -> crate::proc_events::ForkLog {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-    let done = Arc::new(AtomicBool::new(false));
-    let waker = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            for _ in 0..200 {
-                if done.load(Ordering::Acquire) {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(1));
-                let _ = std::thread::spawn(|| {}).join();
-            }
-        })
-    };
-    let log = forks.finish();
-    done.store(true, Ordering::Release);
-    let _ = waker.join();
-    log
 }
 
 /// The arch of a counted call, as audit would name it.
