@@ -195,38 +195,41 @@ pub fn raw_tracepoint_open(name: &str, prog: &OwnedFd) -> Result<OwnedFd, Counte
 pub fn next_key(map: &Map, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool, CounterError> {
     // The kernel reads and writes key_size bytes at these addresses.
     assert!(key.is_none_or(|k| k.len() == map.key_size) && next.len() == map.key_size);
-    let mut attr = MapElemAttr {
-        map_fd: map.fd.as_raw_fd() as u32,
-        key: key.map_or(0, |k| k.as_ptr() as u64),
-        value_or_next_key: next.as_mut_ptr() as u64,
-        ..MapElemAttr::default()
-    };
-    match bpf(BPF_MAP_GET_NEXT_KEY, &mut attr) {
-        Ok(_) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
-        Err(source) => Err(CounterError::Bpf {
-            what: "BPF_MAP_GET_NEXT_KEY",
-            source,
-        }),
-    }
+    map_elem(map, BPF_MAP_GET_NEXT_KEY, "BPF_MAP_GET_NEXT_KEY", key, next)
 }
 
 /// The value at `key` (`BPF_MAP_LOOKUP_ELEM`), `false` if there is none.
 pub fn lookup(map: &Map, key: &[u8], value: &mut [u8]) -> Result<bool, CounterError> {
     // The kernel reads key_size and writes value_size bytes there.
     assert!(key.len() == map.key_size && value.len() == map.value_size);
+    map_elem(
+        map,
+        BPF_MAP_LOOKUP_ELEM,
+        "BPF_MAP_LOOKUP_ELEM",
+        Some(key),
+        value,
+    )
+}
+
+/// A map element command that reads `key` (none: a null pointer) and
+/// writes `out`: `false` when the kernel says there is none (`ENOENT`).
+/// The callers have checked both sizes against the map's.
+fn map_elem(
+    map: &Map,
+    cmd: libc::c_long,
+    what: &'static str,
+    key: Option<&[u8]>,
+    out: &mut [u8],
+) -> Result<bool, CounterError> {
     let mut attr = MapElemAttr {
         map_fd: map.fd.as_raw_fd() as u32,
-        key: key.as_ptr() as u64,
-        value_or_next_key: value.as_mut_ptr() as u64,
+        key: key.map_or(0, |k| k.as_ptr() as u64),
+        value_or_next_key: out.as_mut_ptr() as u64,
         ..MapElemAttr::default()
     };
-    match bpf(BPF_MAP_LOOKUP_ELEM, &mut attr) {
+    match bpf(cmd, &mut attr) {
         Ok(_) => Ok(true),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
-        Err(source) => Err(CounterError::Bpf {
-            what: "BPF_MAP_LOOKUP_ELEM",
-            source,
-        }),
+        Err(source) => Err(CounterError::Bpf { what, source }),
     }
 }

@@ -19,7 +19,7 @@
 //! A key that cannot be inserted (the map is full) adds one to the lost
 //! map instead, so a reader knows the counts are incomplete.
 
-use super::insn::{Cmp, Insn, Program, Reg, Size};
+use super::insn::{Cmp, Insn, Label, Program, Reg, Size};
 use super::CounterError;
 
 /// The counts map's key size.
@@ -100,9 +100,15 @@ fn read_task_word(
     Ok(())
 }
 
-/// `*(u64 *)r0 += 1`.
-fn add_one_at_r0(p: &mut Program) {
-    p.mov_imm(Reg::R1, 1).atomic_add64(Reg::R0, 0, Reg::R1);
+/// `r0 = lookup(map, fp + key); if !r0 goto absent; *(u64 *)r0 += 1`.
+fn add_one_at(p: &mut Program, map_fd: i32, key: i16, absent: Label) {
+    p.ld_map_fd(Reg::R1, map_fd)
+        .mov_reg(Reg::R2, Reg::FP)
+        .add_imm(Reg::R2, i32::from(key))
+        .call(MAP_LOOKUP_ELEM)
+        .jump_imm(Cmp::Eq, Reg::R0, 0, absent)
+        .mov_imm(Reg::R1, 1)
+        .atomic_add64(Reg::R0, 0, Reg::R1);
 }
 
 /// The program, with the maps' fds and the task's field offsets.
@@ -152,12 +158,7 @@ pub fn counting_program(
         .and_imm(Reg::R1, TS_COMPAT)
         .store(Size::Word, Reg::FP, KEY + 20, Reg::R1);
     // counts[key] += 1, inserting 1 if absent.
-    p.ld_map_fd(Reg::R1, counts_fd)
-        .mov_reg(Reg::R2, Reg::FP)
-        .add_imm(Reg::R2, i32::from(KEY))
-        .call(MAP_LOOKUP_ELEM)
-        .jump_imm(Cmp::Eq, Reg::R0, 0, insert);
-    add_one_at_r0(&mut p);
+    add_one_at(&mut p, counts_fd, KEY, insert);
     p.jump(out);
     p.label(insert);
     p.store_imm(Size::Double, Reg::FP, VALUE, 1)
@@ -172,21 +173,11 @@ pub fn counting_program(
         .call(MAP_UPDATE_ELEM)
         .jump_imm(Cmp::Eq, Reg::R0, 0, out);
     // Another CPU inserted it meanwhile, or the map is full.
-    p.ld_map_fd(Reg::R1, counts_fd)
-        .mov_reg(Reg::R2, Reg::FP)
-        .add_imm(Reg::R2, i32::from(KEY))
-        .call(MAP_LOOKUP_ELEM)
-        .jump_imm(Cmp::Eq, Reg::R0, 0, lost);
-    add_one_at_r0(&mut p);
+    add_one_at(&mut p, counts_fd, KEY, lost);
     p.jump(out);
     p.label(lost);
-    p.store_imm(Size::Word, Reg::FP, LOST_KEY, 0)
-        .ld_map_fd(Reg::R1, lost_fd)
-        .mov_reg(Reg::R2, Reg::FP)
-        .add_imm(Reg::R2, i32::from(LOST_KEY))
-        .call(MAP_LOOKUP_ELEM)
-        .jump_imm(Cmp::Eq, Reg::R0, 0, out);
-    add_one_at_r0(&mut p);
+    p.store_imm(Size::Word, Reg::FP, LOST_KEY, 0);
+    add_one_at(&mut p, lost_fd, LOST_KEY, out);
     p.label(out);
     p.mov_imm(Reg::R0, 0).exit();
     Ok(p.finish()?)
