@@ -98,9 +98,14 @@ struct NrRules {
 }
 
 impl NrRules {
-    fn new(arch: Arch, mut rules: Vec<&Rule>) -> NrRules {
+    fn new(arch: Arch, rules: Vec<&Rule>) -> NrRules {
+        NrRules::laid_out(rules, arch.args_64bit(), arch.byte_order())
+    }
+
+    /// `rules`, most severe first, with arguments of 64 bits when `wide`,
+    /// laid out in `order`.
+    fn laid_out(mut rules: Vec<&Rule>, wide: bool, order: ByteOrder) -> NrRules {
         rules.sort_by_key(|r| std::cmp::Reverse(r.action));
-        let (wide, order) = (arch.args_64bit(), arch.byte_order());
         let rules: Vec<PreparedRule> = rules
             .into_iter()
             .map(|r| PreparedRule {
@@ -386,25 +391,26 @@ impl Checker<'_> {
             }
             let mut r = region.clone();
             r[WORD_NR].restrict(&IntervalSet::single(nr));
-            let mut pieces = 0;
-            self.rules(*arch, nr, nr_rules, r, got, &mut pieces)?;
+            let too_complex = || VerifyError::TooComplex { arch: *arch, nr };
+            self.rules(nr_rules, r, got, self.policy.default_action(), too_complex)?;
         }
         Ok(())
     }
 
     /// Most severe rule first: where it matches, its action; elsewhere the
-    /// next rule decides; past the last, the default. Iterative (a work
+    /// next rule decides; past the last, `default`. Iterative (a work
     /// list of pieces and the rule that decides next), so thousands of
-    /// rules on one syscall do not grow the call stack.
+    /// rules on one syscall do not grow the call stack; more than
+    /// [`MAX_PIECES`] pieces give `too_complex()`.
     fn rules(
         &self,
-        arch: Arch,
-        nr: u32,
         rules: &NrRules,
         region: Region,
         got: Verdict,
-        pieces: &mut usize,
+        default: Action,
+        too_complex: impl Fn() -> VerifyError,
     ) -> Result<(), VerifyError> {
+        let mut pieces = 0;
         let mut work: Vec<(usize, Region)> = vec![(0, region)];
         while let Some((mut next, region)) = work.pop() {
             // Rules with a condition that fails on the whole piece pass it
@@ -416,17 +422,16 @@ impl Checker<'_> {
             {
                 next += 1;
             }
-            *pieces += 1;
-            if *pieces > MAX_PIECES {
-                return Err(VerifyError::TooComplex { arch, nr });
+            pieces += 1;
+            if pieces > MAX_PIECES {
+                return Err(too_complex());
             }
             let Some(rule) = rules.rules.get(next) else {
-                self.expect(&region, self.policy.default_action(), got)?;
+                self.expect(&region, default, got)?;
                 continue;
             };
             // The rest decides `got` everywhere: nothing left to split.
-            if got.action() == Some(self.policy.default_action())
-                && got.action() == rules.uniform[next]
+            if got.action() == Some(default) && got.action() == rules.uniform[next]
             {
                 continue;
             }

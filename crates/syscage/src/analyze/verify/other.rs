@@ -5,8 +5,7 @@
 //! per number the most severe rule whose conditions hold (all 64 bits of
 //! an argument compared), else the bad-arch action.
 
-use super::constraints::Split;
-use super::{Checker, VerifyError, MAX_PIECES};
+use super::{Checker, NrRules, VerifyError};
 use crate::analyze::domain::IntervalSet;
 use crate::analyze::lift::{Region, Verdict, WORD_ARCH, WORD_NR};
 use crate::bpf::ByteOrder;
@@ -38,14 +37,15 @@ impl Checker<'_> {
             self.expect(&r, bad, got)?;
         }
         let order = self.order_of(region);
-        for (nr, mut rules) in by_nr {
+        for (nr, rules) in by_nr {
             if !region[WORD_NR].contains(nr) {
                 continue;
             }
-            rules.sort_by_key(|r| std::cmp::Reverse(r.action));
             let mut r = region.clone();
             r[WORD_NR].restrict(&IntervalSet::single(nr));
-            self.other_rules(nr, &rules, r, order, got)?;
+            // Every argument compared on all 64 bits, whatever the arch.
+            let rules = NrRules::laid_out(rules, true, order);
+            self.rules(&rules, r, got, bad, || VerifyError::TooComplexOther { nr })?;
         }
         Ok(())
     }
@@ -62,50 +62,5 @@ impl Checker<'_> {
                 .map_or(self.order, |a| a.byte_order()),
             _ => self.order,
         }
-    }
-
-    /// One number's rules, most severe first (as [`Checker::rules`], with
-    /// 64-bit arguments and the bad-arch action past the last rule).
-    fn other_rules(
-        &self,
-        nr: u32,
-        rules: &[&Rule],
-        region: Region,
-        order: ByteOrder,
-        got: Verdict,
-    ) -> Result<(), VerifyError> {
-        let bad = self.policy.bad_arch_action();
-        let mut pieces = 0;
-        let mut work: Vec<(usize, Region)> = vec![(0, region)];
-        while let Some((next, region)) = work.pop() {
-            pieces += 1;
-            if pieces > MAX_PIECES {
-                return Err(VerifyError::TooComplexOther { nr });
-            }
-            let Some(rule) = rules.get(next) else {
-                self.expect(&region, bad, got)?;
-                continue;
-            };
-            if got.action() == Some(bad)
-                && rules[next..].iter().all(|r| got.action() == Some(r.action))
-            {
-                continue;
-            }
-            let mut holding = vec![region];
-            let mut failing = Vec::new();
-            for c in &rule.conditions {
-                let split = Split::new(*c, true, order);
-                let mut next_holding = Vec::new();
-                for h in holding {
-                    split.cut(h, &mut next_holding, &mut failing);
-                }
-                holding = next_holding;
-            }
-            for r in &holding {
-                self.expect(r, rule.action, got)?;
-            }
-            work.extend(failing.into_iter().rev().map(|r| (next + 1, r)));
-        }
-        Ok(())
     }
 }
