@@ -224,18 +224,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .join(", ")
     );
     for r in policy.rules() {
-        let name = match &r.syscall {
-            SyscallId::Name(n) => n.clone(),
-            SyscallId::Nr(n) => format!("{n:#x}"),
-        };
         let on = r.arch.map_or(String::new(), |a| format!(" [{a}]"));
-        let conds: Vec<String> = r.conditions.iter().map(condition).collect();
-        let when = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" when {}", conds.join(" && "))
-        };
-        outln!("{name}{on}: {}{when}", r.action);
+        outln!("{}{on}: {}", syscall_text(&r.syscall), rule_text(r));
     }
     for n in policy.number_ranges() {
         let on = n.arch.map_or(String::new(), |a| format!(" [{a}]"));
@@ -247,17 +237,29 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
     }
     for r in policy.other_rules() {
-        let nr = match &r.syscall {
-            SyscallId::Nr(n) => format!("{n:#x}"),
-            SyscallId::Name(n) => n.clone(),
-        };
-        let conds: Vec<String> = r.conditions.iter().map(condition).collect();
-        let when = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" when {}", conds.join(" && "))
-        };
-        outln!("other arches, number {nr}: {}{when}", r.action);
+        outln!(
+            "other arches, number {}: {}",
+            syscall_text(&r.syscall),
+            rule_text(r)
+        );
     }
     Ok(0)
+}
+
+/// A rule's syscall in the text view: its name, or its number in hex.
+fn syscall_text(id: &SyscallId) -> String {
+    match id {
+        SyscallId::Name(n) => n.clone(),
+        SyscallId::Nr(n) => format!("{n:#x}"),
+    }
+}
+
+/// A rule's action and conditions in the text view: `ALLOW when …`.
+fn rule_text(r: &syscage::policy::Rule) -> String {
+    let conds: Vec<String> = r.conditions.iter().map(condition).collect();
+    if conds.is_empty() {
+        r.action.to_string()
+    } else {
+        format!("{} when {}", r.action, conds.join(" && "))
+    }
 }

@@ -431,8 +431,7 @@ impl Checker<'_> {
                 continue;
             };
             // The rest decides `got` everywhere: nothing left to split.
-            if got.action() == Some(default) && got.action() == rules.uniform[next]
-            {
+            if got.action() == Some(default) && got.action() == rules.uniform[next] {
                 continue;
             }
             // Split the piece into where conditions 1..i hold and i fails
