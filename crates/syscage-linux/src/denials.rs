@@ -60,10 +60,9 @@ impl Routing {
         original: &Program,
         opts: &InstallOptions,
     ) -> Result<Option<Routing>, &'static str> {
-        let errno = |a: &Action| matches!(a, Action::Errno(_));
-        let any = errno(&policy.default_action())
-            || policy.unknown_action().as_ref().is_some_and(errno)
-            || policy.rules().iter().any(|r| errno(&r.action));
+        let any = policy
+            .decided_actions()
+            .any(|a| matches!(a, Action::Errno(_)));
         if !any {
             return Ok(None);
         }

@@ -55,12 +55,9 @@ impl FilterFlags {
 /// Whether any action of `policy` is `SCMP_ACT_NOTIFY` (the filter then
 /// needs a listener).
 pub fn uses_notify(policy: &Policy) -> bool {
-    let notify = |a: Action| a == Action::UserNotif;
-    notify(policy.default_action())
-        || notify(policy.bad_arch_action())
-        || policy.unknown_action().is_some_and(notify)
-        || policy.rules().iter().any(|r| notify(r.action))
-        || policy.number_ranges().iter().any(|r| notify(r.action))
+    std::iter::once(policy.bad_arch_action())
+        .chain(policy.decided_actions())
+        .any(|a| a == Action::UserNotif)
 }
 
 /// How `seccomp_load` installs `policy`: its attributes' flags and

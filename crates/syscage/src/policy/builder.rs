@@ -318,11 +318,12 @@ impl Policy {
         self
     }
 
-    /// Replaces every action the policy decides with (default, unknown
-    /// syscall, each rule's; not the bad-arch action) by `f` of it, e.g. to
-    /// turn ALLOW into LOG. Every action `f` changes is checked like
-    /// [`Policy::set_default_action`]; on error the policy is left
-    /// unchanged.
+    /// Replaces every action the policy decides with
+    /// ([`Policy::decided_actions`]: default, unknown syscall, each rule's,
+    /// each number range's and each other-arch rule's; not the bad-arch
+    /// action) by `f` of it, e.g. to turn ALLOW into LOG. Every action `f`
+    /// changes is checked like [`Policy::set_default_action`]; on error the
+    /// policy is left unchanged.
     pub fn map_actions(
         &mut self,
         mut f: impl FnMut(Action) -> Action,
@@ -334,16 +335,13 @@ impl Policy {
             }
             Ok(b)
         };
-        let default = mapped(self.default_action)?;
-        let unknown = self.unknown_action.map(&mut mapped).transpose()?;
-        let mut actions = Vec::with_capacity(self.rules.len());
-        for r in &self.rules {
-            actions.push(mapped(r.action)?);
-        }
-        self.default_action = default;
-        self.unknown_action = unknown;
-        for (r, a) in self.rules.iter_mut().zip(actions) {
-            r.action = a;
+        // Checked all first, in decided_actions' order, then written.
+        let actions = self
+            .decided_actions()
+            .map(&mut mapped)
+            .collect::<Result<Vec<Action>, PolicyError>>()?;
+        for (slot, a) in self.decided_actions_mut().zip(actions) {
+            *slot = a;
         }
         Ok(self)
     }

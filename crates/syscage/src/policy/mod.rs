@@ -320,6 +320,27 @@ impl Policy {
         self.unknown_action
     }
 
+    /// Every action the policy decides a syscall of its arches or of
+    /// `arch other` with: the default, the unknown-syscall action, each
+    /// rule's, each number range's and each other-arch rule's (not the
+    /// bad-arch action). [`Policy::map_actions`] replaces exactly these.
+    pub fn decided_actions(&self) -> impl Iterator<Item = Action> + '_ {
+        std::iter::once(self.default_action)
+            .chain(self.unknown_action)
+            .chain(self.rules.iter().map(|r| r.action))
+            .chain(self.number_ranges.iter().map(|n| n.action))
+            .chain(self.other_rules.iter().map(|r| r.action))
+    }
+
+    /// [`Policy::decided_actions`], in the same order, to be replaced.
+    fn decided_actions_mut(&mut self) -> impl Iterator<Item = &mut Action> + '_ {
+        std::iter::once(&mut self.default_action)
+            .chain(self.unknown_action.as_mut())
+            .chain(self.rules.iter_mut().map(|r| &mut r.action))
+            .chain(self.number_ranges.iter_mut().map(|n| &mut n.action))
+            .chain(self.other_rules.iter_mut().map(|r| &mut r.action))
+    }
+
     /// The arches covered, in the order their checks appear.
     pub fn arches(&self) -> &[Arch] {
         &self.arches

@@ -110,4 +110,30 @@ mod tests {
         );
         assert_eq!(p.other_rules().len(), 2);
     }
+
+    #[test]
+    fn map_actions_reaches_every_decided_action_but_bad_arch() {
+        use crate::policy::NumberRange;
+        let mut p = Policy::init(Action::Allow).unwrap();
+        p.set_arches(vec![Arch::X86_64]).unwrap();
+        p.set_bad_arch_action(Action::Allow).unwrap();
+        p.rule_add_exact(Action::Allow, SyscallId::Name("read".into()), &[])
+            .unwrap();
+        p.add_number_range(NumberRange {
+            arch: None,
+            lo: 1000,
+            hi: 1100,
+            action: Action::Allow,
+        })
+        .unwrap();
+        p.other_rule_add(Action::Allow, 3, &[]).unwrap();
+        let to_log = |a: Action| if a == Action::Allow { Action::Log } else { a };
+        p.map_actions(to_log).unwrap();
+        assert!(p.decided_actions().all(|a| a == Action::Log));
+        assert_eq!(p.decided_actions().count(), 4);
+        assert_eq!(p.bad_arch_action(), Action::Allow);
+        // A refused change leaves the policy as it was.
+        assert!(p.map_actions(|_| Action::Errno(5000)).is_err());
+        assert!(p.decided_actions().all(|a| a == Action::Log));
+    }
 }
