@@ -98,11 +98,13 @@ impl Drop for Blob {
     }
 }
 
-/// The type section of a BTF blob, indexed (members are read when asked
-/// for: the kernel's BTF has tens of thousands of structs).
+/// The type section of a BTF blob, indexed: where each type's record
+/// starts (a record is decoded when asked for: the kernel's BTF has well
+/// over 100,000 types, and a lookup needs a handful).
 pub struct Btf {
     data: Blob,
-    types: Vec<Type>,
+    /// Type id - 1 → byte offset of its record.
+    records: Vec<u32>,
     strings: std::ops::Range<usize>,
 }
 
@@ -114,6 +116,39 @@ fn u32_in(data: &[u8], at: usize) -> Result<u32, CounterError> {
 
 fn bad(why: &str) -> CounterError {
     CounterError::Btf(why.to_string())
+}
+
+/// The record at `at`: (type, where the record's kind-specific data
+/// ends).
+fn record(data: &[u8], at: usize) -> Result<(Type, usize), CounterError> {
+    let name = u32_in(data, at)?;
+    let info = u32_in(data, at + 4)?;
+    let size_or_type = u32_in(data, at + 8)?;
+    let kind = (info >> 24) & 0x1f;
+    let vlen = (info & 0xffff) as usize;
+    let members_at = at + 12;
+    let end = members_at
+        + match kind {
+            KIND_INT | KIND_VAR | KIND_DECL_TAG => 4,
+            KIND_ARRAY => 12,
+            KIND_STRUCT | KIND_UNION | KIND_DATASEC | KIND_ENUM64 => 12 * vlen,
+            KIND_ENUM | KIND_FUNC_PROTO => 8 * vlen,
+            0..=19 => 0,
+            _ => return Err(bad(&format!("unknown type kind {kind}"))),
+        };
+    let t = Type {
+        kind,
+        name,
+        size_or_type,
+        members_at,
+        vlen: if matches!(kind, KIND_STRUCT | KIND_UNION) {
+            vlen
+        } else {
+            0
+        },
+        kind_flag: info >> 31 == 1,
+    };
+    Ok((t, end))
 }
 
 impl Btf {
@@ -137,60 +172,30 @@ impl Btf {
         }
         let start = hdr_len + type_off;
         let end = start + type_len;
-        if end > data.len() {
+        if end > data.len() || end > u32::MAX as usize {
             return Err(bad("type section out of bounds"));
         }
-        // Type id 0 is `void`.
-        let mut types = vec![Type {
-            kind: 0,
-            name: 0,
-            size_or_type: 0,
-            members_at: 0,
-            vlen: 0,
-            kind_flag: false,
-        }];
+        // About 30 bytes a record in the kernel's BTF.
+        let mut records = Vec::with_capacity(type_len / 24);
         let mut at = start;
         while at < end {
-            let name = u32_at(at)?;
-            let info = u32_at(at + 4)?;
-            let size_or_type = u32_at(at + 8)?;
-            at += 12;
-            let kind = (info >> 24) & 0x1f;
-            let vlen = (info & 0xffff) as usize;
-            let kind_flag = info >> 31 == 1;
-            let members_at = at;
-            match kind {
-                KIND_INT | KIND_VAR | KIND_DECL_TAG => at += 4,
-                KIND_ARRAY => at += 12,
-                KIND_STRUCT | KIND_UNION => {
-                    at += 12 * vlen;
-                    if at > end {
-                        return Err(bad("members out of bounds"));
-                    }
-                }
-                KIND_ENUM | KIND_FUNC_PROTO => at += 8 * vlen,
-                KIND_DATASEC | KIND_ENUM64 => at += 12 * vlen,
-                0..=19 => {}
-                _ => return Err(bad(&format!("unknown type kind {kind}"))),
-            }
-            types.push(Type {
-                kind,
-                name,
-                size_or_type,
-                members_at,
-                vlen: if matches!(kind, KIND_STRUCT | KIND_UNION) {
-                    vlen
-                } else {
-                    0
-                },
-                kind_flag,
-            });
+            records.push(at as u32);
+            at = record(data, at)?.1;
+        }
+        if at > end {
+            return Err(bad("members out of bounds"));
         }
         Ok(Btf {
             data: blob,
-            types,
+            records,
             strings,
         })
+    }
+
+    /// Type `id` (0 is `void`).
+    fn ty(&self, id: u32) -> Option<Type> {
+        let at = *self.records.get((id as usize).checked_sub(1)?)?;
+        record(self.data.bytes(), at as usize).ok().map(|(t, _)| t)
     }
 
     /// The running kernel's BTF.
@@ -210,9 +215,9 @@ impl Btf {
     }
 
     /// The type behind typedefs and qualifiers.
-    fn resolve(&self, mut id: u32) -> Option<&Type> {
+    fn resolve(&self, mut id: u32) -> Option<Type> {
         for _ in 0..32 {
-            let t = self.types.get(id as usize)?;
+            let t = self.ty(id)?;
             match t.kind {
                 KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
                     id = t.size_or_type
@@ -224,10 +229,13 @@ impl Btf {
     }
 
     /// The struct named `name` that has members (not a forward one).
-    fn find_struct(&self, name: &str) -> Option<&Type> {
-        self.types
-            .iter()
-            .find(|t| t.kind == KIND_STRUCT && t.vlen > 0 && self.name(t.name) == name.as_bytes())
+    fn find_struct(&self, name: &str) -> Option<Type> {
+        let data = self.data.bytes();
+        self.records.iter().find_map(|&at| {
+            let (t, _) = record(data, at as usize).ok()?;
+            (t.kind == KIND_STRUCT && t.vlen > 0 && self.name(t.name) == name.as_bytes())
+                .then_some(t)
+        })
     }
 
     /// The members of a struct or union: (name, type, bit offset).
@@ -244,14 +252,14 @@ impl Btf {
 
     /// (bit offset, type) of member `name` of `t`, looking into anonymous
     /// struct and union members too.
-    fn member<'a>(&'a self, t: &'a Type, name: &str) -> Option<(u32, &'a Type)> {
+    fn member(&self, t: &Type, name: &str) -> Option<(u32, Type)> {
         for (m_name, m_type, bits) in self.members(t) {
             if self.name(m_name) == name.as_bytes() {
                 return Some((bits, self.resolve(m_type)?));
             }
             if m_name == 0 {
                 let inner = self.resolve(m_type)?;
-                if let Some((b, ty)) = self.member(inner, name) {
+                if let Some((b, ty)) = self.member(&inner, name) {
                     return Some((bits + b, ty));
                 }
             }
@@ -266,7 +274,7 @@ impl Btf {
         let mut t = self.find_struct(root).ok_or_else(missing)?;
         let mut bits = 0;
         for name in path {
-            let (b, ty) = self.member(t, name).ok_or_else(missing)?;
+            let (b, ty) = self.member(&t, name).ok_or_else(missing)?;
             bits += b;
             t = ty;
         }

@@ -49,13 +49,25 @@ impl Size {
     }
 }
 
-/// A conditional jump's comparison (`BPF_JEQ`, `BPF_JNE`).
+/// A conditional jump's comparison (`BPF_JEQ`, `BPF_JNE`, `BPF_JGE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmp {
     /// `BPF_JEQ`.
     Eq,
     /// `BPF_JNE`.
     Ne,
+    /// `BPF_JGE`: unsigned greater than or equal.
+    Ge,
+}
+
+impl Cmp {
+    fn op(self) -> u8 {
+        match self {
+            Cmp::Eq => BPF_JEQ,
+            Cmp::Ne => BPF_JNE,
+            Cmp::Ge => BPF_JGE,
+        }
+    }
 }
 
 /// A jump target, placed with [`Program::label`].
@@ -75,11 +87,14 @@ const BPF_ATOMIC: u8 = 0xc0;
 const BPF_K: u8 = 0x00;
 const BPF_X: u8 = 0x08;
 const BPF_ADD: u8 = 0x00;
+const BPF_OR: u8 = 0x40;
+const BPF_LSH: u8 = 0x60;
 const BPF_AND: u8 = 0x50;
 const BPF_RSH: u8 = 0x70;
 const BPF_MOV: u8 = 0xb0;
 const BPF_JA: u8 = 0x00;
 const BPF_JEQ: u8 = 0x10;
+const BPF_JGE: u8 = 0x30;
 const BPF_JNE: u8 = 0x50;
 const BPF_CALL: u8 = 0x80;
 const BPF_EXIT: u8 = 0x90;
@@ -159,6 +174,16 @@ impl Program {
         self.push(insn(BPF_ALU64 | BPF_AND | BPF_K, dst, Reg(0), 0, imm))
     }
 
+    /// `dst |= src`.
+    pub fn or_reg(&mut self, dst: Reg, src: Reg) -> &mut Self {
+        self.push(insn(BPF_ALU64 | BPF_OR | BPF_X, dst, src, 0, 0))
+    }
+
+    /// `dst <<= imm`.
+    pub fn lsh_imm(&mut self, dst: Reg, imm: i32) -> &mut Self {
+        self.push(insn(BPF_ALU64 | BPF_LSH | BPF_K, dst, Reg(0), 0, imm))
+    }
+
     /// `dst >>= imm` (logical).
     pub fn rsh_imm(&mut self, dst: Reg, imm: i32) -> &mut Self {
         self.push(insn(BPF_ALU64 | BPF_RSH | BPF_K, dst, Reg(0), 0, imm))
@@ -205,12 +230,14 @@ impl Program {
 
     /// `if dst <cmp> imm goto target`.
     pub fn jump_imm(&mut self, cmp: Cmp, dst: Reg, imm: i32, target: Label) -> &mut Self {
-        let op = match cmp {
-            Cmp::Eq => BPF_JEQ,
-            Cmp::Ne => BPF_JNE,
-        };
         self.jumps.push((self.insns.len(), target));
-        self.push(insn(BPF_JMP | op | BPF_K, dst, Reg(0), 0, imm))
+        self.push(insn(BPF_JMP | cmp.op() | BPF_K, dst, Reg(0), 0, imm))
+    }
+
+    /// `if dst <cmp> src goto target`.
+    pub fn jump_reg(&mut self, cmp: Cmp, dst: Reg, src: Reg, target: Label) -> &mut Self {
+        self.jumps.push((self.insns.len(), target));
+        self.push(insn(BPF_JMP | cmp.op() | BPF_X, dst, src, 0, 0))
     }
 
     /// `goto target`.
@@ -320,6 +347,29 @@ mod tests {
                 imm: 0
             }
         );
+    }
+
+    #[test]
+    fn register_jumps_and_shifts_follow_the_isa() {
+        let mut p = Program::new();
+        let out = p.new_label();
+        p.jump_reg(Cmp::Ge, Reg::R1, Reg::R2, out)
+            .or_reg(Reg::R1, Reg::R2)
+            .lsh_imm(Reg::R2, 7);
+        p.label(out);
+        let insns = p.finish().unwrap();
+        // jge r1, r2, +2: BPF_JMP|BPF_JGE|BPF_X = 0x3d, src r2 high nibble.
+        let i = |code, regs, off, imm| Insn {
+            code,
+            regs,
+            off,
+            imm,
+        };
+        assert_eq!(insns[0], i(0x3d, 0x21, 2, 0));
+        // or r1, r2: BPF_ALU64|BPF_OR|BPF_X = 0x4f.
+        assert_eq!(insns[1], i(0x4f, 0x21, 0, 0));
+        // lsh r2, 7: BPF_ALU64|BPF_LSH|BPF_K = 0x67.
+        assert_eq!(insns[2], i(0x67, 0x02, 0, 7));
     }
 
     #[test]
