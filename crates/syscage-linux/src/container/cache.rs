@@ -13,12 +13,18 @@
 //! ```
 //!
 //! (arch, syscall name or number, the variants it was seen in).
+//!
+//! Asking runc or crun its version (`runc --version`) starts a Go or C
+//! program, 5 ms here, on every recording. So the version of a runtime
+//! binary is kept too, keyed by what identifies that file (its resolved
+//! path, device, inode, size, modification and change times: an upgrade
+//! replaces the file, which changes them): `runc-version-KEY.txt`.
 
 use super::bundle::Variant;
 use super::measure::RuntimeCalls;
 use super::{ContainerError, Runtime};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use syscage::arch::Arch;
 
 /// The cache directory.
@@ -94,19 +100,93 @@ pub fn load(runtime: Runtime, version: &str) -> Option<RuntimeCalls> {
 /// Stores a set: a temporary file in the same directory, renamed over
 /// the final name.
 pub fn store(runtime: Runtime, version: &str, calls: &RuntimeCalls) -> Result<(), ContainerError> {
-    let path = path(runtime, version);
-    let io = |path: &PathBuf| {
-        let path = path.clone();
+    write(&path(runtime, version), &to_text(runtime, version, calls))
+}
+
+/// Writes `text` to `path` in the cache directory: a new temporary file
+/// (`O_CREAT|O_EXCL|O_NOFOLLOW`: nothing planted there is followed or
+/// overwritten) renamed over `path`, so a reader never sees half of it.
+fn write(path: &Path, text: &str) -> Result<(), ContainerError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
         move |source| ContainerError::Io { path, source }
     };
     let dir = dir();
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", runtime.name(), std::process::id()));
-    std::fs::write(&tmp, to_text(runtime, version, calls)).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(&path)(e)
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(io(&tmp));
+    written
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(io(path)))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+}
+
+/// What identifies the file `PATH` resolves `program` to: its canonical
+/// path, device, inode, size, modification and change times; `None` if
+/// it is not found.
+pub fn binary_identity(program: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let dirs = std::env::var_os("PATH")?;
+    std::env::split_paths(&dirs).find_map(|dir| {
+        let found = std::fs::canonicalize(dir.join(program)).ok()?;
+        let m = std::fs::metadata(&found).ok()?;
+        (m.is_file() && m.mode() & 0o111 != 0).then(|| {
+            format!(
+                "{} dev={} ino={} size={} mtime={}.{:09} ctime={}.{:09}",
+                found.display(),
+                m.dev(),
+                m.ino(),
+                m.size(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec()
+            )
+        })
     })
+}
+
+/// The version file of the runtime binary `identity` names.
+fn version_path(runtime: Runtime, identity: &str) -> PathBuf {
+    dir().join(format!(
+        "{}-version-{:016x}.txt",
+        runtime.name(),
+        key(identity)
+    ))
+}
+
+/// The version text stored for the binary `identity` names, if any (the
+/// file's first line must be that identity).
+pub fn load_version(runtime: Runtime, identity: &str) -> Option<String> {
+    let text = std::fs::read_to_string(version_path(runtime, identity)).ok()?;
+    let (first, version) = text.split_once('\n')?;
+    (first == identity && !version.trim().is_empty()).then(|| version.trim().to_string())
+}
+
+/// Stores the version text of the binary `identity` names.
+pub fn store_version(
+    runtime: Runtime,
+    identity: &str,
+    version: &str,
+) -> Result<(), ContainerError> {
+    write(
+        &version_path(runtime, identity),
+        &format!("{identity}\n{version}\n"),
+    )
 }
 
 #[cfg(test)]
@@ -133,5 +213,14 @@ mod tests {
         assert_eq!(from_text(&text), Some(calls));
         assert_eq!(from_text("x86_64 nosuchcall uid0\n"), None);
         assert_eq!(from_text("x86_64 read nosuchvariant\n"), None);
+    }
+
+    #[test]
+    fn a_binarys_identity_names_the_file_path_resolves() {
+        // `sh` is on every PATH this runs with.
+        let id = binary_identity("sh").expect("sh on PATH");
+        assert!(id.starts_with('/') && id.contains(" ino="), "{id}");
+        assert_eq!(binary_identity("sh"), Some(id));
+        assert_eq!(binary_identity("no-such-program-syscage"), None);
     }
 }

@@ -120,7 +120,18 @@ pub enum ContainerError {
 /// The version text that keys the cache: `runc --version` / `crun
 /// --version`; for Docker, the daemon's version and its default runtime's
 /// commit; for podman, its version and its OCI runtime's (`podman info`).
+/// runc's and crun's are kept per binary ([`cache::load_version`]).
 pub fn version(runtime: Runtime, global: &[OsString]) -> Result<String, ContainerError> {
+    let binary = match runtime {
+        Runtime::Runc | Runtime::Crun => cache::binary_identity(runtime.program()),
+        Runtime::Docker | Runtime::Podman => None,
+    };
+    if let Some(v) = binary
+        .as_deref()
+        .and_then(|id| cache::load_version(runtime, id))
+    {
+        return Ok(v);
+    }
     let mut cmd = measure::cli_command(runtime, global);
     match runtime {
         Runtime::Runc | Runtime::Crun => cmd.arg("--version"),
@@ -137,8 +148,12 @@ pub fn version(runtime: Runtime, global: &[OsString]) -> Result<String, Containe
             "podman {{.Version.Version}}\n{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Path}}\n{{.Host.OCIRuntime.Version}}",
         ]),
     };
-    let text = measure::run_captured(&mut cmd)?;
-    Ok(text.trim().to_string())
+    let text = measure::run_captured(&mut cmd)?.trim().to_string();
+    if let Some(id) = binary {
+        // Only a cache: the next run asks again if it cannot be written.
+        let _ = cache::store_version(runtime, &id, &text);
+    }
+    Ok(text)
 }
 
 /// Where a runtime's set came from.
