@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What recording a container costs (BENCHMARKS.md, "Containers"), side by
-# side in one run, median of RUNS (default 5) wall times: a syscall-heavy
+# side in one run, median of RUNS (default 5) wall times, the runs
+# interleaved (each round runs every configuration once, so a change in
+# the machine's load falls on all of them alike): a syscall-heavy
 # runc container (busybox dd bs=1 count=100000: 200,000 syscalls) run
 #   - plainly (`runc run`),
 #   - under the counting profile with nobody counting (what the filter
@@ -44,33 +46,50 @@ COUNTING='{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_6
 bundle "$W/dd" "$DD"
 bundle "$W/dd-counting" "$DD" "$COUNTING"
 bundle "$W/true" '["/bin/true"]'
+bundle "$W/true-counting" '["/bin/true"]' "$COUNTING"
 # Measure runc once, outside the timing (cached per runc version).
 $S record --for runc -o "$W/true.json" -- /bin/true >/dev/null 2>&1
 
-median() { sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
-t() { python3 -c 'import subprocess, sys, time; s = time.monotonic(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f"{time.monotonic() - s:.3f}" if r.returncode == 0 else "failed")' "$@"; }
-times() { for _ in $(seq "$RUNS"); do t "$@"; done | median; }
-rec() { # RECORDER BUNDLE
-  times env SYSCAGE_CONTAINER_RECORDER="$1" $S record -f oci -o "$W/p.json" -- runc --root "$W/state" run --bundle "$2" "cost-$1"
-}
 echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), $(runc --version | head -1), kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| run | busybox dd bs=1 count=100000 (200,000 syscalls) | busybox true |"
-echo "| --- | ---: | ---: |"
-echo "| runc run | $(times runc --root "$W/state" run --bundle "$W/dd" cost-plain) s | $(times runc --root "$W/state" run --bundle "$W/true" cost-plain) s |"
-echo "| runc run, counting profile, no counter | $(times runc --root "$W/state" run --bundle "$W/dd-counting" cost-counting) s | |"
-echo "| syscage record -- runc run, eBPF counter | $(rec ebpf "$W/dd") s | $(rec ebpf "$W/true") s |"
-echo "| syscage record -- runc run, audit records | $(rec audit "$W/dd") s | $(rec audit "$W/true") s |"
-
-# Docker, if DOCKER_IMAGE names an image with busybox's dd (the daemon is
-# the one docker talks to: DOCKER_HOST).
-if [ -n "${DOCKER_IMAGE:-}" ]; then
-  D=(docker run --rm --network none "$DOCKER_IMAGE" /bin/dd if=/dev/zero of=/dev/null bs=1 count=100000)
-  drec() { times env SYSCAGE_CONTAINER_RECORDER="$1" $S record -o "$W/p.json" -- "${D[@]}"; }
-  echo
-  echo "| run (Docker $(docker version --format '{{.Server.Version}}')) | busybox dd bs=1 count=100000 |"
-  echo "| --- | ---: |"
-  echo "| docker run | $(times "${D[@]}") s |"
-  echo "| syscage record -- docker run, eBPF counter | $(drec ebpf) s |"
-  echo "| syscage record -- docker run, audit records | $(drec audit) s |"
-fi
+# Each row: LABEL, then a command per column ("-": none), one per line as
+# JSON, timed round-robin by the Python below.
+rows() {
+  local rc="runc --root $W/state run --bundle"
+  local rec="$S record -f oci -o $W/p.json -- $rc"
+  printf '%s\n' \
+    "[\"runc run\", \"$rc $W/dd cost-a\", \"$rc $W/true cost-b\"]" \
+    "[\"runc run, counting profile, no counter\", \"$rc $W/dd-counting cost-c\", \"$rc $W/true-counting cost-h\"]" \
+    "[\"syscage record -- runc run, eBPF counter\", \"env SYSCAGE_CONTAINER_RECORDER=ebpf $rec $W/dd cost-d\", \"env SYSCAGE_CONTAINER_RECORDER=ebpf $rec $W/true cost-e\"]" \
+    "[\"syscage record -- runc run, audit records\", \"env SYSCAGE_CONTAINER_RECORDER=audit $rec $W/dd cost-f\", \"env SYSCAGE_CONTAINER_RECORDER=audit $rec $W/true cost-g\"]"
+  # Docker, if DOCKER_IMAGE names an image with busybox's dd (the daemon
+  # is the one docker talks to: DOCKER_HOST).
+  if [ -n "${DOCKER_IMAGE:-}" ]; then
+    local d="docker run --rm --network none $DOCKER_IMAGE /bin/dd if=/dev/zero of=/dev/null bs=1 count=100000"
+    printf '%s\n' \
+      "[\"docker run\", \"$d\", \"-\"]" \
+      "[\"syscage record -- docker run, eBPF counter\", \"env SYSCAGE_CONTAINER_RECORDER=ebpf $S record -o $W/p.json -- $d\", \"-\"]" \
+      "[\"syscage record -- docker run, audit records\", \"env SYSCAGE_CONTAINER_RECORDER=audit $S record -o $W/p.json -- $d\", \"-\"]"
+  fi
+}
+rows | python3 -c '
+import json, statistics, subprocess, sys, time
+runs = int(sys.argv[1])
+rows = [json.loads(l) for l in sys.stdin]
+cells = [(r, c) for r in range(len(rows)) for c in (1, 2) if rows[r][c] != "-"]
+times = {cell: [] for cell in cells}
+for _ in range(runs):
+    for r, c in cells:
+        s = time.monotonic()
+        ok = subprocess.run(rows[r][c].split(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+        times[(r, c)].append(time.monotonic() - s if ok else float("inf"))
+def cell(r, c):
+    if rows[r][c] == "-":
+        return ""
+    m = statistics.median(times[(r, c)])
+    return "failed" if m == float("inf") else f"{m:.3f} s"
+print("| run | busybox dd bs=1 count=100000 (200,000 syscalls) | busybox true |")
+print("| --- | ---: | ---: |")
+for r, row in enumerate(rows):
+    print(f"| {row[0]} | {cell(r, 1)} | {cell(r, 2)} |")
+' "$RUNS"
