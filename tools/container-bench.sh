@@ -88,9 +88,10 @@ if command -v podman >/dev/null 2>&1; then
   "${P[@]}" system reset -f >/dev/null 2>&1 || true
 fi
 
-# runc: recording cost for a syscall-heavy workload, with each recorder.
+# Recording cost for syscall-heavy workloads, with each recorder, under
+# runc and Docker (the daemon above).
 echo
-tools/container-record-cost.sh
+DOCKER_IMAGE=bench:1 tools/container-record-cost.sh
 
 # A typical container: the shell workload under Docker.
 median() { sort -n | sed -n 3p; }

@@ -187,22 +187,16 @@ impl SyscallCounter {
     /// [`SyscallCounter::start`], reading the task as `access` says, else
     /// directly where the verifier lets the program, else through helpers.
     fn start_reading(access: Option<TaskAccess>) -> Result<SyscallCounter, CounterError> {
-        let offsets = task_offsets()?;
-        let counts = bpf_sys::map_create(
-            bpf_sys::MAP_TYPE_HASH,
-            KEY_SIZE as u32,
-            VALUE_SIZE as u32,
-            MAX_KEYS,
-            bpf_sys::F_NO_PREALLOC,
-        )?;
-        let slots = bpf_sys::map_create(
-            bpf_sys::MAP_TYPE_PERCPU_ARRAY,
-            4,
-            SLOT_SIZE as u32,
-            SLOTS,
-            0,
-        )?;
-        let lost = bpf_sys::map_create(bpf_sys::MAP_TYPE_ARRAY, 4, 8, 1, 0)?;
+        // Reading the kernel's BTF (1.5 ms here) while the maps are made.
+        let (offsets, maps) = std::thread::scope(|scope| {
+            let offsets = scope.spawn(task_offsets);
+            let maps = SyscallCounter::maps();
+            let offsets = offsets
+                .join()
+                .unwrap_or_else(|_| Err(CounterError::Btf("reading the BTF panicked".into())));
+            (offsets, maps)
+        });
+        let (offsets, (counts, slots, lost)) = (offsets?, maps?);
         let maps = MapFds {
             counts: counts.fd.as_raw_fd(),
             slots: slots.fd.as_raw_fd(),
@@ -231,6 +225,26 @@ impl SyscallCounter {
             lost,
             access,
         })
+    }
+
+    /// The counts map, the slots, the lost map.
+    fn maps() -> Result<(Map, Map, Map), CounterError> {
+        let counts = bpf_sys::map_create(
+            bpf_sys::MAP_TYPE_HASH,
+            KEY_SIZE as u32,
+            VALUE_SIZE as u32,
+            MAX_KEYS,
+            bpf_sys::F_NO_PREALLOC,
+        )?;
+        let slots = bpf_sys::map_create(
+            bpf_sys::MAP_TYPE_PERCPU_ARRAY,
+            4,
+            SLOT_SIZE as u32,
+            SLOTS,
+            0,
+        )?;
+        let lost = bpf_sys::map_create(bpf_sys::MAP_TYPE_ARRAY, 4, 8, 1, 0)?;
+        Ok((counts, slots, lost))
     }
 
     /// How the loaded program reads the task.
