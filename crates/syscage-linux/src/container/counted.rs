@@ -158,8 +158,9 @@ impl CountingRecorder {
 fn check_complete(counts: &Counts) -> Result<(), ContainerError> {
     if counts.lost > 0 {
         return Err(ContainerError::Incomplete(format!(
-            "the eBPF counter's map was full ({} calls not counted)",
-            counts.lost
+            "the eBPF counter's map was full ({} calls not counted): it holds {} (process, exec generation, syscall) keys, some thousands of processes' worth; SYSCAGE_CONTAINER_RECORDER=audit records without that limit (and about ten times slower)",
+            counts.lost,
+            crate::syscall_counter::MAX_KEYS
         )));
     }
     Ok(())
