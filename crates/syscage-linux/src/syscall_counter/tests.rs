@@ -58,6 +58,45 @@ fn i386_getpid() {
     }
 }
 
+/// A child under an allow-all filter that calls each number of `nrs`
+/// once (numbers no syscall has: `ENOSYS`); its pid once it has exited.
+fn filtered_child_calling(nrs: std::ops::Range<libc::c_long>) -> u32 {
+    let allow = libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: libc::SECCOMP_RET_ALLOW,
+    };
+    let prog = libc::sock_fprog {
+        len: 1,
+        filter: &allow as *const libc::sock_filter as *mut libc::sock_filter,
+    };
+    // SAFETY: the child only makes raw syscalls (close_range, prctl, the
+    // numbers, _exit), which are async-signal-safe, before it exits; `prog`
+    // outlives them.
+    let pid = unsafe {
+        crate::fork_exec::fork_child(|| {
+            libc::syscall(libc::SYS_close_range, 3, libc::c_uint::MAX, 0);
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0
+            {
+                libc::_exit(3);
+            }
+            for nr in nrs.clone() {
+                libc::syscall(nr);
+            }
+            libc::_exit(0)
+        })
+    }
+    .expect("fork");
+    let status = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None).expect("waitpid");
+    assert_eq!(
+        status,
+        nix::sys::wait::WaitStatus::Exited(nix::unistd::Pid::from_raw(pid), 0)
+    );
+    pid as u32
+}
+
 /// [`filtered_child_calling_getppid`], and with `i386`, as many i386
 /// `getpid` calls; with `also`, as many calls of that number (no
 /// arguments) too, each after a `getppid`.
@@ -243,6 +282,40 @@ fn both_ways_of_reading_the_task_count_alike() {
             may_skip("no cgroup2 file system mounted to read this process's cgroup id from");
         }
     }
+}
+
+/// More keys than the map holds: the calls that found no room are
+/// reported lost, not dropped unsaid, and no key is counted twice.
+#[test]
+fn a_full_map_says_how_many_calls_it_lost() {
+    let counter = match SyscallCounter::start() {
+        Ok(c) => c,
+        Err(e) => {
+            may_skip(&format!("cannot start the eBPF counter: {e}"));
+            return;
+        }
+    };
+    let n = MAX_KEYS as libc::c_long + 1000;
+    let child = filtered_child_calling(1000..1000 + n);
+    let counts = counter.finish().unwrap();
+    let of_child: Vec<&Counted> = counts
+        .calls
+        .iter()
+        .filter(|c| c.key.tgid == child)
+        .collect();
+    let counted: u64 = of_child.iter().map(|c| c.calls).sum();
+    let cpus = bpf_sys::possible_cpus().unwrap();
+    assert!(of_child.len() <= MAX_KEYS as usize + SLOTS as usize * cpus);
+    assert!(of_child.iter().all(|c| c.calls == 1), "one call each");
+    assert!(counts.lost > 0, "{} keys, none lost", of_child.len());
+    // Each of the child's calls under the filter (the numbers and its
+    // exit) is counted or lost; other filtered tasks may add lost calls.
+    assert!(counted < n as u64 + 1);
+    assert!(
+        counted + counts.lost >= n as u64 + 1,
+        "{counted} + {}",
+        counts.lost
+    );
 }
 
 #[test]
