@@ -310,9 +310,10 @@ fn a_full_map_says_how_many_calls_it_lost() {
     assert!(counts.lost > 0, "{} keys, none lost", of_child.len());
     // Each of the child's calls under the filter (the numbers and its
     // exit) is counted or lost; other filtered tasks may add lost calls.
-    assert!(counted < n as u64 + 1);
+    let under_filter = n as u64 + 1;
+    assert!(counted < under_filter);
     assert!(
-        counted + counts.lost >= n as u64 + 1,
+        counted + counts.lost >= under_filter,
         "{counted} + {}",
         counts.lost
     );
