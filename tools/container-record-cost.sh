@@ -27,7 +27,15 @@ trap 'rm -rf "$W"' EXIT
 R=$W/rootfs
 mkdir -p "$R"/{bin,tmp,proc,dev,sys,etc}
 cp /bin/busybox "$R/bin/"
-for a in sh true dd; do ln -s busybox "$R/bin/$a"; done
+for a in sh true dd tar gzip find wc cat; do ln -s busybox "$R/bin/$a"; done
+# The recorder benchmark's files (benches/record.sh): 30 directories of
+# 100 small files.
+for d in $(seq 1 30); do
+  mkdir -p "$R/data/d$d"
+  for f in $(seq 1 100); do
+    printf 'line %d of file %d in dir %d\n' $(seq 1 20) "$f" "$d" > "$R/data/d$d/f$f.txt"
+  done
+done
 bundle() { # DIR ARGS_JSON [SECCOMP_JSON]
   mkdir -p "$1"
   runc spec --bundle "$1"
@@ -42,10 +50,14 @@ if sys.argv[4]:
 json.dump(c, open(sys.argv[1], "w"))
 PY
 }
-# The workloads (columns): 200,000 and 1,000,000 syscalls, and none.
+# The workloads (columns): 200,000 and 1,000,000 of the cheapest
+# syscalls; the recorder benchmark's workload (benches/record.sh: tar |
+# gzip, find | wc, find -exec cat, gzip -d | tar -t over 3,000 small
+# files); none.
 WORKLOADS=(
   '["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"]'
   '["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=500000"]'
+  '["/bin/sh", "-c", "set -e; tar -cf - -C /data . | gzip -1 > /tmp/a.tgz; find /data -type f | wc -l > /dev/null; find /data -type f -exec cat {} + > /dev/null; gzip -dc /tmp/a.tgz | tar -tf - > /dev/null"]'
   '["/bin/true"]'
 )
 COUNTING='{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": [{"names": ["execve", "execveat"], "action": "SCMP_ACT_LOG"}]}'
@@ -74,15 +86,15 @@ rows() {
   echo "[\"runc run, counting profile, no counter\", ${b[*]}]"
   echo "[\"syscage record -- runc run, eBPF counter\", ${c[*]}]"
   # The audit recorder takes 11 µs a call: not on a million calls.
-  echo "[\"syscage record -- runc run, audit records\", ${d[0]}, \"-\", ${d[2]}]"
+  echo "[\"syscage record -- runc run, audit records\", ${d[0]}, \"-\", ${d[2]}, ${d[3]}]"
   # Docker, if DOCKER_IMAGE names an image with busybox's dd (the daemon
   # is the one docker talks to: DOCKER_HOST).
   if [ -n "${DOCKER_IMAGE:-}" ]; then
     local dr="docker run --rm --network none $DOCKER_IMAGE /bin/dd if=/dev/zero of=/dev/null bs=1"
-    local e=("\"$dr count=100000\"" "\"$dr count=500000\"" "\"-\"")
+    local e=("\"$dr count=100000\"" "\"$dr count=500000\"" "\"-\"" "\"-\"")
     echo "[\"docker run\", ${e[*]}]"
-    echo "[\"syscage record -- docker run, eBPF counter\", \"env SYSCAGE_CONTAINER_RECORDER=ebpf $S record -o $W/p.json -- $dr count=100000\", \"env SYSCAGE_CONTAINER_RECORDER=ebpf $S record -o $W/p.json -- $dr count=500000\", \"-\"]"
-    echo "[\"syscage record -- docker run, audit records\", \"env SYSCAGE_CONTAINER_RECORDER=audit $S record -o $W/p.json -- $dr count=100000\", \"-\", \"-\"]"
+    echo "[\"syscage record -- docker run, eBPF counter\", \"env SYSCAGE_CONTAINER_RECORDER=ebpf $S record -o $W/p.json -- $dr count=100000\", \"env SYSCAGE_CONTAINER_RECORDER=ebpf $S record -o $W/p.json -- $dr count=500000\", \"-\", \"-\"]"
+    echo "[\"syscage record -- docker run, audit records\", \"env SYSCAGE_CONTAINER_RECORDER=audit $S record -o $W/p.json -- $dr count=100000\", \"-\", \"-\", \"-\"]"
   fi
 }
 rows | python3 -c '
@@ -107,8 +119,8 @@ def cell(r, c):
     # Against the plain run of the same runtime: the first row of its group.
     base = median(0 if r < 4 else 4, c)
     return f"{m:.3f} s" if r in (0, 4) or base is None else f"{m:.3f} s ({m / base:.2f}×)"
-print("| run | busybox dd bs=1 count=100000 (200,000 syscalls) | dd count=500000 (1,000,000 syscalls) | busybox true |")
-print("| --- | ---: | ---: | ---: |")
+print("| run | busybox dd bs=1 count=100000 (200,000 syscalls) | dd count=500000 (1,000,000 syscalls) | tar, gzip, find, cat over 3,000 files | busybox true |")
+print("| --- | ---: | ---: | ---: | ---: |")
 for r, row in enumerate(rows):
-    print("| " + row[0] + " | " + " | ".join(cell(r, c) for c in range(1, 4)) + " |")
+    print("| " + row[0] + " | " + " | ".join(cell(r, c) for c in range(1, 5)) + " |")
 ' "$RUNS"
