@@ -58,9 +58,10 @@ fn i386_getpid() {
     }
 }
 
-/// A child under an allow-all filter that calls each number of `nrs`
-/// once (numbers no syscall has: `ENOSYS`); its pid once it has exited.
-fn filtered_child_calling(nrs: std::ops::Range<libc::c_long>) -> u32 {
+/// Forks a child that installs an allow-all classic BPF seccomp filter,
+/// runs `calls` (raw syscalls only: it runs between fork and exit in a
+/// multi-threaded process) and exits 0; its pid and how it ended.
+fn filtered_child_running(calls: impl Fn()) -> (u32, nix::sys::wait::WaitStatus) {
     let allow = libc::sock_filter {
         code: (libc::BPF_RET | libc::BPF_K) as u16,
         jt: 0,
@@ -71,49 +72,9 @@ fn filtered_child_calling(nrs: std::ops::Range<libc::c_long>) -> u32 {
         len: 1,
         filter: &allow as *const libc::sock_filter as *mut libc::sock_filter,
     };
-    // SAFETY: the child only makes raw syscalls (close_range, prctl, the
-    // numbers, _exit), which are async-signal-safe, before it exits; `prog`
-    // outlives them.
-    let pid = unsafe {
-        crate::fork_exec::fork_child(|| {
-            libc::syscall(libc::SYS_close_range, 3, libc::c_uint::MAX, 0);
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0
-            {
-                libc::_exit(3);
-            }
-            for nr in nrs.clone() {
-                libc::syscall(nr);
-            }
-            libc::_exit(0)
-        })
-    }
-    .expect("fork");
-    let status = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None).expect("waitpid");
-    assert_eq!(
-        status,
-        nix::sys::wait::WaitStatus::Exited(nix::unistd::Pid::from_raw(pid), 0)
-    );
-    pid as u32
-}
-
-/// [`filtered_child_calling_getppid`], and with `i386`, as many i386
-/// `getpid` calls; with `also`, as many calls of that number (no
-/// arguments) too, each after a `getppid`.
-/// `None` if the child died of the i386 calls (no IA32 emulation).
-fn filtered_child(n: usize, i386: bool, also: Option<libc::c_long>) -> Option<u32> {
-    let mut allow = libc::sock_filter {
-        code: (libc::BPF_RET | libc::BPF_K) as u16,
-        jt: 0,
-        jf: 0,
-        k: libc::SECCOMP_RET_ALLOW,
-    };
-    let prog = libc::sock_fprog {
-        len: 1,
-        filter: &mut allow,
-    };
-    // SAFETY: the child only makes raw syscalls (close_range, prctl, getppid, i386 getpid, _exit),
-    // which are async-signal-safe, before it exits; `prog` outlives them.
+    // SAFETY: the child only makes raw syscalls (close_range, prctl, what
+    // `calls` makes, _exit), which are async-signal-safe, before it exits;
+    // `prog` outlives them.
     let pid = unsafe {
         crate::fork_exec::fork_child(|| {
             // Not another test's counter's link: a descriptor of it held
@@ -122,36 +83,62 @@ fn filtered_child(n: usize, i386: bool, also: Option<libc::c_long>) -> Option<u3
             // not close it).
             libc::syscall(libc::SYS_close_range, 3, libc::c_uint::MAX, 0);
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(
-                    libc::PR_SET_SECCOMP,
-                    libc::SECCOMP_MODE_FILTER,
-                    &prog as *const libc::sock_fprog,
-                ) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0
             {
                 libc::_exit(3);
             }
-            for _ in 0..n {
-                libc::syscall(libc::SYS_getppid);
-                if let Some(nr) = also {
-                    libc::syscall(nr);
-                }
-                #[cfg(target_arch = "x86_64")]
-                if i386 {
-                    i386_getpid();
-                }
-            }
+            calls();
             libc::_exit(0)
         })
     }
     .expect("fork");
     let status = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None).expect("waitpid");
+    (pid as u32, status)
+}
+
+/// A child under an allow-all filter that calls each number of `nrs`
+/// once (numbers no syscall has: `ENOSYS`); its pid once it has exited.
+fn filtered_child_calling(nrs: std::ops::Range<libc::c_long>) -> u32 {
+    let (pid, status) = filtered_child_running(|| {
+        for nr in nrs.clone() {
+            // SAFETY: a syscall number no syscall has, without arguments.
+            unsafe { libc::syscall(nr) };
+        }
+    });
+    assert!(
+        matches!(status, nix::sys::wait::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    pid
+}
+
+/// [`filtered_child_calling_getppid`], and with `i386`, as many i386
+/// `getpid` calls; with `also`, as many calls of that number (no
+/// arguments) too, each after a `getppid`.
+/// `None` if the child died of the i386 calls (no IA32 emulation).
+fn filtered_child(n: usize, i386: bool, also: Option<libc::c_long>) -> Option<u32> {
+    let (pid, status) = filtered_child_running(|| {
+        for _ in 0..n {
+            // SAFETY: getppid and a number without arguments take no
+            // pointer.
+            unsafe {
+                libc::syscall(libc::SYS_getppid);
+                if let Some(nr) = also {
+                    libc::syscall(nr);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            if i386 {
+                i386_getpid();
+            }
+        }
+    });
     match status {
         // `int 0x80` faults where the kernel has no IA32 emulation.
-        nix::sys::wait::WaitStatus::Signaled(..) if i386 => return None,
-        nix::sys::wait::WaitStatus::Exited(_, 0) => {}
+        nix::sys::wait::WaitStatus::Signaled(..) if i386 => None,
+        nix::sys::wait::WaitStatus::Exited(_, 0) => Some(pid),
         other => panic!("the filtered child ended with {other:?}"),
     }
-    Some(pid as u32)
 }
 
 #[test]
