@@ -36,6 +36,17 @@ fn a_trivial_program_loads() {
     }
 }
 
+/// The counter, started; `None` (said) where the machine cannot run it.
+fn started() -> Option<SyscallCounter> {
+    match SyscallCounter::start() {
+        Ok(c) => Some(c),
+        Err(e) => {
+            may_skip(&format!("cannot start the eBPF counter: {e}"));
+            None
+        }
+    }
+}
+
 /// Forks a child that installs an allow-all classic BPF seccomp filter
 /// and calls `getppid` `n` times; returns its pid once it has exited.
 fn filtered_child_calling_getppid(n: usize) -> u32 {
@@ -143,12 +154,8 @@ fn filtered_child(n: usize, i386: bool, also: Option<libc::c_long>) -> Option<u3
 
 #[test]
 fn counts_the_calls_of_a_filtered_process_only() {
-    let counter = match SyscallCounter::start() {
-        Ok(c) => c,
-        Err(e) => {
-            may_skip(&format!("cannot start the eBPF counter: {e}"));
-            return;
-        }
+    let Some(counter) = started() else {
+        return;
     };
     let child = filtered_child_calling_getppid(1000);
     let counts = counter.finish().unwrap();
@@ -180,12 +187,8 @@ fn counts_the_calls_of_a_filtered_process_only() {
 /// adding to it after). The counts are exact.
 #[test]
 fn calls_that_share_a_slot_are_each_counted() {
-    let counter = match SyscallCounter::start() {
-        Ok(c) => c,
-        Err(e) => {
-            may_skip(&format!("cannot start the eBPF counter: {e}"));
-            return;
-        }
+    let Some(counter) = started() else {
+        return;
     };
     // No syscall has this number (ENOSYS): it shares getppid's slot.
     let other = libc::SYS_getppid + 4 * 256;
@@ -275,12 +278,8 @@ fn both_ways_of_reading_the_task_count_alike() {
 /// reported lost, not dropped unsaid, and no key is counted twice.
 #[test]
 fn a_full_map_says_how_many_calls_it_lost() {
-    let counter = match SyscallCounter::start() {
-        Ok(c) => c,
-        Err(e) => {
-            may_skip(&format!("cannot start the eBPF counter: {e}"));
-            return;
-        }
+    let Some(counter) = started() else {
+        return;
     };
     let n = MAX_KEYS as libc::c_long + 1000;
     let child = filtered_child_calling(1000..1000 + n);
@@ -399,12 +398,8 @@ fn both_ways_of_reading_the_task_load() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn an_i386_call_is_told_apart() {
-    let counter = match SyscallCounter::start() {
-        Ok(c) => c,
-        Err(e) => {
-            may_skip(&format!("cannot start the eBPF counter: {e}"));
-            return;
-        }
+    let Some(counter) = started() else {
+        return;
     };
     let child = filtered_child(10, true, None);
     let counts = counter.finish().unwrap();
