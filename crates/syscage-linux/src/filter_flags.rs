@@ -38,8 +38,10 @@ impl FilterFlags {
     /// Each known flag that is set, with its kernel name
     /// (`SECCOMP_FILTER_FLAG_TSYNC`, ...), lowest bit first.
     pub fn kernel_names(self) -> impl Iterator<Item = (&'static str, FilterFlags)> {
-        self.iter_names()
-            .map(|(short, flag)| (kernel_name(short), flag))
+        KERNEL_NAMES
+            .iter()
+            .filter(move |(flag, _)| self.contains(*flag))
+            .map(|&(flag, name)| (name, flag))
     }
 
     /// The names of the set flags as `syscage dump` prints them (`TSYNC`,
@@ -54,17 +56,18 @@ impl FilterFlags {
     }
 }
 
-/// `SECCOMP_FILTER_FLAG_` + the short name, for the known flags.
-fn kernel_name(short: &str) -> &'static str {
-    match short {
-        "TSYNC" => "SECCOMP_FILTER_FLAG_TSYNC",
-        "LOG" => "SECCOMP_FILTER_FLAG_LOG",
-        "SPEC_ALLOW" => "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-        "NEW_LISTENER" => "SECCOMP_FILTER_FLAG_NEW_LISTENER",
-        "TSYNC_ESRCH" => "SECCOMP_FILTER_FLAG_TSYNC_ESRCH",
-        _ => "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-    }
-}
+/// The kernel's name of each flag, lowest bit first.
+const KERNEL_NAMES: [(FilterFlags, &str); 6] = [
+    (FilterFlags::TSYNC, "SECCOMP_FILTER_FLAG_TSYNC"),
+    (FilterFlags::LOG, "SECCOMP_FILTER_FLAG_LOG"),
+    (FilterFlags::SPEC_ALLOW, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"),
+    (FilterFlags::NEW_LISTENER, "SECCOMP_FILTER_FLAG_NEW_LISTENER"),
+    (FilterFlags::TSYNC_ESRCH, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"),
+    (
+        FilterFlags::WAIT_KILLABLE_RECV,
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -95,6 +98,19 @@ mod tests {
         ];
         for (flag, bit) in pairs {
             assert_eq!(flag.word(), bit);
+        }
+    }
+
+    /// Every flag has its kernel name, which is the short one prefixed.
+    #[test]
+    fn every_flag_has_its_kernel_name() {
+        let named = KERNEL_NAMES
+            .iter()
+            .fold(FilterFlags::empty(), |all, (flag, _)| all | *flag);
+        assert_eq!(named, FilterFlags::all());
+        for (short, flag) in FilterFlags::all().iter_names() {
+            let long: Vec<_> = flag.kernel_names().map(|(n, _)| n).collect();
+            assert_eq!(long, [format!("SECCOMP_FILTER_FLAG_{short}")]);
         }
     }
 
