@@ -61,7 +61,10 @@ const KERNEL_NAMES: [(FilterFlags, &str); 6] = [
     (FilterFlags::TSYNC, "SECCOMP_FILTER_FLAG_TSYNC"),
     (FilterFlags::LOG, "SECCOMP_FILTER_FLAG_LOG"),
     (FilterFlags::SPEC_ALLOW, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"),
-    (FilterFlags::NEW_LISTENER, "SECCOMP_FILTER_FLAG_NEW_LISTENER"),
+    (
+        FilterFlags::NEW_LISTENER,
+        "SECCOMP_FILTER_FLAG_NEW_LISTENER",
+    ),
     (FilterFlags::TSYNC_ESRCH, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"),
     (
         FilterFlags::WAIT_KILLABLE_RECV,
