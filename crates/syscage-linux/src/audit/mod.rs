@@ -238,9 +238,15 @@ impl Collector {
                 .unwrap_or(5);
             std::thread::sleep(Duration::from_millis(secs * 1000 + 100));
         }
+        // The reader looks for the anchor from now on, so that its record
+        // ends the reading as soon as it arrives (told after the anchor's
+        // child had ended, the reader noticed only when its next receive
+        // timed out: 50 ms more).
         let token = anchor_token();
-        let state = if log_anchor(token) { token } else { DRAIN };
-        self.stop.store(state, Ordering::Release);
+        self.stop.store(token, Ordering::Release);
+        if !log_anchor(token) {
+            self.stop.store(DRAIN, Ordering::Release);
+        }
         let read = self
             .thread
             .take()
