@@ -93,16 +93,27 @@ fi
 echo
 DOCKER_IMAGE=bench:1 tools/container-record-cost.sh
 
-# A typical container: the shell workload under Docker.
-median() { sort -n | sed -n 3p; }
-t() { python3 -c 'import subprocess, sys, time; s = time.monotonic(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f"{time.monotonic() - s:.2f}")' "$@"; }
+# A typical container: the shell workload under Docker, the three runs
+# interleaved round by round (RUNS rounds, default 5), median of each.
 echo
-echo "| run (docker, shell workload) | wall time, median of 5 |"
+echo "| run (docker, shell workload) | wall time, median of ${RUNS:-5} rounds |"
 echo "| --- | ---: |"
-sh_cmd=(/bin/sh -c 'mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f')
-plain=$(for i in 1 2 3 4 5; do t docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
-rec=$(for i in 1 2 3 4 5; do t env SYSCAGE_CONTAINER_RECORDER=ebpf $S record -o "$W/sh.json" -- docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
-audit=$(for i in 1 2 3 4 5; do t env SYSCAGE_CONTAINER_RECORDER=audit $S record -o "$W/sh.json" -- docker run --rm --network none bench:1 "${sh_cmd[@]}"; done | median)
-echo "| docker run | ${plain} s |"
-echo "| syscage record -- docker run, eBPF counter | ${rec} s |"
-echo "| syscage record -- docker run, audit records | ${audit} s |"
+sh_cmd='mkdir -p /tmp/d/e && echo x > /tmp/d/e/f && ls /tmp/d && cat /tmp/d/e/f'
+python3 - "${RUNS:-5}" "$S" "$W/sh.json" "$sh_cmd" <<'PY'
+import os, statistics, subprocess, sys, time
+runs, s, out, sh = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+docker = ["docker", "run", "--rm", "--network", "none", "bench:1", "/bin/sh", "-c", sh]
+rows = [
+    ("docker run", docker, {}),
+    ("syscage record -- docker run, eBPF counter", [s, "record", "-o", out, "--"] + docker, {"SYSCAGE_CONTAINER_RECORDER": "ebpf"}),
+    ("syscage record -- docker run, audit records", [s, "record", "-o", out, "--"] + docker, {"SYSCAGE_CONTAINER_RECORDER": "audit"}),
+]
+times = [[] for _ in rows]
+for _ in range(runs):
+    for i, (_, cmd, env) in enumerate(rows):
+        t = time.monotonic()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
+        times[i].append(time.monotonic() - t)
+for (label, _, _), ts in zip(rows, times):
+    print(f"| {label} | {statistics.median(ts):.2f} s |")
+PY

@@ -20,8 +20,21 @@ pub const MAX_INCLUDE_DEPTH: usize = 16;
 pub const MAX_FILES: usize = 256;
 /// Largest file read, in bytes.
 pub const MAX_FILE_BYTES: usize = 4 << 20;
-/// Most rules one policy may have after expansion.
+/// Most rules one policy may have after expansion (listed arches' and
+/// `arch other`'s together).
 pub const MAX_RULES: usize = 500_000;
+
+/// An error at `loc` if `policy` already has [`MAX_RULES`] rules (those of
+/// the listed arches and of `arch other` together).
+fn room_for_a_rule(policy: &Policy, loc: &Location) -> Result<(), LangError> {
+    if policy.rules().len() + policy.other_rules().len() >= MAX_RULES {
+        return Err(LangError::at(
+            loc,
+            format!("the policy has more than {MAX_RULES} rules"),
+        ));
+    }
+    Ok(())
+}
 
 /// Parses a policy file and what it includes, and builds the policy.
 pub fn build(file: &str, text: &str, loader: &mut dyn Loader) -> Result<Policy, LangError> {
@@ -239,12 +252,7 @@ fn add_other_rule(policy: &mut Policy, r: &RuleStmt) -> Result<(), LangError> {
             None => vec![Vec::new()],
         };
         for conds in alternatives {
-            if policy.other_rules().len() >= MAX_RULES {
-                return Err(LangError::at(
-                    &r.loc,
-                    format!("the policy has more than {MAX_RULES} rules"),
-                ));
-            }
+            room_for_a_rule(policy, &r.loc)?;
             policy
                 .other_rule_add(r.action, nr, &conds)
                 .map_err(|e| LangError::at(loc, e.to_string()))?;
@@ -315,12 +323,7 @@ fn add_rule(policy: &mut Policy, arch: Option<Arch>, r: &RuleStmt) -> Result<(),
                 None => vec![Vec::new()],
             };
             for conds in alternatives {
-                if policy.rules().len() >= MAX_RULES {
-                    return Err(LangError::at(
-                        &r.loc,
-                        format!("the policy has more than {MAX_RULES} rules"),
-                    ));
-                }
+                room_for_a_rule(policy, &r.loc)?;
                 add_checked(policy, arch, r.action, id.clone(), conds)
                     .map_err(|e| LangError::at(&loc, e.to_string()))?;
             }
