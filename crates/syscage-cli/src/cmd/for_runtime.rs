@@ -42,7 +42,23 @@ pub fn apply(
     global: &[OsString],
     summary: bool,
 ) -> anyhow::Result<()> {
-    let (version, calls, origin) = container::runtime_calls(runtime, global).map_err(|e| {
+    apply_at(profile, runtime, global, summary, None)
+}
+
+/// [`apply`], with the runtime's version if it was asked already
+/// ([`container::version`]).
+pub fn apply_at(
+    profile: &mut Profile,
+    runtime: Runtime,
+    global: &[OsString],
+    summary: bool,
+    version: Option<String>,
+) -> anyhow::Result<()> {
+    let learned = match version {
+        Some(v) => container::runtime_calls_at(runtime, global, v),
+        None => container::runtime_calls(runtime, global),
+    };
+    let (version, calls, origin) = learned.map_err(|e| {
         anyhow!(
             "--for {}: cannot learn what the runtime does under the container's filter: {e}",
             runtime.name()

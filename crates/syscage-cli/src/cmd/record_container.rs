@@ -28,7 +28,7 @@ use syscage_linux::container::counted::{
     counting_profile, CountingRecorder, Recorder, RECORDER_VAR,
 };
 use syscage_linux::container::measure::{logging_profile, Scratch};
-use syscage_linux::container::Runtime;
+use syscage_linux::container::{self, Runtime};
 use syscage_linux::record::Recording;
 
 /// The runtime of a container command (`docker run …`, …), if it is one.
@@ -63,6 +63,15 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
         profile::parse(&recording_profile).map_err(|e| anyhow!("internal error: {e}"))?;
     let cmd = logged_command(&args.command, runtime, at, &recording_profile, &scratch.0)?;
     let owned_by_daemon = runtime == Runtime::Docker;
+    // The runtime whose measured set is added (see mark_runtime_entries):
+    // its version is asked while the container runs.
+    let measured = args.for_runtime.map_or(runtime, |f| f.runtime());
+    let measured_global: Vec<OsString> = if measured == runtime {
+        args.command[1..at].to_vec()
+    } else {
+        Vec::new()
+    };
+    let version = std::thread::spawn(move || container::version(measured, &measured_global));
     let (status, counts) = match recorder {
         Some(counter) => counter
             .run(&cmd, owned_by_daemon)
@@ -95,7 +104,9 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
     }
     .map_err(|e| anyhow!("cannot write the profile: {e}"))?;
     let global = &args.command[1..at];
-    let text = mark_runtime_entries(&text, runtime, &makers, args, global)?;
+    // An error asking is asked again, and reported, by the measuring.
+    let version = version.join().ok().and_then(Result::ok);
+    let text = mark_runtime_entries(&text, runtime, &makers, args, global, version)?;
     match out_file {
         Some(file) => file.commit(text.as_bytes())?,
         None => out!("{text}"),
@@ -148,6 +159,7 @@ fn mark_runtime_entries(
     makers: &BTreeMap<String, BTreeSet<Maker>>,
     args: &Args,
     global: &[OsString],
+    version: Option<String>,
 ) -> anyhow::Result<String> {
     let mut p = profile::parse(text).map_err(|e| anyhow!("internal error: {e}"))?;
     let only_runtime: Vec<String> = makers
@@ -194,7 +206,7 @@ fn mark_runtime_entries(
     // them crashes runc's init now and then).
     let measured = args.for_runtime.map_or(runtime, |f| f.runtime());
     let global = if measured == runtime { global } else { &[] };
-    super::for_runtime::apply(&mut p, measured, global, args.summary)?;
+    super::for_runtime::apply_at(&mut p, measured, global, args.summary, version)?;
     Ok(p.to_json())
 }
 
