@@ -71,7 +71,10 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
     } else {
         Vec::new()
     };
-    let version = std::thread::spawn(move || container::version(measured, &measured_global));
+    let version = {
+        let global = measured_global.clone();
+        std::thread::spawn(move || container::version(measured, &global))
+    };
     let (status, counts) = match recorder {
         Some(counter) => counter
             .run(&cmd, owned_by_daemon)
@@ -103,10 +106,10 @@ pub fn run(args: &Args, runtime: Runtime) -> anyhow::Result<u8> {
         Format::Policy => unreachable!("refused above"),
     }
     .map_err(|e| anyhow!("cannot write the profile: {e}"))?;
-    let global = &args.command[1..at];
     // An error asking is asked again, and reported, by the measuring.
     let version = version.join().ok().and_then(Result::ok);
-    let text = mark_runtime_entries(&text, runtime, &makers, args, global, version)?;
+    let measured = (measured, &measured_global[..], version);
+    let text = mark_runtime_entries(&text, runtime, &makers, measured, args.summary)?;
     match out_file {
         Some(file) => file.commit(text.as_bytes())?,
         None => out!("{text}"),
@@ -152,14 +155,15 @@ fn choose_recorder() -> anyhow::Result<Option<CountingRecorder>> {
 }
 
 /// Moves the names only the runtime made out of the profile's `ALLOW`
-/// entries into one entry of their own, with a comment saying why.
+/// entries into one entry of their own, with a comment saying why, and
+/// adds the measured set of `measured`: (the runtime, the options of its
+/// command line before `run`, its version if asked already).
 fn mark_runtime_entries(
     text: &str,
     runtime: Runtime,
     makers: &BTreeMap<String, BTreeSet<Maker>>,
-    args: &Args,
-    global: &[OsString],
-    version: Option<String>,
+    measured: (Runtime, &[OsString], Option<String>),
+    summary: bool,
 ) -> anyhow::Result<String> {
     let mut p = profile::parse(text).map_err(|e| anyhow!("internal error: {e}"))?;
     let only_runtime: Vec<String> = makers
@@ -204,9 +208,8 @@ fn mark_runtime_entries(
     // Also what the runtime was measured to make (a Go runtime's scheduler
     // calls `futex`, `nanosleep`, … in some runs only: a profile without
     // them crashes runc's init now and then).
-    let measured = args.for_runtime.map_or(runtime, |f| f.runtime());
-    let global = if measured == runtime { global } else { &[] };
-    super::for_runtime::apply_at(&mut p, measured, global, args.summary, version)?;
+    let (measured, global, version) = measured;
+    super::for_runtime::apply_at(&mut p, measured, global, summary, version)?;
     Ok(p.to_json())
 }
 
