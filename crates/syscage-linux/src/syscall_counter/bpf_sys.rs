@@ -283,18 +283,14 @@ pub fn lookup(map: &Map, key: &[u8], value: &mut [u8]) -> Result<bool, CounterEr
 }
 
 /// Every element of a per-CPU array of `len` elements, each as the
-/// values of the `cpus` possible CPUs ([`possible_cpus`]): one
+/// values of the possible CPUs ([`possible_cpus`]): one
 /// `BPF_MAP_LOOKUP_BATCH` (Linux 5.6+), else a `BPF_MAP_LOOKUP_ELEM` per
 /// element (the kernel writes an element's values one after the other,
 /// each rounded up to 8 bytes).
-pub fn per_cpu_array_values(
-    map: &Map,
-    len: u32,
-    cpus: usize,
-) -> Result<Vec<Vec<Vec<u8>>>, CounterError> {
+pub fn per_cpu_array_values(map: &Map, len: u32) -> Result<Vec<Vec<Vec<u8>>>, CounterError> {
     assert!(map.key_size == 4);
     let stride = map.value_size.div_ceil(8) * 8;
-    let element = stride * cpus;
+    let element = stride * possible_cpus()?;
     let mut keys = vec![0u32; len as usize];
     let mut values = vec![0u8; element * len as usize];
     let mut out_batch = 0u32;

@@ -15,9 +15,10 @@
 //! Attaching to `sys_enter` turns on `SYSCALL_WORK_SYSCALL_TRACEPOINT`
 //! for every task, so every syscall takes the slow entry path and runs
 //! the program, not only those of tasks under a filter. For a task under
-//! a filter, which takes the slow path anyway, the counter costs about
-//! 0.1 µs a call here, most of it the tracepoint's own cost (an empty
-//! program: 0.07 µs; `tools/sys-enter-cost.sh`). A hook only those tasks reach would be an fentry or fexit
+//! a filter, which takes the slow path anyway, the counter costs
+//! 0.06–0.08 µs a call here, most of it the tracepoint's own cost (an
+//! empty program: 0.06 µs; `tools/sys-enter-cost.sh`). A hook only those
+//! tasks reach would be an fentry or fexit
 //! program (`BPF_PROG_TYPE_TRACING`) on `__seccomp_filter(int
 //! this_syscall, const bool recheck_after_trace)`, which the running
 //! kernel's BTF has (there `__secure_computing` takes no argument;
@@ -284,8 +285,7 @@ impl SyscallCounter {
             prev = Some(key);
         }
         let mut pending = Vec::new();
-        let cpus = bpf_sys::possible_cpus()?;
-        for element in bpf_sys::per_cpu_array_values(&self.slots, SLOTS, cpus)? {
+        for element in bpf_sys::per_cpu_array_values(&self.slots, SLOTS)? {
             for slot in element {
                 let (key, value) = slot.split_at(KEY_SIZE);
                 let c = decode(key.try_into().expect("a key"), value);
