@@ -10,16 +10,22 @@ pub enum Ended {
     Signal(i32),
 }
 
+/// A check this machine cannot make: fails loudly under CI=true, else
+/// says `NOT CHECKED: why`.
+pub fn not_checked(why: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI needs: {why}"
+    );
+    eprintln!("NOT CHECKED: {why}");
+}
+
 /// Whether the kernel has seccomp: fails loudly under CI=true when it is
 /// missing, else says `NOT CHECKED` and tells the test to stop.
 pub fn require_seccomp() -> bool {
     let ok = syscage_linux::probe::has_seccomp();
     if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI needs a kernel with seccomp"
-        );
-        eprintln!("NOT CHECKED: the kernel has no seccomp filter mode");
+        not_checked("a kernel with seccomp filter mode");
     }
     ok
 }
